@@ -1,0 +1,295 @@
+//! Command-line interface: clap definitions and the commands, thin over the library.
+
+use arstress::error::Error;
+use arstress::generate::{GenerateOptions, generate};
+use arstress::input::{load_study, study_file};
+use arstress::model::Study;
+use arstress::portfolio_summary::{self, Summary};
+use arstress::report::{self, Timing};
+use arstress::run::{RunOptions, compile_all, run_plans};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "arstress",
+    version,
+    about = "Monte Carlo stress testing of trade receivables and trade credit insurance"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a study and write its reports.
+    Run(RunArgs),
+    /// Check a study's inputs and print a portfolio summary.
+    Validate {
+        /// Study file or folder (default: ./study.toml).
+        #[arg(default_value = "study.toml")]
+        study: PathBuf,
+    },
+    /// Write a synthetic but realistic study of N buyers.
+    Generate {
+        /// Number of buyers.
+        buyers: usize,
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+        /// Seed of the generator (and of the study).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Trials written into study.toml.
+        #[arg(long, default_value_t = 100_000)]
+        trials: u64,
+        /// Also write invoices.csv with open invoices per buyer.
+        #[arg(long)]
+        invoices: bool,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Study file or folder (default: ./study.toml).
+    #[arg(default_value = "study.toml")]
+    pub study: PathBuf,
+    /// Report folder (default: reports/<study name>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Number of trials (overrides study.toml).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+    pub trials: Option<u64>,
+    /// Seed (overrides study.toml).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    /// Run only this scenario (repeatable).
+    #[arg(long = "scenario")]
+    pub scenarios: Vec<String>,
+    /// Report formats, comma-separated (this version writes csv).
+    #[arg(long, default_value = "csv", value_delimiter = ',')]
+    pub format: Vec<String>,
+    /// No progress bar and no summary lines.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Runs a parsed command.
+pub fn execute(cli: Cli) -> Result<(), Error> {
+    match cli.command {
+        Command::Run(args) => run(args),
+        Command::Validate { study } => validate(&study),
+        Command::Generate {
+            buyers,
+            out,
+            seed,
+            trials,
+            invoices,
+        } => {
+            if buyers == 0 {
+                return Err(Error::Usage(
+                    "generate: the number of buyers must be at least 1".into(),
+                ));
+            }
+            generate(
+                &out,
+                &GenerateOptions {
+                    buyers,
+                    seed,
+                    trials,
+                    with_invoices: invoices,
+                },
+            )?;
+            eprintln!("wrote a study of {buyers} buyers to {}", out.display());
+            Ok(())
+        }
+    }
+}
+
+fn load(path: &Path) -> Result<Study, Error> {
+    let study = load_study(path)?;
+    for w in &study.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(study)
+}
+
+fn run(args: RunArgs) -> Result<(), Error> {
+    for f in &args.format {
+        if f != "csv" {
+            return Err(Error::Usage(format!(
+                "--format {f}: this version writes csv only"
+            )));
+        }
+    }
+    let started = Instant::now();
+    let study = load(&args.study)?;
+    let opts = RunOptions {
+        trials: args.trials,
+        seed: args.seed,
+        scenarios: args.scenarios.clone(),
+    };
+    let trials = opts.trials.unwrap_or(study.trials);
+    let seed = opts.seed.unwrap_or(study.seed);
+    let plans = compile_all(&study, &opts)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out(&args.study, &study.name));
+    let threads = args.threads.map_or(0, usize::from);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::Internal(format!("thread pool: {e}")))?;
+
+    let target = if args.quiet {
+        ProgressDrawTarget::hidden()
+    } else {
+        ProgressDrawTarget::stderr()
+    };
+    let bar = ProgressBar::with_draw_target(Some(trials * plans.len() as u64), target);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{prefix} [{bar:30}] {human_pos}/{human_len} trials, {per_sec}, ETA {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let result = pool.install(|| {
+        run_plans(&plans, trials, seed, &|name, n| {
+            bar.set_prefix(name.to_owned());
+            bar.inc(n);
+        })
+    });
+    bar.finish_and_clear();
+    let portfolio = portfolio_summary::summarize(&study);
+    let timing = Timing {
+        wall_seconds: started.elapsed().as_secs_f64(),
+        threads: pool.current_num_threads(),
+    };
+    report::write(&out, &study, &portfolio, &result, &timing)?;
+    if !args.quiet {
+        for s in &result.scenarios {
+            let none = &s.policies[0].measures;
+            eprintln!(
+                "{}: expected gross loss {} {}, ES 99 {}",
+                s.name,
+                arstress::money::format_cents(none[0].mean),
+                study.currency,
+                arstress::money::format_cents(none[0].es[1])
+            );
+        }
+        eprintln!(
+            "reports written to {} in {:.2} s",
+            out.display(),
+            timing.wall_seconds
+        );
+    }
+    Ok(())
+}
+
+/// `reports/<study name>/` next to the current directory, the name made file-system safe.
+fn default_out(_study: &Path, name: &str) -> PathBuf {
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    PathBuf::from("reports").join(safe.trim_matches('-'))
+}
+
+fn validate(path: &Path) -> Result<(), Error> {
+    let study = load(path)?;
+    let summary = portfolio_summary::summarize(&study);
+    print_summary(&study, &summary);
+    println!("{} is valid", study_file(path).display());
+    Ok(())
+}
+
+fn print_summary(study: &Study, s: &Summary) {
+    let cur = &study.currency;
+    let money = |c: i64| group_thousands(&arstress::money::format_cents(c as i128));
+    println!(
+        "study: {} (as of {}, {} months, {} trials, seed {})",
+        study.name,
+        study.calendar.as_of,
+        study.calendar.horizon_months(),
+        study.trials,
+        study.seed
+    );
+    println!(
+        "portfolio: {} buyers, {} invoices, exposure {} {cur}, monthly sales {} {cur}",
+        s.total.buyers,
+        study.portfolio.invoices.len(),
+        money(s.total.exposure),
+        money(s.total.monthly_sales)
+    );
+    println!(
+        "insured: {} buyers, {:.1}% of exposure within limits, {} {cur} above limits; HHI buyers {:.4}, groups {:.4}",
+        s.insured_buyers,
+        100.0 * s.insured_share(),
+        money(s.total.above_limit),
+        s.hhi_buyers,
+        s.hhi_groups
+    );
+    println!(
+        "policies: {}",
+        std::iter::once("none")
+            .chain(study.policies.iter().map(|p| p.name.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "scenarios: {}",
+        study
+            .scenarios
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let total = s.total.exposure.max(1) as f64;
+    let mut last = "";
+    for r in s.rows.iter().filter(|r| r.section != "total") {
+        if r.section != last {
+            println!("\nby {}:", r.section.replace('_', " "));
+            last = r.section;
+        }
+        println!(
+            "  {:<24} {:>6} {:>22} {cur} {:>6.1}%",
+            r.key,
+            r.slice.buyers,
+            money(r.slice.exposure),
+            100.0 * r.slice.exposure as f64 / total
+        );
+    }
+}
+
+/// `1234567.89` -> `1,234,567.89`.
+fn group_thousands(s: &str) -> String {
+    let (sign, rest) = s.strip_prefix('-').map_or(("", s), |r| ("-", r));
+    let (int, frac) = rest.split_once('.').unwrap_or((rest, ""));
+    let mut out = String::new();
+    for (i, ch) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if frac.is_empty() {
+        format!("{sign}{out}")
+    } else {
+        format!("{sign}{out}.{frac}")
+    }
+}

@@ -1,0 +1,60 @@
+//! The parallel driver: fixed blocks of trials over rayon, one outcome row per trial.
+
+use super::kernel::{FIXED_COLUMNS, Scratch, run_trial};
+use crate::plan::Plan;
+use crate::rng::trial_rng;
+use rayon::prelude::*;
+use std::ops::Range;
+
+/// Trials per parallel work unit.
+pub const BLOCK: usize = 2048;
+
+/// Per-trial outcome rows of one scenario, in trial order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcomes {
+    pub first_trial: u64,
+    pub trials: usize,
+    pub n_policies: usize,
+    /// Row-major: `[gross, defaults, (claims, insurer_share) per policy]` per trial.
+    pub data: Vec<i64>,
+}
+
+impl Outcomes {
+    pub fn width(&self) -> usize {
+        FIXED_COLUMNS + 2 * self.n_policies
+    }
+    pub fn row(&self, i: usize) -> &[i64] {
+        let w = self.width();
+        &self.data[i * w..(i + 1) * w]
+    }
+}
+
+/// Runs trials `range` of `plan` under `seed` on the current rayon pool. `progress` is called with
+/// the number of trials finished by each block.
+pub fn run_trials(
+    plan: &Plan,
+    seed: u64,
+    range: Range<u64>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Outcomes {
+    let trials = (range.end - range.start) as usize;
+    let width = FIXED_COLUMNS + 2 * plan.n_policies();
+    let mut data = vec![0i64; trials * width];
+    data.par_chunks_mut(BLOCK * width)
+        .enumerate()
+        .for_each(|(block, chunk)| {
+            let mut scratch = Scratch::new(plan);
+            let first = range.start + (block * BLOCK) as u64;
+            for (i, row) in chunk.chunks_mut(width).enumerate() {
+                let mut rng = trial_rng(seed, first + i as u64);
+                run_trial(plan, &mut rng, &mut scratch, row);
+            }
+            progress((chunk.len() / width) as u64);
+        });
+    Outcomes {
+        first_trial: range.start,
+        trials,
+        n_policies: plan.n_policies(),
+        data,
+    }
+}

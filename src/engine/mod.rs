@@ -1,0 +1,7 @@
+//! Running trials: the per-trial kernel and the parallel driver.
+
+mod driver;
+mod kernel;
+
+pub use driver::{Outcomes, run_trials};
+pub use kernel::{FIXED_COLUMNS, LossEvent, Scratch, date_of_loss, run_trial};

@@ -1,0 +1,52 @@
+//! A TOML number kept as an exact decimal.
+//!
+//! TOML floats reach serde as `f64`; the shortest decimal that round-trips to that `f64` is the literal
+//! the user wrote (for any literal of up to 15 significant digits), so `0.92` stays exactly `0.92`.
+//! Strings such as `"1234.56"` are accepted too.
+
+use rust_decimal::Decimal;
+use serde::de::{self, Deserializer, Visitor};
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Num(pub Decimal);
+
+impl<'de> serde::Deserialize<'de> for Num {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NumVisitor;
+        impl Visitor<'_> for NumVisitor {
+            type Value = Num;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a finite number")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Num, E> {
+                Ok(Num(Decimal::from(v)))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Num, E> {
+                Ok(Num(Decimal::from(v)))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Num, E> {
+                if !v.is_finite() {
+                    return Err(E::custom(format!("a finite number, not {v}")));
+                }
+                Decimal::from_str(&format!("{v}"))
+                    .or_else(|_| Decimal::from_scientific(&format!("{v:e}")))
+                    .map(Num)
+                    .map_err(|_| E::custom(format!("a number within ±7.9e28, not {v}")))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Num, E> {
+                Decimal::from_str(v.trim().replace('_', "").as_str())
+                    .map(Num)
+                    .map_err(|_| E::custom(format!("a decimal number, not {v:?}")))
+            }
+        }
+        deserializer.deserialize_any(NumVisitor)
+    }
+}
+
+impl fmt::Display for Num {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.normalize())
+    }
+}

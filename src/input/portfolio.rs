@@ -1,0 +1,492 @@
+//! `buyers.csv` and `invoices.csv` (SPEC §2.1, §2.2): CSV -> validated buyers and invoices.
+
+use super::source::{Source, closest};
+use crate::calendar::Calendar;
+use crate::error::{Error, Location, Problem, Problems};
+use crate::model::{Buyer, Invoice, LimitType};
+use rust_decimal::Decimal;
+use std::collections::{BTreeMap, BTreeSet};
+use std::str::FromStr;
+
+/// A parsed CSV table: header names and rows with their physical line numbers.
+struct Table<'a> {
+    src: &'a Source,
+    columns: BTreeMap<String, usize>,
+    rows: Vec<(usize, csv::StringRecord)>,
+}
+
+impl<'a> Table<'a> {
+    fn read(src: &'a Source, problems: &mut Problems) -> Result<Self, Error> {
+        let first_line = src.text.lines().next().unwrap_or("");
+        if first_line.contains(';') && !first_line.contains(',') {
+            return Err(Error::problem(Problem {
+                file: src.path.clone(),
+                location: Location::Line(1),
+                field: "delimiter".into(),
+                value: ";".into(),
+                expected: "comma-separated values with a point as decimal separator \
+                           (in Excel: Save As > \"CSV UTF-8 (Comma delimited)\" with a locale that uses a decimal point)"
+                    .into(),
+            }));
+        }
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(false)
+            .from_reader(src.text.as_bytes());
+        let headers = reader.headers().map_err(|e| csv_problem(src, &e))?.clone();
+        let mut columns = BTreeMap::new();
+        for (i, h) in headers.iter().enumerate() {
+            let name = h.trim().to_owned();
+            if name.is_empty() {
+                continue;
+            }
+            if columns.insert(name.clone(), i).is_some() {
+                problems.push(line_problem(
+                    src,
+                    1,
+                    &name,
+                    &name,
+                    "each column name once in the header",
+                ));
+            }
+        }
+        let mut rows = Vec::new();
+        for record in reader.records() {
+            let record = record.map_err(|e| csv_problem(src, &e))?;
+            let line = record.position().map_or(0, |p| p.line() as usize);
+            if record.iter().all(|f| f.trim().is_empty()) {
+                continue;
+            }
+            rows.push((line, record));
+        }
+        Ok(Table { src, columns, rows })
+    }
+
+    fn require(&self, name: &str, problems: &mut Problems) {
+        if !self.columns.contains_key(name) {
+            let have: Vec<&str> = self.columns.keys().map(String::as_str).collect();
+            let hint = have
+                .iter()
+                .find_map(|h| {
+                    closest(name, &[h]).map(|c| format!(" (is `{c}` meant to be `{name}`?)"))
+                })
+                .unwrap_or_default();
+            problems.push(Problem {
+                file: self.src.path.clone(),
+                location: Location::Line(1),
+                field: name.into(),
+                value: have.join(","),
+                expected: format!("a header with the required column `{name}`{hint}"),
+            });
+        }
+    }
+
+    fn get<'r>(&self, record: &'r csv::StringRecord, name: &str) -> Option<&'r str> {
+        let i = *self.columns.get(name)?;
+        record.get(i).map(str::trim).filter(|s| !s.is_empty())
+    }
+}
+
+fn csv_problem(src: &Source, e: &csv::Error) -> Error {
+    let line = e.position().map_or(1, |p| p.line() as usize);
+    let (value, expected) = match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => (
+            format!("{len} fields"),
+            format!("{expected_len} fields, as many as the header has"),
+        ),
+        csv::ErrorKind::Utf8 { .. } => ("non-UTF-8 bytes".into(), "UTF-8 text".into()),
+        _ => (e.to_string(), "well-formed CSV".into()),
+    };
+    Error::problem(line_problem(src, line, "row", &value, &expected))
+}
+
+fn line_problem(src: &Source, line: usize, field: &str, value: &str, expected: &str) -> Problem {
+    Problem {
+        file: src.path.clone(),
+        location: Location::Line(line),
+        field: field.into(),
+        value: value.into(),
+        expected: expected.into(),
+    }
+}
+
+/// Parses an amount as an exact decimal in `[0, 1e12]`.
+pub fn parse_amount(s: &str) -> Result<Decimal, &'static str> {
+    if s.contains(',') {
+        return Err(
+            "a decimal amount with a point as decimal separator and no thousands separators",
+        );
+    }
+    let d = Decimal::from_str(s).map_err(|_| "a decimal amount such as 1234.56")?;
+    if d < Decimal::ZERO {
+        return Err("an amount >= 0");
+    }
+    if d > crate::money::max_amount() {
+        return Err("an amount <= 1e12 (SPEC §3.1.12)");
+    }
+    Ok(d)
+}
+
+fn is_currency(s: &str) -> bool {
+    s.len() == 3 && s.bytes().all(|b| b.is_ascii_uppercase())
+}
+
+/// What the CSV loaders need from the study.
+pub struct CsvContext<'a> {
+    pub currency: &'a str,
+    pub fx: &'a BTreeMap<String, Decimal>,
+    pub calendar: &'a Calendar,
+}
+
+const BUYER_COLUMNS: [&str; 13] = [
+    "buyer_id",
+    "name",
+    "country",
+    "sector",
+    "rating",
+    "pd_1y",
+    "currency",
+    "outstanding",
+    "terms_days",
+    "monthly_sales",
+    "credit_limit",
+    "limit_type",
+    "group_id",
+];
+
+/// Loads buyers, sorted by `buyer_id`. Returns warnings for unknown columns.
+pub fn load_buyers(src: &Source, ctx: &CsvContext) -> Result<(Vec<Buyer>, Vec<String>), Error> {
+    let mut problems = Problems::default();
+    let table = Table::read(src, &mut problems)?;
+    for col in ["buyer_id", "country", "sector", "terms_days"] {
+        table.require(col, &mut problems);
+    }
+    if !table.columns.contains_key("rating") && !table.columns.contains_key("pd_1y") {
+        table.require("rating", &mut problems);
+    }
+    problems.clone().into_result()?;
+    let mut warnings = Vec::new();
+    let unknown: Vec<&str> = table
+        .columns
+        .keys()
+        .map(String::as_str)
+        .filter(|c| !BUYER_COLUMNS.contains(c))
+        .collect();
+    if !unknown.is_empty() {
+        warnings.push(format!(
+            "{}: ignoring unknown columns: {}",
+            src.path.display(),
+            unknown.join(", ")
+        ));
+    }
+
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let mut buyers = Vec::new();
+    for (line, rec) in &table.rows {
+        let line = *line;
+        let mut bad = |field: &str, value: &str, expected: &str| {
+            problems.push(line_problem(src, line, field, value, expected))
+        };
+        let id = table.get(rec, "buyer_id").unwrap_or("").to_owned();
+        if id.is_empty() {
+            bad("buyer_id", "", "a non-empty buyer id");
+        } else if let Some(first) = seen.insert(id.clone(), line) {
+            bad(
+                "buyer_id",
+                &id,
+                &format!("a unique buyer id (already used on line {first})"),
+            );
+        }
+        let country = table.get(rec, "country").unwrap_or("").to_owned();
+        if !super::scenario::is_country_code(&country) {
+            bad(
+                "country",
+                &country,
+                "an ISO 3166-1 alpha-2 country code such as DE",
+            );
+        }
+        let sector = table.get(rec, "sector").unwrap_or("").to_owned();
+        if sector.is_empty() {
+            bad("sector", "", "a non-empty sector label");
+        }
+        let rating = table.get(rec, "rating").map(str::to_owned);
+        let pd_1y = match table.get(rec, "pd_1y") {
+            None => None,
+            Some(s) => match f64::from_str(s) {
+                Ok(p) if p.is_finite() && (0.0..1.0).contains(&p) => Some(p),
+                _ => {
+                    bad("pd_1y", s, "an annual probability of default 0 <= p < 1");
+                    None
+                }
+            },
+        };
+        if rating.is_none() && pd_1y.is_none() && table.get(rec, "pd_1y").is_none() {
+            bad("rating", "", "a rating grade or a pd_1y value");
+        }
+        let currency = table
+            .get(rec, "currency")
+            .unwrap_or(ctx.currency)
+            .to_owned();
+        if !is_currency(&currency) {
+            bad(
+                "currency",
+                &currency,
+                "an ISO 4217 currency code such as EUR",
+            );
+        } else if !ctx.fx.contains_key(&currency) {
+            bad(
+                "currency",
+                &currency,
+                "a currency with a rate in the study's [fx] table",
+            );
+        }
+        let mut amount = |field: &str| -> Decimal {
+            match table.get(rec, field) {
+                None => Decimal::ZERO,
+                Some(s) => match parse_amount(s) {
+                    Ok(d) => {
+                        if let Some(rate) = ctx.fx.get(&currency)
+                            && d * rate > crate::money::max_amount()
+                        {
+                            problems.push(line_problem(
+                                src,
+                                line,
+                                field,
+                                s,
+                                "an amount <= 1e12 after conversion to the reporting currency",
+                            ));
+                        }
+                        d
+                    }
+                    Err(expected) => {
+                        problems.push(line_problem(src, line, field, s, expected));
+                        Decimal::ZERO
+                    }
+                },
+            }
+        };
+        let outstanding = amount("outstanding");
+        let monthly_sales = amount("monthly_sales");
+        let credit_limit = table
+            .get(rec, "credit_limit")
+            .map(|_| amount("credit_limit"));
+        let mut bad = |field: &str, value: &str, expected: &str| {
+            problems.push(line_problem(src, line, field, value, expected))
+        };
+        let terms_days = match table.get(rec, "terms_days") {
+            None => {
+                bad(
+                    "terms_days",
+                    "",
+                    "payment terms in days, a whole number 0..=720",
+                );
+                0
+            }
+            Some(s) => match u32::from_str(s) {
+                Ok(t) if t <= 720 => t,
+                _ => {
+                    bad(
+                        "terms_days",
+                        s,
+                        "payment terms in days, a whole number 0..=720",
+                    );
+                    0
+                }
+            },
+        };
+        let limit_type = match table.get(rec, "limit_type") {
+            None if credit_limit.is_some() => LimitType::Approved,
+            None => LimitType::None,
+            Some("approved") => LimitType::Approved,
+            Some("discretionary") => LimitType::Discretionary,
+            Some("none") => LimitType::None,
+            Some(other) => {
+                bad("limit_type", other, "one of approved, discretionary, none");
+                LimitType::None
+            }
+        };
+        buyers.push(Buyer {
+            id,
+            name: table.get(rec, "name").unwrap_or("").to_owned(),
+            country,
+            sector,
+            rating,
+            pd_1y,
+            currency,
+            outstanding,
+            terms_days,
+            monthly_sales,
+            credit_limit,
+            limit_type,
+            group_id: table.get(rec, "group_id").map(str::to_owned),
+            line,
+        });
+        if problems.len() > crate::error::MAX_PROBLEMS {
+            break;
+        }
+    }
+    if buyers.is_empty() && problems.is_empty() {
+        problems.push(Problem {
+            file: src.path.clone(),
+            location: Location::File,
+            field: "buyers".into(),
+            value: "0 rows".into(),
+            expected: "at least one buyer (an empty portfolio cannot be stress-tested)".into(),
+        });
+    }
+    problems.into_result()?;
+    buyers.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok((buyers, warnings))
+}
+
+/// Loads open invoices against the (sorted) buyers.
+pub fn load_invoices(
+    src: &Source,
+    buyers: &[Buyer],
+    ctx: &CsvContext,
+) -> Result<(Vec<Invoice>, Vec<String>), Error> {
+    let mut problems = Problems::default();
+    let table = Table::read(src, &mut problems)?;
+    for col in ["invoice_id", "buyer_id", "amount", "due_date"] {
+        table.require(col, &mut problems);
+    }
+    problems.clone().into_result()?;
+    let known = [
+        "invoice_id",
+        "buyer_id",
+        "amount",
+        "currency",
+        "issue_date",
+        "due_date",
+    ];
+    let mut warnings = Vec::new();
+    let unknown: Vec<&str> = table
+        .columns
+        .keys()
+        .map(String::as_str)
+        .filter(|c| !known.contains(c))
+        .collect();
+    if !unknown.is_empty() {
+        warnings.push(format!(
+            "{}: ignoring unknown columns: {}",
+            src.path.display(),
+            unknown.join(", ")
+        ));
+    }
+    let index: BTreeMap<&str, usize> = buyers
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (b.id.as_str(), i))
+        .collect();
+    let ids: Vec<&str> = index.keys().copied().collect();
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    let as_of = ctx.calendar.as_of;
+    let mut invoices = Vec::new();
+    for (line, rec) in &table.rows {
+        let line = *line;
+        let mut bad = |field: &str, value: &str, expected: &str| {
+            problems.push(line_problem(src, line, field, value, expected))
+        };
+        let id = table.get(rec, "invoice_id").unwrap_or("").to_owned();
+        if id.is_empty() {
+            bad("invoice_id", "", "a non-empty invoice id");
+        } else if !seen.insert(id.clone()) {
+            bad("invoice_id", &id, "a unique invoice id");
+        }
+        let buyer_id = table.get(rec, "buyer_id").unwrap_or("");
+        let buyer = index.get(buyer_id).copied();
+        if buyer.is_none() {
+            let hint = closest(buyer_id, &ids)
+                .map(|h| format!(" (did you mean `{h}`?)"))
+                .unwrap_or_default();
+            bad(
+                "buyer_id",
+                buyer_id,
+                &format!("a buyer_id of buyers.csv{hint}"),
+            );
+        }
+        let currency = table
+            .get(rec, "currency")
+            .map(str::to_owned)
+            .or_else(|| buyer.map(|b| buyers[b].currency.clone()))
+            .unwrap_or_else(|| ctx.currency.to_owned());
+        if !ctx.fx.contains_key(&currency) {
+            bad(
+                "currency",
+                &currency,
+                "a currency with a rate in the study's [fx] table",
+            );
+        }
+        let amount_text = table.get(rec, "amount").unwrap_or("");
+        let amount = match parse_amount(amount_text) {
+            Ok(d) => d,
+            Err(expected) => {
+                bad("amount", amount_text, expected);
+                Decimal::ZERO
+            }
+        };
+        let mut date = |field: &str| -> Option<i64> {
+            let text = table.get(rec, field)?;
+            match time::Date::parse(
+                text,
+                time::macros::format_description!("[year]-[month]-[day]"),
+            ) {
+                Ok(d) => Some((d - as_of).whole_days()),
+                Err(_) => {
+                    problems.push(line_problem(src, line, field, text, "a date YYYY-MM-DD"));
+                    None
+                }
+            }
+        };
+        let due = date("due_date");
+        let issue = date("issue_date");
+        let mut bad = |field: &str, value: &str, expected: &str| {
+            problems.push(line_problem(src, line, field, value, expected))
+        };
+        const TEN_YEARS: i64 = 3653;
+        if let Some(i) = issue
+            && !(-TEN_YEARS..=0).contains(&i)
+        {
+            let text = table.get(rec, "issue_date").unwrap_or("");
+            bad(
+                "issue_date",
+                text,
+                &format!("a date on or before as_of ({as_of}) and at most ten years before it"),
+            );
+        }
+        if let Some(d) = due
+            && !(-TEN_YEARS..=TEN_YEARS).contains(&d)
+        {
+            let text = table.get(rec, "due_date").unwrap_or("");
+            bad("due_date", text, "a date within ten years of as_of");
+        }
+        if let (Some(i), Some(d)) = (issue, due)
+            && d < i
+        {
+            let text = table.get(rec, "due_date").unwrap_or("");
+            bad("due_date", text, "a due date on or after the issue date");
+        }
+        if table.get(rec, "due_date").is_none() {
+            bad("due_date", "", "a due date YYYY-MM-DD");
+        }
+        if let (Some(b), Some(due_day)) = (buyer, due) {
+            invoices.push(Invoice {
+                id,
+                buyer: b,
+                amount,
+                currency,
+                issue_day: issue
+                    .unwrap_or(due_day.min(0) - buyers[b].terms_days as i64)
+                    .min(0),
+                due_day,
+            });
+        }
+        if problems.len() > crate::error::MAX_PROBLEMS {
+            break;
+        }
+    }
+    problems.into_result()?;
+    Ok((invoices, warnings))
+}

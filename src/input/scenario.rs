@@ -1,0 +1,949 @@
+//! Scenario files (SPEC §2.3): raw TOML -> validated [`Scenario`].
+
+use super::check::{Check, unit};
+use super::num::Num;
+use super::source::{Source, closest};
+use crate::error::Error;
+use crate::model::*;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+use toml::Spanned;
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    name: Option<Spanned<String>>,
+    description: Option<String>,
+    ratings: Option<BTreeMap<String, Spanned<f64>>>,
+    #[serde(default)]
+    credit: RawCredit,
+    #[serde(default)]
+    payment: RawPayment,
+    #[serde(default)]
+    country_risk: RawCountryRisk,
+    #[serde(default)]
+    stress: RawStress,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawCorrelation {
+    Name(String),
+    Value(f64),
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawCredit {
+    asset_correlation: Option<Spanned<RawCorrelation>>,
+    factor_weights: Option<Spanned<RawWeights>>,
+    copula: Option<Spanned<String>>,
+    t_dof: Option<Spanned<f64>>,
+    insolvency_share: Option<Spanned<f64>>,
+    recovery_insolvency: Option<Spanned<RawRecovery>>,
+    recovery_protracted: Option<Spanned<RawRecovery>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWeights {
+    #[serde(default)]
+    global: f64,
+    #[serde(default)]
+    sector: f64,
+    #[serde(default)]
+    country: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRecovery {
+    mean: Option<Spanned<Num>>,
+    sd: Option<Spanned<f64>>,
+    lag_days: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawPayment {
+    late_share: Option<Spanned<f64>>,
+    days_late_median: Option<Spanned<f64>>,
+    days_late_p90: Option<Spanned<f64>>,
+    cycle_sensitivity: Option<Spanned<f64>>,
+    stop_deliveries_after_days: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawCountryRisk {
+    default_probability: Option<Spanned<f64>>,
+    default_duration_days_median: Option<Spanned<f64>>,
+    default_transfer_rate: Option<Spanned<f64>>,
+    #[serde(default)]
+    countries: BTreeMap<String, Spanned<RawCountry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCountry {
+    probability: Option<Spanned<f64>>,
+    duration_days_median: Option<Spanned<f64>>,
+    transfer_rate: Option<Spanned<f64>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawStress {
+    pd_multiplier: Option<Spanned<f64>>,
+    #[serde(default)]
+    pd_multiplier_by_sector: BTreeMap<String, Spanned<f64>>,
+    #[serde(default)]
+    pd_multiplier_by_country: BTreeMap<String, Spanned<f64>>,
+    #[serde(default)]
+    pd_multiplier_by_rating: BTreeMap<String, Spanned<f64>>,
+    systematic_quantile: Option<Spanned<f64>>,
+    correlation_addon: Option<Spanned<f64>>,
+    recovery_multiplier: Option<Spanned<Num>>,
+    sales_multiplier: Option<Spanned<Num>>,
+    #[serde(default)]
+    sales_multiplier_by_sector: BTreeMap<String, Spanned<Num>>,
+    #[serde(default)]
+    sales_multiplier_by_country: BTreeMap<String, Spanned<Num>>,
+    late_share_addon: Option<Spanned<f64>>,
+    days_late_shift: Option<Spanned<i64>>,
+    #[serde(default)]
+    fx_shock: BTreeMap<String, Spanned<Num>>,
+    #[serde(default)]
+    forced_defaults: Vec<Spanned<RawForced>>,
+    #[serde(default)]
+    forced_country_events: Vec<Spanned<RawForcedCountry>>,
+    limit_cuts: Option<Spanned<RawLimitCuts>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawForced {
+    buyers: Option<Vec<Spanned<String>>>,
+    top_n: Option<Spanned<i64>>,
+    day: Option<Spanned<i64>>,
+    kind: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawForcedCountry {
+    country: Spanned<String>,
+    start_day: Option<Spanned<i64>>,
+    duration_days: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimitCuts {
+    trigger_pd_multiple: Option<Spanned<f64>>,
+    share: Option<Spanned<f64>>,
+    cut_to: Option<Spanned<f64>>,
+    notice_days: Option<Spanned<i64>>,
+}
+
+/// What a scenario is checked against: the portfolio's labels and a day-0 exposure ranking.
+pub struct ScenarioContext<'a> {
+    pub portfolio: &'a Portfolio,
+    pub currencies: &'a BTreeSet<String>,
+    pub horizon_days: i32,
+    /// Buyer indices by day-0 exposure after an fx shock, largest first, ties by buyer_id.
+    pub rank_by_exposure: &'a dyn Fn(&BTreeMap<String, Decimal>) -> Vec<usize>,
+}
+
+/// Parses and validates one scenario file.
+pub fn load_scenario(src: &Source, ctx: &ScenarioContext) -> Result<Scenario, Error> {
+    let raw: RawScenario = src.parse_toml()?;
+    let mut c = Check::new(src);
+    let stem = src
+        .path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = match &raw.name {
+        Some(n) if n.get_ref().trim().is_empty() => {
+            c.bad("name", n, n.get_ref().clone(), "a non-empty scenario name");
+            stem
+        }
+        Some(n) => n.get_ref().trim().to_owned(),
+        None => stem,
+    };
+
+    // Ratings: the default table merged with the scenario's.
+    let mut ratings = default_rating_table();
+    for (grade, p) in raw.ratings.iter().flatten() {
+        let v = *p.get_ref();
+        if !(v.is_finite() && (0.0..1.0).contains(&v)) {
+            c.bad(
+                &format!("ratings.{grade}"),
+                p,
+                v.to_string(),
+                "an annual PD 0 <= p < 1",
+            );
+        }
+        ratings.insert(grade.clone(), v);
+    }
+
+    let credit = credit(&mut c, &raw.credit);
+    let payment = payment(&mut c, &raw.payment);
+    let country_risk = country_risk(&mut c, &raw.country_risk);
+    let stress = stress(&mut c, &raw.stress, &ratings, &credit, ctx);
+
+    c.problems.into_result()?;
+    Ok(Scenario {
+        name,
+        description: raw.description.unwrap_or_default(),
+        file: src.path.clone(),
+        ratings,
+        credit,
+        payment,
+        country_risk,
+        stress,
+    })
+}
+
+fn credit(c: &mut Check, raw: &RawCredit) -> Credit {
+    let correlation = match &raw.asset_correlation {
+        None => Correlation::Basel,
+        Some(s) => match s.get_ref() {
+            RawCorrelation::Name(n) if n == "basel" => Correlation::Basel,
+            RawCorrelation::Value(r) if r.is_finite() && (0.0..1.0).contains(r) => {
+                Correlation::Fixed(*r)
+            }
+            RawCorrelation::Name(n) => {
+                c.bad(
+                    "credit.asset_correlation",
+                    s,
+                    n.clone(),
+                    "\"basel\" or a number 0 <= R < 1",
+                );
+                Correlation::Basel
+            }
+            RawCorrelation::Value(r) => {
+                c.bad(
+                    "credit.asset_correlation",
+                    s,
+                    r.to_string(),
+                    "\"basel\" or a number 0 <= R < 1",
+                );
+                Correlation::Basel
+            }
+        },
+    };
+    let factor_weights = match &raw.factor_weights {
+        None => [0.6, 0.3, 0.1],
+        Some(s) => {
+            let w = s.get_ref();
+            let ws = [w.global, w.sector, w.country];
+            let sum: f64 = ws.iter().sum();
+            if ws.iter().any(|x| !x.is_finite() || *x < 0.0) || (sum - 1.0).abs() > 1e-9 {
+                c.bad(
+                    "credit.factor_weights",
+                    s,
+                    format!(
+                        "global = {}, sector = {}, country = {} (sum {sum})",
+                        w.global, w.sector, w.country
+                    ),
+                    "non-negative weights that sum to 1",
+                );
+                [0.6, 0.3, 0.1]
+            } else {
+                ws
+            }
+        }
+    };
+    let copula = match &raw.copula {
+        None => Copula::Gaussian,
+        Some(s) => match s.get_ref().as_str() {
+            "gaussian" => Copula::Gaussian,
+            "t" => {
+                c.bad("credit.copula", s, "t", "\"gaussian\": the Student-t copula is not supported yet in this version of arstress");
+                Copula::StudentT
+            }
+            other => {
+                c.bad("credit.copula", s, other, "\"gaussian\" or \"t\"");
+                Copula::Gaussian
+            }
+        },
+    };
+    let t_dof = c.float(
+        "credit.t_dof",
+        &raw.t_dof,
+        6.0,
+        |x| x > 2.0,
+        "degrees of freedom > 2",
+    );
+    let insolvency_share = c.float(
+        "credit.insolvency_share",
+        &raw.insolvency_share,
+        0.6,
+        unit,
+        "a share in [0, 1]",
+    );
+    let recovery_insolvency = recovery(
+        c,
+        "credit.recovery_insolvency",
+        &raw.recovery_insolvency,
+        ("0.08", 0.08, 540),
+    );
+    let recovery_protracted = recovery(
+        c,
+        "credit.recovery_protracted",
+        &raw.recovery_protracted,
+        ("0.25", 0.15, 270),
+    );
+    Credit {
+        correlation,
+        factor_weights,
+        copula,
+        t_dof,
+        insolvency_share,
+        recovery_insolvency,
+        recovery_protracted,
+    }
+}
+
+fn recovery(
+    c: &mut Check,
+    key: &str,
+    raw: &Option<Spanned<RawRecovery>>,
+    default: (&str, f64, i64),
+) -> Recovery {
+    let mean_default: Decimal = default.0.parse().unwrap_or_default();
+    let Some(s) = raw else {
+        return Recovery {
+            mean: mean_default,
+            sd: default.1,
+            lag_days: default.2 as u32,
+        };
+    };
+    let r = s.get_ref();
+    let mean = match &r.mean {
+        None => mean_default,
+        Some(m) => {
+            let v = m.get_ref().0;
+            if v < Decimal::ZERO || v > Decimal::ONE {
+                c.bad(
+                    &format!("{key}.mean"),
+                    m,
+                    v.to_string(),
+                    "a mean recovery rate in [0, 1]",
+                );
+            }
+            v
+        }
+    };
+    let sd = c.float(
+        &format!("{key}.sd"),
+        &r.sd,
+        default.1,
+        |x| x >= 0.0,
+        "a standard deviation >= 0",
+    );
+    let lag = c.int(&format!("{key}.lag_days"), &r.lag_days, default.2, 0, 3650);
+    Recovery {
+        mean,
+        sd,
+        lag_days: lag as u32,
+    }
+}
+
+fn payment(c: &mut Check, raw: &RawPayment) -> Payment {
+    const WHAT: &str = "late payment (SPEC §4.3)";
+    let late_share = c.float(
+        "payment.late_share",
+        &raw.late_share,
+        0.45,
+        unit,
+        "a share in [0, 1]",
+    );
+    let days_late_median = c.float(
+        "payment.days_late_median",
+        &raw.days_late_median,
+        15.0,
+        |x| x > 0.0,
+        "a number of days > 0",
+    );
+    let days_late_p90 = c.float(
+        "payment.days_late_p90",
+        &raw.days_late_p90,
+        60.0,
+        |x| x > 0.0,
+        "a number of days > 0",
+    );
+    if let Some(s) = &raw.days_late_p90
+        && days_late_p90 < days_late_median
+    {
+        c.bad(
+            "payment.days_late_p90",
+            s,
+            days_late_p90.to_string(),
+            format!("a value >= days_late_median ({days_late_median})"),
+        );
+    }
+    let cycle_sensitivity = c.float(
+        "payment.cycle_sensitivity",
+        &raw.cycle_sensitivity,
+        0.5,
+        unit,
+        "a number in [0, 1]",
+    );
+    let stop = c.int(
+        "payment.stop_deliveries_after_days",
+        &raw.stop_deliveries_after_days,
+        60,
+        0,
+        3650,
+    );
+    c.unsupported("payment.late_share", &raw.late_share, 0.45, WHAT);
+    c.unsupported(
+        "payment.days_late_median",
+        &raw.days_late_median,
+        15.0,
+        WHAT,
+    );
+    c.unsupported("payment.days_late_p90", &raw.days_late_p90, 60.0, WHAT);
+    c.unsupported(
+        "payment.cycle_sensitivity",
+        &raw.cycle_sensitivity,
+        0.5,
+        WHAT,
+    );
+    Payment {
+        late_share,
+        days_late_median,
+        days_late_p90,
+        cycle_sensitivity,
+        stop_deliveries_after_days: stop as u32,
+    }
+}
+
+fn country_risk(c: &mut Check, raw: &RawCountryRisk) -> CountryRiskTable {
+    const WHAT: &str = "a country event (SPEC §4.4)";
+    let default = CountryRisk {
+        probability: c.float(
+            "country_risk.default_probability",
+            &raw.default_probability,
+            0.0,
+            unit,
+            "a probability in [0, 1]",
+        ),
+        duration_days_median: c.float(
+            "country_risk.default_duration_days_median",
+            &raw.default_duration_days_median,
+            180.0,
+            |x| x > 0.0,
+            "a number of days > 0",
+        ),
+        transfer_rate: c.float(
+            "country_risk.default_transfer_rate",
+            &raw.default_transfer_rate,
+            0.8,
+            unit,
+            "a share in [0, 1]",
+        ),
+    };
+    c.unsupported(
+        "country_risk.default_probability",
+        &raw.default_probability,
+        0.0,
+        WHAT,
+    );
+    let mut countries = BTreeMap::new();
+    for (code, s) in &raw.countries {
+        let key = format!("country_risk.countries.{code}");
+        if !is_country_code(code) {
+            c.bad(
+                &key,
+                s,
+                code.clone(),
+                "an ISO 3166-1 alpha-2 country code such as AR",
+            );
+        }
+        let r = s.get_ref();
+        let cr = CountryRisk {
+            probability: c.float(
+                &format!("{key}.probability"),
+                &r.probability,
+                default.probability,
+                unit,
+                "a probability in [0, 1]",
+            ),
+            duration_days_median: c.float(
+                &format!("{key}.duration_days_median"),
+                &r.duration_days_median,
+                default.duration_days_median,
+                |x| x > 0.0,
+                "a number of days > 0",
+            ),
+            transfer_rate: c.float(
+                &format!("{key}.transfer_rate"),
+                &r.transfer_rate,
+                default.transfer_rate,
+                unit,
+                "a share in [0, 1]",
+            ),
+        };
+        c.unsupported(&format!("{key}.probability"), &r.probability, 0.0, WHAT);
+        countries.insert(code.clone(), cr);
+    }
+    CountryRiskTable { default, countries }
+}
+
+pub fn is_country_code(s: &str) -> bool {
+    s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase())
+}
+
+fn multipliers(
+    c: &mut Check,
+    key: &str,
+    raw: &BTreeMap<String, Spanned<f64>>,
+    known: &BTreeSet<&str>,
+    what: &str,
+) -> BTreeMap<String, f64> {
+    let mut out = BTreeMap::new();
+    for (label, s) in raw {
+        let k = format!("{key}.{label}");
+        let v = *s.get_ref();
+        if !(v.is_finite() && v >= 0.0) {
+            c.bad(&k, s, v.to_string(), "a multiplier >= 0");
+        }
+        if !known.contains(label.as_str()) {
+            let cands: Vec<&str> = known.iter().copied().collect();
+            let hint = closest(label, &cands)
+                .map(|h| format!(" (did you mean `{h}`?)"))
+                .unwrap_or_default();
+            c.bad(
+                &k,
+                s,
+                label.clone(),
+                format!("a {what} of the portfolio{hint}"),
+            );
+        }
+        out.insert(label.clone(), v);
+    }
+    out
+}
+
+fn decimal_multipliers(
+    c: &mut Check,
+    key: &str,
+    raw: &BTreeMap<String, Spanned<Num>>,
+    known: &BTreeSet<&str>,
+    what: &str,
+) -> BTreeMap<String, Decimal> {
+    let mut out = BTreeMap::new();
+    for (label, s) in raw {
+        let k = format!("{key}.{label}");
+        let v = s.get_ref().0;
+        if v < Decimal::ZERO || v > Decimal::from(1000) {
+            c.bad(&k, s, v.to_string(), "a multiplier in [0, 1000]");
+        }
+        if !known.contains(label.as_str()) {
+            let cands: Vec<&str> = known.iter().copied().collect();
+            let hint = closest(label, &cands)
+                .map(|h| format!(" (did you mean `{h}`?)"))
+                .unwrap_or_default();
+            c.bad(
+                &k,
+                s,
+                label.clone(),
+                format!("a {what} of the portfolio{hint}"),
+            );
+        }
+        out.insert(label.clone(), v);
+    }
+    out
+}
+
+fn decimal(
+    c: &mut Check,
+    key: &str,
+    raw: &Option<Spanned<Num>>,
+    lo: Decimal,
+    hi: Decimal,
+) -> Decimal {
+    match raw {
+        None => Decimal::ONE,
+        Some(s) => {
+            let v = s.get_ref().0;
+            if v < lo || v > hi {
+                c.bad(
+                    key,
+                    s,
+                    v.to_string(),
+                    format!("a multiplier in [{lo}, {hi}]"),
+                );
+            }
+            v
+        }
+    }
+}
+
+fn stress(
+    c: &mut Check,
+    raw: &RawStress,
+    ratings: &BTreeMap<String, f64>,
+    credit: &Credit,
+    ctx: &ScenarioContext,
+) -> Stress {
+    let buyers = &ctx.portfolio.buyers;
+    let sectors: BTreeSet<&str> = buyers.iter().map(|b| b.sector.as_str()).collect();
+    let countries: BTreeSet<&str> = buyers.iter().map(|b| b.country.as_str()).collect();
+    let grades: BTreeSet<&str> = ratings.keys().map(String::as_str).collect();
+    let currencies: BTreeSet<&str> = ctx.currencies.iter().map(String::as_str).collect();
+
+    let pd_multiplier = c.float(
+        "stress.pd_multiplier",
+        &raw.pd_multiplier,
+        1.0,
+        |x| x >= 0.0,
+        "a multiplier >= 0",
+    );
+    let by_sector = multipliers(
+        c,
+        "stress.pd_multiplier_by_sector",
+        &raw.pd_multiplier_by_sector,
+        &sectors,
+        "sector",
+    );
+    let by_country = multipliers(
+        c,
+        "stress.pd_multiplier_by_country",
+        &raw.pd_multiplier_by_country,
+        &countries,
+        "country",
+    );
+    let by_rating = multipliers(
+        c,
+        "stress.pd_multiplier_by_rating",
+        &raw.pd_multiplier_by_rating,
+        &grades,
+        "rating grade",
+    );
+    let systematic_quantile = raw.systematic_quantile.as_ref().map(|s| {
+        let q = *s.get_ref();
+        if !(q.is_finite() && q > 0.0 && q < 1.0) {
+            c.bad(
+                "stress.systematic_quantile",
+                s,
+                q.to_string(),
+                "a level 0 < s < 1 (e.g. 0.95 for the 95% worst state)",
+            );
+        }
+        q
+    });
+    let correlation_addon = c.float(
+        "stress.correlation_addon",
+        &raw.correlation_addon,
+        0.0,
+        |x| (-1.0..1.0).contains(&x),
+        "an add-on to R in (-1, 1)",
+    );
+    let recovery_multiplier = decimal(
+        c,
+        "stress.recovery_multiplier",
+        &raw.recovery_multiplier,
+        Decimal::ZERO,
+        Decimal::from(100),
+    );
+    for (key, rec) in [
+        ("credit.recovery_insolvency", &credit.recovery_insolvency),
+        ("credit.recovery_protracted", &credit.recovery_protracted),
+    ] {
+        check_beta(c, key, rec, recovery_multiplier, raw);
+    }
+    let sales_multiplier = decimal(
+        c,
+        "stress.sales_multiplier",
+        &raw.sales_multiplier,
+        Decimal::ZERO,
+        Decimal::from(1000),
+    );
+    let sales_by_sector = decimal_multipliers(
+        c,
+        "stress.sales_multiplier_by_sector",
+        &raw.sales_multiplier_by_sector,
+        &sectors,
+        "sector",
+    );
+    let sales_by_country = decimal_multipliers(
+        c,
+        "stress.sales_multiplier_by_country",
+        &raw.sales_multiplier_by_country,
+        &countries,
+        "country",
+    );
+    let late_share_addon = c.float(
+        "stress.late_share_addon",
+        &raw.late_share_addon,
+        0.0,
+        |x| (-1.0..=1.0).contains(&x),
+        "an add-on in [-1, 1]",
+    );
+    c.unsupported(
+        "stress.late_share_addon",
+        &raw.late_share_addon,
+        0.0,
+        "late payment (SPEC §4.3)",
+    );
+    let days_late_shift = c.int(
+        "stress.days_late_shift",
+        &raw.days_late_shift,
+        0,
+        -3650,
+        3650,
+    );
+    c.unsupported(
+        "stress.days_late_shift",
+        &raw.days_late_shift,
+        0,
+        "late payment (SPEC §4.3)",
+    );
+
+    let mut fx_shock = BTreeMap::new();
+    for (cur, s) in &raw.fx_shock {
+        let v = s.get_ref().0;
+        let key = format!("stress.fx_shock.{cur}");
+        if v <= Decimal::ZERO || v > Decimal::from(1000) {
+            c.bad(
+                &key,
+                s,
+                v.to_string(),
+                "a multiplier of the fx rate in (0, 1000]",
+            );
+        }
+        if !currencies.contains(cur.as_str()) {
+            c.bad(
+                &key,
+                s,
+                cur.clone(),
+                "a currency of the portfolio with an fx rate",
+            );
+        }
+        fx_shock.insert(cur.clone(), v);
+    }
+
+    let forced_defaults = forced_defaults(c, raw, &fx_shock, ctx);
+
+    let mut forced_country_events = Vec::new();
+    for (i, s) in raw.forced_country_events.iter().enumerate() {
+        let key = format!("stress.forced_country_events[{i}]");
+        c.bad(&key, s, s.get_ref().country.get_ref().clone(), "no forced country events: country events are not supported yet in this version of arstress");
+        let e = s.get_ref();
+        forced_country_events.push(ForcedCountryEvent {
+            country: e.country.get_ref().clone(),
+            start_day: e.start_day.as_ref().map_or(0, |d| *d.get_ref() as i32),
+            duration_days: e.duration_days.as_ref().map_or(0, |d| *d.get_ref() as u32),
+        });
+    }
+
+    let limit_cuts = match &raw.limit_cuts {
+        None => LimitCuts {
+            trigger_pd_multiple: 0.0,
+            share: 0.0,
+            cut_to: 0.0,
+            notice_days: 30,
+        },
+        Some(s) => {
+            let r = s.get_ref();
+            let lc = LimitCuts {
+                trigger_pd_multiple: c.float(
+                    "stress.limit_cuts.trigger_pd_multiple",
+                    &r.trigger_pd_multiple,
+                    0.0,
+                    |x| x >= 0.0,
+                    "a multiple >= 0",
+                ),
+                share: c.float(
+                    "stress.limit_cuts.share",
+                    &r.share,
+                    0.0,
+                    unit,
+                    "a share in [0, 1]",
+                ),
+                cut_to: c.float(
+                    "stress.limit_cuts.cut_to",
+                    &r.cut_to,
+                    0.0,
+                    unit,
+                    "a fraction of the limit in [0, 1]",
+                ),
+                notice_days: c.int("stress.limit_cuts.notice_days", &r.notice_days, 30, 0, 3650)
+                    as u32,
+            };
+            c.unsupported(
+                "stress.limit_cuts.share",
+                &r.share,
+                0.0,
+                "insurer retreat (SPEC §5.4)",
+            );
+            lc
+        }
+    };
+
+    Stress {
+        pd_multiplier,
+        pd_multiplier_by_sector: by_sector,
+        pd_multiplier_by_country: by_country,
+        pd_multiplier_by_rating: by_rating,
+        systematic_quantile,
+        correlation_addon,
+        recovery_multiplier,
+        sales_multiplier,
+        sales_multiplier_by_sector: sales_by_sector,
+        sales_multiplier_by_country: sales_by_country,
+        late_share_addon,
+        days_late_shift,
+        fx_shock,
+        forced_defaults,
+        forced_country_events,
+        limit_cuts,
+    }
+}
+
+/// SPEC §3.1.5: a Beta recovery needs `sd² < μ(1−μ)` with `μ = mean × recovery_multiplier` (sd = 0 is fixed).
+fn check_beta(c: &mut Check, key: &str, rec: &Recovery, multiplier: Decimal, raw: &RawStress) {
+    let mu = rec.mean * multiplier;
+    let mu_f: f64 = mu.try_into().unwrap_or(f64::NAN);
+    let bad = if rec.sd == 0.0 {
+        mu > Decimal::ONE
+    } else {
+        mu_f.is_nan() || rec.sd * rec.sd >= mu_f * (1.0 - mu_f)
+    };
+    if bad {
+        let msg = format!(
+            "recovery mean × recovery_multiplier = {mu} with sd = {}: expected 0 <= mean <= 1 and sd = 0 or sd² < μ(1−μ) for a Beta distribution",
+            rec.sd
+        );
+        match &raw.recovery_multiplier {
+            Some(s) => c.bad(&format!("{key}.sd"), s, rec.sd.to_string(), msg),
+            None => {
+                let p = c
+                    .src
+                    .file_problem(&format!("{key}.sd"), rec.sd.to_string(), msg);
+                c.push(p);
+            }
+        }
+    }
+}
+
+fn forced_defaults(
+    c: &mut Check,
+    raw: &RawStress,
+    fx_shock: &BTreeMap<String, Decimal>,
+    ctx: &ScenarioContext,
+) -> Vec<ForcedDefault> {
+    let buyers = &ctx.portfolio.buyers;
+    let index: BTreeMap<&str, usize> = buyers
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (b.id.as_str(), i))
+        .collect();
+    let mut taken = vec![false; buyers.len()];
+    let mut ranking: Option<Vec<usize>> = None;
+    let mut out = Vec::new();
+    for (i, s) in raw.forced_defaults.iter().enumerate() {
+        let key = format!("stress.forced_defaults[{i}]");
+        let f = s.get_ref();
+        if f.buyers.is_none() && f.top_n.is_none() {
+            c.bad(&key, s, "{}", "`buyers`, `top_n` or both");
+        }
+        let day = match &f.day {
+            None => 0,
+            Some(d) => {
+                let v = *d.get_ref();
+                if !(0..ctx.horizon_days as i64).contains(&v) {
+                    c.bad(
+                        &format!("{key}.day"),
+                        d,
+                        v.to_string(),
+                        format!("a day in 0..{} (inside the horizon)", ctx.horizon_days),
+                    );
+                }
+                v.clamp(0, i32::MAX as i64) as i32
+            }
+        };
+        let kind = match &f.kind {
+            None => DefaultKind::Insolvency,
+            Some(k) => match k.get_ref().as_str() {
+                "insolvency" => DefaultKind::Insolvency,
+                "protracted" => DefaultKind::Protracted,
+                other => {
+                    c.bad(
+                        &format!("{key}.kind"),
+                        k,
+                        other,
+                        "\"insolvency\" or \"protracted\"",
+                    );
+                    DefaultKind::Insolvency
+                }
+            },
+        };
+        let mut hit = Vec::new();
+        for b in f.buyers.iter().flatten() {
+            let id = b.get_ref();
+            match index.get(id.as_str()) {
+                None => {
+                    let ids: Vec<&str> = index.keys().copied().collect();
+                    let hint = closest(id, &ids)
+                        .map(|h| format!(" (did you mean `{h}`?)"))
+                        .unwrap_or_default();
+                    c.bad(
+                        &format!("{key}.buyers"),
+                        b,
+                        id.clone(),
+                        format!("a buyer_id of buyers.csv{hint}"),
+                    );
+                }
+                Some(&bi) if taken[bi] => {
+                    c.bad(
+                        &format!("{key}.buyers"),
+                        b,
+                        id.clone(),
+                        "a buyer named only once across forced_defaults",
+                    );
+                }
+                Some(&bi) => {
+                    taken[bi] = true;
+                    hit.push(bi);
+                }
+            }
+        }
+        if let Some(n) = &f.top_n {
+            let want = *n.get_ref();
+            if want < 1 || want as usize > buyers.len() {
+                c.bad(
+                    &format!("{key}.top_n"),
+                    n,
+                    want.to_string(),
+                    format!("a number of buyers in 1..={}", buyers.len()),
+                );
+            } else {
+                let order = ranking.get_or_insert_with(|| (ctx.rank_by_exposure)(fx_shock));
+                let mut left = want as usize;
+                for &bi in order.iter() {
+                    if left == 0 {
+                        break;
+                    }
+                    if !taken[bi] {
+                        taken[bi] = true;
+                        hit.push(bi);
+                        left -= 1;
+                    }
+                }
+            }
+        }
+        out.push(ForcedDefault {
+            buyers: hit,
+            day,
+            kind,
+        });
+    }
+    out
+}

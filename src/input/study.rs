@@ -1,0 +1,416 @@
+//! `study.toml` (SPEC §2): the entry point that reads and validates every input of a study.
+
+use super::check::{Check, unit};
+use super::num::Num;
+use super::policy::load_policies;
+use super::portfolio::{CsvContext, load_buyers, load_invoices};
+use super::scenario::{ScenarioContext, load_scenario};
+use super::source::Source;
+use crate::calendar::Calendar;
+use crate::error::{Error, Location, Problem, Problems};
+use crate::model::*;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStudy {
+    name: Spanned<String>,
+    as_of: Spanned<toml::value::Datetime>,
+    horizon_months: Spanned<i64>,
+    trials: Option<Spanned<i64>>,
+    seed: Option<Spanned<i64>>,
+    currency: Spanned<String>,
+    policies: Option<Spanned<String>>,
+    scenarios: Option<Vec<Spanned<String>>>,
+    portfolio: RawPortfolio,
+    #[serde(default)]
+    fx: BTreeMap<String, Spanned<Num>>,
+    company: Option<Spanned<RawCompany>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPortfolio {
+    buyers: Spanned<String>,
+    invoices: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCompany {
+    opening_cash: Spanned<Num>,
+    monthly_fixed_outflows: Option<Spanned<Num>>,
+    variable_cost_ratio: Option<Spanned<Num>>,
+    credit_line: Option<Spanned<Num>>,
+    advance_rate_insured: Option<Spanned<Num>>,
+    advance_rate_uninsured: Option<Spanned<Num>>,
+    minimum_cash: Option<Spanned<Num>>,
+    bad_debt_reserve: Option<Spanned<Num>>,
+}
+
+/// Default number of trials when study.toml gives none.
+pub const DEFAULT_TRIALS: u64 = 100_000;
+
+/// Resolves a study argument: a folder means its `study.toml`.
+pub fn study_file(path: &Path) -> PathBuf {
+    if path.is_dir() {
+        path.join("study.toml")
+    } else {
+        path.to_path_buf()
+    }
+}
+
+/// Reads and validates a whole study. All problems of a file are reported together.
+pub fn load_study(path: &Path) -> Result<Study, Error> {
+    let path = study_file(path);
+    let src = Source::read(&path)?;
+    let raw: RawStudy = src.parse_toml()?;
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut inputs = vec![InputFile {
+        path: path.clone(),
+        sha256: src.sha256.clone(),
+    }];
+    let mut c = Check::new(&src);
+
+    let name = raw.name.get_ref().trim().to_owned();
+    if name.is_empty() {
+        c.bad("name", &raw.name, "", "a non-empty study name");
+    }
+    let as_of = match raw.as_of.get_ref() {
+        toml::value::Datetime {
+            date: Some(d),
+            time: None,
+            offset: None,
+        } => time::Month::try_from(d.month)
+            .ok()
+            .and_then(|m| time::Date::from_calendar_date(d.year as i32, m, d.day).ok()),
+        _ => None,
+    };
+    let as_of = as_of.unwrap_or_else(|| {
+        c.bad(
+            "as_of",
+            &raw.as_of,
+            raw.as_of.get_ref().to_string(),
+            "a local date such as 2027-01-01",
+        );
+        time::Date::MIN
+    });
+    let horizon = c.int(
+        "horizon_months",
+        &Some(raw.horizon_months.clone()),
+        12,
+        1,
+        60,
+    ) as u32;
+    let trials = c.int(
+        "trials",
+        &raw.trials,
+        DEFAULT_TRIALS as i64,
+        1,
+        1_000_000_000,
+    ) as u64;
+    let seed = c.int("seed", &raw.seed, 0, 0, i64::MAX) as u64;
+    let currency = raw.currency.get_ref().clone();
+    if !(currency.len() == 3 && currency.bytes().all(|b| b.is_ascii_uppercase())) {
+        c.bad(
+            "currency",
+            &raw.currency,
+            currency.clone(),
+            "an ISO 4217 currency code such as EUR",
+        );
+    }
+    let mut fx = BTreeMap::new();
+    fx.insert(currency.clone(), Decimal::ONE);
+    for (cur, rate) in &raw.fx {
+        let v = rate.get_ref().0;
+        if !(cur.len() == 3 && cur.bytes().all(|b| b.is_ascii_uppercase())) {
+            c.bad(
+                &format!("fx.{cur}"),
+                rate,
+                cur.clone(),
+                "an ISO 4217 currency code such as USD",
+            );
+        }
+        if v <= Decimal::ZERO || v > Decimal::from(1_000_000) {
+            c.bad(
+                &format!("fx.{cur}"),
+                rate,
+                v.to_string(),
+                "a positive rate (reporting units per unit of this currency)",
+            );
+        }
+        if *cur == currency && v != Decimal::ONE {
+            c.bad(
+                &format!("fx.{cur}"),
+                rate,
+                v.to_string(),
+                "1 for the reporting currency (or leave it out)",
+            );
+        }
+        fx.insert(cur.clone(), v);
+    }
+    let company = raw.company.as_ref().map(|s| company(&mut c, s));
+    let problems = c.problems;
+    problems.into_result()?;
+    let calendar = Calendar::new(as_of, horizon);
+
+    // Portfolio.
+    let ctx = CsvContext {
+        currency: &currency,
+        fx: &fx,
+        calendar: &calendar,
+    };
+    let buyers_path = dir.join(raw.portfolio.buyers.get_ref());
+    let buyers_src = Source::read(&buyers_path)?;
+    inputs.push(InputFile {
+        path: buyers_path,
+        sha256: buyers_src.sha256.clone(),
+    });
+    let (buyers, mut warnings) = load_buyers(&buyers_src, &ctx)?;
+    let (invoices, has_invoice_file) = match &raw.portfolio.invoices {
+        None => (Vec::new(), false),
+        Some(p) => {
+            let inv_path = dir.join(p.get_ref());
+            let inv_src = Source::read(&inv_path)?;
+            inputs.push(InputFile {
+                path: inv_path,
+                sha256: inv_src.sha256.clone(),
+            });
+            let (inv, w) = load_invoices(&inv_src, &buyers, &ctx)?;
+            warnings.extend(w);
+            (inv, true)
+        }
+    };
+    let portfolio = Portfolio {
+        buyers,
+        invoices,
+        has_invoice_file,
+    };
+    check_totals(&src, &portfolio, &fx, &calendar)?;
+
+    // Policies.
+    let policies = match &raw.policies {
+        None => Vec::new(),
+        Some(p) => {
+            let pol_path = dir.join(p.get_ref());
+            let pol_src = Source::read(&pol_path)?;
+            inputs.push(InputFile {
+                path: pol_path,
+                sha256: pol_src.sha256.clone(),
+            });
+            load_policies(&pol_src)?
+        }
+    };
+
+    // Scenarios, in the given order; globs sorted.
+    let currencies: BTreeSet<String> = fx.keys().cloned().collect();
+    let rank = |shock: &BTreeMap<String, Decimal>| portfolio.rank_by_exposure(&fx, shock);
+    let sctx = ScenarioContext {
+        portfolio: &portfolio,
+        currencies: &currencies,
+        horizon_days: calendar.horizon_days(),
+        rank_by_exposure: &rank,
+    };
+    let mut scenarios = Vec::new();
+    let files = scenario_files(&src, &dir, raw.scenarios.as_deref())?;
+    for file in &files {
+        let s_src = Source::read(file)?;
+        inputs.push(InputFile {
+            path: file.clone(),
+            sha256: s_src.sha256.clone(),
+        });
+        scenarios.push(load_scenario(&s_src, &sctx)?);
+    }
+    if files.is_empty() {
+        let baseline = Source {
+            path: path.clone(),
+            text: "name = \"baseline\"".into(),
+            sha256: String::new(),
+        };
+        scenarios.push(load_scenario(&baseline, &sctx)?);
+    }
+    let mut problems = Problems::default();
+    let mut names = BTreeSet::new();
+    for s in &scenarios {
+        if !names.insert(s.name.clone()) || s.name.contains(',') {
+            problems.push(Problem {
+                file: s.file.clone(),
+                location: Location::File,
+                field: "name".into(),
+                value: s.name.clone(),
+                expected: "a scenario name used by one scenario only, without commas".into(),
+            });
+        }
+        for b in &portfolio.buyers {
+            if let (Some(r), None) = (&b.rating, b.pd_1y)
+                && !s.ratings.contains_key(r)
+            {
+                let grades: Vec<&str> = s.ratings.keys().map(String::as_str).collect();
+                problems.push(Problem {
+                    file: buyers_src.path.clone(),
+                    location: Location::Line(b.line),
+                    field: "rating".into(),
+                    value: r.clone(),
+                    expected: format!(
+                        "a grade of scenario {}'s rating table ({}) or a pd_1y value",
+                        s.name,
+                        grades.join(", ")
+                    ),
+                });
+            }
+        }
+        if problems.len() > crate::error::MAX_PROBLEMS {
+            break;
+        }
+    }
+    problems.into_result()?;
+
+    Ok(Study {
+        name,
+        calendar,
+        trials,
+        seed,
+        currency,
+        fx,
+        portfolio,
+        policies,
+        scenarios,
+        company,
+        inputs,
+        warnings,
+    })
+}
+
+fn scenario_files(
+    src: &Source,
+    dir: &Path,
+    patterns: Option<&[Spanned<String>]>,
+) -> Result<Vec<PathBuf>, Error> {
+    let mut files = Vec::new();
+    let mut problems = Problems::default();
+    for (i, pat) in patterns.unwrap_or_default().iter().enumerate() {
+        let full = dir.join(pat.get_ref());
+        let text = full.to_string_lossy().into_owned();
+        let found: Vec<PathBuf> = match glob::glob(&text) {
+            Ok(paths) => {
+                let mut v: Vec<PathBuf> = paths
+                    .filter_map(Result::ok)
+                    .filter(|p| p.is_file())
+                    .collect();
+                v.sort();
+                v
+            }
+            Err(_) => Vec::new(),
+        };
+        if found.is_empty() {
+            problems.push(src.key_problem(
+                &format!("scenarios[{i}]"),
+                pat.span(),
+                pat.get_ref().clone(),
+                "a path or glob that matches at least one scenario file",
+            ));
+        }
+        for f in found {
+            if !files.contains(&f) {
+                files.push(f);
+            }
+        }
+    }
+    problems.into_result()?;
+    Ok(files)
+}
+
+fn company(c: &mut Check, s: &Spanned<RawCompany>) -> Company {
+    let r = s.get_ref();
+    let amount = |c: &mut Check, k: &str, v: Option<&Spanned<Num>>| -> Decimal {
+        let Some(v) = v else { return Decimal::ZERO };
+        let x = v.get_ref().0;
+        if x.abs() > crate::money::max_amount() || (k != "opening_cash" && x < Decimal::ZERO) {
+            c.bad(
+                &format!("company.{k}"),
+                v,
+                x.to_string(),
+                "an amount between 0 and 1e12",
+            );
+        }
+        x
+    };
+    let ratio = |c: &mut Check, k: &str, v: Option<&Spanned<Num>>, d: Decimal| -> Decimal {
+        let Some(v) = v else { return d };
+        let x = v.get_ref().0;
+        let f: f64 = x.try_into().unwrap_or(-1.0);
+        if !unit(f) {
+            c.bad(
+                &format!("company.{k}"),
+                v,
+                x.to_string(),
+                "a ratio in [0, 1]",
+            );
+        }
+        x
+    };
+    let company = Company {
+        opening_cash: amount(c, "opening_cash", Some(&r.opening_cash)),
+        monthly_fixed_outflows: amount(
+            c,
+            "monthly_fixed_outflows",
+            r.monthly_fixed_outflows.as_ref(),
+        ),
+        variable_cost_ratio: ratio(
+            c,
+            "variable_cost_ratio",
+            r.variable_cost_ratio.as_ref(),
+            Decimal::ZERO,
+        ),
+        credit_line: amount(c, "credit_line", r.credit_line.as_ref()),
+        advance_rate_insured: ratio(
+            c,
+            "advance_rate_insured",
+            r.advance_rate_insured.as_ref(),
+            Decimal::ZERO,
+        ),
+        advance_rate_uninsured: ratio(
+            c,
+            "advance_rate_uninsured",
+            r.advance_rate_uninsured.as_ref(),
+            Decimal::ZERO,
+        ),
+        minimum_cash: amount(c, "minimum_cash", r.minimum_cash.as_ref()),
+        bad_debt_reserve: r
+            .bad_debt_reserve
+            .as_ref()
+            .map(|v| amount(c, "bad_debt_reserve", Some(v))),
+    };
+    c.bad("company", s, "[company]", "no [company] section: the cash model (SPEC §4.7) is not supported yet in this version of arstress");
+    company
+}
+
+/// SPEC §3.1.12: open invoices plus planned sales over the horizon must stay below 1e14.
+fn check_totals(
+    src: &Source,
+    portfolio: &Portfolio,
+    fx: &BTreeMap<String, Decimal>,
+    cal: &Calendar,
+) -> Result<(), Error> {
+    let none = BTreeMap::new();
+    let limit: i128 = 100_000_000_000_000 * 100;
+    let open = portfolio.open_invoices_cents(fx, &none);
+    let mut total: i128 = open.iter().flatten().flatten().map(|x| x.1 as i128).sum();
+    for b in &portfolio.buyers {
+        let m = crate::money::to_cents(b.monthly_sales, Portfolio::rate(fx, &none, &b.currency))
+            .unwrap_or(i64::MAX);
+        total += m as i128 * cal.horizon_months() as i128;
+    }
+    if open.is_none() || total > limit {
+        return Err(Error::problem(src.file_problem(
+            "portfolio",
+            format!("{} open and planned", crate::money::format_cents(total)),
+            "open invoices plus planned sales over the horizon of at most 1e14 in the reporting currency (SPEC §3.1.12)",
+        )));
+    }
+    Ok(())
+}

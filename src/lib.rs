@@ -1,0 +1,29 @@
+//! # arstress
+//!
+//! Monte Carlo stress testing of trade receivables protected (or not) by trade credit insurance.
+//!
+//! Data flows one way: input files ([`input`]) -> validated model ([`model`]) -> compiled plan of flat
+//! arrays ([`plan`]) -> trials ([`engine`], settling claims with [`claims`]) -> per-trial outcomes ->
+//! statistics ([`stats`]) -> reports ([`report`]).
+//!
+//! **Determinism contract.** Trial `t` draws its random numbers only from [`rng::trial_rng`]`(seed, t)`.
+//! Money inside a trial is whole cents in `i64`, sums over trials are exact `i128`, so every report is
+//! byte-identical for any thread count.
+
+pub mod calendar;
+pub mod claims;
+pub mod engine;
+pub mod error;
+pub mod generate;
+pub mod input;
+pub mod model;
+pub mod money;
+pub mod normal;
+pub mod plan;
+pub mod portfolio_summary;
+pub mod report;
+pub mod rng;
+pub mod run;
+pub mod stats;
+
+pub use error::{Error, Result};

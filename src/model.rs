@@ -1,0 +1,341 @@
+//! The validated model: typed, checked, free of I/O. Built by [`crate::input`], compiled by [`crate::plan`].
+
+use crate::calendar::Calendar;
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// A whole study: portfolio, policies and scenarios, with run settings.
+#[derive(Debug, Clone)]
+pub struct Study {
+    pub name: String,
+    pub calendar: Calendar,
+    pub trials: u64,
+    pub seed: u64,
+    pub currency: String,
+    /// Reporting-currency units per unit of each currency (the reporting currency maps to 1).
+    pub fx: BTreeMap<String, Decimal>,
+    pub portfolio: Portfolio,
+    pub policies: Vec<Policy>,
+    pub scenarios: Vec<Scenario>,
+    pub company: Option<Company>,
+    /// Every file read, with its SHA-256, in reading order.
+    pub inputs: Vec<InputFile>,
+    /// Non-fatal remarks (unknown CSV columns, ...).
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputFile {
+    pub path: PathBuf,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LimitType {
+    Approved,
+    Discretionary,
+    None,
+}
+
+impl LimitType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LimitType::Approved => "approved",
+            LimitType::Discretionary => "discretionary",
+            LimitType::None => "none",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Buyer {
+    pub id: String,
+    pub name: String,
+    pub country: String,
+    pub sector: String,
+    pub rating: Option<String>,
+    pub pd_1y: Option<f64>,
+    pub currency: String,
+    pub outstanding: Decimal,
+    pub terms_days: u32,
+    pub monthly_sales: Decimal,
+    pub credit_limit: Option<Decimal>,
+    pub limit_type: LimitType,
+    pub group_id: Option<String>,
+    /// CSV line, for messages.
+    pub line: usize,
+}
+
+impl Buyer {
+    /// SPEC §2.1: insured iff the limit is > 0 and its type is not `none`.
+    pub fn is_insured(&self) -> bool {
+        self.limit_type != LimitType::None && self.credit_limit.is_some_and(|l| l > Decimal::ZERO)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Invoice {
+    pub id: String,
+    /// Index into [`Portfolio::buyers`].
+    pub buyer: usize,
+    pub amount: Decimal,
+    pub currency: String,
+    /// Day offsets from `as_of` (negative = before it).
+    pub issue_day: i64,
+    pub due_day: i64,
+}
+
+/// Buyers sorted by `buyer_id`, with their open invoices.
+#[derive(Debug, Clone)]
+pub struct Portfolio {
+    pub buyers: Vec<Buyer>,
+    pub invoices: Vec<Invoice>,
+    /// Whether invoices.csv was given (then buyers without rows have no open invoices).
+    pub has_invoice_file: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub name: String,
+    pub indemnity: Decimal,
+    pub indemnity_discretionary: Decimal,
+    pub indemnity_political: Decimal,
+    pub discretionary_limit_max: Option<Decimal>,
+    pub political_cover: bool,
+    pub nql: Decimal,
+    pub deductible: Decimal,
+    pub aggregate_first_loss: Decimal,
+    pub premium_rate: Decimal,
+    pub minimum_premium: Decimal,
+    pub max_liability: MaxLiability,
+    pub waiting_period_days: u32,
+    pub political_waiting_days: u32,
+    pub insolvency_claim_days: u32,
+    pub claim_payment_days: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MaxLiability {
+    /// A multiple of the annual premium.
+    Multiple(Decimal),
+    /// A fixed amount per policy year.
+    Fixed(Decimal),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Correlation {
+    Basel,
+    Fixed(f64),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Copula {
+    Gaussian,
+    StudentT,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DefaultKind {
+    Insolvency,
+    Protracted,
+}
+
+impl DefaultKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DefaultKind::Insolvency => "insolvency",
+            DefaultKind::Protracted => "protracted",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recovery {
+    /// Mean rate before `recovery_multiplier`, exact as written.
+    pub mean: Decimal,
+    pub sd: f64,
+    pub lag_days: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Credit {
+    pub correlation: Correlation,
+    /// Shares of R for the global, sector and country factors; they sum to 1.
+    pub factor_weights: [f64; 3],
+    pub copula: Copula,
+    pub t_dof: f64,
+    pub insolvency_share: f64,
+    pub recovery_insolvency: Recovery,
+    pub recovery_protracted: Recovery,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Payment {
+    pub late_share: f64,
+    pub days_late_median: f64,
+    pub days_late_p90: f64,
+    pub cycle_sensitivity: f64,
+    pub stop_deliveries_after_days: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CountryRisk {
+    pub probability: f64,
+    pub duration_days_median: f64,
+    pub transfer_rate: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CountryRiskTable {
+    pub default: CountryRisk,
+    pub countries: BTreeMap<String, CountryRisk>,
+}
+
+/// Which buyers a forced default hits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForcedDefault {
+    /// Indices into the portfolio's buyers (already resolved, `top_n` included), in application order.
+    pub buyers: Vec<usize>,
+    pub day: i32,
+    pub kind: DefaultKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForcedCountryEvent {
+    pub country: String,
+    pub start_day: i32,
+    pub duration_days: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LimitCuts {
+    pub trigger_pd_multiple: f64,
+    pub share: f64,
+    pub cut_to: f64,
+    pub notice_days: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stress {
+    pub pd_multiplier: f64,
+    pub pd_multiplier_by_sector: BTreeMap<String, f64>,
+    pub pd_multiplier_by_country: BTreeMap<String, f64>,
+    pub pd_multiplier_by_rating: BTreeMap<String, f64>,
+    pub systematic_quantile: Option<f64>,
+    pub correlation_addon: f64,
+    pub recovery_multiplier: Decimal,
+    pub sales_multiplier: Decimal,
+    pub sales_multiplier_by_sector: BTreeMap<String, Decimal>,
+    pub sales_multiplier_by_country: BTreeMap<String, Decimal>,
+    pub late_share_addon: f64,
+    pub days_late_shift: i64,
+    pub fx_shock: BTreeMap<String, Decimal>,
+    pub forced_defaults: Vec<ForcedDefault>,
+    pub forced_country_events: Vec<ForcedCountryEvent>,
+    pub limit_cuts: LimitCuts,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub file: PathBuf,
+    /// The default rating table merged with the scenario's `[ratings]`.
+    pub ratings: BTreeMap<String, f64>,
+    pub credit: Credit,
+    pub payment: Payment,
+    pub country_risk: CountryRiskTable,
+    pub stress: Stress,
+}
+
+/// The company's cash side (SPEC §4.7).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Company {
+    pub opening_cash: Decimal,
+    pub monthly_fixed_outflows: Decimal,
+    pub variable_cost_ratio: Decimal,
+    pub credit_line: Decimal,
+    pub advance_rate_insured: Decimal,
+    pub advance_rate_uninsured: Decimal,
+    pub minimum_cash: Decimal,
+    pub bad_debt_reserve: Option<Decimal>,
+}
+
+/// S&P long-run average annual default rates by grade: the default rating table.
+pub fn default_rating_table() -> BTreeMap<String, f64> {
+    [
+        ("AAA", 0.0001),
+        ("AA", 0.0002),
+        ("A", 0.0005),
+        ("BBB", 0.0014),
+        ("BB", 0.0056),
+        ("B", 0.0293),
+        ("CCC", 0.2612),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+impl Portfolio {
+    /// Rate from a currency to reporting units: `fx × fx_shock`.
+    pub fn rate(
+        fx: &BTreeMap<String, Decimal>,
+        shock: &BTreeMap<String, Decimal>,
+        currency: &str,
+    ) -> Decimal {
+        fx.get(currency).copied().unwrap_or(Decimal::ONE)
+            * shock.get(currency).copied().unwrap_or(Decimal::ONE)
+    }
+
+    /// Each buyer's open invoices at day 0 in reporting cents (SPEC §3.1.11), as (due_day, cents) pairs.
+    /// Without invoices.csv, `outstanding` is converted once and split into `k` parts (SPEC §2.2).
+    pub fn open_invoices_cents(
+        &self,
+        fx: &BTreeMap<String, Decimal>,
+        shock: &BTreeMap<String, Decimal>,
+    ) -> Option<Vec<Vec<(i64, i64)>>> {
+        let mut out: Vec<Vec<(i64, i64)>> = vec![Vec::new(); self.buyers.len()];
+        if self.has_invoice_file {
+            for inv in &self.invoices {
+                let cents =
+                    crate::money::to_cents(inv.amount, Self::rate(fx, shock, &inv.currency))?;
+                out[inv.buyer].push((inv.due_day, cents));
+            }
+        } else {
+            for (b, buyer) in self.buyers.iter().enumerate() {
+                let total = crate::money::to_cents(
+                    buyer.outstanding,
+                    Self::rate(fx, shock, &buyer.currency),
+                )?;
+                if total == 0 {
+                    continue;
+                }
+                let t = buyer.terms_days as i64;
+                let k = ((t + 29) / 30).max(1);
+                let part = total / k;
+                for j in 1..=k {
+                    let due = (t * j + k - 1) / k;
+                    let amount = if j == k { total - part * (k - 1) } else { part };
+                    out[b].push((due, amount));
+                }
+            }
+        }
+        Some(out)
+    }
+
+    /// Buyer indices by day-0 exposure (largest first, ties by buyer_id) after an fx shock.
+    pub fn rank_by_exposure(
+        &self,
+        fx: &BTreeMap<String, Decimal>,
+        shock: &BTreeMap<String, Decimal>,
+    ) -> Vec<usize> {
+        let open = self.open_invoices_cents(fx, shock).unwrap_or_default();
+        let exposure: Vec<i64> = open.iter().map(|v| v.iter().map(|x| x.1).sum()).collect();
+        let mut order: Vec<usize> = (0..self.buyers.len()).collect();
+        // Buyers are sorted by id, so a stable sort keeps ties in buyer_id order.
+        order.sort_by_key(|&b| std::cmp::Reverse(exposure.get(b).copied().unwrap_or(0)));
+        order
+    }
+}

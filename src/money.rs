@@ -1,0 +1,105 @@
+//! Money: `Decimal` at the edges, whole cents (`i64`) inside trials, exact rounding helpers.
+
+use rust_decimal::{Decimal, RoundingStrategy};
+
+/// Largest accepted amount in any currency (SPEC §3.1.12).
+pub fn max_amount() -> Decimal {
+    Decimal::from(1_000_000_000_000i64)
+}
+
+/// Converts an amount to whole cents of the reporting currency at `rate`, half-to-even.
+/// Returns `None` if the result does not fit (callers validate sizes first).
+pub fn to_cents(amount: Decimal, rate: Decimal) -> Option<i64> {
+    let cents = amount
+        .checked_mul(rate)?
+        .checked_mul(Decimal::ONE_HUNDRED)?;
+    let rounded = cents.round_dp_with_strategy(0, RoundingStrategy::MidpointNearestEven);
+    i64::try_from(rounded).ok()
+}
+
+/// Prints cents as an exact decimal with two places (`-1234.05`).
+pub fn format_cents(cents: i128) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let abs = cents.unsigned_abs();
+    format!("{sign}{}.{:02}", abs / 100, abs % 100)
+}
+
+/// `a * b / c` rounded half-to-even, for `a, b >= 0`, `c > 0`.
+pub fn mul_div_round(a: i64, b: i64, c: i64) -> i64 {
+    debug_assert!(a >= 0 && b >= 0 && c > 0);
+    let num = a as i128 * b as i128;
+    let c = c as i128;
+    let (q, r) = (num / c, num % c);
+    let twice = 2 * r;
+    let q = if twice > c || (twice == c && q % 2 == 1) {
+        q + 1
+    } else {
+        q
+    };
+    q as i64
+}
+
+/// Fixed-point scale of rates and shares inside trials (parts per billion).
+pub const PPB: i64 = 1_000_000_000;
+
+/// A rate in `[0, 1]` as parts per billion, half-to-even; exact for decimals of up to 9 places.
+pub fn rate_to_ppb(rate: Decimal) -> i64 {
+    let scaled = (rate * Decimal::from(PPB))
+        .round_dp_with_strategy(0, RoundingStrategy::MidpointNearestEven);
+    i64::try_from(scaled).unwrap_or(PPB)
+}
+
+/// `amount × rate_ppb / 1e9`, half-to-even.
+pub fn apply_ppb(amount: i64, rate_ppb: i64) -> i64 {
+    mul_div_round(amount, rate_ppb, PPB)
+}
+
+/// Rounds an `f64` mean in cents to whole cents, half-to-even, for display.
+pub fn round_cents_f64(x: f64) -> i128 {
+    x.round_ties_even() as i128
+}
+
+/// Exact quotient `sum / n` rounded half-to-even to whole cents.
+pub fn mean_cents(sum: i128, n: u64) -> i128 {
+    if n == 0 {
+        return 0;
+    }
+    let n = n as i128;
+    let (q, r) = (sum.div_euclid(n), sum.rem_euclid(n));
+    let twice = 2 * r;
+    if twice > n || (twice == n && q.rem_euclid(2) == 1) {
+        q + 1
+    } else {
+        q
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn half_to_even_rounding() {
+        assert_eq!(mul_div_round(5, 1, 2), 2);
+        assert_eq!(mul_div_round(7, 1, 2), 4);
+        assert_eq!(mul_div_round(36_000, 450_000, 600_000), 27_000);
+        assert_eq!(mean_cents(5, 2), 2);
+        assert_eq!(mean_cents(-5, 2), -2);
+        assert_eq!(mean_cents(7, 2), 4);
+    }
+
+    #[test]
+    fn cents_conversion_is_exact() {
+        let a = Decimal::from_str("1000.005").unwrap();
+        assert_eq!(to_cents(a, Decimal::ONE), Some(100_000));
+        let b = Decimal::from_str("1000.015").unwrap();
+        assert_eq!(to_cents(b, Decimal::ONE), Some(100_002));
+        assert_eq!(
+            to_cents(Decimal::from(100), Decimal::from_str("0.92").unwrap()),
+            Some(9_200)
+        );
+        assert_eq!(format_cents(-105), "-1.05");
+        assert_eq!(rate_to_ppb(Decimal::from_str("0.9").unwrap()), 900_000_000);
+    }
+}

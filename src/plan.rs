@@ -1,0 +1,411 @@
+//! Compiles a validated study and one scenario into flat arrays for the per-trial kernel.
+//!
+//! Everything that does not change between trials is computed here once: invoice schedules in
+//! cents, default thresholds `Φ⁻¹(q)`, factor loadings, buckets of buyers that share them, protected
+//! limits and indemnities per policy, premiums and maximum liabilities.
+
+use crate::error::{Error, Problem};
+use crate::model::*;
+use crate::money::{PPB, mul_div_round, rate_to_ppb, to_cents};
+use crate::normal;
+use rand_distr::Beta;
+use rust_decimal::{Decimal, RoundingStrategy};
+use std::collections::BTreeMap;
+
+/// Buyers of a bucket share threshold, correlation and factors, so one conditional PD serves them all.
+#[derive(Debug, Clone)]
+pub struct Bucket {
+    /// Range in [`Plan::bucket_members`].
+    pub start: u32,
+    pub len: u32,
+    /// `Φ⁻¹(q)`.
+    pub threshold: f64,
+    /// Loadings `√R·w` on the global, sector and country factors.
+    pub load: [f64; 3],
+    pub sector: u32,
+    pub country: u32,
+    /// `√(1−R)`.
+    pub idio: f64,
+}
+
+/// A recovery rate: fixed (exact, in parts per billion) or Beta-distributed.
+#[derive(Debug, Clone)]
+pub struct RecoveryPlan {
+    pub fixed_ppb: Option<i64>,
+    pub beta: Option<Beta<f64>>,
+    pub lag_days: i32,
+}
+
+/// One policy's terms in cents, for this scenario.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyPlan {
+    pub name: String,
+    pub nql: i64,
+    pub deductible: i64,
+    pub aggregate_first_loss: i64,
+    /// Maximum liability per policy year.
+    pub max_liability: i64,
+    /// Annual premium (SPEC §3.1.9).
+    pub annual_premium: i64,
+    /// Premium counted in a trial's total cost: annual × H/12.
+    pub premium: i64,
+    pub insured_turnover: i64,
+    pub waiting_period_days: i32,
+    pub insolvency_claim_days: i32,
+    pub claim_payment_days: i32,
+}
+
+/// A forced default: buyer, day and kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Forced {
+    pub buyer: u32,
+    pub day: i32,
+    pub kind: DefaultKind,
+}
+
+/// The compiled simulation plan of one scenario.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub scenario: String,
+    pub horizon_days: i32,
+    pub horizon_months: u32,
+    /// Start day of each policy year.
+    pub year_starts: Vec<i32>,
+    pub n_buyers: usize,
+    /// CSR offsets of each buyer's invoices (len `n_buyers + 1`), sorted by due day.
+    pub inv_offsets: Vec<u32>,
+    /// Issue day; open invoices carry `i32::MIN` (delivered before day 0).
+    pub inv_issue: Vec<i32>,
+    /// Payment due day, never before day 0.
+    pub inv_due: Vec<i32>,
+    pub inv_amount: Vec<i64>,
+    pub n_sectors: usize,
+    pub n_countries: usize,
+    pub buckets: Vec<Bucket>,
+    pub bucket_members: Vec<u32>,
+    /// Horizon PD per buyer after stress.
+    pub q: Vec<f64>,
+    /// `ln(1 − q)` per buyer, for the default day (SPEC §3.1.2).
+    pub log1m_q: Vec<f64>,
+    pub forced: Vec<Forced>,
+    /// `Z_g` fixed by `systematic_quantile`.
+    pub fixed_global: Option<f64>,
+    pub insolvency_share: f64,
+    /// Recovery of insolvencies and protracted defaults.
+    pub recovery: [RecoveryPlan; 2],
+    pub stop_deliveries_after_days: i32,
+    pub policies: Vec<PolicyPlan>,
+    /// Protected limit per policy and buyer, `[policy * n_buyers + buyer]`; 0 = not covered.
+    pub protected: Vec<i64>,
+    /// Commercial indemnity per policy and buyer in parts per billion.
+    pub indemnity_ppb: Vec<i64>,
+}
+
+fn internal(scenario: &Scenario, what: &str) -> Error {
+    Error::problem(Problem {
+        file: scenario.file.clone(),
+        location: crate::error::Location::File,
+        field: "amounts".into(),
+        value: what.into(),
+        expected: "amounts that fit the money type after fx and multipliers (SPEC §3.1.12)".into(),
+    })
+}
+
+/// Basel corporate correlation `R(p)`.
+pub fn basel_r(p: f64) -> f64 {
+    let a = (1.0 - (-50.0 * p).exp()) / (1.0 - (-50.0f64).exp());
+    0.12 * a + 0.24 * (1.0 - a)
+}
+
+/// Horizon PD from an annual PD: `1 − (1 − p)^(H/12)`.
+pub fn horizon_pd(p_annual: f64, horizon_months: u32) -> f64 {
+    -((horizon_months as f64 / 12.0) * (-p_annual).ln_1p()).exp_m1()
+}
+
+/// Compiles `scenario` of `study` into a plan.
+pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
+    let cal = &study.calendar;
+    let pf = &study.portfolio;
+    let st = &scenario.stress;
+    let n = pf.buyers.len();
+    let h_days = cal.horizon_days();
+
+    // Invoices: open ones plus one new sale per month.
+    let open = pf
+        .open_invoices_cents(&study.fx, &st.fx_shock)
+        .ok_or_else(|| internal(scenario, "open invoices"))?;
+    let mut inv_offsets = Vec::with_capacity(n + 1);
+    let (mut inv_issue, mut inv_due, mut inv_amount) = (Vec::new(), Vec::new(), Vec::new());
+    let mut monthly_cents = vec![0i64; n];
+    inv_offsets.push(0u32);
+    for (b, buyer) in pf.buyers.iter().enumerate() {
+        let mult = st.sales_multiplier
+            * st.sales_multiplier_by_sector
+                .get(&buyer.sector)
+                .copied()
+                .unwrap_or(Decimal::ONE)
+            * st.sales_multiplier_by_country
+                .get(&buyer.country)
+                .copied()
+                .unwrap_or(Decimal::ONE);
+        let rate = Portfolio::rate(&study.fx, &st.fx_shock, &buyer.currency);
+        let monthly = buyer
+            .monthly_sales
+            .checked_mul(mult)
+            .and_then(|m| to_cents(m, rate))
+            .ok_or_else(|| internal(scenario, "monthly sales"))?;
+        monthly_cents[b] = monthly;
+        let mut rows: Vec<(i32, i32, i64)> = open[b]
+            .iter()
+            .map(|&(due, amt)| (due.max(0) as i32, i32::MIN, amt))
+            .collect();
+        if monthly > 0 {
+            for &day in cal.sale_days() {
+                rows.push((day + buyer.terms_days as i32, day, monthly));
+            }
+        }
+        rows.sort_by_key(|r| (r.0, r.1));
+        for (due, issue, amt) in rows {
+            inv_due.push(due);
+            inv_issue.push(issue);
+            inv_amount.push(amt);
+        }
+        inv_offsets.push(inv_due.len() as u32);
+    }
+
+    // Factors: sectors and countries in sorted order.
+    let sectors: BTreeMap<&str, u32> = index_labels(pf.buyers.iter().map(|b| b.sector.as_str()));
+    let countries: BTreeMap<&str, u32> = index_labels(pf.buyers.iter().map(|b| b.country.as_str()));
+    let w = scenario.credit.factor_weights.map(f64::sqrt);
+
+    // Per buyer PD, threshold and correlation; bucket by identical parameters.
+    let forced_set: BTreeMap<usize, (i32, DefaultKind)> = st
+        .forced_defaults
+        .iter()
+        .flat_map(|f| f.buyers.iter().map(move |&b| (b, (f.day, f.kind))))
+        .collect();
+    let mut q = vec![0.0; n];
+    type Key = (u64, u64, u32, u32);
+    let mut groups: BTreeMap<Key, Vec<u32>> = BTreeMap::new();
+    for (b, buyer) in pf.buyers.iter().enumerate() {
+        let base = buyer
+            .pd_1y
+            .or_else(|| {
+                buyer
+                    .rating
+                    .as_ref()
+                    .and_then(|r| scenario.ratings.get(r).copied())
+            })
+            .unwrap_or(0.0);
+        let mut m = st.pd_multiplier
+            * st.pd_multiplier_by_sector
+                .get(&buyer.sector)
+                .copied()
+                .unwrap_or(1.0)
+            * st.pd_multiplier_by_country
+                .get(&buyer.country)
+                .copied()
+                .unwrap_or(1.0);
+        if let Some(r) = &buyer.rating {
+            m *= st.pd_multiplier_by_rating.get(r).copied().unwrap_or(1.0);
+        }
+        let p = (base * m).min(0.9999);
+        q[b] = horizon_pd(p, cal.horizon_months());
+        let r0 = match scenario.credit.correlation {
+            Correlation::Basel => basel_r(base),
+            Correlation::Fixed(r) => r,
+        };
+        let r = (r0 + st.correlation_addon).clamp(0.0, 0.9999);
+        if forced_set.contains_key(&b) || q[b] <= 0.0 {
+            continue;
+        }
+        let key = (
+            normal::quantile(q[b]).to_bits(),
+            r.to_bits(),
+            sectors[buyer.sector.as_str()],
+            countries[buyer.country.as_str()],
+        );
+        groups.entry(key).or_default().push(b as u32);
+    }
+    let mut buckets = Vec::with_capacity(groups.len());
+    let mut bucket_members = Vec::with_capacity(n);
+    for ((thr, r, s, c), members) in groups {
+        let r = f64::from_bits(r);
+        let sr = r.sqrt();
+        buckets.push(Bucket {
+            start: bucket_members.len() as u32,
+            len: members.len() as u32,
+            threshold: f64::from_bits(thr),
+            load: [sr * w[0], sr * w[1], sr * w[2]],
+            sector: s,
+            country: c,
+            idio: (1.0 - r).sqrt(),
+        });
+        bucket_members.extend(members);
+    }
+    let forced = st
+        .forced_defaults
+        .iter()
+        .flat_map(|f| {
+            f.buyers.iter().map(move |&b| Forced {
+                buyer: b as u32,
+                day: f.day,
+                kind: f.kind,
+            })
+        })
+        .collect();
+
+    let recovery = [
+        recovery_plan(
+            &scenario.credit.recovery_insolvency,
+            st.recovery_multiplier,
+            scenario,
+        )?,
+        recovery_plan(
+            &scenario.credit.recovery_protracted,
+            st.recovery_multiplier,
+            scenario,
+        )?,
+    ];
+
+    // Policies: premium on 12 months of planned insured sales; protected limits per buyer.
+    let mut policies = Vec::new();
+    let mut protected = Vec::with_capacity(study.policies.len() * n);
+    let mut indemnity_ppb = Vec::with_capacity(study.policies.len() * n);
+    let insured_turnover: i64 = pf
+        .buyers
+        .iter()
+        .zip(&monthly_cents)
+        .filter(|(b, _)| b.is_insured())
+        .map(|(_, m)| 12 * m)
+        .sum();
+    for pol in &study.policies {
+        let cents = |d: Decimal| {
+            to_cents(d, Decimal::ONE).ok_or_else(|| internal(scenario, "policy amounts"))
+        };
+        let by_rate = round_cents(pol.premium_rate * Decimal::from(insured_turnover));
+        let annual = by_rate.max(cents(pol.minimum_premium)?);
+        let max_liability = match pol.max_liability {
+            MaxLiability::Fixed(d) => cents(d)?,
+            MaxLiability::Multiple(m) => round_cents(m * Decimal::from(annual)),
+        };
+        policies.push(PolicyPlan {
+            name: pol.name.clone(),
+            nql: cents(pol.nql)?,
+            deductible: cents(pol.deductible)?,
+            aggregate_first_loss: cents(pol.aggregate_first_loss)?,
+            max_liability,
+            annual_premium: annual,
+            premium: mul_div_round(annual, cal.horizon_months() as i64, 12),
+            insured_turnover,
+            waiting_period_days: pol.waiting_period_days as i32,
+            insolvency_claim_days: pol.insolvency_claim_days as i32,
+            claim_payment_days: pol.claim_payment_days as i32,
+        });
+        let disc_max = pol.discretionary_limit_max.map(cents).transpose()?;
+        for buyer in &pf.buyers {
+            let (limit, ppb) = match (buyer.is_insured(), buyer.credit_limit) {
+                (true, Some(l)) => {
+                    let rate = Portfolio::rate(&study.fx, &st.fx_shock, &buyer.currency);
+                    let l = to_cents(l, rate).ok_or_else(|| internal(scenario, "credit limit"))?;
+                    match buyer.limit_type {
+                        LimitType::Discretionary => (
+                            disc_max.map_or(l, |m| l.min(m)),
+                            rate_to_ppb(pol.indemnity_discretionary),
+                        ),
+                        _ => (l, rate_to_ppb(pol.indemnity)),
+                    }
+                }
+                _ => (0, 0),
+            };
+            protected.push(limit);
+            indemnity_ppb.push(ppb);
+        }
+    }
+
+    Ok(Plan {
+        scenario: scenario.name.clone(),
+        horizon_days: h_days,
+        horizon_months: cal.horizon_months(),
+        year_starts: cal.policy_year_starts(),
+        n_buyers: n,
+        inv_offsets,
+        inv_issue,
+        inv_due,
+        inv_amount,
+        n_sectors: sectors.len(),
+        n_countries: countries.len(),
+        buckets,
+        bucket_members,
+        log1m_q: q.iter().map(|&x| (-x).ln_1p()).collect(),
+        q,
+        forced,
+        fixed_global: st.systematic_quantile.map(|s| normal::quantile(1.0 - s)),
+        insolvency_share: scenario.credit.insolvency_share,
+        recovery,
+        stop_deliveries_after_days: scenario.payment.stop_deliveries_after_days as i32,
+        policies,
+        protected,
+        indemnity_ppb,
+    })
+}
+
+fn round_cents(d: Decimal) -> i64 {
+    i64::try_from(d.round_dp_with_strategy(0, RoundingStrategy::MidpointNearestEven))
+        .unwrap_or(i64::MAX)
+}
+
+fn index_labels<'a>(labels: impl Iterator<Item = &'a str>) -> BTreeMap<&'a str, u32> {
+    let mut map: BTreeMap<&str, u32> = labels.map(|l| (l, 0)).collect();
+    for (i, v) in map.values_mut().enumerate() {
+        *v = i as u32;
+    }
+    map
+}
+
+fn recovery_plan(
+    rec: &Recovery,
+    multiplier: Decimal,
+    scenario: &Scenario,
+) -> Result<RecoveryPlan, Error> {
+    let mu = rec.mean * multiplier;
+    let lag_days = rec.lag_days as i32;
+    if rec.sd == 0.0 {
+        return Ok(RecoveryPlan {
+            fixed_ppb: Some(rate_to_ppb(mu).min(PPB)),
+            beta: None,
+            lag_days,
+        });
+    }
+    let m: f64 = mu.try_into().unwrap_or(f64::NAN);
+    let k = m * (1.0 - m) / (rec.sd * rec.sd) - 1.0;
+    let beta = Beta::new(m * k, (1.0 - m) * k)
+        .map_err(|_| internal(scenario, "recovery Beta parameters"))?;
+    Ok(RecoveryPlan {
+        fixed_ppb: None,
+        beta: Some(beta),
+        lag_days,
+    })
+}
+
+impl Plan {
+    /// Invoice index range of a buyer.
+    #[inline]
+    pub fn invoices(&self, buyer: usize) -> std::ops::Range<usize> {
+        self.inv_offsets[buyer] as usize..self.inv_offsets[buyer + 1] as usize
+    }
+
+    /// Policy year of a day (events after the last year start belong to the last year).
+    #[inline]
+    pub fn year_of(&self, day: i32) -> usize {
+        self.year_starts
+            .iter()
+            .rposition(|&s| s <= day)
+            .unwrap_or(0)
+    }
+
+    /// Number of policies (without "none").
+    pub fn n_policies(&self) -> usize {
+        self.policies.len()
+    }
+}

@@ -1,0 +1,198 @@
+//! The CSV reports. Column names are stable and documented in docs/reports.md.
+
+use crate::error::Error;
+use crate::money::format_cents;
+use crate::portfolio_summary::Summary;
+use crate::run::{Measure, RunResult};
+use crate::stats::QUANTILE_LEVELS;
+
+fn table(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> Result<Vec<u8>, Error> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    let fail = |e: csv::Error| Error::Internal(format!("csv encoding: {e}"));
+    w.write_record(header).map_err(fail)?;
+    for r in rows {
+        w.write_record(&r).map_err(fail)?;
+    }
+    w.into_inner()
+        .map_err(|e| Error::Internal(format!("csv encoding: {e}")))
+}
+
+/// An f64 amount in cents printed in currency units with two decimals.
+fn units(x: f64) -> String {
+    format!("{:.2}", x / 100.0)
+}
+
+fn prob(x: f64) -> String {
+    format!("{x:.6}")
+}
+
+/// summary.csv: one row per scenario × policy × measure.
+pub fn summary_csv(r: &RunResult) -> Result<Vec<u8>, Error> {
+    let header = [
+        "scenario",
+        "policy",
+        "measure",
+        "trials",
+        "mean",
+        "mean_std_error",
+        "std_dev",
+        "var_95",
+        "var_99",
+        "var_99_5",
+        "es_95",
+        "es_99",
+        "es_99_5",
+        "p_positive",
+    ];
+    let mut rows = Vec::new();
+    for s in &r.scenarios {
+        for p in &s.policies {
+            for (m, st) in Measure::ALL.iter().zip(&p.measures) {
+                let mut row = vec![
+                    s.name.clone(),
+                    p.name.clone(),
+                    m.as_str().to_owned(),
+                    st.trials.to_string(),
+                ];
+                row.push(format_cents(st.mean));
+                row.push(units(st.mean_std_error));
+                row.push(units(st.std_dev));
+                row.extend(st.var.iter().map(|&v| format_cents(v as i128)));
+                row.extend(st.es.iter().map(|&v| format_cents(v)));
+                row.push(prob(st.p_positive));
+                rows.push(row);
+            }
+        }
+    }
+    table(&header, rows)
+}
+
+/// quantiles.csv: one row per scenario × policy × measure × level.
+pub fn quantiles_csv(r: &RunResult) -> Result<Vec<u8>, Error> {
+    let mut rows = Vec::new();
+    for s in &r.scenarios {
+        for p in &s.policies {
+            for (m, st) in Measure::ALL.iter().zip(&p.measures) {
+                for (l, q) in QUANTILE_LEVELS.iter().zip(st.quantiles) {
+                    rows.push(vec![
+                        s.name.clone(),
+                        p.name.clone(),
+                        m.as_str().to_owned(),
+                        l.label.to_owned(),
+                        format_cents(q as i128),
+                    ]);
+                }
+            }
+        }
+    }
+    table(&["scenario", "policy", "measure", "level", "value"], rows)
+}
+
+/// policy_comparison.csv: per scenario, every policy (and "none") against "none", ranked by
+/// expected total cost.
+pub fn policy_comparison_csv(r: &RunResult) -> Result<Vec<u8>, Error> {
+    let header = [
+        "scenario",
+        "policy",
+        "rank_by_total_cost",
+        "annual_premium",
+        "premium",
+        "max_liability",
+        "insured_turnover",
+        "expected_defaults",
+        "expected_gross_loss",
+        "expected_claims",
+        "expected_net_loss",
+        "expected_total_cost",
+        "total_cost_vs_none",
+        "var_99_net_loss",
+        "es_99_net_loss",
+        "var_99_net_loss_reduction",
+        "es_99_net_loss_reduction",
+    ];
+    let (net, total, claims) = (2, 3, 1);
+    let mut rows = Vec::new();
+    for s in &r.scenarios {
+        let none = &s.policies[0];
+        let mut order: Vec<usize> = (0..s.policies.len()).collect();
+        order.sort_by_key(|&i| (s.policies[i].measures[total].sum, i));
+        for (i, p) in s.policies.iter().enumerate() {
+            let rank = order.iter().position(|&j| j == i).unwrap_or(0) + 1;
+            rows.push(vec![
+                s.name.clone(),
+                p.name.clone(),
+                rank.to_string(),
+                format_cents(p.annual_premium as i128),
+                format_cents(p.premium as i128),
+                format_cents(p.max_liability as i128),
+                format_cents(p.insured_turnover as i128),
+                format!(
+                    "{:.4}",
+                    s.defaults.sum as f64 / s.defaults.trials.max(1) as f64
+                ),
+                format_cents(p.measures[0].mean),
+                format_cents(p.measures[claims].mean),
+                format_cents(p.measures[net].mean),
+                format_cents(p.measures[total].mean),
+                format_cents(p.measures[total].mean - none.measures[total].mean),
+                format_cents(p.measures[net].var[1] as i128),
+                format_cents(p.measures[net].es[1]),
+                format_cents((none.measures[net].var[1] - p.measures[net].var[1]) as i128),
+                format_cents(none.measures[net].es[1] - p.measures[net].es[1]),
+            ]);
+        }
+    }
+    table(&header, rows)
+}
+
+/// portfolio.csv: the `validate` summary.
+pub fn portfolio_csv(s: &Summary) -> Result<Vec<u8>, Error> {
+    let header = [
+        "section",
+        "key",
+        "buyers",
+        "exposure",
+        "share_of_exposure",
+        "insured_exposure",
+        "above_limit",
+        "monthly_sales",
+        "value",
+    ];
+    let total = s.total.exposure.max(1) as f64;
+    let mut rows: Vec<Vec<String>> = s
+        .rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.section.to_owned(),
+                r.key.clone(),
+                r.slice.buyers.to_string(),
+                format_cents(r.slice.exposure as i128),
+                prob(r.slice.exposure as f64 / total),
+                format_cents(r.slice.insured_exposure as i128),
+                format_cents(r.slice.above_limit as i128),
+                format_cents(r.slice.monthly_sales as i128),
+                String::new(),
+            ]
+        })
+        .collect();
+    for (key, value) in [
+        ("hhi_buyers", s.hhi_buyers),
+        ("hhi_groups", s.hhi_groups),
+        ("insured_share", s.insured_share()),
+        ("insured_buyers", s.insured_buyers as f64),
+    ] {
+        let mut row = vec![String::new(); header.len()];
+        row[0] = "metric".into();
+        row[1] = key.into();
+        row[8] = if key == "insured_buyers" {
+            format!("{value}")
+        } else {
+            prob(value)
+        };
+        rows.push(row);
+    }
+    table(&header, rows)
+}

@@ -1,0 +1,62 @@
+//! manifest.json: what produced the reports (version, inputs' hashes, seed, generator, crates, timing).
+
+use crate::error::Error;
+use crate::model::Study;
+use crate::run::RunResult;
+use serde_json::{Value, json};
+
+/// Fields that may differ between identical runs (SPEC §3.1.15).
+#[derive(Debug, Clone, Default)]
+pub struct Timing {
+    pub wall_seconds: f64,
+    pub threads: usize,
+}
+
+/// The manifest as pretty JSON with a fixed key order.
+pub fn manifest_json(
+    study: &Study,
+    r: &RunResult,
+    reports: &[String],
+    timing: &Timing,
+) -> Result<Vec<u8>, Error> {
+    let base = study
+        .inputs
+        .first()
+        .and_then(|f| f.path.parent())
+        .map(|p| p.to_path_buf())
+        .unwrap_or_default();
+    let inputs: Vec<Value> = study
+        .inputs
+        .iter()
+        .map(|f| {
+            let rel = f.path.strip_prefix(&base).unwrap_or(&f.path);
+            json!({ "file": rel.to_string_lossy(), "sha256": f.sha256 })
+        })
+        .collect();
+    let crates: serde_json::Map<String, Value> = env!("ARSTRESS_CRATE_VERSIONS")
+        .split(',')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_owned(), Value::String(v.to_owned())))
+        .collect();
+    let m = json!({
+        "tool": "arstress",
+        "version": env!("CARGO_PKG_VERSION"),
+        "study": study.name,
+        "as_of": study.calendar.as_of.to_string(),
+        "horizon_months": study.calendar.horizon_months(),
+        "currency": study.currency,
+        "seed": r.seed,
+        "trials": r.trials,
+        "generator": crate::rng::GENERATOR,
+        "scenarios": r.scenarios.iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
+        "policies": r.scenarios.first().map(|s| s.policies.iter().map(|p| p.name.clone()).collect::<Vec<_>>()).unwrap_or_default(),
+        "inputs": inputs,
+        "crates": crates,
+        "reports": reports,
+        "timing": { "wall_seconds": (timing.wall_seconds * 1000.0).round() / 1000.0, "threads": timing.threads },
+    });
+    let mut out =
+        serde_json::to_vec_pretty(&m).map_err(|e| Error::Internal(format!("manifest: {e}")))?;
+    out.push(b'\n');
+    Ok(out)
+}

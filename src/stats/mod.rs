@@ -1,0 +1,161 @@
+//! Statistics of per-trial values (SPEC §6, §3.1.1): exact means, quantiles, VaR and ES.
+
+use crate::money::mean_cents;
+
+/// A tail level as an exact fraction `num / den`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Level {
+    pub num: u64,
+    pub den: u64,
+    /// As printed in reports.
+    pub label: &'static str,
+}
+
+pub const QUANTILE_LEVELS: [Level; 6] = [
+    Level {
+        num: 50,
+        den: 100,
+        label: "0.5",
+    },
+    Level {
+        num: 90,
+        den: 100,
+        label: "0.9",
+    },
+    Level {
+        num: 95,
+        den: 100,
+        label: "0.95",
+    },
+    Level {
+        num: 99,
+        den: 100,
+        label: "0.99",
+    },
+    Level {
+        num: 995,
+        den: 1000,
+        label: "0.995",
+    },
+    Level {
+        num: 999,
+        den: 1000,
+        label: "0.999",
+    },
+];
+
+pub const TAIL_LEVELS: [Level; 3] = [
+    Level {
+        num: 95,
+        den: 100,
+        label: "0.95",
+    },
+    Level {
+        num: 99,
+        den: 100,
+        label: "0.99",
+    },
+    Level {
+        num: 995,
+        den: 1000,
+        label: "0.995",
+    },
+];
+
+/// Summary statistics of one measure over all trials (values in cents).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeasureStats {
+    pub trials: u64,
+    /// Exact sum over trials.
+    pub sum: i128,
+    /// Mean rounded half-to-even to cents.
+    pub mean: i128,
+    pub std_dev: f64,
+    /// Standard error of the mean: `std_dev / √N`.
+    pub mean_std_error: f64,
+    /// Quantiles at [`QUANTILE_LEVELS`].
+    pub quantiles: [i64; 6],
+    /// VaR and ES at [`TAIL_LEVELS`].
+    pub var: [i64; 3],
+    pub es: [i128; 3],
+    /// Share of trials with a value > 0.
+    pub p_positive: f64,
+}
+
+/// The `α`-quantile of sorted values: the smallest x with at least `α·N` values ≤ x.
+pub fn quantile_sorted(sorted: &[i64], level: Level) -> i64 {
+    let n = sorted.len() as u128;
+    if n == 0 {
+        return 0;
+    }
+    let k = (level.num as u128 * n).div_ceil(level.den as u128).max(1) as usize;
+    sorted[k - 1]
+}
+
+/// Size of the tail set: `N − ⌊α·N⌋`.
+pub fn tail_size(n: usize, level: Level) -> usize {
+    n - (level.num as u128 * n as u128 / level.den as u128) as usize
+}
+
+/// ES: mean of the `N − ⌊α·N⌋` largest values, rounded half-to-even to cents.
+pub fn expected_shortfall_sorted(sorted: &[i64], level: Level) -> i128 {
+    let k = tail_size(sorted.len(), level);
+    if k == 0 {
+        return 0;
+    }
+    let sum: i128 = sorted[sorted.len() - k..].iter().map(|&x| x as i128).sum();
+    mean_cents(sum, k as u64)
+}
+
+impl MeasureStats {
+    /// Computes every statistic exactly from the trial values (in trial order).
+    pub fn from_values(values: &[i64]) -> Self {
+        let n = values.len();
+        let sum: i128 = values.iter().map(|&x| x as i128).sum();
+        let mean_f = if n == 0 { 0.0 } else { sum as f64 / n as f64 };
+        let ss: f64 = values.iter().map(|&x| (x as f64 - mean_f).powi(2)).sum();
+        let std_dev = if n > 1 {
+            (ss / (n - 1) as f64).sqrt()
+        } else {
+            0.0
+        };
+        let mut sorted = values.to_vec();
+        sorted.sort_unstable();
+        MeasureStats {
+            trials: n as u64,
+            sum,
+            mean: mean_cents(sum, n as u64),
+            std_dev,
+            mean_std_error: if n > 0 {
+                std_dev / (n as f64).sqrt()
+            } else {
+                0.0
+            },
+            quantiles: QUANTILE_LEVELS.map(|l| quantile_sorted(&sorted, l)),
+            var: TAIL_LEVELS.map(|l| quantile_sorted(&sorted, l)),
+            es: TAIL_LEVELS.map(|l| expected_shortfall_sorted(&sorted, l)),
+            p_positive: if n == 0 {
+                0.0
+            } else {
+                values.iter().filter(|&&x| x > 0).count() as f64 / n as f64
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn var_and_es_follow_the_spec_conventions() {
+        // 200 values 1..=200: VaR 99 is the 198th value, ES 99 the mean of the 2 largest.
+        let v: Vec<i64> = (1..=200).rev().collect();
+        let s = MeasureStats::from_values(&v);
+        assert_eq!(s.var[1], 198);
+        assert_eq!(s.es[1], 200); // (199 + 200) / 2 = 199.5 -> 200 (half to even)
+        assert_eq!(s.quantiles[0], 100);
+        assert_eq!(s.mean, 100); // 100.5 -> 100
+        assert_eq!(tail_size(1000, TAIL_LEVELS[2]), 5);
+    }
+}

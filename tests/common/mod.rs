@@ -1,0 +1,93 @@
+//! Helpers shared by the integration tests.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The `arstress` binary under test.
+pub fn arstress() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("arstress").expect("binary builds")
+}
+
+/// Writes `files` (relative path, content) under `dir`.
+pub fn write_files(dir: &Path, files: &[(&str, &str)]) {
+    for (name, content) in files {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+}
+
+/// Runs `arstress run` on a study and returns the report folder.
+pub fn run_study(study: &Path, out: &Path, extra: &[&str]) -> PathBuf {
+    let assert = arstress()
+        .arg("run")
+        .arg(study)
+        .arg("--out")
+        .arg(out)
+        .arg("--quiet")
+        .args(extra)
+        .assert();
+    let output = assert.get_output();
+    assert!(
+        output.status.success(),
+        "arstress run failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    out.to_path_buf()
+}
+
+/// Rows of a CSV report as maps from column name to value.
+pub fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut reader =
+        csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let headers = reader.headers().unwrap().clone();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            headers
+                .iter()
+                .zip(r.iter())
+                .map(|(h, v)| (h.to_owned(), v.to_owned()))
+                .collect()
+        })
+        .collect()
+}
+
+/// One value of summary.csv.
+pub fn summary(out: &Path, scenario: &str, policy: &str, measure: &str, column: &str) -> String {
+    read_csv(&out.join("summary.csv"))
+        .into_iter()
+        .find(|r| r["scenario"] == scenario && r["policy"] == policy && r["measure"] == measure)
+        .unwrap_or_else(|| panic!("no summary row {scenario}/{policy}/{measure}"))[column]
+        .clone()
+}
+
+/// One value of policy_comparison.csv.
+pub fn comparison(out: &Path, scenario: &str, policy: &str, column: &str) -> String {
+    read_csv(&out.join("policy_comparison.csv"))
+        .into_iter()
+        .find(|r| r["scenario"] == scenario && r["policy"] == policy)
+        .unwrap_or_else(|| panic!("no comparison row {scenario}/{policy}"))[column]
+        .clone()
+}
+
+/// A one-scenario study skeleton: study.toml with the given extra text, 12 months from 2027-01-01.
+pub fn study_toml(name: &str, trials: u64, with_invoices: bool) -> String {
+    let invoices = if with_invoices {
+        "invoices = \"invoices.csv\"\n"
+    } else {
+        ""
+    };
+    format!(
+        "name = \"{name}\"\nas_of = 2027-01-01\nhorizon_months = 12\ntrials = {trials}\nseed = 42\ncurrency = \"EUR\"\n\
+         policies = \"policies.toml\"\nscenarios = [\"scenarios/*.toml\"]\n[portfolio]\nbuyers = \"buyers.csv\"\n{invoices}"
+    )
+}
+
+/// The repository's example study.
+pub fn example_study() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/example")
+}

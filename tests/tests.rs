@@ -1,0 +1,8 @@
+//! All integration tests, linked into one test binary.
+
+mod claims_examples;
+mod common;
+mod determinism;
+mod golden;
+mod statistical;
+mod validation;
