@@ -2,14 +2,7 @@
 fn main() {
     println!("cargo:rerun-if-changed=Cargo.lock");
     let lock = std::fs::read_to_string("Cargo.lock").unwrap_or_default();
-    let wanted = [
-        "rand",
-        "rand_core",
-        "rand_distr",
-        "rust_decimal",
-        "rayon",
-        "statrs",
-    ];
+    let wanted = ["rand", "rand_core", "rand_distr", "rust_decimal", "rayon", "statrs"];
     let mut found = Vec::new();
     let mut name = None;
     for line in lock.lines() {
@@ -21,8 +14,5 @@ fn main() {
             found.push(format!("{n}={}", v.trim_matches('"')));
         }
     }
-    println!(
-        "cargo:rustc-env=ARSTRESS_CRATE_VERSIONS={}",
-        found.join(",")
-    );
+    println!("cargo:rustc-env=ARSTRESS_CRATE_VERSIONS={}", found.join(","));
 }

@@ -1,1 +1,150 @@
-fn main() {}
+//! Micro-benchmarks of the simulation kernel and its building blocks.
+//!
+//! - `kernel/<buyers>`: one `run_trial` of the baseline plan of a generated study, over
+//!   successive trial indices (the generator is seeded per trial, as in `run_trials`).
+//! - `floor/<buyers>`: the same generator drawing one uniform f64 per buyer per trial: the cost
+//!   of the naive "one draw per buyer" loop the kernel is compared with.
+//! - `samplers/*`: single draws of `StandardNormal`, `Beta(2, 10)`, and single calls of
+//!   `normal::cdf` and `normal::quantile`.
+//! - `stats/from_values/100000`: `MeasureStats::from_values` on 100,000 values.
+//!
+//! Run all with `cargo bench --bench kernel`, or filter, e.g. `cargo bench --bench kernel -- floor`.
+
+use arstress::engine::{FIXED_COLUMNS, Scratch, run_trial};
+use arstress::generate::{GenerateOptions, generate};
+use arstress::input::load_study;
+use arstress::normal;
+use arstress::plan::{Plan, compile};
+use arstress::rng::trial_rng;
+use arstress::stats::MeasureStats;
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use rand::{Rng, RngExt};
+use rand_distr::{Beta, Distribution, StandardNormal};
+use std::hint::black_box;
+use std::time::Duration;
+
+const SEED: u64 = 1;
+const SIZES: [usize; 3] = [1_000, 10_000, 100_000];
+
+/// Generates a study of `buyers` buyers into a temporary folder and compiles its baseline plan.
+fn baseline_plan(buyers: usize) -> Plan {
+    let dir = tempfile::tempdir().expect("tempdir");
+    generate(dir.path(), &GenerateOptions { buyers, seed: SEED, trials: 100_000, with_invoices: false })
+        .expect("generate study");
+    let study = load_study(dir.path()).expect("load study");
+    let scenario = study.scenarios.iter().find(|s| s.name == "baseline").unwrap_or(&study.scenarios[0]);
+    compile(&study, scenario).expect("compile baseline")
+}
+
+/// Sample size and measurement time by study size, so the whole file runs in a few minutes.
+fn configure(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, buyers: usize) {
+    let (samples, secs) = if buyers <= 1_000 {
+        (30, 3)
+    } else if buyers <= 10_000 {
+        (20, 4)
+    } else {
+        (10, 6)
+    };
+    group.sample_size(samples).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(secs));
+}
+
+fn kernel_and_floor(c: &mut Criterion) {
+    for buyers in SIZES {
+        let plan = baseline_plan(buyers);
+        let n_buyers = plan.n_buyers;
+
+        let mut group = c.benchmark_group("kernel");
+        configure(&mut group, buyers);
+        group.throughput(Throughput::Elements(1));
+        group.bench_function(BenchmarkId::from_parameter(buyers), |b| {
+            let mut scratch = Scratch::new(&plan);
+            let mut row = vec![0i64; FIXED_COLUMNS + 2 * plan.n_policies()];
+            let mut trial = 0u64;
+            b.iter(|| {
+                let mut rng = trial_rng(SEED, trial);
+                run_trial(&plan, &mut rng, &mut scratch, &mut row);
+                trial += 1;
+                black_box(&row);
+            });
+        });
+        group.finish();
+
+        let mut group = c.benchmark_group("floor");
+        configure(&mut group, buyers);
+        group.throughput(Throughput::Elements(1));
+        group.bench_function(BenchmarkId::from_parameter(buyers), |b| {
+            let mut trial = 0u64;
+            b.iter(|| {
+                let mut rng = trial_rng(SEED, trial);
+                let mut sum = 0.0f64;
+                for _ in 0..n_buyers {
+                    sum += rng.random::<f64>();
+                }
+                trial += 1;
+                black_box(sum)
+            });
+        });
+        group.finish();
+    }
+}
+
+fn samplers(c: &mut Criterion) {
+    let mut group = c.benchmark_group("samplers");
+    group.sample_size(50).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
+    group.throughput(Throughput::Elements(1));
+
+    let mut rng = trial_rng(SEED, 0);
+    group.bench_function("StandardNormal", |b| {
+        b.iter(|| {
+            let z: f64 = StandardNormal.sample(&mut rng);
+            black_box(z)
+        })
+    });
+
+    let beta = Beta::new(2.0, 10.0).expect("Beta(2, 10)");
+    let mut rng = trial_rng(SEED, 1);
+    group.bench_function("Beta(2,10)", |b| b.iter(|| black_box(beta.sample(&mut rng))));
+
+    // Arguments cycle through a fixed table so the calls are not constant-folded and cover the
+    // ranges the kernel uses (z mostly in the lower tail; p across (0, 1)).
+    let mut rng = trial_rng(SEED, 2);
+    let zs: Vec<f64> = (0..1024).map(|_| -4.0 + 6.0 * rng.random::<f64>()).collect();
+    let ps: Vec<f64> = (0..1024).map(|_| rng.random::<f64>().clamp(1e-12, 1.0 - 1e-12)).collect();
+    let mut i = 0usize;
+    group.bench_function("normal::cdf", |b| {
+        b.iter(|| {
+            i = (i + 1) & 1023;
+            normal::cdf(black_box(zs[i]))
+        })
+    });
+    let mut i = 0usize;
+    group.bench_function("normal::quantile", |b| {
+        b.iter(|| {
+            i = (i + 1) & 1023;
+            normal::quantile(black_box(ps[i]))
+        })
+    });
+    group.finish();
+}
+
+fn stats(c: &mut Criterion) {
+    const N: usize = 100_000;
+    // Loss-like values: most trials zero, the rest spread over up to ~10^12 cents.
+    let mut rng = trial_rng(SEED, 3);
+    let values: Vec<i64> = (0..N)
+        .map(|_| {
+            let u = rng.next_u64();
+            if u % 4 == 0 { 0 } else { (u >> 24) as i64 }
+        })
+        .collect();
+    let mut group = c.benchmark_group("stats");
+    group.sample_size(20).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
+    group.throughput(Throughput::Elements(N as u64));
+    group.bench_with_input(BenchmarkId::new("from_values", N), &values, |b, v| {
+        b.iter(|| MeasureStats::from_values(black_box(v)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, kernel_and_floor, samplers, stats);
+criterion_main!(benches);

@@ -13,13 +13,8 @@ pub struct Calendar {
 
 impl Calendar {
     pub fn new(as_of: Date, horizon_months: u32) -> Self {
-        let month_starts = (0..=horizon_months)
-            .map(|k| (add_months(as_of, k) - as_of).whole_days() as i32)
-            .collect();
-        Calendar {
-            as_of,
-            month_starts,
-        }
+        let month_starts = (0..=horizon_months).map(|k| (add_months(as_of, k) - as_of).whole_days() as i32).collect();
+        Calendar { as_of, month_starts }
     }
 
     pub fn horizon_months(&self) -> u32 {
@@ -44,9 +39,7 @@ impl Calendar {
     /// Start day of each policy year: one year for H <= 12, else consecutive 12-month years.
     pub fn policy_year_starts(&self) -> Vec<i32> {
         let h = self.horizon_months();
-        (0..h.div_ceil(12).max(1))
-            .map(|y| self.month_start(12 * y + 1))
-            .collect()
+        (0..h.div_ceil(12).max(1)).map(|y| self.month_start(12 * y + 1)).collect()
     }
 
     /// Number of months in each policy year (the last may be shorter).
@@ -71,8 +64,7 @@ impl Calendar {
 pub fn add_months(date: Date, months: u32) -> Date {
     let total = date.year() as i64 * 12 + (date.month() as i64 - 1) + months as i64;
     let year = total.div_euclid(12) as i32;
-    let month =
-        time::Month::try_from((total.rem_euclid(12) + 1) as u8).unwrap_or(time::Month::January);
+    let month = time::Month::try_from((total.rem_euclid(12) + 1) as u8).unwrap_or(time::Month::January);
     let last = month.length(year);
     let day = date.day().min(last);
     Date::from_calendar_date(year, month, day).unwrap_or(date)

@@ -29,10 +29,7 @@ pub struct YearLedger {
 
 impl YearLedger {
     pub fn new(terms: &Terms) -> Self {
-        YearLedger {
-            first_loss_left: terms.aggregate_first_loss,
-            liability_left: terms.max_liability,
-        }
+        YearLedger { first_loss_left: terms.aggregate_first_loss, liability_left: terms.max_liability }
     }
 
     /// Settles one claim with covered amount `covered` (step 3) and indemnity `indemnity_ppb`
@@ -56,10 +53,7 @@ impl YearLedger {
 /// the amount paid on each.
 pub fn settle_year(terms: &Terms, claims: &[(i64, i64)]) -> Vec<i64> {
     let mut ledger = YearLedger::new(terms);
-    claims
-        .iter()
-        .map(|&(c, q)| ledger.settle(terms, c, q))
-        .collect()
+    claims.iter().map(|&(c, q)| ledger.settle(terms, c, q)).collect()
 }
 
 /// The insurer's share of a recovery received after the date of loss: `recovery × pay / T` (step 7).
@@ -77,15 +71,7 @@ mod tests {
 
     #[test]
     fn nql_is_a_threshold_not_a_deductible() {
-        let t = Terms {
-            nql: 1_000_000,
-            deductible: 0,
-            aggregate_first_loss: 0,
-            max_liability: i64::MAX,
-        };
-        assert_eq!(
-            settle_year(&t, &[(1_000_000, 900_000_000), (1_000_001, 900_000_000)]),
-            vec![0, 900_001]
-        );
+        let t = Terms { nql: 1_000_000, deductible: 0, aggregate_first_loss: 0, max_liability: i64::MAX };
+        assert_eq!(settle_year(&t, &[(1_000_000, 900_000_000), (1_000_001, 900_000_000)]), vec![0, 900_001]);
     }
 }

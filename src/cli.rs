@@ -85,27 +85,11 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Run(args) => run(args),
         Command::Validate { study } => validate(&study),
-        Command::Generate {
-            buyers,
-            out,
-            seed,
-            trials,
-            invoices,
-        } => {
+        Command::Generate { buyers, out, seed, trials, invoices } => {
             if buyers == 0 {
-                return Err(Error::Usage(
-                    "generate: the number of buyers must be at least 1".into(),
-                ));
+                return Err(Error::Usage("generate: the number of buyers must be at least 1".into()));
             }
-            generate(
-                &out,
-                &GenerateOptions {
-                    buyers,
-                    seed,
-                    trials,
-                    with_invoices: invoices,
-                },
-            )?;
+            generate(&out, &GenerateOptions { buyers, seed, trials, with_invoices: invoices })?;
             eprintln!("wrote a study of {buyers} buyers to {}", out.display());
             Ok(())
         }
@@ -123,43 +107,28 @@ fn load(path: &Path) -> Result<Study, Error> {
 fn run(args: RunArgs) -> Result<(), Error> {
     for f in &args.format {
         if f != "csv" {
-            return Err(Error::Usage(format!(
-                "--format {f}: this version writes csv only"
-            )));
+            return Err(Error::Usage(format!("--format {f}: this version writes csv only")));
         }
     }
     let started = Instant::now();
     let study = load(&args.study)?;
-    let opts = RunOptions {
-        trials: args.trials,
-        seed: args.seed,
-        scenarios: args.scenarios.clone(),
-    };
+    let opts = RunOptions { trials: args.trials, seed: args.seed, scenarios: args.scenarios.clone() };
     let trials = opts.trials.unwrap_or(study.trials);
     let seed = opts.seed.unwrap_or(study.seed);
     let plans = compile_all(&study, &opts)?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| default_out(&args.study, &study.name));
+    let out = args.out.clone().unwrap_or_else(|| default_out(&args.study, &study.name));
     let threads = args.threads.map_or(0, usize::from);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .map_err(|e| Error::Internal(format!("thread pool: {e}")))?;
 
-    let target = if args.quiet {
-        ProgressDrawTarget::hidden()
-    } else {
-        ProgressDrawTarget::stderr()
-    };
+    let target = if args.quiet { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() };
     let bar = ProgressBar::with_draw_target(Some(trials * plans.len() as u64), target);
     bar.set_style(
-        ProgressStyle::with_template(
-            "{prefix} [{bar:30}] {human_pos}/{human_len} trials, {per_sec}, ETA {eta}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> "),
+        ProgressStyle::with_template("{prefix} [{bar:30}] {human_pos}/{human_len} trials, {per_sec}, ETA {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
     );
     let result = pool.install(|| {
         run_plans(&plans, trials, seed, &|name, n| {
@@ -169,10 +138,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
     });
     bar.finish_and_clear();
     let portfolio = portfolio_summary::summarize(&study);
-    let timing = Timing {
-        wall_seconds: started.elapsed().as_secs_f64(),
-        threads: pool.current_num_threads(),
-    };
+    let timing = Timing { wall_seconds: started.elapsed().as_secs_f64(), threads: pool.current_num_threads() };
     report::write(&out, &study, &portfolio, &result, &timing)?;
     if !args.quiet {
         for s in &result.scenarios {
@@ -185,27 +151,15 @@ fn run(args: RunArgs) -> Result<(), Error> {
                 arstress::money::format_cents(none[0].es[1])
             );
         }
-        eprintln!(
-            "reports written to {} in {:.2} s",
-            out.display(),
-            timing.wall_seconds
-        );
+        eprintln!("reports written to {} in {:.2} s", out.display(), timing.wall_seconds);
     }
     Ok(())
 }
 
 /// `reports/<study name>/` next to the current directory, the name made file-system safe.
 fn default_out(_study: &Path, name: &str) -> PathBuf {
-    let safe: String = name
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
+    let safe: String =
+        name.chars().map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
     PathBuf::from("reports").join(safe.trim_matches('-'))
 }
 
@@ -245,20 +199,9 @@ fn print_summary(study: &Study, s: &Summary) {
     );
     println!(
         "policies: {}",
-        std::iter::once("none")
-            .chain(study.policies.iter().map(|p| p.name.as_str()))
-            .collect::<Vec<_>>()
-            .join(", ")
+        std::iter::once("none").chain(study.policies.iter().map(|p| p.name.as_str())).collect::<Vec<_>>().join(", ")
     );
-    println!(
-        "scenarios: {}",
-        study
-            .scenarios
-            .iter()
-            .map(|s| s.name.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    println!("scenarios: {}", study.scenarios.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "));
     let total = s.total.exposure.max(1) as f64;
     let mut last = "";
     for r in s.rows.iter().filter(|r| r.section != "total") {
@@ -287,9 +230,5 @@ fn group_thousands(s: &str) -> String {
         }
         out.push(ch);
     }
-    if frac.is_empty() {
-        format!("{sign}{out}")
-    } else {
-        format!("{sign}{out}.{frac}")
-    }
+    if frac.is_empty() { format!("{sign}{out}") } else { format!("{sign}{out}.{frac}") }
 }

@@ -9,11 +9,7 @@ pub enum Location {
     /// Physical CSV line (the header is line 1).
     Line(usize),
     /// A TOML key path with its line and column (both 1-based).
-    Key {
-        path: String,
-        line: usize,
-        column: usize,
-    },
+    Key { path: String, line: usize, column: usize },
     /// The file as a whole.
     File,
 }
@@ -36,24 +32,14 @@ impl fmt::Display for Problem {
             Location::Key { path, line, column } => write!(f, ":{line}:{column}: key `{path}`")?,
             Location::File => {}
         }
-        write!(
-            f,
-            ": field `{}`, value {}: expected {}",
-            self.field,
-            quote(&self.value),
-            self.expected
-        )
+        write!(f, ": field `{}`, value {}: expected {}", self.field, quote(&self.value), self.expected)
     }
 }
 
 fn quote(value: &str) -> String {
     const MAX: usize = 80;
     let shown: String = value.chars().take(MAX).collect();
-    if shown.len() < value.len() {
-        format!("{shown:?}…")
-    } else {
-        format!("{shown:?}")
-    }
+    if shown.len() < value.len() { format!("{shown:?}…") } else { format!("{shown:?}") }
 }
 
 /// All problems found in the inputs, reported together.
@@ -75,11 +61,7 @@ impl Problems {
     }
     /// Turns the collected problems into an error, or `Ok(())` when there are none.
     pub fn into_result(self) -> Result<(), Error> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::Invalid(self))
-        }
+        if self.0.is_empty() { Ok(()) } else { Err(Error::Invalid(self)) }
     }
 }
 
@@ -133,10 +115,7 @@ impl Error {
     }
     /// True when the user's input or usage is at fault (exit code 2).
     pub fn is_user_error(&self) -> bool {
-        matches!(
-            self,
-            Error::Invalid(_) | Error::Read { .. } | Error::Usage(_)
-        )
+        matches!(self, Error::Invalid(_) | Error::Read { .. } | Error::Usage(_))
     }
 }
 

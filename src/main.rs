@@ -11,11 +11,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            if e.is_user_error() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::from(1)
-            }
+            if e.is_user_error() { ExitCode::from(2) } else { ExitCode::from(1) }
         }
     }
 }

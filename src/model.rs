@@ -264,29 +264,16 @@ pub struct Company {
 
 /// S&P long-run average annual default rates by grade: the default rating table.
 pub fn default_rating_table() -> BTreeMap<String, f64> {
-    [
-        ("AAA", 0.0001),
-        ("AA", 0.0002),
-        ("A", 0.0005),
-        ("BBB", 0.0014),
-        ("BB", 0.0056),
-        ("B", 0.0293),
-        ("CCC", 0.2612),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect()
+    [("AAA", 0.0001), ("AA", 0.0002), ("A", 0.0005), ("BBB", 0.0014), ("BB", 0.0056), ("B", 0.0293), ("CCC", 0.2612)]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
 }
 
 impl Portfolio {
     /// Rate from a currency to reporting units: `fx × fx_shock`.
-    pub fn rate(
-        fx: &BTreeMap<String, Decimal>,
-        shock: &BTreeMap<String, Decimal>,
-        currency: &str,
-    ) -> Decimal {
-        fx.get(currency).copied().unwrap_or(Decimal::ONE)
-            * shock.get(currency).copied().unwrap_or(Decimal::ONE)
+    pub fn rate(fx: &BTreeMap<String, Decimal>, shock: &BTreeMap<String, Decimal>, currency: &str) -> Decimal {
+        fx.get(currency).copied().unwrap_or(Decimal::ONE) * shock.get(currency).copied().unwrap_or(Decimal::ONE)
     }
 
     /// Each buyer's open invoices at day 0 in reporting cents (SPEC §3.1.11), as (due_day, cents) pairs.
@@ -299,16 +286,12 @@ impl Portfolio {
         let mut out: Vec<Vec<(i64, i64)>> = vec![Vec::new(); self.buyers.len()];
         if self.has_invoice_file {
             for inv in &self.invoices {
-                let cents =
-                    crate::money::to_cents(inv.amount, Self::rate(fx, shock, &inv.currency))?;
+                let cents = crate::money::to_cents(inv.amount, Self::rate(fx, shock, &inv.currency))?;
                 out[inv.buyer].push((inv.due_day, cents));
             }
         } else {
             for (b, buyer) in self.buyers.iter().enumerate() {
-                let total = crate::money::to_cents(
-                    buyer.outstanding,
-                    Self::rate(fx, shock, &buyer.currency),
-                )?;
+                let total = crate::money::to_cents(buyer.outstanding, Self::rate(fx, shock, &buyer.currency))?;
                 if total == 0 {
                     continue;
                 }
@@ -326,11 +309,7 @@ impl Portfolio {
     }
 
     /// Buyer indices by day-0 exposure (largest first, ties by buyer_id) after an fx shock.
-    pub fn rank_by_exposure(
-        &self,
-        fx: &BTreeMap<String, Decimal>,
-        shock: &BTreeMap<String, Decimal>,
-    ) -> Vec<usize> {
+    pub fn rank_by_exposure(&self, fx: &BTreeMap<String, Decimal>, shock: &BTreeMap<String, Decimal>) -> Vec<usize> {
         let open = self.open_invoices_cents(fx, shock).unwrap_or_default();
         let exposure: Vec<i64> = open.iter().map(|v| v.iter().map(|x| x.1).sum()).collect();
         let mut order: Vec<usize> = (0..self.buyers.len()).collect();

@@ -10,9 +10,7 @@ pub fn max_amount() -> Decimal {
 /// Converts an amount to whole cents of the reporting currency at `rate`, half-to-even.
 /// Returns `None` if the result does not fit (callers validate sizes first).
 pub fn to_cents(amount: Decimal, rate: Decimal) -> Option<i64> {
-    let cents = amount
-        .checked_mul(rate)?
-        .checked_mul(Decimal::ONE_HUNDRED)?;
+    let cents = amount.checked_mul(rate)?.checked_mul(Decimal::ONE_HUNDRED)?;
     let rounded = cents.round_dp_with_strategy(0, RoundingStrategy::MidpointNearestEven);
     i64::try_from(rounded).ok()
 }
@@ -31,11 +29,7 @@ pub fn mul_div_round(a: i64, b: i64, c: i64) -> i64 {
     let c = c as i128;
     let (q, r) = (num / c, num % c);
     let twice = 2 * r;
-    let q = if twice > c || (twice == c && q % 2 == 1) {
-        q + 1
-    } else {
-        q
-    };
+    let q = if twice > c || (twice == c && q % 2 == 1) { q + 1 } else { q };
     q as i64
 }
 
@@ -44,8 +38,7 @@ pub const PPB: i64 = 1_000_000_000;
 
 /// A rate in `[0, 1]` as parts per billion, half-to-even; exact for decimals of up to 9 places.
 pub fn rate_to_ppb(rate: Decimal) -> i64 {
-    let scaled = (rate * Decimal::from(PPB))
-        .round_dp_with_strategy(0, RoundingStrategy::MidpointNearestEven);
+    let scaled = (rate * Decimal::from(PPB)).round_dp_with_strategy(0, RoundingStrategy::MidpointNearestEven);
     i64::try_from(scaled).unwrap_or(PPB)
 }
 
@@ -67,11 +60,7 @@ pub fn mean_cents(sum: i128, n: u64) -> i128 {
     let n = n as i128;
     let (q, r) = (sum.div_euclid(n), sum.rem_euclid(n));
     let twice = 2 * r;
-    if twice > n || (twice == n && q.rem_euclid(2) == 1) {
-        q + 1
-    } else {
-        q
-    }
+    if twice > n || (twice == n && q.rem_euclid(2) == 1) { q + 1 } else { q }
 }
 
 #[cfg(test)]
@@ -95,10 +84,7 @@ mod tests {
         assert_eq!(to_cents(a, Decimal::ONE), Some(100_000));
         let b = Decimal::from_str("1000.015").unwrap();
         assert_eq!(to_cents(b, Decimal::ONE), Some(100_002));
-        assert_eq!(
-            to_cents(Decimal::from(100), Decimal::from_str("0.92").unwrap()),
-            Some(9_200)
-        );
+        assert_eq!(to_cents(Decimal::from(100), Decimal::from_str("0.92").unwrap()), Some(9_200));
         assert_eq!(format_cents(-105), "-1.05");
         assert_eq!(rate_to_ppb(Decimal::from_str("0.9").unwrap()), 900_000_000);
     }

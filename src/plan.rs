@@ -131,23 +131,15 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
     let h_days = cal.horizon_days();
 
     // Invoices: open ones plus one new sale per month.
-    let open = pf
-        .open_invoices_cents(&study.fx, &st.fx_shock)
-        .ok_or_else(|| internal(scenario, "open invoices"))?;
+    let open = pf.open_invoices_cents(&study.fx, &st.fx_shock).ok_or_else(|| internal(scenario, "open invoices"))?;
     let mut inv_offsets = Vec::with_capacity(n + 1);
     let (mut inv_issue, mut inv_due, mut inv_amount) = (Vec::new(), Vec::new(), Vec::new());
     let mut monthly_cents = vec![0i64; n];
     inv_offsets.push(0u32);
     for (b, buyer) in pf.buyers.iter().enumerate() {
         let mult = st.sales_multiplier
-            * st.sales_multiplier_by_sector
-                .get(&buyer.sector)
-                .copied()
-                .unwrap_or(Decimal::ONE)
-            * st.sales_multiplier_by_country
-                .get(&buyer.country)
-                .copied()
-                .unwrap_or(Decimal::ONE);
+            * st.sales_multiplier_by_sector.get(&buyer.sector).copied().unwrap_or(Decimal::ONE)
+            * st.sales_multiplier_by_country.get(&buyer.country).copied().unwrap_or(Decimal::ONE);
         let rate = Portfolio::rate(&study.fx, &st.fx_shock, &buyer.currency);
         let monthly = buyer
             .monthly_sales
@@ -155,10 +147,8 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
             .and_then(|m| to_cents(m, rate))
             .ok_or_else(|| internal(scenario, "monthly sales"))?;
         monthly_cents[b] = monthly;
-        let mut rows: Vec<(i32, i32, i64)> = open[b]
-            .iter()
-            .map(|&(due, amt)| (due.max(0) as i32, i32::MIN, amt))
-            .collect();
+        let mut rows: Vec<(i32, i32, i64)> =
+            open[b].iter().map(|&(due, amt)| (due.max(0) as i32, i32::MIN, amt)).collect();
         if monthly > 0 {
             for &day in cal.sale_days() {
                 rows.push((day + buyer.terms_days as i32, day, monthly));
@@ -179,33 +169,17 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
     let w = scenario.credit.factor_weights.map(f64::sqrt);
 
     // Per buyer PD, threshold and correlation; bucket by identical parameters.
-    let forced_set: BTreeMap<usize, (i32, DefaultKind)> = st
-        .forced_defaults
-        .iter()
-        .flat_map(|f| f.buyers.iter().map(move |&b| (b, (f.day, f.kind))))
-        .collect();
+    let forced_set: BTreeMap<usize, (i32, DefaultKind)> =
+        st.forced_defaults.iter().flat_map(|f| f.buyers.iter().map(move |&b| (b, (f.day, f.kind)))).collect();
     let mut q = vec![0.0; n];
     type Key = (u64, u64, u32, u32);
     let mut groups: BTreeMap<Key, Vec<u32>> = BTreeMap::new();
     for (b, buyer) in pf.buyers.iter().enumerate() {
-        let base = buyer
-            .pd_1y
-            .or_else(|| {
-                buyer
-                    .rating
-                    .as_ref()
-                    .and_then(|r| scenario.ratings.get(r).copied())
-            })
-            .unwrap_or(0.0);
+        let base =
+            buyer.pd_1y.or_else(|| buyer.rating.as_ref().and_then(|r| scenario.ratings.get(r).copied())).unwrap_or(0.0);
         let mut m = st.pd_multiplier
-            * st.pd_multiplier_by_sector
-                .get(&buyer.sector)
-                .copied()
-                .unwrap_or(1.0)
-            * st.pd_multiplier_by_country
-                .get(&buyer.country)
-                .copied()
-                .unwrap_or(1.0);
+            * st.pd_multiplier_by_sector.get(&buyer.sector).copied().unwrap_or(1.0)
+            * st.pd_multiplier_by_country.get(&buyer.country).copied().unwrap_or(1.0);
         if let Some(r) = &buyer.rating {
             m *= st.pd_multiplier_by_rating.get(r).copied().unwrap_or(1.0);
         }
@@ -246,43 +220,22 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
     let forced = st
         .forced_defaults
         .iter()
-        .flat_map(|f| {
-            f.buyers.iter().map(move |&b| Forced {
-                buyer: b as u32,
-                day: f.day,
-                kind: f.kind,
-            })
-        })
+        .flat_map(|f| f.buyers.iter().map(move |&b| Forced { buyer: b as u32, day: f.day, kind: f.kind }))
         .collect();
 
     let recovery = [
-        recovery_plan(
-            &scenario.credit.recovery_insolvency,
-            st.recovery_multiplier,
-            scenario,
-        )?,
-        recovery_plan(
-            &scenario.credit.recovery_protracted,
-            st.recovery_multiplier,
-            scenario,
-        )?,
+        recovery_plan(&scenario.credit.recovery_insolvency, st.recovery_multiplier, scenario)?,
+        recovery_plan(&scenario.credit.recovery_protracted, st.recovery_multiplier, scenario)?,
     ];
 
     // Policies: premium on 12 months of planned insured sales; protected limits per buyer.
     let mut policies = Vec::new();
     let mut protected = Vec::with_capacity(study.policies.len() * n);
     let mut indemnity_ppb = Vec::with_capacity(study.policies.len() * n);
-    let insured_turnover: i64 = pf
-        .buyers
-        .iter()
-        .zip(&monthly_cents)
-        .filter(|(b, _)| b.is_insured())
-        .map(|(_, m)| 12 * m)
-        .sum();
+    let insured_turnover: i64 =
+        pf.buyers.iter().zip(&monthly_cents).filter(|(b, _)| b.is_insured()).map(|(_, m)| 12 * m).sum();
     for pol in &study.policies {
-        let cents = |d: Decimal| {
-            to_cents(d, Decimal::ONE).ok_or_else(|| internal(scenario, "policy amounts"))
-        };
+        let cents = |d: Decimal| to_cents(d, Decimal::ONE).ok_or_else(|| internal(scenario, "policy amounts"));
         let by_rate = round_cents(pol.premium_rate * Decimal::from(insured_turnover));
         let annual = by_rate.max(cents(pol.minimum_premium)?);
         let max_liability = match pol.max_liability {
@@ -309,10 +262,9 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
                     let rate = Portfolio::rate(&study.fx, &st.fx_shock, &buyer.currency);
                     let l = to_cents(l, rate).ok_or_else(|| internal(scenario, "credit limit"))?;
                     match buyer.limit_type {
-                        LimitType::Discretionary => (
-                            disc_max.map_or(l, |m| l.min(m)),
-                            rate_to_ppb(pol.indemnity_discretionary),
-                        ),
+                        LimitType::Discretionary => {
+                            (disc_max.map_or(l, |m| l.min(m)), rate_to_ppb(pol.indemnity_discretionary))
+                        }
                         _ => (l, rate_to_ppb(pol.indemnity)),
                     }
                 }
@@ -351,8 +303,7 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
 }
 
 fn round_cents(d: Decimal) -> i64 {
-    i64::try_from(d.round_dp_with_strategy(0, RoundingStrategy::MidpointNearestEven))
-        .unwrap_or(i64::MAX)
+    i64::try_from(d.round_dp_with_strategy(0, RoundingStrategy::MidpointNearestEven)).unwrap_or(i64::MAX)
 }
 
 fn index_labels<'a>(labels: impl Iterator<Item = &'a str>) -> BTreeMap<&'a str, u32> {
@@ -363,29 +314,16 @@ fn index_labels<'a>(labels: impl Iterator<Item = &'a str>) -> BTreeMap<&'a str, 
     map
 }
 
-fn recovery_plan(
-    rec: &Recovery,
-    multiplier: Decimal,
-    scenario: &Scenario,
-) -> Result<RecoveryPlan, Error> {
+fn recovery_plan(rec: &Recovery, multiplier: Decimal, scenario: &Scenario) -> Result<RecoveryPlan, Error> {
     let mu = rec.mean * multiplier;
     let lag_days = rec.lag_days as i32;
     if rec.sd == 0.0 {
-        return Ok(RecoveryPlan {
-            fixed_ppb: Some(rate_to_ppb(mu).min(PPB)),
-            beta: None,
-            lag_days,
-        });
+        return Ok(RecoveryPlan { fixed_ppb: Some(rate_to_ppb(mu).min(PPB)), beta: None, lag_days });
     }
     let m: f64 = mu.try_into().unwrap_or(f64::NAN);
     let k = m * (1.0 - m) / (rec.sd * rec.sd) - 1.0;
-    let beta = Beta::new(m * k, (1.0 - m) * k)
-        .map_err(|_| internal(scenario, "recovery Beta parameters"))?;
-    Ok(RecoveryPlan {
-        fixed_ppb: None,
-        beta: Some(beta),
-        lag_days,
-    })
+    let beta = Beta::new(m * k, (1.0 - m) * k).map_err(|_| internal(scenario, "recovery Beta parameters"))?;
+    Ok(RecoveryPlan { fixed_ppb: None, beta: Some(beta), lag_days })
 }
 
 impl Plan {
@@ -398,10 +336,7 @@ impl Plan {
     /// Policy year of a day (events after the last year start belong to the last year).
     #[inline]
     pub fn year_of(&self, day: i32) -> usize {
-        self.year_starts
-            .iter()
-            .rposition(|&s| s <= day)
-            .unwrap_or(0)
+        self.year_starts.iter().rposition(|&s| s <= day).unwrap_or(0)
     }
 
     /// Number of policies (without "none").

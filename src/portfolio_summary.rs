@@ -59,10 +59,7 @@ pub fn summarize(study: &Study) -> Summary {
             let rate = Portfolio::rate(&study.fx, &none, &buyer.currency);
             let exposure: i64 = open.get(b).map_or(0, |v| v.iter().map(|x| x.1).sum());
             let limit = if buyer.is_insured() {
-                buyer
-                    .credit_limit
-                    .and_then(|l| crate::money::to_cents(l, rate))
-                    .unwrap_or(0)
+                buyer.credit_limit.and_then(|l| crate::money::to_cents(l, rate)).unwrap_or(0)
             } else {
                 0
             };
@@ -80,69 +77,34 @@ pub fn summarize(study: &Study) -> Summary {
     for s in &slices {
         total.add(s);
     }
-    let mut rows = vec![Row {
-        section: "total",
-        key: "all".into(),
-        slice: total.clone(),
-    }];
+    let mut rows = vec![Row { section: "total", key: "all".into(), slice: total.clone() }];
     let by = |section: &'static str, key: &dyn Fn(usize) -> String, rows: &mut Vec<Row>| {
         let mut map: BTreeMap<String, Slice> = BTreeMap::new();
         for (b, s) in slices.iter().enumerate() {
             map.entry(key(b)).or_default().add(s);
         }
-        rows.extend(map.into_iter().map(|(k, slice)| Row {
-            section,
-            key: k,
-            slice,
-        }));
+        rows.extend(map.into_iter().map(|(k, slice)| Row { section, key: k, slice }));
     };
     by("country", &|b| pf.buyers[b].country.clone(), &mut rows);
     by("sector", &|b| pf.buyers[b].sector.clone(), &mut rows);
-    by(
-        "rating",
-        &|b| {
-            pf.buyers[b]
-                .rating
-                .clone()
-                .unwrap_or_else(|| "(pd_1y)".into())
-        },
-        &mut rows,
-    );
+    by("rating", &|b| pf.buyers[b].rating.clone().unwrap_or_else(|| "(pd_1y)".into()), &mut rows);
     by("currency", &|b| pf.buyers[b].currency.clone(), &mut rows);
-    by(
-        "limit_type",
-        &|b| pf.buyers[b].limit_type.as_str().to_owned(),
-        &mut rows,
-    );
+    by("limit_type", &|b| pf.buyers[b].limit_type.as_str().to_owned(), &mut rows);
 
     let mut order: Vec<usize> = (0..slices.len()).collect();
     order.sort_by_key(|&b| std::cmp::Reverse(slices[b].exposure));
     for &b in order.iter().take(10) {
-        rows.push(Row {
-            section: "top_buyer",
-            key: pf.buyers[b].id.clone(),
-            slice: slices[b].clone(),
-        });
+        rows.push(Row { section: "top_buyer", key: pf.buyers[b].id.clone(), slice: slices[b].clone() });
     }
     let mut groups: BTreeMap<String, Slice> = BTreeMap::new();
     for (b, s) in slices.iter().enumerate() {
-        let key = pf.buyers[b]
-            .group_id
-            .clone()
-            .unwrap_or_else(|| format!("buyer:{}", pf.buyers[b].id));
+        let key = pf.buyers[b].group_id.clone().unwrap_or_else(|| format!("buyer:{}", pf.buyers[b].id));
         groups.entry(key).or_default().add(s);
     }
-    let mut named: Vec<(&String, &Slice)> = groups
-        .iter()
-        .filter(|(k, _)| !k.starts_with("buyer:"))
-        .collect();
+    let mut named: Vec<(&String, &Slice)> = groups.iter().filter(|(k, _)| !k.starts_with("buyer:")).collect();
     named.sort_by(|a, b| b.1.exposure.cmp(&a.1.exposure).then(a.0.cmp(b.0)));
     for (k, s) in named.into_iter().take(10) {
-        rows.push(Row {
-            section: "top_group",
-            key: k.clone(),
-            slice: s.clone(),
-        });
+        rows.push(Row { section: "top_group", key: k.clone(), slice: s.clone() });
     }
     let hhi = |values: &mut dyn Iterator<Item = i64>| -> f64 {
         let t = total.exposure as f64;
@@ -163,10 +125,6 @@ pub fn summarize(study: &Study) -> Summary {
 impl Summary {
     /// Share of exposure within insured limits.
     pub fn insured_share(&self) -> f64 {
-        if self.total.exposure == 0 {
-            0.0
-        } else {
-            self.total.insured_exposure as f64 / self.total.exposure as f64
-        }
+        if self.total.exposure == 0 { 0.0 } else { self.total.insured_exposure as f64 / self.total.exposure as f64 }
     }
 }

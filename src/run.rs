@@ -16,12 +16,7 @@ pub enum Measure {
 }
 
 impl Measure {
-    pub const ALL: [Measure; 4] = [
-        Measure::GrossLoss,
-        Measure::Claims,
-        Measure::NetLoss,
-        Measure::TotalCost,
-    ];
+    pub const ALL: [Measure; 4] = [Measure::GrossLoss, Measure::Claims, Measure::NetLoss, Measure::TotalCost];
     pub fn as_str(self) -> &'static str {
         match self {
             Measure::GrossLoss => "gross_loss",
@@ -73,10 +68,7 @@ pub struct RunResult {
 }
 
 /// Which scenarios a filter selects; unknown names are a usage error.
-pub fn select_scenarios<'a>(
-    study: &'a Study,
-    names: &[String],
-) -> Result<Vec<&'a crate::model::Scenario>, Error> {
+pub fn select_scenarios<'a>(study: &'a Study, names: &[String]) -> Result<Vec<&'a crate::model::Scenario>, Error> {
     for n in names {
         if !study.scenarios.iter().any(|s| &s.name == n) {
             let known: Vec<&str> = study.scenarios.iter().map(|s| s.name.as_str()).collect();
@@ -86,11 +78,7 @@ pub fn select_scenarios<'a>(
             )));
         }
     }
-    Ok(study
-        .scenarios
-        .iter()
-        .filter(|s| names.is_empty() || names.contains(&s.name))
-        .collect())
+    Ok(study.scenarios.iter().filter(|s| names.is_empty() || names.contains(&s.name)).collect())
 }
 
 /// Compiles every selected scenario (all validation happens before any trial runs).
@@ -102,12 +90,7 @@ pub fn compile_all(study: &Study, opts: &RunOptions) -> Result<Vec<(Plan, String
 }
 
 /// Runs the compiled plans on the current rayon pool.
-pub fn run_plans(
-    plans: &[(Plan, String)],
-    trials: u64,
-    seed: u64,
-    progress: &(dyn Fn(&str, u64) + Sync),
-) -> RunResult {
+pub fn run_plans(plans: &[(Plan, String)], trials: u64, seed: u64, progress: &(dyn Fn(&str, u64) + Sync)) -> RunResult {
     let scenarios = plans
         .iter()
         .map(|(plan, description)| {
@@ -115,11 +98,7 @@ pub fn run_plans(
             summarize(plan, description, &outcomes)
         })
         .collect();
-    RunResult {
-        trials,
-        seed,
-        scenarios,
-    }
+    RunResult { trials, seed, scenarios }
 }
 
 /// Reduces a scenario's outcome rows to statistics per policy and measure.
@@ -137,12 +116,7 @@ pub fn summarize(plan: &Plan, description: &str, out: &Outcomes) -> ScenarioResu
         premium: 0,
         max_liability: 0,
         insured_turnover: 0,
-        measures: [
-            gross_stats.clone(),
-            zero,
-            gross_stats.clone(),
-            gross_stats.clone(),
-        ],
+        measures: [gross_stats.clone(), zero, gross_stats.clone(), gross_stats.clone()],
     });
     let per_policy: Vec<PolicyResult> = plan
         .policies
@@ -151,9 +125,7 @@ pub fn summarize(plan: &Plan, description: &str, out: &Outcomes) -> ScenarioResu
         .map(|(p, pol)| {
             let col = crate::engine::FIXED_COLUMNS + 2 * p;
             let claims: Vec<i64> = (0..n).map(|i| out.row(i)[col]).collect();
-            let net: Vec<i64> = (0..n)
-                .map(|i| gross[i] - claims[i] + out.row(i)[col + 1])
-                .collect();
+            let net: Vec<i64> = (0..n).map(|i| gross[i] - claims[i] + out.row(i)[col + 1]).collect();
             let total: Vec<i64> = net.iter().map(|x| x + pol.premium).collect();
             PolicyResult {
                 name: pol.name.clone(),

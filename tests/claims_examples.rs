@@ -37,10 +37,7 @@ const EXAMPLE_2: &[(&str, &str)] = &[
         "buyer_id,name,country,sector,rating,terms_days,monthly_sales,credit_limit,limit_type\n\
          Y,Buyer Y,FR,retail,BB,60,100000,300000,approved\n",
     ),
-    (
-        "invoices.csv",
-        "invoice_id,buyer_id,amount,issue_date,due_date\nI0,Y,80000,2026-11-22,2027-01-21\n",
-    ),
+    ("invoices.csv", "invoice_id,buyer_id,amount,issue_date,due_date\nI0,Y,80000,2026-11-22,2027-01-21\n"),
     (
         "policies.toml",
         "[[policy]]\nname = \"p90\"\nindemnity = 0.90\nnql = 5000\ndeductible = 10000\naggregate_first_loss = 50000\n\
@@ -76,30 +73,16 @@ fn example_1_insolvency_above_limit_with_shared_recovery() {
     assert_eq!(s("p90", "net_loss"), "141000.00");
     assert_eq!(s("p90", "total_cost"), "201000.00");
     // The same every trial: the 99.5% tail equals the mean.
-    assert_eq!(
-        summary(&out, "example-1", "p90", "net_loss", "es_99_5"),
-        "141000.00"
-    );
-    assert_eq!(
-        comparison(&out, "example-1", "p90", "annual_premium"),
-        "60000.00"
-    );
-    assert_eq!(
-        comparison(&out, "example-1", "p90", "max_liability"),
-        "1200000.00"
-    );
+    assert_eq!(summary(&out, "example-1", "p90", "net_loss", "es_99_5"), "141000.00");
+    assert_eq!(comparison(&out, "example-1", "p90", "annual_premium"), "60000.00");
+    assert_eq!(comparison(&out, "example-1", "p90", "max_liability"), "1200000.00");
 
     // The event itself, through the public API: paid before day 30, T, recovery and its day.
     let study = arstress::input::load_study(dir.path()).unwrap();
     let plan = arstress::plan::compile(&study, &study.scenarios[0]).unwrap();
     let mut scratch = Scratch::new(&plan);
     let mut row = vec![0; arstress::engine::FIXED_COLUMNS + 2];
-    run_trial(
-        &plan,
-        &mut arstress::rng::trial_rng(1, 0),
-        &mut scratch,
-        &mut row,
-    );
+    run_trial(&plan, &mut arstress::rng::trial_rng(1, 0), &mut scratch, &mut row);
     let e = scratch.events()[0];
     assert_eq!(
         (e.kind, e.day, e.unpaid, e.recovery, e.recovery_day),
@@ -107,11 +90,7 @@ fn example_1_insolvency_above_limit_with_shared_recovery() {
     );
     assert_eq!(row, vec![56_400_000, 1, 45_000_000, 2_700_000]);
     let policy = &plan.policies[0];
-    assert_eq!(
-        arstress::engine::date_of_loss(&e, policy) + policy.insolvency_claim_days,
-        90,
-        "claim paid on day 90"
-    );
+    assert_eq!(arstress::engine::date_of_loss(&e, policy) + policy.insolvency_claim_days, 90, "claim paid on day 90");
 }
 
 #[test]
@@ -123,25 +102,14 @@ fn example_2_protracted_default_with_deductible_and_first_loss() {
     assert_eq!(s("p90", "claims"), "210000.00");
     assert_eq!(s("p90", "net_loss"), "136000.00");
     assert_eq!(s("p90", "total_cost"), "176000.00");
-    assert_eq!(
-        comparison(&out, "example-2", "p90", "annual_premium"),
-        "40000.00"
-    );
-    assert_eq!(
-        comparison(&out, "example-2", "p90", "max_liability"),
-        "800000.00"
-    );
+    assert_eq!(comparison(&out, "example-2", "p90", "annual_premium"), "40000.00");
+    assert_eq!(comparison(&out, "example-2", "p90", "max_liability"), "800000.00");
 
     let study = arstress::input::load_study(dir.path()).unwrap();
     let plan = arstress::plan::compile(&study, &study.scenarios[0]).unwrap();
     let mut scratch = Scratch::new(&plan);
     let mut row = vec![0; arstress::engine::FIXED_COLUMNS + 2];
-    run_trial(
-        &plan,
-        &mut arstress::rng::trial_rng(1, 0),
-        &mut scratch,
-        &mut row,
-    );
+    run_trial(&plan, &mut arstress::rng::trial_rng(1, 0), &mut scratch, &mut row);
     let e = scratch.events()[0];
     // Oldest unpaid due day 20; deliveries stop at day 80: invoices of days 0, 31, 59 delivered.
     assert_eq!(
@@ -157,34 +125,13 @@ fn example_2_protracted_default_with_deductible_and_first_loss() {
 #[test]
 fn example_3_claims_in_date_of_loss_order() {
     // Covered amounts in DOL order, cents; the third claim is political (indemnity 0.95).
-    let claims = |q: i64, qp: i64| {
-        vec![
-            (800_000, q),
-            (12_000_000, q),
-            (40_000_000, qp),
-            (140_000_000, q),
-            (5_000_000, q),
-        ]
-    };
+    let claims =
+        |q: i64, qp: i64| vec![(800_000, q), (12_000_000, q), (40_000_000, qp), (140_000_000, q), (5_000_000, q)];
     let (q, qp) = (900_000_000, 950_000_000);
-    let base = Terms {
-        nql: 1_000_000,
-        deductible: 0,
-        aggregate_first_loss: 15_000_000,
-        max_liability: 150_000_000,
-    };
-    assert_eq!(
-        settle_year(&base, &claims(q, qp)),
-        vec![0, 0, 33_800_000, 116_200_000, 0]
-    );
-    let stress = Terms {
-        max_liability: 120_000_000,
-        ..base
-    };
-    assert_eq!(
-        settle_year(&stress, &claims(q, qp)),
-        vec![0, 0, 33_800_000, 86_200_000, 0]
-    );
+    let base = Terms { nql: 1_000_000, deductible: 0, aggregate_first_loss: 15_000_000, max_liability: 150_000_000 };
+    assert_eq!(settle_year(&base, &claims(q, qp)), vec![0, 0, 33_800_000, 116_200_000, 0]);
+    let stress = Terms { max_liability: 120_000_000, ..base };
+    assert_eq!(settle_year(&stress, &claims(q, qp)), vec![0, 0, 33_800_000, 86_200_000, 0]);
 }
 
 #[test]
@@ -206,27 +153,12 @@ fn example_3_maximum_liability_follows_the_scenario_premium() {
                  aggregate_first_loss = 150000\npremium_rate = 0.0025\nminimum_premium = 80000\nmax_liability_multiple = 15\n",
             ),
             ("scenarios/a-base.toml", "name = \"base\"\n"),
-            (
-                "scenarios/b-stress.toml",
-                "name = \"stress\"\n[stress]\nsales_multiplier = 0.625\n",
-            ),
+            ("scenarios/b-stress.toml", "name = \"stress\"\n[stress]\nsales_multiplier = 0.625\n"),
         ],
     );
     let study = arstress::input::load_study(dir.path()).unwrap();
     let base = arstress::plan::compile(&study, &study.scenarios[0]).unwrap();
     let stress = arstress::plan::compile(&study, &study.scenarios[1]).unwrap();
-    assert_eq!(
-        (
-            base.policies[0].annual_premium,
-            base.policies[0].max_liability
-        ),
-        (10_000_000, 150_000_000)
-    );
-    assert_eq!(
-        (
-            stress.policies[0].annual_premium,
-            stress.policies[0].max_liability
-        ),
-        (8_000_000, 120_000_000)
-    );
+    assert_eq!((base.policies[0].annual_premium, base.policies[0].max_liability), (10_000_000, 150_000_000));
+    assert_eq!((stress.policies[0].annual_premium, stress.policies[0].max_liability), (8_000_000, 120_000_000));
 }

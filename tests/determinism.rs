@@ -7,12 +7,7 @@ fn report_bytes(out: &std::path::Path) -> Vec<(String, Vec<u8>)> {
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "csv"))
-        .map(|p| {
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                std::fs::read(&p).unwrap(),
-            )
-        })
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
         .collect();
     files.sort();
     files
@@ -20,8 +15,7 @@ fn report_bytes(out: &std::path::Path) -> Vec<(String, Vec<u8>)> {
 
 /// manifest.json without the fields that record wall time and threads.
 fn manifest_without_timing(out: &std::path::Path) -> serde_json::Value {
-    let mut m: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     m.as_object_mut().unwrap().remove("timing");
     m
 }
@@ -30,61 +24,31 @@ fn manifest_without_timing(out: &std::path::Path) -> serde_json::Value {
 fn reports_are_identical_for_1_2_and_4_threads() {
     let dir = tempfile::tempdir().unwrap();
     let study = dir.path().join("study");
-    arstress()
-        .args(["generate", "300", "--invoices", "--seed", "5", "--out"])
-        .arg(&study)
-        .assert()
-        .success();
+    arstress().args(["generate", "300", "--invoices", "--seed", "5", "--out"]).arg(&study).assert().success();
     // 5,000 trials span several parallel blocks, the last one partial.
     let runs: Vec<_> = ["1", "2", "4"]
         .iter()
-        .map(|t| {
-            run_study(
-                &study,
-                &dir.path().join(format!("out-{t}")),
-                &["--threads", t, "--trials", "5000"],
-            )
-        })
+        .map(|t| run_study(&study, &dir.path().join(format!("out-{t}")), &["--threads", t, "--trials", "5000"]))
         .collect();
     let first = report_bytes(&runs[0]);
     assert_eq!(first.len(), 4, "four CSV reports");
     for r in &runs[1..] {
-        assert!(
-            report_bytes(r) == first,
-            "CSV reports differ between thread counts"
-        );
-        assert_eq!(
-            manifest_without_timing(r),
-            manifest_without_timing(&runs[0])
-        );
+        assert!(report_bytes(r) == first, "CSV reports differ between thread counts");
+        assert_eq!(manifest_without_timing(r), manifest_without_timing(&runs[0]));
     }
     // And the run simulated something: losses are not all zero.
-    assert_ne!(
-        summary(&runs[0], "baseline", "none", "gross_loss", "mean"),
-        "0.00"
-    );
+    assert_ne!(summary(&runs[0], "baseline", "none", "gross_loss", "mean"), "0.00");
 }
 
 #[test]
 fn a_scenario_filter_changes_nothing_else() {
     let dir = tempfile::tempdir().unwrap();
     let study = dir.path().join("study");
-    arstress()
-        .args(["generate", "120", "--seed", "9", "--out"])
-        .arg(&study)
-        .assert()
-        .success();
+    arstress().args(["generate", "120", "--seed", "9", "--out"]).arg(&study).assert().success();
     let all = run_study(&study, &dir.path().join("all"), &["--trials", "3000"]);
-    let one = run_study(
-        &study,
-        &dir.path().join("one"),
-        &["--trials", "3000", "--scenario", "recession"],
-    );
+    let one = run_study(&study, &dir.path().join("one"), &["--trials", "3000", "--scenario", "recession"]);
     let rows = |out: &std::path::Path| {
-        read_csv(&out.join("summary.csv"))
-            .into_iter()
-            .filter(|r| r["scenario"] == "recession")
-            .collect::<Vec<_>>()
+        read_csv(&out.join("summary.csv")).into_iter().filter(|r| r["scenario"] == "recession").collect::<Vec<_>>()
     };
     assert!(!rows(&one).is_empty());
     assert_eq!(rows(&all), rows(&one));

@@ -12,22 +12,14 @@ fn golden_dir() -> std::path::PathBuf {
 fn small_study_reports_do_not_drift() {
     let dir = tempfile::tempdir().unwrap();
     let out = run_study(&golden_dir().join("study"), &dir.path().join("out"), &[]);
-    for name in [
-        "summary.csv",
-        "quantiles.csv",
-        "policy_comparison.csv",
-        "portfolio.csv",
-    ] {
+    for name in ["summary.csv", "quantiles.csv", "policy_comparison.csv", "portfolio.csv"] {
         let got = std::fs::read_to_string(out.join(name)).unwrap();
         let path = golden_dir().join(name);
         if std::env::var_os("UPDATE_GOLDEN").is_some() {
             std::fs::write(&path, &got).unwrap();
         }
         let want = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(
-            got == want,
-            "{name} drifted from tests/golden/{name}; rerun with UPDATE_GOLDEN=1 if intended"
-        );
+        assert!(got == want, "{name} drifted from tests/golden/{name}; rerun with UPDATE_GOLDEN=1 if intended");
     }
 }
 
@@ -41,9 +33,5 @@ fn first_trials_do_not_drift() {
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(&path, &got).unwrap();
     }
-    assert_eq!(
-        got,
-        std::fs::read_to_string(&path).unwrap_or_default(),
-        "first trials drifted"
-    );
+    assert_eq!(got, std::fs::read_to_string(&path).unwrap_or_default(), "first trials drifted");
 }

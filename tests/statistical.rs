@@ -26,8 +26,7 @@ fn expected_gross_loss_matches_its_closed_form() {
         let q = 1.0 - (1.0 - pd).powf(horizon_months as f64 / 12.0);
         expected += amount as f64 * q * (1.0 - (share * m_ins + (1.0 - share) * m_pro));
     }
-    let study = study_toml("closed form", 20_000, true)
-        .replace("horizon_months = 12", "horizon_months = 6");
+    let study = study_toml("closed form", 20_000, true).replace("horizon_months = 12", "horizon_months = 6");
     write_files(
         dir.path(),
         &[
@@ -39,16 +38,9 @@ fn expected_gross_loss_matches_its_closed_form() {
         ],
     );
     let out = run_study(dir.path(), &dir.path().join("out"), &[]);
-    let mean: f64 = summary(&out, "base", "none", "gross_loss", "mean")
-        .parse()
-        .unwrap();
-    let se: f64 = summary(&out, "base", "none", "gross_loss", "mean_std_error")
-        .parse()
-        .unwrap();
+    let mean: f64 = summary(&out, "base", "none", "gross_loss", "mean").parse().unwrap();
+    let se: f64 = summary(&out, "base", "none", "gross_loss", "mean_std_error").parse().unwrap();
     assert!(se > 0.0);
     let z = (mean - expected) / se;
-    assert!(
-        z.abs() < 4.0,
-        "mean {mean} vs closed form {expected}: {z:.2} standard errors"
-    );
+    assert!(z.abs() < 4.0, "mean {mean} vs closed form {expected}: {z:.2} standard errors");
 }

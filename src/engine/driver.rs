@@ -31,30 +31,18 @@ impl Outcomes {
 
 /// Runs trials `range` of `plan` under `seed` on the current rayon pool. `progress` is called with
 /// the number of trials finished by each block.
-pub fn run_trials(
-    plan: &Plan,
-    seed: u64,
-    range: Range<u64>,
-    progress: &(dyn Fn(u64) + Sync),
-) -> Outcomes {
+pub fn run_trials(plan: &Plan, seed: u64, range: Range<u64>, progress: &(dyn Fn(u64) + Sync)) -> Outcomes {
     let trials = (range.end - range.start) as usize;
     let width = FIXED_COLUMNS + 2 * plan.n_policies();
     let mut data = vec![0i64; trials * width];
-    data.par_chunks_mut(BLOCK * width)
-        .enumerate()
-        .for_each(|(block, chunk)| {
-            let mut scratch = Scratch::new(plan);
-            let first = range.start + (block * BLOCK) as u64;
-            for (i, row) in chunk.chunks_mut(width).enumerate() {
-                let mut rng = trial_rng(seed, first + i as u64);
-                run_trial(plan, &mut rng, &mut scratch, row);
-            }
-            progress((chunk.len() / width) as u64);
-        });
-    Outcomes {
-        first_trial: range.start,
-        trials,
-        n_policies: plan.n_policies(),
-        data,
-    }
+    data.par_chunks_mut(BLOCK * width).enumerate().for_each(|(block, chunk)| {
+        let mut scratch = Scratch::new(plan);
+        let first = range.start + (block * BLOCK) as u64;
+        for (i, row) in chunk.chunks_mut(width).enumerate() {
+            let mut rng = trial_rng(seed, first + i as u64);
+            run_trial(plan, &mut rng, &mut scratch, row);
+        }
+        progress((chunk.len() / width) as u64);
+    });
+    Outcomes { first_trial: range.start, trials, n_policies: plan.n_policies(), data }
 }

@@ -77,8 +77,7 @@ pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &m
         let systematic = bucket.load[0] * z_g
             + bucket.load[1] * scratch.z_sector[bucket.sector as usize]
             + bucket.load[2] * scratch.z_country[bucket.country as usize];
-        let members =
-            &plan.bucket_members[bucket.start as usize..(bucket.start + bucket.len) as usize];
+        let members = &plan.bucket_members[bucket.start as usize..(bucket.start + bucket.len) as usize];
         // Conditional on the factors, members default independently with probability
         // p = Φ(z): jump from one default to the next with geometric gaps. The first gap is
         // decided by v ~ U[0,1): no member defaults iff v >= 1 − (1−p)^n, which a cheap upper
@@ -97,11 +96,7 @@ pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &m
         let mut i = 0usize;
         loop {
             // Gap to the next default: floor(ln(1 − v) / ln(1 − p)), geometric on {0, 1, ...}.
-            let gap = if p >= 1.0 {
-                0.0
-            } else {
-                ((-v).ln_1p() / log_q).floor()
-            };
+            let gap = if p >= 1.0 { 0.0 } else { ((-v).ln_1p() / log_q).floor() };
             if gap >= (n - i) as f64 {
                 break;
             }
@@ -135,29 +130,15 @@ pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &m
 fn random_default(plan: &Plan, rng: &mut TrialRng, buyer: u32, scratch: &mut Scratch) {
     let q = plan.q[buyer as usize];
     let u: f64 = rng.random();
-    let x = if q < 1e-12 {
-        u
-    } else {
-        (-u * q).ln_1p() / plan.log1m_q[buyer as usize]
-    };
+    let x = if q < 1e-12 { u } else { (-u * q).ln_1p() / plan.log1m_q[buyer as usize] };
     let day = ((x * plan.horizon_days as f64).floor() as i32).clamp(0, plan.horizon_days - 1);
-    let kind = if rng.random::<f64>() < plan.insolvency_share {
-        DefaultKind::Insolvency
-    } else {
-        DefaultKind::Protracted
-    };
+    let kind =
+        if rng.random::<f64>() < plan.insolvency_share { DefaultKind::Insolvency } else { DefaultKind::Protracted };
     default_event(plan, rng, buyer, day, kind, scratch);
 }
 
 /// Builds the loss event of a default on `day` (SPEC §4.2, §5 step 1) and draws its recovery.
-fn default_event(
-    plan: &Plan,
-    rng: &mut TrialRng,
-    buyer: u32,
-    day: i32,
-    kind: DefaultKind,
-    scratch: &mut Scratch,
-) {
+fn default_event(plan: &Plan, rng: &mut TrialRng, buyer: u32, day: i32, kind: DefaultKind, scratch: &mut Scratch) {
     let range = plan.invoices(buyer as usize);
     let due = &plan.inv_due[range.clone()];
     let issue = &plan.inv_issue[range.clone()];
@@ -197,19 +178,12 @@ fn default_event(
 }
 
 /// Settles the trial's events under policy `p`: total claims paid and insurer's recovery share.
-fn settle_policy(
-    plan: &Plan,
-    p: usize,
-    policy: &crate::plan::PolicyPlan,
-    scratch: &mut Scratch,
-) -> (i64, i64) {
+fn settle_policy(plan: &Plan, p: usize, policy: &crate::plan::PolicyPlan, scratch: &mut Scratch) -> (i64, i64) {
     let n = plan.n_buyers;
     scratch.order.clear();
     for (i, e) in scratch.events.iter().enumerate() {
         if plan.protected[p * n + e.buyer as usize] > 0 {
-            scratch
-                .order
-                .push((e.year, date_of_loss(e, policy), e.buyer, i as u32));
+            scratch.order.push((e.year, date_of_loss(e, policy), e.buyer, i as u32));
         }
     }
     if scratch.order.is_empty() {
@@ -223,18 +197,13 @@ fn settle_policy(
         max_liability: policy.max_liability,
     };
     scratch.ledgers.clear();
-    scratch
-        .ledgers
-        .resize(plan.year_starts.len(), YearLedger::new(&terms));
+    scratch.ledgers.resize(plan.year_starts.len(), YearLedger::new(&terms));
     let (mut claims, mut share) = (0i64, 0i64);
     for &(year, dol, buyer, i) in &scratch.order {
         let e = &scratch.events[i as usize];
         // A recovery received on or before the date of loss is a payment that reduces T.
-        let (t, later_recovery) = if e.recovery_day <= dol {
-            (e.unpaid - e.recovery, 0)
-        } else {
-            (e.unpaid, e.recovery)
-        };
+        let (t, later_recovery) =
+            if e.recovery_day <= dol { (e.unpaid - e.recovery, 0) } else { (e.unpaid, e.recovery) };
         if t <= 0 {
             continue;
         }

@@ -12,10 +12,7 @@ pub struct Check<'a> {
 
 impl<'a> Check<'a> {
     pub fn new(src: &'a Source) -> Self {
-        Check {
-            src,
-            problems: Problems::default(),
-        }
+        Check { src, problems: Problems::default() }
     }
 
     pub fn push(&mut self, problem: Problem) {
@@ -23,13 +20,7 @@ impl<'a> Check<'a> {
     }
 
     /// Records a problem at `key` located by `spanned`'s span.
-    pub fn bad<T>(
-        &mut self,
-        key: &str,
-        spanned: &Spanned<T>,
-        value: impl Into<String>,
-        expected: impl Into<String>,
-    ) {
+    pub fn bad<T>(&mut self, key: &str, spanned: &Spanned<T>, value: impl Into<String>, expected: impl Into<String>) {
         let p = self.src.key_problem(key, spanned.span(), value, expected);
         self.problems.push(p);
     }
@@ -49,6 +40,9 @@ impl<'a> Check<'a> {
                 let x = *s.get_ref();
                 if x.is_finite() && ok(x) {
                     x
+                } else if !x.is_finite() {
+                    self.bad(key, s, x.to_string(), format!("a finite number: {expected}"));
+                    default
                 } else {
                     self.bad(key, s, x.to_string(), expected);
                     default
@@ -58,14 +52,7 @@ impl<'a> Check<'a> {
     }
 
     /// A whole number of days in `lo..=hi`.
-    pub fn int(
-        &mut self,
-        key: &str,
-        v: &Option<Spanned<i64>>,
-        default: i64,
-        lo: i64,
-        hi: i64,
-    ) -> i64 {
+    pub fn int(&mut self, key: &str, v: &Option<Spanned<i64>>, default: i64, lo: i64, hi: i64) -> i64 {
         match v {
             None => default,
             Some(s) => {
@@ -73,12 +60,7 @@ impl<'a> Check<'a> {
                 if (lo..=hi).contains(&x) {
                     x
                 } else {
-                    self.bad(
-                        key,
-                        s,
-                        x.to_string(),
-                        format!("a whole number in {lo}..={hi}"),
-                    );
+                    self.bad(key, s, x.to_string(), format!("a whole number in {lo}..={hi}"));
                     default
                 }
             }
@@ -100,9 +82,7 @@ impl<'a> Check<'a> {
                 key,
                 s,
                 s.get_ref().to_string(),
-                format!(
-                    "the default {default}: {what} is not supported yet in this version of arstress"
-                ),
+                format!("the default {default}: {what} is not supported yet in this version of arstress"),
             );
         }
     }

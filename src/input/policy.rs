@@ -50,46 +50,25 @@ pub fn load_policies(src: &Source) -> Result<Vec<Policy>, Error> {
         let key = |k: &str| format!("policy[{i}].{k}");
         let name = p.name.get_ref().trim().to_owned();
         if name.is_empty() || name.eq_ignore_ascii_case("none") || name.contains(',') {
-            c.bad(
-                &key("name"),
-                &p.name,
-                name.clone(),
-                "a non-empty name other than \"none\", without commas",
-            );
+            c.bad(&key("name"), &p.name, name.clone(), "a non-empty name other than \"none\", without commas");
         } else if !names.insert(name.clone()) {
-            c.bad(
-                &key("name"),
-                &p.name,
-                name.clone(),
-                "a policy name used only once",
-            );
+            c.bad(&key("name"), &p.name, name.clone(), "a policy name used only once");
         }
-        let share =
-            |c: &mut Check, k: &str, v: &Option<Spanned<Num>>, default: Decimal| -> Decimal {
-                match v {
-                    None => default,
-                    Some(s) => {
-                        let x = s.get_ref().0;
-                        if x < Decimal::ZERO || x > Decimal::ONE {
-                            c.bad(&key(k), s, x.to_string(), "a share in [0, 1]");
-                        }
-                        x
+        let share = |c: &mut Check, k: &str, v: &Option<Spanned<Num>>, default: Decimal| -> Decimal {
+            match v {
+                None => default,
+                Some(s) => {
+                    let x = s.get_ref().0;
+                    if x < Decimal::ZERO || x > Decimal::ONE {
+                        c.bad(&key(k), s, x.to_string(), "a share in [0, 1]");
                     }
+                    x
                 }
-            };
+            }
+        };
         let indemnity = share(&mut c, "indemnity", &p.indemnity, Decimal::new(90, 2));
-        let indemnity_discretionary = share(
-            &mut c,
-            "indemnity_discretionary",
-            &p.indemnity_discretionary,
-            indemnity,
-        );
-        let indemnity_political = share(
-            &mut c,
-            "indemnity_political",
-            &p.indemnity_political,
-            indemnity,
-        );
+        let indemnity_discretionary = share(&mut c, "indemnity_discretionary", &p.indemnity_discretionary, indemnity);
+        let indemnity_political = share(&mut c, "indemnity_political", &p.indemnity_political, indemnity);
         let premium_rate = share(&mut c, "premium_rate", &p.premium_rate, Decimal::ZERO);
         let money = |c: &mut Check, k: &str, v: &Option<Spanned<Num>>| -> Option<Decimal> {
             v.as_ref().map(|s| {
@@ -100,33 +79,22 @@ pub fn load_policies(src: &Source) -> Result<Vec<Policy>, Error> {
                 x
             })
         };
-        let discretionary_limit_max = money(
-            &mut c,
-            "discretionary_limit_max",
-            &p.discretionary_limit_max,
-        );
+        let discretionary_limit_max = money(&mut c, "discretionary_limit_max", &p.discretionary_limit_max);
         let nql = money(&mut c, "nql", &p.nql).unwrap_or_default();
         let deductible = money(&mut c, "deductible", &p.deductible).unwrap_or_default();
-        let aggregate_first_loss =
-            money(&mut c, "aggregate_first_loss", &p.aggregate_first_loss).unwrap_or_default();
-        let minimum_premium =
-            money(&mut c, "minimum_premium", &p.minimum_premium).unwrap_or_default();
+        let aggregate_first_loss = money(&mut c, "aggregate_first_loss", &p.aggregate_first_loss).unwrap_or_default();
+        let minimum_premium = money(&mut c, "minimum_premium", &p.minimum_premium).unwrap_or_default();
         let max_liability = match (&p.max_liability_multiple, &p.max_liability) {
             (Some(m), None) => {
                 let x = m.get_ref().0;
                 if x <= Decimal::ZERO || x > Decimal::from(1000) {
-                    c.bad(
-                        &key("max_liability_multiple"),
-                        m,
-                        x.to_string(),
-                        "a multiple of the premium in (0, 1000]",
-                    );
+                    c.bad(&key("max_liability_multiple"), m, x.to_string(), "a multiple of the premium in (0, 1000]");
                 }
                 MaxLiability::Multiple(x)
             }
-            (None, Some(_)) => MaxLiability::Fixed(
-                money(&mut c, "max_liability", &p.max_liability).unwrap_or_default(),
-            ),
+            (None, Some(_)) => {
+                MaxLiability::Fixed(money(&mut c, "max_liability", &p.max_liability).unwrap_or_default())
+            }
             (Some(m), Some(_)) => {
                 c.bad(
                     &key("max_liability"),
@@ -146,9 +114,7 @@ pub fn load_policies(src: &Source) -> Result<Vec<Policy>, Error> {
                 MaxLiability::Multiple(Decimal::ONE)
             }
         };
-        let days = |c: &mut Check, k: &str, v: &Option<Spanned<i64>>, d: i64| {
-            c.int(&key(k), v, d, 0, 3650) as u32
-        };
+        let days = |c: &mut Check, k: &str, v: &Option<Spanned<i64>>, d: i64| c.int(&key(k), v, d, 0, 3650) as u32;
         out.push(Policy {
             name,
             indemnity,
@@ -163,18 +129,8 @@ pub fn load_policies(src: &Source) -> Result<Vec<Policy>, Error> {
             minimum_premium,
             max_liability,
             waiting_period_days: days(&mut c, "waiting_period_days", &p.waiting_period_days, 180),
-            political_waiting_days: days(
-                &mut c,
-                "political_waiting_days",
-                &p.political_waiting_days,
-                180,
-            ),
-            insolvency_claim_days: days(
-                &mut c,
-                "insolvency_claim_days",
-                &p.insolvency_claim_days,
-                60,
-            ),
+            political_waiting_days: days(&mut c, "political_waiting_days", &p.political_waiting_days, 180),
+            insolvency_claim_days: days(&mut c, "insolvency_claim_days", &p.insolvency_claim_days, 60),
             claim_payment_days: days(&mut c, "claim_payment_days", &p.claim_payment_days, 30),
         });
     }

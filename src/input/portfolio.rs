@@ -5,7 +5,7 @@ use crate::calendar::Calendar;
 use crate::error::{Error, Location, Problem, Problems};
 use crate::model::{Buyer, Invoice, LimitType};
 use rust_decimal::Decimal;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::str::FromStr;
 
 /// A parsed CSV table: header names and rows with their physical line numbers.
@@ -29,10 +29,7 @@ impl<'a> Table<'a> {
                     .into(),
             }));
         }
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .flexible(false)
-            .from_reader(src.text.as_bytes());
+        let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(src.text.as_bytes());
         let headers = reader.headers().map_err(|e| csv_problem(src, &e))?.clone();
         let mut columns = BTreeMap::new();
         for (i, h) in headers.iter().enumerate() {
@@ -41,13 +38,7 @@ impl<'a> Table<'a> {
                 continue;
             }
             if columns.insert(name.clone(), i).is_some() {
-                problems.push(line_problem(
-                    src,
-                    1,
-                    &name,
-                    &name,
-                    "each column name once in the header",
-                ));
+                problems.push(line_problem(src, 1, &name, &name, "each column name once in the header"));
             }
         }
         let mut rows = Vec::new();
@@ -67,9 +58,7 @@ impl<'a> Table<'a> {
             let have: Vec<&str> = self.columns.keys().map(String::as_str).collect();
             let hint = have
                 .iter()
-                .find_map(|h| {
-                    closest(name, &[h]).map(|c| format!(" (is `{c}` meant to be `{name}`?)"))
-                })
+                .find_map(|h| closest(name, &[h]).map(|c| format!(" (is `{c}` meant to be `{name}`?)")))
                 .unwrap_or_default();
             problems.push(Problem {
                 file: self.src.path.clone(),
@@ -90,12 +79,9 @@ impl<'a> Table<'a> {
 fn csv_problem(src: &Source, e: &csv::Error) -> Error {
     let line = e.position().map_or(1, |p| p.line() as usize);
     let (value, expected) = match e.kind() {
-        csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => (
-            format!("{len} fields"),
-            format!("{expected_len} fields, as many as the header has"),
-        ),
+        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+            (format!("{len} fields"), format!("{expected_len} fields, as many as the header has"))
+        }
         csv::ErrorKind::Utf8 { .. } => ("non-UTF-8 bytes".into(), "UTF-8 text".into()),
         _ => (e.to_string(), "well-formed CSV".into()),
     };
@@ -115,9 +101,7 @@ fn line_problem(src: &Source, line: usize, field: &str, value: &str, expected: &
 /// Parses an amount as an exact decimal in `[0, 1e12]`.
 pub fn parse_amount(s: &str) -> Result<Decimal, &'static str> {
     if s.contains(',') {
-        return Err(
-            "a decimal amount with a point as decimal separator and no thousands separators",
-        );
+        return Err("a decimal amount with a point as decimal separator and no thousands separators");
     }
     let d = Decimal::from_str(s).map_err(|_| "a decimal amount such as 1234.56")?;
     if d < Decimal::ZERO {
@@ -168,44 +152,26 @@ pub fn load_buyers(src: &Source, ctx: &CsvContext) -> Result<(Vec<Buyer>, Vec<St
     }
     problems.clone().into_result()?;
     let mut warnings = Vec::new();
-    let unknown: Vec<&str> = table
-        .columns
-        .keys()
-        .map(String::as_str)
-        .filter(|c| !BUYER_COLUMNS.contains(c))
-        .collect();
+    let unknown: Vec<&str> = table.columns.keys().map(String::as_str).filter(|c| !BUYER_COLUMNS.contains(c)).collect();
     if !unknown.is_empty() {
-        warnings.push(format!(
-            "{}: ignoring unknown columns: {}",
-            src.path.display(),
-            unknown.join(", ")
-        ));
+        warnings.push(format!("{}: ignoring unknown columns: {}", src.path.display(), unknown.join(", ")));
     }
 
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     let mut buyers = Vec::new();
     for (line, rec) in &table.rows {
         let line = *line;
-        let mut bad = |field: &str, value: &str, expected: &str| {
-            problems.push(line_problem(src, line, field, value, expected))
-        };
+        let mut bad =
+            |field: &str, value: &str, expected: &str| problems.push(line_problem(src, line, field, value, expected));
         let id = table.get(rec, "buyer_id").unwrap_or("").to_owned();
         if id.is_empty() {
             bad("buyer_id", "", "a non-empty buyer id");
         } else if let Some(first) = seen.insert(id.clone(), line) {
-            bad(
-                "buyer_id",
-                &id,
-                &format!("a unique buyer id (already used on line {first})"),
-            );
+            bad("buyer_id", &id, &format!("a unique buyer id (already used on line {first})"));
         }
         let country = table.get(rec, "country").unwrap_or("").to_owned();
         if !super::scenario::is_country_code(&country) {
-            bad(
-                "country",
-                &country,
-                "an ISO 3166-1 alpha-2 country code such as DE",
-            );
+            bad("country", &country, "an ISO 3166-1 alpha-2 country code such as DE");
         }
         let sector = table.get(rec, "sector").unwrap_or("").to_owned();
         if sector.is_empty() {
@@ -225,22 +191,11 @@ pub fn load_buyers(src: &Source, ctx: &CsvContext) -> Result<(Vec<Buyer>, Vec<St
         if rating.is_none() && pd_1y.is_none() && table.get(rec, "pd_1y").is_none() {
             bad("rating", "", "a rating grade or a pd_1y value");
         }
-        let currency = table
-            .get(rec, "currency")
-            .unwrap_or(ctx.currency)
-            .to_owned();
+        let currency = table.get(rec, "currency").unwrap_or(ctx.currency).to_owned();
         if !is_currency(&currency) {
-            bad(
-                "currency",
-                &currency,
-                "an ISO 4217 currency code such as EUR",
-            );
+            bad("currency", &currency, "an ISO 4217 currency code such as EUR");
         } else if !ctx.fx.contains_key(&currency) {
-            bad(
-                "currency",
-                &currency,
-                "a currency with a rate in the study's [fx] table",
-            );
+            bad("currency", &currency, "a currency with a rate in the study's [fx] table");
         }
         let mut amount = |field: &str| -> Decimal {
             match table.get(rec, field) {
@@ -269,29 +224,18 @@ pub fn load_buyers(src: &Source, ctx: &CsvContext) -> Result<(Vec<Buyer>, Vec<St
         };
         let outstanding = amount("outstanding");
         let monthly_sales = amount("monthly_sales");
-        let credit_limit = table
-            .get(rec, "credit_limit")
-            .map(|_| amount("credit_limit"));
-        let mut bad = |field: &str, value: &str, expected: &str| {
-            problems.push(line_problem(src, line, field, value, expected))
-        };
+        let credit_limit = table.get(rec, "credit_limit").map(|_| amount("credit_limit"));
+        let mut bad =
+            |field: &str, value: &str, expected: &str| problems.push(line_problem(src, line, field, value, expected));
         let terms_days = match table.get(rec, "terms_days") {
             None => {
-                bad(
-                    "terms_days",
-                    "",
-                    "payment terms in days, a whole number 0..=720",
-                );
+                bad("terms_days", "", "payment terms in days, a whole number 0..=720");
                 0
             }
             Some(s) => match u32::from_str(s) {
                 Ok(t) if t <= 720 => t,
                 _ => {
-                    bad(
-                        "terms_days",
-                        s,
-                        "payment terms in days, a whole number 0..=720",
-                    );
+                    bad("terms_days", s, "payment terms in days, a whole number 0..=720");
                     0
                 }
             },
@@ -342,70 +286,39 @@ pub fn load_buyers(src: &Source, ctx: &CsvContext) -> Result<(Vec<Buyer>, Vec<St
 }
 
 /// Loads open invoices against the (sorted) buyers.
-pub fn load_invoices(
-    src: &Source,
-    buyers: &[Buyer],
-    ctx: &CsvContext,
-) -> Result<(Vec<Invoice>, Vec<String>), Error> {
+pub fn load_invoices(src: &Source, buyers: &[Buyer], ctx: &CsvContext) -> Result<(Vec<Invoice>, Vec<String>), Error> {
     let mut problems = Problems::default();
     let table = Table::read(src, &mut problems)?;
     for col in ["invoice_id", "buyer_id", "amount", "due_date"] {
         table.require(col, &mut problems);
     }
     problems.clone().into_result()?;
-    let known = [
-        "invoice_id",
-        "buyer_id",
-        "amount",
-        "currency",
-        "issue_date",
-        "due_date",
-    ];
+    let known = ["invoice_id", "buyer_id", "amount", "currency", "issue_date", "due_date"];
     let mut warnings = Vec::new();
-    let unknown: Vec<&str> = table
-        .columns
-        .keys()
-        .map(String::as_str)
-        .filter(|c| !known.contains(c))
-        .collect();
+    let unknown: Vec<&str> = table.columns.keys().map(String::as_str).filter(|c| !known.contains(c)).collect();
     if !unknown.is_empty() {
-        warnings.push(format!(
-            "{}: ignoring unknown columns: {}",
-            src.path.display(),
-            unknown.join(", ")
-        ));
+        warnings.push(format!("{}: ignoring unknown columns: {}", src.path.display(), unknown.join(", ")));
     }
-    let index: BTreeMap<&str, usize> = buyers
-        .iter()
-        .enumerate()
-        .map(|(i, b)| (b.id.as_str(), i))
-        .collect();
+    let index: BTreeMap<&str, usize> = buyers.iter().enumerate().map(|(i, b)| (b.id.as_str(), i)).collect();
     let ids: Vec<&str> = index.keys().copied().collect();
-    let mut seen: BTreeSet<String> = BTreeSet::new();
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     let as_of = ctx.calendar.as_of;
     let mut invoices = Vec::new();
     for (line, rec) in &table.rows {
         let line = *line;
-        let mut bad = |field: &str, value: &str, expected: &str| {
-            problems.push(line_problem(src, line, field, value, expected))
-        };
+        let mut bad =
+            |field: &str, value: &str, expected: &str| problems.push(line_problem(src, line, field, value, expected));
         let id = table.get(rec, "invoice_id").unwrap_or("").to_owned();
         if id.is_empty() {
             bad("invoice_id", "", "a non-empty invoice id");
-        } else if !seen.insert(id.clone()) {
-            bad("invoice_id", &id, "a unique invoice id");
+        } else if let Some(first) = seen.insert(id.clone(), line) {
+            bad("invoice_id", &id, &format!("a unique invoice id (already used on line {first})"));
         }
         let buyer_id = table.get(rec, "buyer_id").unwrap_or("");
         let buyer = index.get(buyer_id).copied();
         if buyer.is_none() {
-            let hint = closest(buyer_id, &ids)
-                .map(|h| format!(" (did you mean `{h}`?)"))
-                .unwrap_or_default();
-            bad(
-                "buyer_id",
-                buyer_id,
-                &format!("a buyer_id of buyers.csv{hint}"),
-            );
+            let hint = closest(buyer_id, &ids).map(|h| format!(" (did you mean `{h}`?)")).unwrap_or_default();
+            bad("buyer_id", buyer_id, &format!("a buyer_id of buyers.csv{hint}"));
         }
         let currency = table
             .get(rec, "currency")
@@ -413,11 +326,7 @@ pub fn load_invoices(
             .or_else(|| buyer.map(|b| buyers[b].currency.clone()))
             .unwrap_or_else(|| ctx.currency.to_owned());
         if !ctx.fx.contains_key(&currency) {
-            bad(
-                "currency",
-                &currency,
-                "a currency with a rate in the study's [fx] table",
-            );
+            bad("currency", &currency, "a currency with a rate in the study's [fx] table");
         }
         let amount_text = table.get(rec, "amount").unwrap_or("");
         let amount = match parse_amount(amount_text) {
@@ -429,10 +338,7 @@ pub fn load_invoices(
         };
         let mut date = |field: &str| -> Option<i64> {
             let text = table.get(rec, field)?;
-            match time::Date::parse(
-                text,
-                time::macros::format_description!("[year]-[month]-[day]"),
-            ) {
+            match time::Date::parse(text, time::macros::format_description!("[year]-[month]-[day]")) {
                 Ok(d) => Some((d - as_of).whole_days()),
                 Err(_) => {
                     problems.push(line_problem(src, line, field, text, "a date YYYY-MM-DD"));
@@ -442,19 +348,14 @@ pub fn load_invoices(
         };
         let due = date("due_date");
         let issue = date("issue_date");
-        let mut bad = |field: &str, value: &str, expected: &str| {
-            problems.push(line_problem(src, line, field, value, expected))
-        };
+        let mut bad =
+            |field: &str, value: &str, expected: &str| problems.push(line_problem(src, line, field, value, expected));
         const TEN_YEARS: i64 = 3653;
         if let Some(i) = issue
             && !(-TEN_YEARS..=0).contains(&i)
         {
             let text = table.get(rec, "issue_date").unwrap_or("");
-            bad(
-                "issue_date",
-                text,
-                &format!("a date on or before as_of ({as_of}) and at most ten years before it"),
-            );
+            bad("issue_date", text, &format!("a date on or before as_of ({as_of}) and at most ten years before it"));
         }
         if let Some(d) = due
             && !(-TEN_YEARS..=TEN_YEARS).contains(&d)
@@ -477,9 +378,7 @@ pub fn load_invoices(
                 buyer: b,
                 amount,
                 currency,
-                issue_day: issue
-                    .unwrap_or(due_day.min(0) - buyers[b].terms_days as i64)
-                    .min(0),
+                issue_day: issue.unwrap_or(due_day.min(0) - buyers[b].terms_days as i64).min(0),
                 due_day,
             });
         }

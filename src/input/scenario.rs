@@ -160,11 +160,7 @@ pub struct ScenarioContext<'a> {
 pub fn load_scenario(src: &Source, ctx: &ScenarioContext) -> Result<Scenario, Error> {
     let raw: RawScenario = src.parse_toml()?;
     let mut c = Check::new(src);
-    let stem = src
-        .path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let stem = src.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let name = match &raw.name {
         Some(n) if n.get_ref().trim().is_empty() => {
             c.bad("name", n, n.get_ref().clone(), "a non-empty scenario name");
@@ -179,12 +175,7 @@ pub fn load_scenario(src: &Source, ctx: &ScenarioContext) -> Result<Scenario, Er
     for (grade, p) in raw.ratings.iter().flatten() {
         let v = *p.get_ref();
         if !(v.is_finite() && (0.0..1.0).contains(&v)) {
-            c.bad(
-                &format!("ratings.{grade}"),
-                p,
-                v.to_string(),
-                "an annual PD 0 <= p < 1",
-            );
+            c.bad(&format!("ratings.{grade}"), p, v.to_string(), "an annual PD 0 <= p < 1");
         }
         ratings.insert(grade.clone(), v);
     }
@@ -192,7 +183,21 @@ pub fn load_scenario(src: &Source, ctx: &ScenarioContext) -> Result<Scenario, Er
     let credit = credit(&mut c, &raw.credit);
     let payment = payment(&mut c, &raw.payment);
     let country_risk = country_risk(&mut c, &raw.country_risk);
-    let stress = stress(&mut c, &raw.stress, &ratings, &credit, ctx);
+    let stress = stress(&mut c, &raw.stress, &ratings, ctx);
+    check_beta(
+        &mut c,
+        "credit.recovery_insolvency",
+        &credit.recovery_insolvency,
+        raw.credit.recovery_insolvency.as_ref(),
+        &raw.stress,
+    );
+    check_beta(
+        &mut c,
+        "credit.recovery_protracted",
+        &credit.recovery_protracted,
+        raw.credit.recovery_protracted.as_ref(),
+        &raw.stress,
+    );
 
     c.problems.into_result()?;
     Ok(Scenario {
@@ -212,25 +217,13 @@ fn credit(c: &mut Check, raw: &RawCredit) -> Credit {
         None => Correlation::Basel,
         Some(s) => match s.get_ref() {
             RawCorrelation::Name(n) if n == "basel" => Correlation::Basel,
-            RawCorrelation::Value(r) if r.is_finite() && (0.0..1.0).contains(r) => {
-                Correlation::Fixed(*r)
-            }
+            RawCorrelation::Value(r) if r.is_finite() && (0.0..1.0).contains(r) => Correlation::Fixed(*r),
             RawCorrelation::Name(n) => {
-                c.bad(
-                    "credit.asset_correlation",
-                    s,
-                    n.clone(),
-                    "\"basel\" or a number 0 <= R < 1",
-                );
+                c.bad("credit.asset_correlation", s, n.clone(), "\"basel\" or a number 0 <= R < 1");
                 Correlation::Basel
             }
             RawCorrelation::Value(r) => {
-                c.bad(
-                    "credit.asset_correlation",
-                    s,
-                    r.to_string(),
-                    "\"basel\" or a number 0 <= R < 1",
-                );
+                c.bad("credit.asset_correlation", s, r.to_string(), "\"basel\" or a number 0 <= R < 1");
                 Correlation::Basel
             }
         },
@@ -245,10 +238,7 @@ fn credit(c: &mut Check, raw: &RawCredit) -> Credit {
                 c.bad(
                     "credit.factor_weights",
                     s,
-                    format!(
-                        "global = {}, sector = {}, country = {} (sum {sum})",
-                        w.global, w.sector, w.country
-                    ),
+                    format!("global = {}, sector = {}, country = {} (sum {sum})", w.global, w.sector, w.country),
                     "non-negative weights that sum to 1",
                 );
                 [0.6, 0.3, 0.1]
@@ -262,7 +252,12 @@ fn credit(c: &mut Check, raw: &RawCredit) -> Credit {
         Some(s) => match s.get_ref().as_str() {
             "gaussian" => Copula::Gaussian,
             "t" => {
-                c.bad("credit.copula", s, "t", "\"gaussian\": the Student-t copula is not supported yet in this version of arstress");
+                c.bad(
+                    "credit.copula",
+                    s,
+                    "t",
+                    "\"gaussian\": the Student-t copula is not supported yet in this version of arstress",
+                );
                 Copula::StudentT
             }
             other => {
@@ -271,56 +266,17 @@ fn credit(c: &mut Check, raw: &RawCredit) -> Credit {
             }
         },
     };
-    let t_dof = c.float(
-        "credit.t_dof",
-        &raw.t_dof,
-        6.0,
-        |x| x > 2.0,
-        "degrees of freedom > 2",
-    );
-    let insolvency_share = c.float(
-        "credit.insolvency_share",
-        &raw.insolvency_share,
-        0.6,
-        unit,
-        "a share in [0, 1]",
-    );
-    let recovery_insolvency = recovery(
-        c,
-        "credit.recovery_insolvency",
-        &raw.recovery_insolvency,
-        ("0.08", 0.08, 540),
-    );
-    let recovery_protracted = recovery(
-        c,
-        "credit.recovery_protracted",
-        &raw.recovery_protracted,
-        ("0.25", 0.15, 270),
-    );
-    Credit {
-        correlation,
-        factor_weights,
-        copula,
-        t_dof,
-        insolvency_share,
-        recovery_insolvency,
-        recovery_protracted,
-    }
+    let t_dof = c.float("credit.t_dof", &raw.t_dof, 6.0, |x| x > 2.0, "degrees of freedom > 2");
+    let insolvency_share = c.float("credit.insolvency_share", &raw.insolvency_share, 0.6, unit, "a share in [0, 1]");
+    let recovery_insolvency = recovery(c, "credit.recovery_insolvency", &raw.recovery_insolvency, ("0.08", 0.08, 540));
+    let recovery_protracted = recovery(c, "credit.recovery_protracted", &raw.recovery_protracted, ("0.25", 0.15, 270));
+    Credit { correlation, factor_weights, copula, t_dof, insolvency_share, recovery_insolvency, recovery_protracted }
 }
 
-fn recovery(
-    c: &mut Check,
-    key: &str,
-    raw: &Option<Spanned<RawRecovery>>,
-    default: (&str, f64, i64),
-) -> Recovery {
+fn recovery(c: &mut Check, key: &str, raw: &Option<Spanned<RawRecovery>>, default: (&str, f64, i64)) -> Recovery {
     let mean_default: Decimal = default.0.parse().unwrap_or_default();
     let Some(s) = raw else {
-        return Recovery {
-            mean: mean_default,
-            sd: default.1,
-            lag_days: default.2 as u32,
-        };
+        return Recovery { mean: mean_default, sd: default.1, lag_days: default.2 as u32 };
     };
     let r = s.get_ref();
     let mean = match &r.mean {
@@ -328,54 +284,22 @@ fn recovery(
         Some(m) => {
             let v = m.get_ref().0;
             if v < Decimal::ZERO || v > Decimal::ONE {
-                c.bad(
-                    &format!("{key}.mean"),
-                    m,
-                    v.to_string(),
-                    "a mean recovery rate in [0, 1]",
-                );
+                c.bad(&format!("{key}.mean"), m, v.to_string(), "a mean recovery rate in [0, 1]");
             }
             v
         }
     };
-    let sd = c.float(
-        &format!("{key}.sd"),
-        &r.sd,
-        default.1,
-        |x| x >= 0.0,
-        "a standard deviation >= 0",
-    );
+    let sd = c.float(&format!("{key}.sd"), &r.sd, default.1, |x| x >= 0.0, "a standard deviation >= 0");
     let lag = c.int(&format!("{key}.lag_days"), &r.lag_days, default.2, 0, 3650);
-    Recovery {
-        mean,
-        sd,
-        lag_days: lag as u32,
-    }
+    Recovery { mean, sd, lag_days: lag as u32 }
 }
 
 fn payment(c: &mut Check, raw: &RawPayment) -> Payment {
     const WHAT: &str = "late payment (SPEC §4.3)";
-    let late_share = c.float(
-        "payment.late_share",
-        &raw.late_share,
-        0.45,
-        unit,
-        "a share in [0, 1]",
-    );
-    let days_late_median = c.float(
-        "payment.days_late_median",
-        &raw.days_late_median,
-        15.0,
-        |x| x > 0.0,
-        "a number of days > 0",
-    );
-    let days_late_p90 = c.float(
-        "payment.days_late_p90",
-        &raw.days_late_p90,
-        60.0,
-        |x| x > 0.0,
-        "a number of days > 0",
-    );
+    let late_share = c.float("payment.late_share", &raw.late_share, 0.45, unit, "a share in [0, 1]");
+    let days_late_median =
+        c.float("payment.days_late_median", &raw.days_late_median, 15.0, |x| x > 0.0, "a number of days > 0");
+    let days_late_p90 = c.float("payment.days_late_p90", &raw.days_late_p90, 60.0, |x| x > 0.0, "a number of days > 0");
     if let Some(s) = &raw.days_late_p90
         && days_late_p90 < days_late_median
     {
@@ -386,41 +310,14 @@ fn payment(c: &mut Check, raw: &RawPayment) -> Payment {
             format!("a value >= days_late_median ({days_late_median})"),
         );
     }
-    let cycle_sensitivity = c.float(
-        "payment.cycle_sensitivity",
-        &raw.cycle_sensitivity,
-        0.5,
-        unit,
-        "a number in [0, 1]",
-    );
-    let stop = c.int(
-        "payment.stop_deliveries_after_days",
-        &raw.stop_deliveries_after_days,
-        60,
-        0,
-        3650,
-    );
+    let cycle_sensitivity =
+        c.float("payment.cycle_sensitivity", &raw.cycle_sensitivity, 0.5, unit, "a number in [0, 1]");
+    let stop = c.int("payment.stop_deliveries_after_days", &raw.stop_deliveries_after_days, 60, 0, 3650);
     c.unsupported("payment.late_share", &raw.late_share, 0.45, WHAT);
-    c.unsupported(
-        "payment.days_late_median",
-        &raw.days_late_median,
-        15.0,
-        WHAT,
-    );
+    c.unsupported("payment.days_late_median", &raw.days_late_median, 15.0, WHAT);
     c.unsupported("payment.days_late_p90", &raw.days_late_p90, 60.0, WHAT);
-    c.unsupported(
-        "payment.cycle_sensitivity",
-        &raw.cycle_sensitivity,
-        0.5,
-        WHAT,
-    );
-    Payment {
-        late_share,
-        days_late_median,
-        days_late_p90,
-        cycle_sensitivity,
-        stop_deliveries_after_days: stop as u32,
-    }
+    c.unsupported("payment.cycle_sensitivity", &raw.cycle_sensitivity, 0.5, WHAT);
+    Payment { late_share, days_late_median, days_late_p90, cycle_sensitivity, stop_deliveries_after_days: stop as u32 }
 }
 
 fn country_risk(c: &mut Check, raw: &RawCountryRisk) -> CountryRiskTable {
@@ -448,22 +345,12 @@ fn country_risk(c: &mut Check, raw: &RawCountryRisk) -> CountryRiskTable {
             "a share in [0, 1]",
         ),
     };
-    c.unsupported(
-        "country_risk.default_probability",
-        &raw.default_probability,
-        0.0,
-        WHAT,
-    );
+    c.unsupported("country_risk.default_probability", &raw.default_probability, 0.0, WHAT);
     let mut countries = BTreeMap::new();
     for (code, s) in &raw.countries {
         let key = format!("country_risk.countries.{code}");
         if !is_country_code(code) {
-            c.bad(
-                &key,
-                s,
-                code.clone(),
-                "an ISO 3166-1 alpha-2 country code such as AR",
-            );
+            c.bad(&key, s, code.clone(), "an ISO 3166-1 alpha-2 country code such as AR");
         }
         let r = s.get_ref();
         let cr = CountryRisk {
@@ -515,15 +402,8 @@ fn multipliers(
         }
         if !known.contains(label.as_str()) {
             let cands: Vec<&str> = known.iter().copied().collect();
-            let hint = closest(label, &cands)
-                .map(|h| format!(" (did you mean `{h}`?)"))
-                .unwrap_or_default();
-            c.bad(
-                &k,
-                s,
-                label.clone(),
-                format!("a {what} of the portfolio{hint}"),
-            );
+            let hint = closest(label, &cands).map(|h| format!(" (did you mean `{h}`?)")).unwrap_or_default();
+            c.bad(&k, s, label.clone(), format!("a {what} of the portfolio{hint}"));
         }
         out.insert(label.clone(), v);
     }
@@ -546,86 +426,40 @@ fn decimal_multipliers(
         }
         if !known.contains(label.as_str()) {
             let cands: Vec<&str> = known.iter().copied().collect();
-            let hint = closest(label, &cands)
-                .map(|h| format!(" (did you mean `{h}`?)"))
-                .unwrap_or_default();
-            c.bad(
-                &k,
-                s,
-                label.clone(),
-                format!("a {what} of the portfolio{hint}"),
-            );
+            let hint = closest(label, &cands).map(|h| format!(" (did you mean `{h}`?)")).unwrap_or_default();
+            c.bad(&k, s, label.clone(), format!("a {what} of the portfolio{hint}"));
         }
         out.insert(label.clone(), v);
     }
     out
 }
 
-fn decimal(
-    c: &mut Check,
-    key: &str,
-    raw: &Option<Spanned<Num>>,
-    lo: Decimal,
-    hi: Decimal,
-) -> Decimal {
+fn decimal(c: &mut Check, key: &str, raw: &Option<Spanned<Num>>, lo: Decimal, hi: Decimal) -> Decimal {
     match raw {
         None => Decimal::ONE,
         Some(s) => {
             let v = s.get_ref().0;
             if v < lo || v > hi {
-                c.bad(
-                    key,
-                    s,
-                    v.to_string(),
-                    format!("a multiplier in [{lo}, {hi}]"),
-                );
+                c.bad(key, s, v.to_string(), format!("a multiplier in [{lo}, {hi}]"));
             }
             v
         }
     }
 }
 
-fn stress(
-    c: &mut Check,
-    raw: &RawStress,
-    ratings: &BTreeMap<String, f64>,
-    credit: &Credit,
-    ctx: &ScenarioContext,
-) -> Stress {
+fn stress(c: &mut Check, raw: &RawStress, ratings: &BTreeMap<String, f64>, ctx: &ScenarioContext) -> Stress {
     let buyers = &ctx.portfolio.buyers;
     let sectors: BTreeSet<&str> = buyers.iter().map(|b| b.sector.as_str()).collect();
     let countries: BTreeSet<&str> = buyers.iter().map(|b| b.country.as_str()).collect();
     let grades: BTreeSet<&str> = ratings.keys().map(String::as_str).collect();
     let currencies: BTreeSet<&str> = ctx.currencies.iter().map(String::as_str).collect();
 
-    let pd_multiplier = c.float(
-        "stress.pd_multiplier",
-        &raw.pd_multiplier,
-        1.0,
-        |x| x >= 0.0,
-        "a multiplier >= 0",
-    );
-    let by_sector = multipliers(
-        c,
-        "stress.pd_multiplier_by_sector",
-        &raw.pd_multiplier_by_sector,
-        &sectors,
-        "sector",
-    );
-    let by_country = multipliers(
-        c,
-        "stress.pd_multiplier_by_country",
-        &raw.pd_multiplier_by_country,
-        &countries,
-        "country",
-    );
-    let by_rating = multipliers(
-        c,
-        "stress.pd_multiplier_by_rating",
-        &raw.pd_multiplier_by_rating,
-        &grades,
-        "rating grade",
-    );
+    let pd_multiplier = c.float("stress.pd_multiplier", &raw.pd_multiplier, 1.0, |x| x >= 0.0, "a multiplier >= 0");
+    let by_sector = multipliers(c, "stress.pd_multiplier_by_sector", &raw.pd_multiplier_by_sector, &sectors, "sector");
+    let by_country =
+        multipliers(c, "stress.pd_multiplier_by_country", &raw.pd_multiplier_by_country, &countries, "country");
+    let by_rating =
+        multipliers(c, "stress.pd_multiplier_by_rating", &raw.pd_multiplier_by_rating, &grades, "rating grade");
     let systematic_quantile = raw.systematic_quantile.as_ref().map(|s| {
         let q = *s.get_ref();
         if !(q.is_finite() && q > 0.0 && q < 1.0) {
@@ -645,26 +479,10 @@ fn stress(
         |x| (-1.0..1.0).contains(&x),
         "an add-on to R in (-1, 1)",
     );
-    let recovery_multiplier = decimal(
-        c,
-        "stress.recovery_multiplier",
-        &raw.recovery_multiplier,
-        Decimal::ZERO,
-        Decimal::from(100),
-    );
-    for (key, rec) in [
-        ("credit.recovery_insolvency", &credit.recovery_insolvency),
-        ("credit.recovery_protracted", &credit.recovery_protracted),
-    ] {
-        check_beta(c, key, rec, recovery_multiplier, raw);
-    }
-    let sales_multiplier = decimal(
-        c,
-        "stress.sales_multiplier",
-        &raw.sales_multiplier,
-        Decimal::ZERO,
-        Decimal::from(1000),
-    );
+    let recovery_multiplier =
+        decimal(c, "stress.recovery_multiplier", &raw.recovery_multiplier, Decimal::ZERO, Decimal::from(100));
+    let sales_multiplier =
+        decimal(c, "stress.sales_multiplier", &raw.sales_multiplier, Decimal::ZERO, Decimal::from(1000));
     let sales_by_sector = decimal_multipliers(
         c,
         "stress.sales_multiplier_by_sector",
@@ -686,45 +504,19 @@ fn stress(
         |x| (-1.0..=1.0).contains(&x),
         "an add-on in [-1, 1]",
     );
-    c.unsupported(
-        "stress.late_share_addon",
-        &raw.late_share_addon,
-        0.0,
-        "late payment (SPEC §4.3)",
-    );
-    let days_late_shift = c.int(
-        "stress.days_late_shift",
-        &raw.days_late_shift,
-        0,
-        -3650,
-        3650,
-    );
-    c.unsupported(
-        "stress.days_late_shift",
-        &raw.days_late_shift,
-        0,
-        "late payment (SPEC §4.3)",
-    );
+    c.unsupported("stress.late_share_addon", &raw.late_share_addon, 0.0, "late payment (SPEC §4.3)");
+    let days_late_shift = c.int("stress.days_late_shift", &raw.days_late_shift, 0, -3650, 3650);
+    c.unsupported("stress.days_late_shift", &raw.days_late_shift, 0, "late payment (SPEC §4.3)");
 
     let mut fx_shock = BTreeMap::new();
     for (cur, s) in &raw.fx_shock {
         let v = s.get_ref().0;
         let key = format!("stress.fx_shock.{cur}");
         if v <= Decimal::ZERO || v > Decimal::from(1000) {
-            c.bad(
-                &key,
-                s,
-                v.to_string(),
-                "a multiplier of the fx rate in (0, 1000]",
-            );
+            c.bad(&key, s, v.to_string(), "a multiplier of the fx rate in (0, 1000]");
         }
         if !currencies.contains(cur.as_str()) {
-            c.bad(
-                &key,
-                s,
-                cur.clone(),
-                "a currency of the portfolio with an fx rate",
-            );
+            c.bad(&key, s, cur.clone(), "a currency of the portfolio with an fx rate");
         }
         fx_shock.insert(cur.clone(), v);
     }
@@ -734,7 +526,12 @@ fn stress(
     let mut forced_country_events = Vec::new();
     for (i, s) in raw.forced_country_events.iter().enumerate() {
         let key = format!("stress.forced_country_events[{i}]");
-        c.bad(&key, s, s.get_ref().country.get_ref().clone(), "no forced country events: country events are not supported yet in this version of arstress");
+        c.bad(
+            &key,
+            s,
+            s.get_ref().country.get_ref().clone(),
+            "no forced country events: country events are not supported yet in this version of arstress",
+        );
         let e = s.get_ref();
         forced_country_events.push(ForcedCountryEvent {
             country: e.country.get_ref().clone(),
@@ -744,12 +541,7 @@ fn stress(
     }
 
     let limit_cuts = match &raw.limit_cuts {
-        None => LimitCuts {
-            trigger_pd_multiple: 0.0,
-            share: 0.0,
-            cut_to: 0.0,
-            notice_days: 30,
-        },
+        None => LimitCuts { trigger_pd_multiple: 0.0, share: 0.0, cut_to: 0.0, notice_days: 30 },
         Some(s) => {
             let r = s.get_ref();
             let lc = LimitCuts {
@@ -760,29 +552,11 @@ fn stress(
                     |x| x >= 0.0,
                     "a multiple >= 0",
                 ),
-                share: c.float(
-                    "stress.limit_cuts.share",
-                    &r.share,
-                    0.0,
-                    unit,
-                    "a share in [0, 1]",
-                ),
-                cut_to: c.float(
-                    "stress.limit_cuts.cut_to",
-                    &r.cut_to,
-                    0.0,
-                    unit,
-                    "a fraction of the limit in [0, 1]",
-                ),
-                notice_days: c.int("stress.limit_cuts.notice_days", &r.notice_days, 30, 0, 3650)
-                    as u32,
+                share: c.float("stress.limit_cuts.share", &r.share, 0.0, unit, "a share in [0, 1]"),
+                cut_to: c.float("stress.limit_cuts.cut_to", &r.cut_to, 0.0, unit, "a fraction of the limit in [0, 1]"),
+                notice_days: c.int("stress.limit_cuts.notice_days", &r.notice_days, 30, 0, 3650) as u32,
             };
-            c.unsupported(
-                "stress.limit_cuts.share",
-                &r.share,
-                0.0,
-                "insurer retreat (SPEC §5.4)",
-            );
+            c.unsupported("stress.limit_cuts.share", &r.share, 0.0, "insurer retreat (SPEC §5.4)");
             lc
         }
     };
@@ -808,27 +582,32 @@ fn stress(
 }
 
 /// SPEC §3.1.5: a Beta recovery needs `sd² < μ(1−μ)` with `μ = mean × recovery_multiplier` (sd = 0 is fixed).
-fn check_beta(c: &mut Check, key: &str, rec: &Recovery, multiplier: Decimal, raw: &RawStress) {
+fn check_beta(c: &mut Check, key: &str, rec: &Recovery, raw: Option<&Spanned<RawRecovery>>, stress: &RawStress) {
+    let multiplier = stress.recovery_multiplier.as_ref().map_or(Decimal::ONE, |m| m.get_ref().0);
     let mu = rec.mean * multiplier;
     let mu_f: f64 = mu.try_into().unwrap_or(f64::NAN);
-    let bad = if rec.sd == 0.0 {
-        mu > Decimal::ONE
-    } else {
-        mu_f.is_nan() || rec.sd * rec.sd >= mu_f * (1.0 - mu_f)
-    };
-    if bad {
-        let msg = format!(
-            "recovery mean × recovery_multiplier = {mu} with sd = {}: expected 0 <= mean <= 1 and sd = 0 or sd² < μ(1−μ) for a Beta distribution",
-            rec.sd
-        );
-        match &raw.recovery_multiplier {
-            Some(s) => c.bad(&format!("{key}.sd"), s, rec.sd.to_string(), msg),
-            None => {
-                let p = c
-                    .src
-                    .file_problem(&format!("{key}.sd"), rec.sd.to_string(), msg);
-                c.push(p);
-            }
+    let bad = if rec.sd == 0.0 { mu > Decimal::ONE } else { mu_f.is_nan() || rec.sd * rec.sd >= mu_f * (1.0 - mu_f) };
+    if !bad {
+        return;
+    }
+    let expected = format!(
+        "sd = 0 (a fixed rate) or sd² < μ(1−μ) with μ = mean × recovery_multiplier = {mu} in [0, 1], for a Beta distribution"
+    );
+    let value = rec.sd.to_string();
+    let sd_key = format!("{key}.sd");
+    match (
+        raw.and_then(|r| r.get_ref().sd.as_ref()),
+        raw.and_then(|r| r.get_ref().mean.as_ref()),
+        raw,
+        &stress.recovery_multiplier,
+    ) {
+        (Some(sd), _, _, _) => c.bad(&sd_key, sd, value, expected),
+        (None, Some(mean), _, _) => c.bad(&format!("{key}.mean"), mean, mean.get_ref().to_string(), expected),
+        (None, None, Some(table), _) => c.bad(key, table, value, expected),
+        (None, None, None, Some(m)) => c.bad("stress.recovery_multiplier", m, m.get_ref().to_string(), expected),
+        (None, None, None, None) => {
+            let p = c.src.file_problem(&sd_key, value, expected);
+            c.push(p);
         }
     }
 }
@@ -840,11 +619,7 @@ fn forced_defaults(
     ctx: &ScenarioContext,
 ) -> Vec<ForcedDefault> {
     let buyers = &ctx.portfolio.buyers;
-    let index: BTreeMap<&str, usize> = buyers
-        .iter()
-        .enumerate()
-        .map(|(i, b)| (b.id.as_str(), i))
-        .collect();
+    let index: BTreeMap<&str, usize> = buyers.iter().enumerate().map(|(i, b)| (b.id.as_str(), i)).collect();
     let mut taken = vec![false; buyers.len()];
     let mut ranking: Option<Vec<usize>> = None;
     let mut out = Vec::new();
@@ -875,12 +650,7 @@ fn forced_defaults(
                 "insolvency" => DefaultKind::Insolvency,
                 "protracted" => DefaultKind::Protracted,
                 other => {
-                    c.bad(
-                        &format!("{key}.kind"),
-                        k,
-                        other,
-                        "\"insolvency\" or \"protracted\"",
-                    );
+                    c.bad(&format!("{key}.kind"), k, other, "\"insolvency\" or \"protracted\"");
                     DefaultKind::Insolvency
                 }
             },
@@ -891,23 +661,11 @@ fn forced_defaults(
             match index.get(id.as_str()) {
                 None => {
                     let ids: Vec<&str> = index.keys().copied().collect();
-                    let hint = closest(id, &ids)
-                        .map(|h| format!(" (did you mean `{h}`?)"))
-                        .unwrap_or_default();
-                    c.bad(
-                        &format!("{key}.buyers"),
-                        b,
-                        id.clone(),
-                        format!("a buyer_id of buyers.csv{hint}"),
-                    );
+                    let hint = closest(id, &ids).map(|h| format!(" (did you mean `{h}`?)")).unwrap_or_default();
+                    c.bad(&format!("{key}.buyers"), b, id.clone(), format!("a buyer_id of buyers.csv{hint}"));
                 }
                 Some(&bi) if taken[bi] => {
-                    c.bad(
-                        &format!("{key}.buyers"),
-                        b,
-                        id.clone(),
-                        "a buyer named only once across forced_defaults",
-                    );
+                    c.bad(&format!("{key}.buyers"), b, id.clone(), "a buyer named only once across forced_defaults");
                 }
                 Some(&bi) => {
                     taken[bi] = true;
@@ -939,11 +697,7 @@ fn forced_defaults(
                 }
             }
         }
-        out.push(ForcedDefault {
-            buyers: hit,
-            day,
-            kind,
-        });
+        out.push(ForcedDefault { buyers: hit, day, kind });
     }
     out
 }

@@ -15,26 +15,15 @@ pub struct Source {
 impl Source {
     /// Reads a UTF-8 file; a leading BOM is removed. Non-UTF-8 bytes are a located problem.
     pub fn read(path: &Path) -> Result<Self, Error> {
-        let bytes = std::fs::read(path).map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes = std::fs::read(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
         let sha256 = sha256_hex(&bytes);
         let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
         match std::str::from_utf8(body) {
-            Ok(text) => Ok(Source {
-                path: path.to_path_buf(),
-                text: text.to_owned(),
-                sha256,
-            }),
+            Ok(text) => Ok(Source { path: path.to_path_buf(), text: text.to_owned(), sha256 }),
             Err(e) => {
                 let at = e.valid_up_to();
                 let line = body[..at].iter().filter(|&&b| b == b'\n').count() + 1;
-                let bad = body[at..]
-                    .iter()
-                    .take(4)
-                    .map(|b| format!("\\x{b:02X}"))
-                    .collect::<String>();
+                let bad = body[at..].iter().take(4).map(|b| format!("\\x{b:02X}")).collect::<String>();
                 Err(Error::problem(Problem {
                     file: path.to_path_buf(),
                     location: Location::Line(line),
@@ -66,11 +55,7 @@ impl Source {
         let (line, column) = self.line_col(span.start);
         Problem {
             file: self.path.clone(),
-            location: Location::Key {
-                path: key.to_owned(),
-                line,
-                column,
-            },
+            location: Location::Key { path: key.to_owned(), line, column },
             field: key.rsplit('.').next().unwrap_or(key).to_owned(),
             value: value.into(),
             expected: expected.into(),
@@ -78,12 +63,7 @@ impl Source {
     }
 
     /// A problem about the file as a whole.
-    pub fn file_problem(
-        &self,
-        field: &str,
-        value: impl Into<String>,
-        expected: impl Into<String>,
-    ) -> Problem {
+    pub fn file_problem(&self, field: &str, value: impl Into<String>, expected: impl Into<String>) -> Problem {
         Problem {
             file: self.path.clone(),
             location: Location::File,
@@ -96,61 +76,105 @@ impl Source {
     /// Parses TOML into `T`, turning syntax errors and unknown keys into one located problem.
     pub fn parse_toml<T: serde::de::DeserializeOwned>(&self) -> Result<T, Error> {
         toml::from_str::<T>(&self.text).map_err(|e| {
-            let (line, column) = e.span().map_or((1, 1), |s| self.line_col(s.start));
-            let snippet = e
-                .span()
-                .map(|s| {
-                    self.text[s.start.min(self.text.len())..s.end.min(self.text.len())].to_owned()
-                })
-                .unwrap_or_default();
-            let message = e.message().trim().to_owned();
-            let (field, expected) = describe_toml_error(&message, &snippet);
+            let span = e.span().unwrap_or(0..0);
+            let (start, end) = (span.start.min(self.text.len()), span.end.min(self.text.len()));
+            let (line, column) = self.line_col(start);
+            let snippet = self.text.get(start..end).unwrap_or("").to_owned();
+            let message = e.message().trim().replace('\n', " ");
+            let unknown = message.strip_prefix("unknown field `").map(|rest| {
+                let choices: Vec<&str> = rest
+                    .split('`')
+                    .skip(1)
+                    .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_'))
+                    .collect();
+                let name = rest.split('`').next().unwrap_or("");
+                let hint = closest(name, &choices).map(|c| format!(" (did you mean `{c}`?)")).unwrap_or_default();
+                format!("a known key{hint}; valid keys here: {}", choices.join(", "))
+            });
+            let path = key_path_at(&self.text, start, unknown.is_some().then_some(snippet.as_str()));
+            let field = path.rsplit('.').next().unwrap_or("").to_owned();
             Error::problem(Problem {
                 file: self.path.clone(),
                 location: Location::Key {
-                    path: field.clone(),
+                    path: if path.is_empty() { "(document)".into() } else { path.clone() },
                     line,
                     column,
                 },
-                field,
+                field: if field.is_empty() { "syntax".into() } else { field },
                 value: snippet,
-                expected,
+                expected: unknown.unwrap_or(message),
             })
         })
     }
 }
 
-/// Turns serde/toml messages into "field" and "expected" parts with a "did you mean" hint.
-fn describe_toml_error(message: &str, snippet: &str) -> (String, String) {
-    if let Some(rest) = message.strip_prefix("unknown field `") {
-        let name = rest.split('`').next().unwrap_or("").to_owned();
-        let choices: Vec<&str> = rest
-            .split('`')
-            .skip(1)
-            .filter(|s| s.chars().all(|c| c.is_alphanumeric() || c == '_') && !s.is_empty())
-            .collect();
-        let hint = closest(&name, &choices)
-            .map(|c| format!(" (did you mean `{c}`?)"))
-            .unwrap_or_default();
-        return (
-            name,
-            format!("a known key{hint}; valid keys: {}", choices.join(", ")),
-        );
+/// The dotted key path of the TOML value (or, with `key`, the key) that starts at byte `offset`:
+/// the table header in effect, then the keys of enclosing inline tables and arrays on the line.
+pub fn key_path_at(text: &str, offset: usize, key: Option<&str>) -> String {
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let mut parts: Vec<String> = Vec::new();
+    let mut counts: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    let mut table = String::new();
+    for l in text[..line_start].lines() {
+        let t = l.trim();
+        if let Some(h) = t.strip_prefix("[[") {
+            let name = h.split("]]").next().unwrap_or("").trim().to_owned();
+            let n = counts.entry(name.clone()).or_insert(0);
+            table = format!("{name}[{n}]");
+            *n += 1;
+        } else if let Some(h) = t.strip_prefix('[') {
+            table = h.split(']').next().unwrap_or("").trim().to_owned();
+        }
     }
-    let field = snippet
-        .split(['=', '\n'])
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_owned();
-    (
-        if field.is_empty() {
-            "toml".into()
-        } else {
-            field
-        },
-        message.replace('\n', " "),
-    )
+    if !table.is_empty() {
+        parts.push(table);
+    }
+    let before = &text[line_start..offset];
+    if before.trim_start().starts_with('[') {
+        return parts.join(".");
+    }
+    // Walk the line: `key =` sets a pending key, `{`/`[` opens it, `,` drops it, `}`/`]` closes.
+    let mut stack: Vec<Option<String>> = Vec::new();
+    let mut pending: Option<String> = None;
+    let mut word = String::new();
+    let mut in_string: Option<char> = None;
+    for ch in before.chars() {
+        if let Some(q) = in_string {
+            if ch == q {
+                in_string = None;
+            }
+            continue;
+        }
+        match ch {
+            '"' | '\'' => in_string = Some(ch),
+            '=' => {
+                pending = Some(word.trim().trim_matches('"').to_owned());
+                word.clear();
+            }
+            '{' | '[' => {
+                stack.push(pending.take());
+                word.clear();
+            }
+            '}' | ']' => {
+                stack.pop();
+                word.clear();
+            }
+            ',' => {
+                pending = None;
+                word.clear();
+            }
+            '#' => break,
+            _ => word.push(ch),
+        }
+    }
+    parts.extend(stack.into_iter().flatten());
+    if let Some(k) = key {
+        parts.push(k.trim().to_owned());
+    } else if let Some(p) = pending {
+        parts.push(p);
+    }
+    parts.retain(|p| !p.is_empty());
+    parts.join(".")
 }
 
 /// The candidate closest to `name` by edit distance, if reasonably close.
@@ -167,4 +191,19 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(bytes);
     digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::key_path_at;
+
+    #[test]
+    fn key_paths_follow_tables_inline_tables_and_arrays() {
+        let text = "[[policy]]\nname = \"a\"\n[[policy]]\nindemnty = 1\n[credit]\nrec = { mean = 0.1, sd = 0.3 }\n\
+                    [stress]\nforced = [{ buyers = [\"X,Y\"], day = 900 }]\n";
+        let at = |needle: &str| text.find(needle).unwrap();
+        assert_eq!(key_path_at(text, at("indemnty"), Some("indemnty")), "policy[1].indemnty");
+        assert_eq!(key_path_at(text, at("0.3"), None), "credit.rec.sd");
+        assert_eq!(key_path_at(text, at("900"), None), "stress.forced.day");
+    }
 }

@@ -57,11 +57,7 @@ pub const DEFAULT_TRIALS: u64 = 100_000;
 
 /// Resolves a study argument: a folder means its `study.toml`.
 pub fn study_file(path: &Path) -> PathBuf {
-    if path.is_dir() {
-        path.join("study.toml")
-    } else {
-        path.to_path_buf()
-    }
+    if path.is_dir() { path.join("study.toml") } else { path.to_path_buf() }
 }
 
 /// Reads and validates a whole study. All problems of a file are reported together.
@@ -70,10 +66,7 @@ pub fn load_study(path: &Path) -> Result<Study, Error> {
     let src = Source::read(&path)?;
     let raw: RawStudy = src.parse_toml()?;
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let mut inputs = vec![InputFile {
-        path: path.clone(),
-        sha256: src.sha256.clone(),
-    }];
+    let mut inputs = vec![InputFile { path: path.clone(), sha256: src.sha256.clone() }];
     let mut c = Check::new(&src);
 
     let name = raw.name.get_ref().trim().to_owned();
@@ -81,59 +74,28 @@ pub fn load_study(path: &Path) -> Result<Study, Error> {
         c.bad("name", &raw.name, "", "a non-empty study name");
     }
     let as_of = match raw.as_of.get_ref() {
-        toml::value::Datetime {
-            date: Some(d),
-            time: None,
-            offset: None,
-        } => time::Month::try_from(d.month)
+        toml::value::Datetime { date: Some(d), time: None, offset: None } => time::Month::try_from(d.month)
             .ok()
             .and_then(|m| time::Date::from_calendar_date(d.year as i32, m, d.day).ok()),
         _ => None,
     };
     let as_of = as_of.unwrap_or_else(|| {
-        c.bad(
-            "as_of",
-            &raw.as_of,
-            raw.as_of.get_ref().to_string(),
-            "a local date such as 2027-01-01",
-        );
+        c.bad("as_of", &raw.as_of, raw.as_of.get_ref().to_string(), "a local date such as 2027-01-01");
         time::Date::MIN
     });
-    let horizon = c.int(
-        "horizon_months",
-        &Some(raw.horizon_months.clone()),
-        12,
-        1,
-        60,
-    ) as u32;
-    let trials = c.int(
-        "trials",
-        &raw.trials,
-        DEFAULT_TRIALS as i64,
-        1,
-        1_000_000_000,
-    ) as u64;
+    let horizon = c.int("horizon_months", &Some(raw.horizon_months.clone()), 12, 1, 60) as u32;
+    let trials = c.int("trials", &raw.trials, DEFAULT_TRIALS as i64, 1, 1_000_000_000) as u64;
     let seed = c.int("seed", &raw.seed, 0, 0, i64::MAX) as u64;
     let currency = raw.currency.get_ref().clone();
     if !(currency.len() == 3 && currency.bytes().all(|b| b.is_ascii_uppercase())) {
-        c.bad(
-            "currency",
-            &raw.currency,
-            currency.clone(),
-            "an ISO 4217 currency code such as EUR",
-        );
+        c.bad("currency", &raw.currency, currency.clone(), "an ISO 4217 currency code such as EUR");
     }
     let mut fx = BTreeMap::new();
     fx.insert(currency.clone(), Decimal::ONE);
     for (cur, rate) in &raw.fx {
         let v = rate.get_ref().0;
         if !(cur.len() == 3 && cur.bytes().all(|b| b.is_ascii_uppercase())) {
-            c.bad(
-                &format!("fx.{cur}"),
-                rate,
-                cur.clone(),
-                "an ISO 4217 currency code such as USD",
-            );
+            c.bad(&format!("fx.{cur}"), rate, cur.clone(), "an ISO 4217 currency code such as USD");
         }
         if v <= Decimal::ZERO || v > Decimal::from(1_000_000) {
             c.bad(
@@ -144,12 +106,7 @@ pub fn load_study(path: &Path) -> Result<Study, Error> {
             );
         }
         if *cur == currency && v != Decimal::ONE {
-            c.bad(
-                &format!("fx.{cur}"),
-                rate,
-                v.to_string(),
-                "1 for the reporting currency (or leave it out)",
-            );
+            c.bad(&format!("fx.{cur}"), rate, v.to_string(), "1 for the reporting currency (or leave it out)");
         }
         fx.insert(cur.clone(), v);
     }
@@ -159,37 +116,23 @@ pub fn load_study(path: &Path) -> Result<Study, Error> {
     let calendar = Calendar::new(as_of, horizon);
 
     // Portfolio.
-    let ctx = CsvContext {
-        currency: &currency,
-        fx: &fx,
-        calendar: &calendar,
-    };
+    let ctx = CsvContext { currency: &currency, fx: &fx, calendar: &calendar };
     let buyers_path = dir.join(raw.portfolio.buyers.get_ref());
     let buyers_src = Source::read(&buyers_path)?;
-    inputs.push(InputFile {
-        path: buyers_path,
-        sha256: buyers_src.sha256.clone(),
-    });
+    inputs.push(InputFile { path: buyers_path, sha256: buyers_src.sha256.clone() });
     let (buyers, mut warnings) = load_buyers(&buyers_src, &ctx)?;
     let (invoices, has_invoice_file) = match &raw.portfolio.invoices {
         None => (Vec::new(), false),
         Some(p) => {
             let inv_path = dir.join(p.get_ref());
             let inv_src = Source::read(&inv_path)?;
-            inputs.push(InputFile {
-                path: inv_path,
-                sha256: inv_src.sha256.clone(),
-            });
+            inputs.push(InputFile { path: inv_path, sha256: inv_src.sha256.clone() });
             let (inv, w) = load_invoices(&inv_src, &buyers, &ctx)?;
             warnings.extend(w);
             (inv, true)
         }
     };
-    let portfolio = Portfolio {
-        buyers,
-        invoices,
-        has_invoice_file,
-    };
+    let portfolio = Portfolio { buyers, invoices, has_invoice_file };
     check_totals(&src, &portfolio, &fx, &calendar)?;
 
     // Policies.
@@ -198,10 +141,7 @@ pub fn load_study(path: &Path) -> Result<Study, Error> {
         Some(p) => {
             let pol_path = dir.join(p.get_ref());
             let pol_src = Source::read(&pol_path)?;
-            inputs.push(InputFile {
-                path: pol_path,
-                sha256: pol_src.sha256.clone(),
-            });
+            inputs.push(InputFile { path: pol_path, sha256: pol_src.sha256.clone() });
             load_policies(&pol_src)?
         }
     };
@@ -219,18 +159,11 @@ pub fn load_study(path: &Path) -> Result<Study, Error> {
     let files = scenario_files(&src, &dir, raw.scenarios.as_deref())?;
     for file in &files {
         let s_src = Source::read(file)?;
-        inputs.push(InputFile {
-            path: file.clone(),
-            sha256: s_src.sha256.clone(),
-        });
+        inputs.push(InputFile { path: file.clone(), sha256: s_src.sha256.clone() });
         scenarios.push(load_scenario(&s_src, &sctx)?);
     }
     if files.is_empty() {
-        let baseline = Source {
-            path: path.clone(),
-            text: "name = \"baseline\"".into(),
-            sha256: String::new(),
-        };
+        let baseline = Source { path: path.clone(), text: "name = \"baseline\"".into(), sha256: String::new() };
         scenarios.push(load_scenario(&baseline, &sctx)?);
     }
     let mut problems = Problems::default();
@@ -269,27 +202,10 @@ pub fn load_study(path: &Path) -> Result<Study, Error> {
     }
     problems.into_result()?;
 
-    Ok(Study {
-        name,
-        calendar,
-        trials,
-        seed,
-        currency,
-        fx,
-        portfolio,
-        policies,
-        scenarios,
-        company,
-        inputs,
-        warnings,
-    })
+    Ok(Study { name, calendar, trials, seed, currency, fx, portfolio, policies, scenarios, company, inputs, warnings })
 }
 
-fn scenario_files(
-    src: &Source,
-    dir: &Path,
-    patterns: Option<&[Spanned<String>]>,
-) -> Result<Vec<PathBuf>, Error> {
+fn scenario_files(src: &Source, dir: &Path, patterns: Option<&[Spanned<String>]>) -> Result<Vec<PathBuf>, Error> {
     let mut files = Vec::new();
     let mut problems = Problems::default();
     for (i, pat) in patterns.unwrap_or_default().iter().enumerate() {
@@ -297,10 +213,7 @@ fn scenario_files(
         let text = full.to_string_lossy().into_owned();
         let found: Vec<PathBuf> = match glob::glob(&text) {
             Ok(paths) => {
-                let mut v: Vec<PathBuf> = paths
-                    .filter_map(Result::ok)
-                    .filter(|p| p.is_file())
-                    .collect();
+                let mut v: Vec<PathBuf> = paths.filter_map(Result::ok).filter(|p| p.is_file()).collect();
                 v.sort();
                 v
             }
@@ -330,12 +243,7 @@ fn company(c: &mut Check, s: &Spanned<RawCompany>) -> Company {
         let Some(v) = v else { return Decimal::ZERO };
         let x = v.get_ref().0;
         if x.abs() > crate::money::max_amount() || (k != "opening_cash" && x < Decimal::ZERO) {
-            c.bad(
-                &format!("company.{k}"),
-                v,
-                x.to_string(),
-                "an amount between 0 and 1e12",
-            );
+            c.bad(&format!("company.{k}"), v, x.to_string(), "an amount between 0 and 1e12");
         }
         x
     };
@@ -344,48 +252,26 @@ fn company(c: &mut Check, s: &Spanned<RawCompany>) -> Company {
         let x = v.get_ref().0;
         let f: f64 = x.try_into().unwrap_or(-1.0);
         if !unit(f) {
-            c.bad(
-                &format!("company.{k}"),
-                v,
-                x.to_string(),
-                "a ratio in [0, 1]",
-            );
+            c.bad(&format!("company.{k}"), v, x.to_string(), "a ratio in [0, 1]");
         }
         x
     };
     let company = Company {
         opening_cash: amount(c, "opening_cash", Some(&r.opening_cash)),
-        monthly_fixed_outflows: amount(
-            c,
-            "monthly_fixed_outflows",
-            r.monthly_fixed_outflows.as_ref(),
-        ),
-        variable_cost_ratio: ratio(
-            c,
-            "variable_cost_ratio",
-            r.variable_cost_ratio.as_ref(),
-            Decimal::ZERO,
-        ),
+        monthly_fixed_outflows: amount(c, "monthly_fixed_outflows", r.monthly_fixed_outflows.as_ref()),
+        variable_cost_ratio: ratio(c, "variable_cost_ratio", r.variable_cost_ratio.as_ref(), Decimal::ZERO),
         credit_line: amount(c, "credit_line", r.credit_line.as_ref()),
-        advance_rate_insured: ratio(
-            c,
-            "advance_rate_insured",
-            r.advance_rate_insured.as_ref(),
-            Decimal::ZERO,
-        ),
-        advance_rate_uninsured: ratio(
-            c,
-            "advance_rate_uninsured",
-            r.advance_rate_uninsured.as_ref(),
-            Decimal::ZERO,
-        ),
+        advance_rate_insured: ratio(c, "advance_rate_insured", r.advance_rate_insured.as_ref(), Decimal::ZERO),
+        advance_rate_uninsured: ratio(c, "advance_rate_uninsured", r.advance_rate_uninsured.as_ref(), Decimal::ZERO),
         minimum_cash: amount(c, "minimum_cash", r.minimum_cash.as_ref()),
-        bad_debt_reserve: r
-            .bad_debt_reserve
-            .as_ref()
-            .map(|v| amount(c, "bad_debt_reserve", Some(v))),
+        bad_debt_reserve: r.bad_debt_reserve.as_ref().map(|v| amount(c, "bad_debt_reserve", Some(v))),
     };
-    c.bad("company", s, "[company]", "no [company] section: the cash model (SPEC §4.7) is not supported yet in this version of arstress");
+    c.bad(
+        "company",
+        s,
+        "[company]",
+        "no [company] section: the cash model (SPEC §4.7) is not supported yet in this version of arstress",
+    );
     company
 }
 
@@ -401,8 +287,7 @@ fn check_totals(
     let open = portfolio.open_invoices_cents(fx, &none);
     let mut total: i128 = open.iter().flatten().flatten().map(|x| x.1 as i128).sum();
     for b in &portfolio.buyers {
-        let m = crate::money::to_cents(b.monthly_sales, Portfolio::rate(fx, &none, &b.currency))
-            .unwrap_or(i64::MAX);
+        let m = crate::money::to_cents(b.monthly_sales, Portfolio::rate(fx, &none, &b.currency)).unwrap_or(i64::MAX);
         total += m as i128 * cal.horizon_months() as i128;
     }
     if open.is_none() || total > limit {

@@ -8,10 +8,7 @@ use std::path::{Path, PathBuf};
 
 /// Writes `files` (name, bytes) into `dir` atomically.
 pub fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), Error> {
-    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
-        path: dir.to_path_buf(),
-        source,
-    })?;
+    std::fs::create_dir_all(dir).map_err(|source| Error::Write { path: dir.to_path_buf(), source })?;
     let mut temps: Vec<(PathBuf, PathBuf)> = Vec::new();
     let cleanup = |temps: &[(PathBuf, PathBuf)]| {
         for (tmp, _) in temps {
@@ -35,10 +32,7 @@ pub fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), Error>
     for (i, (tmp, target)) in temps.iter().enumerate() {
         if let Err(source) = std::fs::rename(tmp, target) {
             cleanup(&temps[i..]);
-            return Err(Error::Write {
-                path: target.clone(),
-                source,
-            });
+            return Err(Error::Write { path: target.clone(), source });
         }
     }
     Ok(())

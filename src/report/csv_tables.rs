@@ -7,16 +7,13 @@ use crate::run::{Measure, RunResult};
 use crate::stats::QUANTILE_LEVELS;
 
 fn table(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> Result<Vec<u8>, Error> {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
     let fail = |e: csv::Error| Error::Internal(format!("csv encoding: {e}"));
     w.write_record(header).map_err(fail)?;
     for r in rows {
         w.write_record(&r).map_err(fail)?;
     }
-    w.into_inner()
-        .map_err(|e| Error::Internal(format!("csv encoding: {e}")))
+    w.into_inner().map_err(|e| Error::Internal(format!("csv encoding: {e}")))
 }
 
 /// An f64 amount in cents printed in currency units with two decimals.
@@ -50,12 +47,7 @@ pub fn summary_csv(r: &RunResult) -> Result<Vec<u8>, Error> {
     for s in &r.scenarios {
         for p in &s.policies {
             for (m, st) in Measure::ALL.iter().zip(&p.measures) {
-                let mut row = vec![
-                    s.name.clone(),
-                    p.name.clone(),
-                    m.as_str().to_owned(),
-                    st.trials.to_string(),
-                ];
+                let mut row = vec![s.name.clone(), p.name.clone(), m.as_str().to_owned(), st.trials.to_string()];
                 row.push(format_cents(st.mean));
                 row.push(units(st.mean_std_error));
                 row.push(units(st.std_dev));
@@ -128,10 +120,7 @@ pub fn policy_comparison_csv(r: &RunResult) -> Result<Vec<u8>, Error> {
                 format_cents(p.premium as i128),
                 format_cents(p.max_liability as i128),
                 format_cents(p.insured_turnover as i128),
-                format!(
-                    "{:.4}",
-                    s.defaults.sum as f64 / s.defaults.trials.max(1) as f64
-                ),
+                format!("{:.4}", s.defaults.sum as f64 / s.defaults.trials.max(1) as f64),
                 format_cents(p.measures[0].mean),
                 format_cents(p.measures[claims].mean),
                 format_cents(p.measures[net].mean),
@@ -187,11 +176,7 @@ pub fn portfolio_csv(s: &Summary) -> Result<Vec<u8>, Error> {
         let mut row = vec![String::new(); header.len()];
         row[0] = "metric".into();
         row[1] = key.into();
-        row[8] = if key == "insured_buyers" {
-            format!("{value}")
-        } else {
-            prob(value)
-        };
+        row[8] = if key == "insured_buyers" { format!("{value}") } else { prob(value) };
         rows.push(row);
     }
     table(&header, rows)

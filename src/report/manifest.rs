@@ -13,18 +13,8 @@ pub struct Timing {
 }
 
 /// The manifest as pretty JSON with a fixed key order.
-pub fn manifest_json(
-    study: &Study,
-    r: &RunResult,
-    reports: &[String],
-    timing: &Timing,
-) -> Result<Vec<u8>, Error> {
-    let base = study
-        .inputs
-        .first()
-        .and_then(|f| f.path.parent())
-        .map(|p| p.to_path_buf())
-        .unwrap_or_default();
+pub fn manifest_json(study: &Study, r: &RunResult, reports: &[String], timing: &Timing) -> Result<Vec<u8>, Error> {
+    let base = study.inputs.first().and_then(|f| f.path.parent()).map(|p| p.to_path_buf()).unwrap_or_default();
     let inputs: Vec<Value> = study
         .inputs
         .iter()
@@ -55,8 +45,7 @@ pub fn manifest_json(
         "reports": reports,
         "timing": { "wall_seconds": (timing.wall_seconds * 1000.0).round() / 1000.0, "threads": timing.threads },
     });
-    let mut out =
-        serde_json::to_vec_pretty(&m).map_err(|e| Error::Internal(format!("manifest: {e}")))?;
+    let mut out = serde_json::to_vec_pretty(&m).map_err(|e| Error::Internal(format!("manifest: {e}")))?;
     out.push(b'\n');
     Ok(out)
 }

@@ -24,32 +24,16 @@ pub fn build(
     let mut files = vec![
         ("summary.csv".to_owned(), summary_csv(result)?),
         ("quantiles.csv".to_owned(), quantiles_csv(result)?),
-        (
-            "policy_comparison.csv".to_owned(),
-            policy_comparison_csv(result)?,
-        ),
+        ("policy_comparison.csv".to_owned(), policy_comparison_csv(result)?),
         ("portfolio.csv".to_owned(), portfolio_csv(portfolio)?),
     ];
-    let names: Vec<String> = files
-        .iter()
-        .map(|f| f.0.clone())
-        .chain(["manifest.json".to_owned()])
-        .collect();
-    files.push((
-        "manifest.json".to_owned(),
-        manifest_json(study, result, &names, timing)?,
-    ));
+    let names: Vec<String> = files.iter().map(|f| f.0.clone()).chain(["manifest.json".to_owned()]).collect();
+    files.push(("manifest.json".to_owned(), manifest_json(study, result, &names, timing)?));
     Ok(files)
 }
 
 /// Builds and writes every report of a run into `dir`.
-pub fn write(
-    dir: &Path,
-    study: &Study,
-    portfolio: &Summary,
-    result: &RunResult,
-    timing: &Timing,
-) -> Result<(), Error> {
+pub fn write(dir: &Path, study: &Study, portfolio: &Summary, result: &RunResult, timing: &Timing) -> Result<(), Error> {
     let files = build(study, portfolio, result, timing)?;
     write_files(dir, &files)
 }

@@ -12,54 +12,18 @@ pub struct Level {
 }
 
 pub const QUANTILE_LEVELS: [Level; 6] = [
-    Level {
-        num: 50,
-        den: 100,
-        label: "0.5",
-    },
-    Level {
-        num: 90,
-        den: 100,
-        label: "0.9",
-    },
-    Level {
-        num: 95,
-        den: 100,
-        label: "0.95",
-    },
-    Level {
-        num: 99,
-        den: 100,
-        label: "0.99",
-    },
-    Level {
-        num: 995,
-        den: 1000,
-        label: "0.995",
-    },
-    Level {
-        num: 999,
-        den: 1000,
-        label: "0.999",
-    },
+    Level { num: 50, den: 100, label: "0.5" },
+    Level { num: 90, den: 100, label: "0.9" },
+    Level { num: 95, den: 100, label: "0.95" },
+    Level { num: 99, den: 100, label: "0.99" },
+    Level { num: 995, den: 1000, label: "0.995" },
+    Level { num: 999, den: 1000, label: "0.999" },
 ];
 
 pub const TAIL_LEVELS: [Level; 3] = [
-    Level {
-        num: 95,
-        den: 100,
-        label: "0.95",
-    },
-    Level {
-        num: 99,
-        den: 100,
-        label: "0.99",
-    },
-    Level {
-        num: 995,
-        den: 1000,
-        label: "0.995",
-    },
+    Level { num: 95, den: 100, label: "0.95" },
+    Level { num: 99, den: 100, label: "0.99" },
+    Level { num: 995, den: 1000, label: "0.995" },
 ];
 
 /// Summary statistics of one measure over all trials (values in cents).
@@ -114,11 +78,7 @@ impl MeasureStats {
         let sum: i128 = values.iter().map(|&x| x as i128).sum();
         let mean_f = if n == 0 { 0.0 } else { sum as f64 / n as f64 };
         let ss: f64 = values.iter().map(|&x| (x as f64 - mean_f).powi(2)).sum();
-        let std_dev = if n > 1 {
-            (ss / (n - 1) as f64).sqrt()
-        } else {
-            0.0
-        };
+        let std_dev = if n > 1 { (ss / (n - 1) as f64).sqrt() } else { 0.0 };
         let mut sorted = values.to_vec();
         sorted.sort_unstable();
         MeasureStats {
@@ -126,19 +86,11 @@ impl MeasureStats {
             sum,
             mean: mean_cents(sum, n as u64),
             std_dev,
-            mean_std_error: if n > 0 {
-                std_dev / (n as f64).sqrt()
-            } else {
-                0.0
-            },
+            mean_std_error: if n > 0 { std_dev / (n as f64).sqrt() } else { 0.0 },
             quantiles: QUANTILE_LEVELS.map(|l| quantile_sorted(&sorted, l)),
             var: TAIL_LEVELS.map(|l| quantile_sorted(&sorted, l)),
             es: TAIL_LEVELS.map(|l| expected_shortfall_sorted(&sorted, l)),
-            p_positive: if n == 0 {
-                0.0
-            } else {
-                values.iter().filter(|&&x| x > 0).count() as f64 / n as f64
-            },
+            p_positive: if n == 0 { 0.0 } else { values.iter().filter(|&&x| x > 0).count() as f64 / n as f64 },
         }
     }
 }

@@ -21,37 +21,21 @@ pub fn write_files(dir: &Path, files: &[(&str, &str)]) {
 
 /// Runs `arstress run` on a study and returns the report folder.
 pub fn run_study(study: &Path, out: &Path, extra: &[&str]) -> PathBuf {
-    let assert = arstress()
-        .arg("run")
-        .arg(study)
-        .arg("--out")
-        .arg(out)
-        .arg("--quiet")
-        .args(extra)
-        .assert();
+    let assert = arstress().arg("run").arg(study).arg("--out").arg(out).arg("--quiet").args(extra).assert();
     let output = assert.get_output();
-    assert!(
-        output.status.success(),
-        "arstress run failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "arstress run failed: {}", String::from_utf8_lossy(&output.stderr));
     out.to_path_buf()
 }
 
 /// Rows of a CSV report as maps from column name to value.
 pub fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
-    let mut reader =
-        csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut reader = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let headers = reader.headers().unwrap().clone();
     reader
         .records()
         .map(|r| {
             let r = r.unwrap();
-            headers
-                .iter()
-                .zip(r.iter())
-                .map(|(h, v)| (h.to_owned(), v.to_owned()))
-                .collect()
+            headers.iter().zip(r.iter()).map(|(h, v)| (h.to_owned(), v.to_owned())).collect()
         })
         .collect()
 }
@@ -76,11 +60,7 @@ pub fn comparison(out: &Path, scenario: &str, policy: &str, column: &str) -> Str
 
 /// A one-scenario study skeleton: study.toml with the given extra text, 12 months from 2027-01-01.
 pub fn study_toml(name: &str, trials: u64, with_invoices: bool) -> String {
-    let invoices = if with_invoices {
-        "invoices = \"invoices.csv\"\n"
-    } else {
-        ""
-    };
+    let invoices = if with_invoices { "invoices = \"invoices.csv\"\n" } else { "" };
     format!(
         "name = \"{name}\"\nas_of = 2027-01-01\nhorizon_months = 12\ntrials = {trials}\nseed = 42\ncurrency = \"EUR\"\n\
          policies = \"policies.toml\"\nscenarios = [\"scenarios/*.toml\"]\n[portfolio]\nbuyers = \"buyers.csv\"\n{invoices}"
