@@ -166,15 +166,17 @@ fn default_out(_study: &Path, name: &str) -> PathBuf {
 fn validate(path: &Path) -> Result<(), Error> {
     let study = load(path)?;
     let summary = portfolio_summary::summarize(&study);
-    print_summary(&study, &summary);
-    println!("{} is valid", study_file(path).display());
-    Ok(())
+    let text = format!("{}{} is valid\n", render_summary(&study, &summary), study_file(path).display());
+    print_stdout(&text)
 }
 
-fn print_summary(study: &Study, s: &Summary) {
+fn render_summary(study: &Study, s: &Summary) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
     let cur = &study.currency;
     let money = |c: i64| group_thousands(&arstress::money::format_cents(c as i128));
-    println!(
+    let _ = writeln!(
+        out,
         "study: {} (as of {}, {} months, {} trials, seed {})",
         study.name,
         study.calendar.as_of,
@@ -182,14 +184,16 @@ fn print_summary(study: &Study, s: &Summary) {
         study.trials,
         study.seed
     );
-    println!(
+    let _ = writeln!(
+        out,
         "portfolio: {} buyers, {} invoices, exposure {} {cur}, monthly sales {} {cur}",
         s.total.buyers,
         study.portfolio.invoices.len(),
         money(s.total.exposure),
         money(s.total.monthly_sales)
     );
-    println!(
+    let _ = writeln!(
+        out,
         "insured: {} buyers, {:.1}% of exposure within limits, {} {cur} above limits; HHI buyers {:.4}, groups {:.4}",
         s.insured_buyers,
         100.0 * s.insured_share(),
@@ -197,25 +201,40 @@ fn print_summary(study: &Study, s: &Summary) {
         s.hhi_buyers,
         s.hhi_groups
     );
-    println!(
+    let _ = writeln!(
+        out,
         "policies: {}",
         std::iter::once("none").chain(study.policies.iter().map(|p| p.name.as_str())).collect::<Vec<_>>().join(", ")
     );
-    println!("scenarios: {}", study.scenarios.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "));
+    let _ =
+        writeln!(out, "scenarios: {}", study.scenarios.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "));
     let total = s.total.exposure.max(1) as f64;
     let mut last = "";
     for r in s.rows.iter().filter(|r| r.section != "total") {
         if r.section != last {
-            println!("\nby {}:", r.section.replace('_', " "));
+            let _ = writeln!(out, "\nby {}:", r.section.replace('_', " "));
             last = r.section;
         }
-        println!(
+        let _ = writeln!(
+            out,
             "  {:<24} {:>6} {:>22} {cur} {:>6.1}%",
             r.key,
             r.slice.buyers,
             money(r.slice.exposure),
             100.0 * r.slice.exposure as f64 / total
         );
+    }
+    out
+}
+
+/// Prints to stdout; a closed pipe (`| head`) is not an error.
+fn print_stdout(text: &str) -> Result<(), Error> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::Write { path: PathBuf::from("<stdout>"), source: e })
+        }
+        _ => Ok(()),
     }
 }
 
