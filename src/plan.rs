@@ -55,6 +55,17 @@ pub struct PolicyPlan {
     pub claim_payment_days: i32,
 }
 
+/// One invoice of a buyer's schedule, 16 bytes so a buyer's schedule is a few cache lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScheduledInvoice {
+    /// Payment due day, never before day 0.
+    pub due: i32,
+    /// Issue day; open invoices carry `i32::MIN` (delivered before day 0).
+    pub issue: i32,
+    /// Amount in cents.
+    pub amount: i64,
+}
+
 /// A forced default: buyer, day and kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Forced {
@@ -74,11 +85,8 @@ pub struct Plan {
     pub n_buyers: usize,
     /// CSR offsets of each buyer's invoices (len `n_buyers + 1`), sorted by due day.
     pub inv_offsets: Vec<u32>,
-    /// Issue day; open invoices carry `i32::MIN` (delivered before day 0).
-    pub inv_issue: Vec<i32>,
-    /// Payment due day, never before day 0.
-    pub inv_due: Vec<i32>,
-    pub inv_amount: Vec<i64>,
+    /// Every buyer's invoices, sorted by due day within a buyer.
+    pub invoices: Vec<ScheduledInvoice>,
     pub n_sectors: usize,
     pub n_countries: usize,
     pub buckets: Vec<Bucket>,
@@ -133,7 +141,7 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
     // Invoices: open ones plus one new sale per month.
     let open = pf.open_invoices_cents(&study.fx, &st.fx_shock).ok_or_else(|| internal(scenario, "open invoices"))?;
     let mut inv_offsets = Vec::with_capacity(n + 1);
-    let (mut inv_issue, mut inv_due, mut inv_amount) = (Vec::new(), Vec::new(), Vec::new());
+    let mut invoices = Vec::new();
     let mut monthly_cents = vec![0i64; n];
     inv_offsets.push(0u32);
     for (b, buyer) in pf.buyers.iter().enumerate() {
@@ -156,11 +164,9 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
         }
         rows.sort_by_key(|r| (r.0, r.1));
         for (due, issue, amt) in rows {
-            inv_due.push(due);
-            inv_issue.push(issue);
-            inv_amount.push(amt);
+            invoices.push(ScheduledInvoice { due, issue, amount: amt });
         }
-        inv_offsets.push(inv_due.len() as u32);
+        inv_offsets.push(invoices.len() as u32);
     }
 
     // Factors: sectors and countries in sorted order.
@@ -282,9 +288,7 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
         year_starts: cal.policy_year_starts(),
         n_buyers: n,
         inv_offsets,
-        inv_issue,
-        inv_due,
-        inv_amount,
+        invoices,
         n_sectors: sectors.len(),
         n_countries: countries.len(),
         buckets,
@@ -327,10 +331,10 @@ fn recovery_plan(rec: &Recovery, multiplier: Decimal, scenario: &Scenario) -> Re
 }
 
 impl Plan {
-    /// Invoice index range of a buyer.
+    /// A buyer's invoices, sorted by due day.
     #[inline]
-    pub fn invoices(&self, buyer: usize) -> std::ops::Range<usize> {
-        self.inv_offsets[buyer] as usize..self.inv_offsets[buyer + 1] as usize
+    pub fn invoices_of(&self, buyer: usize) -> &[ScheduledInvoice] {
+        &self.invoices[self.inv_offsets[buyer] as usize..self.inv_offsets[buyer + 1] as usize]
     }
 
     /// Policy year of a day (events after the last year start belong to the last year).

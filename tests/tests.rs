@@ -4,5 +4,6 @@ mod claims_examples;
 mod common;
 mod determinism;
 mod golden;
+mod properties;
 mod statistical;
 mod validation;

@@ -139,23 +139,15 @@ fn random_default(plan: &Plan, rng: &mut TrialRng, buyer: u32, scratch: &mut Scr
 
 /// Builds the loss event of a default on `day` (SPEC §4.2, §5 step 1) and draws its recovery.
 fn default_event(plan: &Plan, rng: &mut TrialRng, buyer: u32, day: i32, kind: DefaultKind, scratch: &mut Scratch) {
-    let range = plan.invoices(buyer as usize);
-    let due = &plan.inv_due[range.clone()];
-    let issue = &plan.inv_issue[range.clone()];
-    let amount = &plan.inv_amount[range];
+    let invoices = plan.invoices_of(buyer as usize);
     // Invoices are sorted by due day: the first one due on or after τ is the oldest unpaid.
-    let first = due.partition_point(|&d| d < day);
-    let oldest_due = due.get(first).copied().unwrap_or(i32::MAX);
+    let first = invoices.partition_point(|inv| inv.due < day);
+    let oldest_due = invoices.get(first).map_or(i32::MAX, |inv| inv.due);
     let stop = match kind {
         DefaultKind::Insolvency => day,
         DefaultKind::Protracted => oldest_due.saturating_add(plan.stop_deliveries_after_days),
     };
-    let mut unpaid = 0i64;
-    for i in first..due.len() {
-        if issue[i] < stop {
-            unpaid += amount[i];
-        }
-    }
+    let unpaid: i64 = invoices[first..].iter().filter(|inv| inv.issue < stop).map(|inv| inv.amount).sum();
     let rec = &plan.recovery[(kind == DefaultKind::Protracted) as usize];
     let rate_ppb = match (&rec.fixed_ppb, &rec.beta) {
         (Some(ppb), _) => *ppb,
