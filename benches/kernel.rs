@@ -52,21 +52,6 @@ fn kernel_and_floor(c: &mut Criterion) {
     for buyers in SIZES {
         let plan = baseline_plan(buyers);
         let n_buyers = plan.n_buyers;
-        {
-            let mut scratch = Scratch::new(&plan);
-            let mut row = vec![0i64; FIXED_COLUMNS + 2 * plan.n_policies()];
-            let (mut d, mut ev, mut nz) = (0i64, 0usize, 0usize);
-            let t0 = std::time::Instant::now();
-            for t in 0..2000u64 { let mut rng = trial_rng(SEED, t); run_trial(&plan, &mut rng, &mut scratch, &mut row); d += row[1]; ev += scratch.events().len(); if row[1]>0 {nz+=1;} }
-            let el = t0.elapsed();
-            let sizes: Vec<u32> = plan.buckets.iter().map(|b| b.len).collect();
-            let mut rng = trial_rng(SEED, 9);
-            let t1 = std::time::Instant::now();
-            let mut acc = 0.0; for b in &plan.buckets { let z: f64 = rng.random(); acc += normal::cdf_upper_bound((b.threshold - z)/b.idio); } black_box(acc);
-            let el1 = t1.elapsed();
-            eprintln!("DIAG buyers={n_buyers} buckets={} sectors={} countries={} forced={} policies={} mean_defaults={} mean_events={} nonzero={} us/trial={:.2} max_bucket={:?} singles={} bucketloop_us={:.2} invoices={}",
-              plan.buckets.len(), plan.n_sectors, plan.n_countries, plan.forced.len(), plan.n_policies(), d as f64/2000.0, ev as f64/2000.0, nz, el.as_secs_f64()*1e6/2000.0, sizes.iter().max(), sizes.iter().filter(|&&l| l==1).count(), el1.as_secs_f64()*1e6, plan.inv_amount.len());
-        }
 
         let mut group = c.benchmark_group("kernel");
         configure(&mut group, buyers);
@@ -149,7 +134,7 @@ fn stats(c: &mut Criterion) {
     let values: Vec<i64> = (0..N)
         .map(|_| {
             let u = rng.next_u64();
-            if u % 4 == 0 { 0 } else { (u >> 24) as i64 }
+            if u & 3 == 0 { 0 } else { (u >> 24) as i64 }
         })
         .collect();
     let mut group = c.benchmark_group("stats");

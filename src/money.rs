@@ -23,14 +23,26 @@ pub fn format_cents(cents: i128) -> String {
 }
 
 /// `a * b / c` rounded half-to-even, for `a, b >= 0`, `c > 0`.
+#[inline]
 pub fn mul_div_round(a: i64, b: i64, c: i64) -> i64 {
     debug_assert!(a >= 0 && b >= 0 && c > 0);
+    // Fast path in u64 (a 128-bit division is several times slower); same result.
+    if let Some(num) = (a as u64).checked_mul(b as u64) {
+        return round_quotient_u64(num, c as u64) as i64;
+    }
     let num = a as i128 * b as i128;
     let c = c as i128;
     let (q, r) = (num / c, num % c);
     let twice = 2 * r;
     let q = if twice > c || (twice == c && q % 2 == 1) { q + 1 } else { q };
     q as i64
+}
+
+#[inline]
+fn round_quotient_u64(num: u64, c: u64) -> u64 {
+    let (q, r) = (num / c, num % c);
+    // 2r compared with c without overflow: r >= c - r.
+    if r > c - r || (r == c - r && q % 2 == 1) { q + 1 } else { q }
 }
 
 /// Fixed-point scale of rates and shares inside trials (parts per billion).
@@ -42,9 +54,14 @@ pub fn rate_to_ppb(rate: Decimal) -> i64 {
     i64::try_from(scaled).unwrap_or(PPB)
 }
 
-/// `amount × rate_ppb / 1e9`, half-to-even.
+/// `amount × rate_ppb / 1e9`, half-to-even, for `amount, rate_ppb >= 0`.
+#[inline]
 pub fn apply_ppb(amount: i64, rate_ppb: i64) -> i64 {
-    mul_div_round(amount, rate_ppb, PPB)
+    // A constant divisor lets the compiler replace the division by a multiplication.
+    match (amount as u64).checked_mul(rate_ppb as u64) {
+        Some(num) => round_quotient_u64(num, PPB as u64) as i64,
+        None => mul_div_round(amount, rate_ppb, PPB),
+    }
 }
 
 /// Rounds an `f64` mean in cents to whole cents, half-to-even, for display.
@@ -73,6 +90,12 @@ mod tests {
         assert_eq!(mul_div_round(5, 1, 2), 2);
         assert_eq!(mul_div_round(7, 1, 2), 4);
         assert_eq!(mul_div_round(36_000, 450_000, 600_000), 27_000);
+        // The u64 fast path and the i128 path agree around the boundary.
+        let big = i64::MAX / 3;
+        assert_eq!(mul_div_round(big, 3, 2), ((big as i128 * 3 + 1) / 2) as i64);
+        assert_eq!(apply_ppb(5, 500_000_000), 2);
+        assert_eq!(apply_ppb(15, 500_000_000), 8);
+        assert_eq!(apply_ppb(i64::MAX / 2, 1_000_000_000), i64::MAX / 2);
         assert_eq!(mean_cents(5, 2), 2);
         assert_eq!(mean_cents(-5, 2), -2);
         assert_eq!(mean_cents(7, 2), 4);

@@ -64,3 +64,19 @@ proptest! {
         prop_assert!(s.mean >= *sorted.first().unwrap() as i128 && s.mean <= *sorted.last().unwrap() as i128);
     }
 }
+
+proptest! {
+    #[test]
+    fn rounding_fast_path_matches_exact_arithmetic(a in 0i64..i64::MAX / 4, b in 0i64..4_000_000_000, c in 1i64..i64::MAX) {
+        let exact = {
+            let (num, c) = (a as i128 * b as i128, c as i128);
+            let (q, r) = (num / c, num % c);
+            if 2 * r > c || (2 * r == c && q % 2 == 1) { q + 1 } else { q }
+        };
+        prop_assume!(exact <= i64::MAX as i128);
+        prop_assert_eq!(arstress::money::mul_div_round(a, b, c) as i128, exact);
+        if b <= 1_000_000_000 {
+            prop_assert_eq!(arstress::money::apply_ppb(a, b), arstress::money::mul_div_round(a, b, 1_000_000_000));
+        }
+    }
+}

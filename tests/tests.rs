@@ -6,4 +6,5 @@ mod determinism;
 mod golden;
 mod properties;
 mod statistical;
+mod stress_levers;
 mod validation;
