@@ -52,6 +52,18 @@ const EXAMPLE_2: &[(&str, &str)] = &[
     ),
 ];
 
+/// Compiles the study's only scenario and runs one trial: plan, the single loss event, outcome row.
+fn first_trial(study: &std::path::Path) -> (arstress::plan::Plan, arstress::engine::LossEvent, Vec<i64>) {
+    let study = arstress::input::load_study(study).unwrap();
+    let plan = arstress::plan::compile(&study, &study.scenarios[0]).unwrap();
+    let mut scratch = Scratch::new(&plan);
+    let mut row = vec![0; arstress::engine::FIXED_COLUMNS + 2 * plan.n_policies()];
+    run_trial(&plan, &mut arstress::rng::trial_rng(1, 0), &mut scratch, &mut row);
+    assert_eq!(scratch.events().len(), 1);
+    let event = scratch.events()[0];
+    (plan, event, row)
+}
+
 fn setup(name: &str, files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     write_files(dir.path(), &[("study.toml", &study_toml(name, 7, true))]);
@@ -78,12 +90,7 @@ fn example_1_insolvency_above_limit_with_shared_recovery() {
     assert_eq!(comparison(&out, "example-1", "p90", "max_liability"), "1200000.00");
 
     // The event itself, through the public API: paid before day 30, T, recovery and its day.
-    let study = arstress::input::load_study(dir.path()).unwrap();
-    let plan = arstress::plan::compile(&study, &study.scenarios[0]).unwrap();
-    let mut scratch = Scratch::new(&plan);
-    let mut row = vec![0; arstress::engine::FIXED_COLUMNS + 2];
-    run_trial(&plan, &mut arstress::rng::trial_rng(1, 0), &mut scratch, &mut row);
-    let e = scratch.events()[0];
+    let (plan, e, row) = first_trial(dir.path());
     assert_eq!(
         (e.kind, e.day, e.unpaid, e.recovery, e.recovery_day),
         (DefaultKind::Insolvency, 30, 60_000_000, 3_600_000, 570)
@@ -105,12 +112,7 @@ fn example_2_protracted_default_with_deductible_and_first_loss() {
     assert_eq!(comparison(&out, "example-2", "p90", "annual_premium"), "40000.00");
     assert_eq!(comparison(&out, "example-2", "p90", "max_liability"), "800000.00");
 
-    let study = arstress::input::load_study(dir.path()).unwrap();
-    let plan = arstress::plan::compile(&study, &study.scenarios[0]).unwrap();
-    let mut scratch = Scratch::new(&plan);
-    let mut row = vec![0; arstress::engine::FIXED_COLUMNS + 2];
-    run_trial(&plan, &mut arstress::rng::trial_rng(1, 0), &mut scratch, &mut row);
-    let e = scratch.events()[0];
+    let (plan, e, row) = first_trial(dir.path());
     // Oldest unpaid due day 20; deliveries stop at day 80: invoices of days 0, 31, 59 delivered.
     assert_eq!(
         (e.kind, e.oldest_due, e.unpaid, e.recovery, e.recovery_day),
