@@ -31,6 +31,11 @@ impl Calendar {
         self.month_starts[(k - 1) as usize]
     }
 
+    /// Day offsets of the first day of months 1..=H+1 (the last is `H_days`).
+    pub fn month_starts(&self) -> &[i32] {
+        &self.month_starts
+    }
+
     /// Day offsets of the first day of months 1..=H.
     pub fn sale_days(&self) -> &[i32] {
         &self.month_starts[..self.month_starts.len() - 1]

@@ -131,7 +131,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
             .progress_chars("=> "),
     );
     let result = pool.install(|| {
-        run_plans(&plans, trials, seed, &|name, n| {
+        run_plans(&plans, &study.calendar, trials, seed, &|name, n| {
             bar.set_prefix(name.to_owned());
             bar.inc(n);
         })

@@ -4,6 +4,7 @@
 //! cents, default thresholds `Φ⁻¹(q)`, factor loadings, buckets of buyers that share them, protected
 //! limits and indemnities per policy, premiums and maximum liabilities.
 
+use crate::cashflow::CashPlan;
 use crate::error::{Error, Problem};
 use crate::model::*;
 use crate::money::{PPB, mul_div_round, rate_to_ppb, to_cents};
@@ -64,6 +65,8 @@ pub struct ScheduledInvoice {
     pub issue: i32,
     /// Amount in cents.
     pub amount: i64,
+    /// Due day for ageing (the invoice's own due date, which may lie before day 0).
+    pub age_due: i32,
 }
 
 /// A forced default: buyer, day and kind.
@@ -107,6 +110,8 @@ pub struct Plan {
     pub protected: Vec<i64>,
     /// Commercial indemnity per policy and buyer in parts per billion.
     pub indemnity_ppb: Vec<i64>,
+    /// The cash side, when the study has a `[company]` section.
+    pub cash: Option<CashPlan>,
 }
 
 fn internal(scenario: &Scenario, what: &str) -> Error {
@@ -155,16 +160,17 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
             .and_then(|m| to_cents(m, rate))
             .ok_or_else(|| internal(scenario, "monthly sales"))?;
         monthly_cents[b] = monthly;
-        let mut rows: Vec<(i32, i32, i64)> =
-            open[b].iter().map(|&(due, amt)| (due.max(0) as i32, i32::MIN, amt)).collect();
+        let mut rows: Vec<(i32, i32, i64, i32)> =
+            open[b].iter().map(|&(due, amt)| (due.max(0) as i32, i32::MIN, amt, due as i32)).collect();
         if monthly > 0 {
             for &day in cal.sale_days() {
-                rows.push((day + buyer.terms_days as i32, day, monthly));
+                let due = day + buyer.terms_days as i32;
+                rows.push((due, day, monthly, due));
             }
         }
         rows.sort_by_key(|r| (r.0, r.1));
-        for (due, issue, amt) in rows {
-            invoices.push(ScheduledInvoice { due, issue, amount: amt });
+        for (due, issue, amount, age_due) in rows {
+            invoices.push(ScheduledInvoice { due, issue, amount, age_due });
         }
         inv_offsets.push(invoices.len() as u32);
     }
@@ -281,7 +287,7 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
         }
     }
 
-    Ok(Plan {
+    let mut plan = Plan {
         scenario: scenario.name.clone(),
         horizon_days: h_days,
         horizon_months: cal.horizon_months(),
@@ -303,7 +309,15 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
         policies,
         protected,
         indemnity_ppb,
-    })
+        cash: None,
+    };
+    if let Some(company) = &study.company {
+        plan.cash = Some(
+            CashPlan::compile(&plan, company, cal.month_starts())
+                .ok_or_else(|| internal(scenario, "company amounts"))?,
+        );
+    }
+    Ok(plan)
 }
 
 fn round_cents(d: Decimal) -> i64 {
@@ -346,5 +360,16 @@ impl Plan {
     /// Number of policies (without "none").
     pub fn n_policies(&self) -> usize {
         self.policies.len()
+    }
+
+    /// Values in a trial's outcome row: gross loss, defaults, (claims, insurer's share) per policy;
+    /// with a cash plan, then receivables and sales per month, then cash and borrowing base per
+    /// month for "none" and each policy.
+    pub fn row_width(&self) -> usize {
+        let credit = crate::engine::FIXED_COLUMNS + 2 * self.n_policies();
+        match &self.cash {
+            Some(c) => credit + 2 * c.months + 2 * c.months * (self.n_policies() + 1),
+            None => credit,
+        }
     }
 }

@@ -1,10 +1,12 @@
 //! Running a study: compile each scenario, simulate its trials, reduce outcomes to statistics.
 
+use crate::calendar::Calendar;
 use crate::engine::{Outcomes, run_trials};
 use crate::error::Error;
 use crate::model::Study;
+use crate::money::mean_cents;
 use crate::plan::{Plan, compile};
-use crate::stats::MeasureStats;
+use crate::stats::{Level, MeasureStats, quantile_sorted};
 
 /// The measures reported for every scenario × policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +51,44 @@ pub struct PolicyResult {
     pub insured_turnover: i64,
     /// In the order of [`Measure::ALL`].
     pub measures: [MeasureStats; 4],
+    /// P(net loss > bad_debt_reserve), when the company states a reserve.
+    pub p_net_above_reserve: Option<f64>,
+    /// The cash side, when the study has a `[company]` section.
+    pub cash: Option<PolicyCash>,
+}
+
+/// Cash statistics of one policy.
+#[derive(Debug, Clone)]
+pub struct PolicyCash {
+    /// Largest monthly shortfall of a trial.
+    pub peak_shortfall: MeasureStats,
+    pub months: Vec<MonthCash>,
+}
+
+/// Cash statistics of one month for one policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonthCash {
+    pub baseline_cash: i64,
+    pub mean_cash: i128,
+    /// 5%, 50% and 95% quantiles of the month-end cash.
+    pub cash_quantiles: [i64; 3],
+    pub p_shortfall: f64,
+    /// Share of trials whose first shortfall falls in this month.
+    pub p_first_shortfall: f64,
+    pub baseline_borrowing_base: i64,
+    pub mean_borrowing_base: i128,
+}
+
+/// Receivables and sales of one month (policy-independent), for DSO.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonthInfo {
+    pub start: time::Date,
+    pub days: i32,
+    pub baseline_receivables: i64,
+    pub baseline_sales: i64,
+    /// Sums over trials.
+    pub receivables_sum: i128,
+    pub sales_sum: i128,
 }
 
 #[derive(Debug, Clone)]
@@ -58,6 +98,8 @@ pub struct ScenarioResult {
     /// "none" first, then the policies in file order.
     pub policies: Vec<PolicyResult>,
     pub defaults: MeasureStats,
+    /// Per month, when the study has a cash side.
+    pub months: Vec<MonthInfo>,
 }
 
 #[derive(Debug, Clone)]
@@ -90,41 +132,54 @@ pub fn compile_all(study: &Study, opts: &RunOptions) -> Result<Vec<(Plan, String
 }
 
 /// Runs the compiled plans on the current rayon pool.
-pub fn run_plans(plans: &[(Plan, String)], trials: u64, seed: u64, progress: &(dyn Fn(&str, u64) + Sync)) -> RunResult {
+pub fn run_plans(
+    plans: &[(Plan, String)],
+    calendar: &Calendar,
+    trials: u64,
+    seed: u64,
+    progress: &(dyn Fn(&str, u64) + Sync),
+) -> RunResult {
     let scenarios = plans
         .iter()
         .map(|(plan, description)| {
             let outcomes = run_trials(plan, seed, 0..trials, &|n| progress(&plan.scenario, n));
-            summarize(plan, description, &outcomes)
+            summarize(plan, calendar, description, &outcomes)
         })
         .collect();
     RunResult { trials, seed, scenarios }
 }
 
 /// Reduces a scenario's outcome rows to statistics per policy and measure.
-pub fn summarize(plan: &Plan, description: &str, out: &Outcomes) -> ScenarioResult {
+pub fn summarize(plan: &Plan, calendar: &Calendar, description: &str, out: &Outcomes) -> ScenarioResult {
     use rayon::prelude::*;
     let n = out.trials;
-    let gross: Vec<i64> = (0..n).map(|i| out.row(i)[0]).collect();
-    let defaults: Vec<i64> = (0..n).map(|i| out.row(i)[1]).collect();
-    let mut policies = Vec::with_capacity(plan.n_policies() + 1);
+    let column = |c: usize| -> Vec<i64> { (0..n).map(|i| out.row(i)[c]).collect() };
+    let gross = column(0);
+    let reserve = plan.cash.as_ref().and_then(|c| c.bad_debt_reserve);
+    let above = |net: &[i64]| reserve.map(|r| net.iter().filter(|&&x| x > r).count() as f64 / n.max(1) as f64);
     let gross_stats = MeasureStats::from_values(&gross);
-    let zero = MeasureStats::from_values(&vec![0; n]);
-    policies.push(PolicyResult {
+    let none = PolicyResult {
         name: NO_POLICY.into(),
         annual_premium: 0,
         premium: 0,
         max_liability: 0,
         insured_turnover: 0,
-        measures: [gross_stats.clone(), zero, gross_stats.clone(), gross_stats.clone()],
-    });
+        measures: [
+            gross_stats.clone(),
+            MeasureStats::from_values(&vec![0; n]),
+            gross_stats.clone(),
+            gross_stats.clone(),
+        ],
+        p_net_above_reserve: above(&gross),
+        cash: cash_stats(plan, out, 0),
+    };
     let per_policy: Vec<PolicyResult> = plan
         .policies
         .par_iter()
         .enumerate()
         .map(|(p, pol)| {
             let col = crate::engine::FIXED_COLUMNS + 2 * p;
-            let claims: Vec<i64> = (0..n).map(|i| out.row(i)[col]).collect();
+            let claims = column(col);
             let net: Vec<i64> = (0..n).map(|i| gross[i] - claims[i] + out.row(i)[col + 1]).collect();
             let total: Vec<i64> = net.iter().map(|x| x + pol.premium).collect();
             PolicyResult {
@@ -139,14 +194,90 @@ pub fn summarize(plan: &Plan, description: &str, out: &Outcomes) -> ScenarioResu
                     MeasureStats::from_values(&net),
                     MeasureStats::from_values(&total),
                 ],
+                p_net_above_reserve: above(&net),
+                cash: cash_stats(plan, out, p + 1),
             }
         })
         .collect();
+    let months = match &plan.cash {
+        None => Vec::new(),
+        Some(cash) => {
+            let h = cash.months;
+            let at = crate::engine::FIXED_COLUMNS + 2 * plan.n_policies();
+            let starts = calendar.month_starts();
+            (0..h)
+                .map(|k| MonthInfo {
+                    start: calendar.date(starts[k]),
+                    days: starts[k + 1] - starts[k],
+                    baseline_receivables: cash.baseline.receivables[k],
+                    baseline_sales: cash.baseline.sales[k],
+                    receivables_sum: (0..n).map(|i| out.row(i)[at + k] as i128).sum(),
+                    sales_sum: (0..n).map(|i| out.row(i)[at + h + k] as i128).sum(),
+                })
+                .collect()
+        }
+    };
+    let mut policies = vec![none];
     policies.extend(per_policy);
     ScenarioResult {
         name: plan.scenario.clone(),
         description: description.to_owned(),
         policies,
-        defaults: MeasureStats::from_values(&defaults),
+        defaults: MeasureStats::from_values(&column(1)),
+        months,
     }
 }
+
+/// Cash statistics of alternative `q` (0 = "none", then the policies).
+fn cash_stats(plan: &Plan, out: &Outcomes, q: usize) -> Option<PolicyCash> {
+    let cash = plan.cash.as_ref()?;
+    let (n, h) = (out.trials, cash.months);
+    let at = crate::engine::FIXED_COLUMNS + 2 * plan.n_policies() + 2 * h + 2 * h * q;
+    let mut peak = vec![0i64; n];
+    let mut first_counts = vec![0u64; h];
+    let mut shortfall_counts = vec![0u64; h];
+    for (i, peak) in peak.iter_mut().enumerate() {
+        let row = &out.row(i)[at..at + 2 * h];
+        let mut first = None;
+        for k in 0..h {
+            let s = cash.shortfall(row[k], row[h + k]);
+            if s > 0 {
+                shortfall_counts[k] += 1;
+                first.get_or_insert(k);
+            }
+            *peak = (*peak).max(s);
+        }
+        if let Some(k) = first {
+            first_counts[k] += 1;
+        }
+    }
+    let mut baseline_cash = vec![0; h];
+    let mut baseline_base = vec![0; h];
+    cash.path(&cash.baseline, q.checked_sub(1), &mut baseline_cash, &mut baseline_base);
+    let share = |c: u64| c as f64 / n.max(1) as f64;
+    let months = (0..h)
+        .map(|k| {
+            let mut values: Vec<i64> = (0..n).map(|i| out.row(i)[at + k]).collect();
+            let base_sum: i128 = (0..n).map(|i| out.row(i)[at + h + k] as i128).sum();
+            let sum: i128 = values.iter().map(|&x| x as i128).sum();
+            values.sort_unstable();
+            MonthCash {
+                baseline_cash: baseline_cash[k],
+                mean_cash: mean_cents(sum, n as u64),
+                cash_quantiles: CASH_LEVELS.map(|l| quantile_sorted(&values, l)),
+                p_shortfall: share(shortfall_counts[k]),
+                p_first_shortfall: share(first_counts[k]),
+                baseline_borrowing_base: baseline_base[k],
+                mean_borrowing_base: mean_cents(base_sum, n as u64),
+            }
+        })
+        .collect();
+    Some(PolicyCash { peak_shortfall: MeasureStats::from_values(&peak), months })
+}
+
+/// Levels of the month-end cash fan: 5%, 50%, 95%.
+pub const CASH_LEVELS: [Level; 3] = [
+    Level { num: 5, den: 100, label: "0.05" },
+    Level { num: 50, den: 100, label: "0.5" },
+    Level { num: 95, den: 100, label: "0.95" },
+];

@@ -6,7 +6,7 @@ use arstress::claims::{Terms, settle_year};
 use arstress::engine::{Scratch, run_trial};
 use arstress::model::DefaultKind;
 
-const EXAMPLE_1: &[(&str, &str)] = &[
+pub const EXAMPLE_1: &[(&str, &str)] = &[
     (
         "buyers.csv",
         "buyer_id,name,country,sector,rating,terms_days,monthly_sales,credit_limit,limit_type\n\

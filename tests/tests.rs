@@ -1,5 +1,6 @@
 //! All integration tests, linked into one test binary.
 
+mod cash;
 mod claims_examples;
 mod common;
 mod determinism;

@@ -606,11 +606,19 @@ fn unsupported_limit_cuts() {
 }
 
 #[test]
-fn unsupported_company_section() {
-    let text = format!("{STUDY}\n[company]\nopening_cash = 4_000_000\ncredit_line = 6_000_000\n");
+fn company_ratio_out_of_range() {
+    let text = format!("{STUDY}\n[company]\nopening_cash = 4_000_000\nadvance_rate_insured = 1.5\n");
     let dir = study_with("study.toml", &text);
     let err = validate_fails(dir.path());
-    assert_line(&err, &["study.toml:", &key("company"), "not supported yet"]);
+    assert_line(&err, &["study.toml:", &key("company.advance_rate_insured"), "\"1.5\"", "a ratio in [0, 1]"]);
+}
+
+#[test]
+fn company_negative_amount() {
+    let text = format!("{STUDY}\n[company]\nopening_cash = 4_000_000\nminimum_cash = -5\n");
+    let dir = study_with("study.toml", &text);
+    let err = validate_fails(dir.path());
+    assert_line(&err, &["study.toml:", &key("company.minimum_cash"), "\"-5\"", "between 0 and 1e12"]);
 }
 
 #[test]

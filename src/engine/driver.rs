@@ -1,6 +1,6 @@
 //! The parallel driver: fixed blocks of trials over rayon, one outcome row per trial.
 
-use super::kernel::{FIXED_COLUMNS, Scratch, run_trial};
+use super::kernel::{Scratch, run_trial};
 use crate::plan::Plan;
 use crate::rng::trial_rng;
 use rayon::prelude::*;
@@ -15,13 +15,15 @@ pub struct Outcomes {
     pub first_trial: u64,
     pub trials: usize,
     pub n_policies: usize,
-    /// Row-major: `[gross, defaults, (claims, insurer_share) per policy]` per trial.
+    /// Values per trial ([`Plan::row_width`]).
+    pub width: usize,
+    /// Row-major, one row per trial.
     pub data: Vec<i64>,
 }
 
 impl Outcomes {
     pub fn width(&self) -> usize {
-        FIXED_COLUMNS + 2 * self.n_policies
+        self.width
     }
     pub fn row(&self, i: usize) -> &[i64] {
         let w = self.width();
@@ -33,7 +35,7 @@ impl Outcomes {
 /// the number of trials finished by each block.
 pub fn run_trials(plan: &Plan, seed: u64, range: Range<u64>, progress: &(dyn Fn(u64) + Sync)) -> Outcomes {
     let trials = (range.end - range.start) as usize;
-    let width = FIXED_COLUMNS + 2 * plan.n_policies();
+    let width = plan.row_width();
     let mut data = vec![0i64; trials * width];
     data.par_chunks_mut(BLOCK * width).enumerate().for_each(|(block, chunk)| {
         let mut scratch = Scratch::new(plan);
@@ -44,5 +46,5 @@ pub fn run_trials(plan: &Plan, seed: u64, range: Range<u64>, progress: &(dyn Fn(
         }
         progress((chunk.len() / width) as u64);
     });
-    Outcomes { first_trial: range.start, trials, n_policies: plan.n_policies(), data }
+    Outcomes { first_trial: range.start, trials, n_policies: plan.n_policies(), width, data }
 }

@@ -2,6 +2,7 @@
 //!
 //! Allocation-free once a [`Scratch`] is warm; reads only the flat arrays of a [`Plan`].
 
+use crate::cashflow::{BuyerState, MonthTotals, PathScratch, claim_payment_day};
 use crate::claims::{Terms, YearLedger, insurer_recovery_share};
 use crate::model::DefaultKind;
 use crate::money::apply_ppb;
@@ -24,6 +25,8 @@ pub struct LossEvent {
     pub unpaid: i64,
     pub recovery: i64,
     pub recovery_day: i32,
+    /// First day without deliveries (insolvency day, or oldest unpaid due + stop days).
+    pub delivery_stop: i32,
     /// Policy year of the event start.
     pub year: u32,
 }
@@ -36,6 +39,8 @@ pub struct Scratch {
     events: Vec<LossEvent>,
     order: Vec<(u32, i32, u32, u32)>,
     ledgers: Vec<YearLedger>,
+    totals: MonthTotals,
+    path: PathScratch,
 }
 
 impl Scratch {
@@ -46,6 +51,8 @@ impl Scratch {
             events: Vec::with_capacity(64),
             order: Vec::with_capacity(64),
             ledgers: Vec::with_capacity(plan.year_starts.len()),
+            totals: plan.cash.as_ref().map(|c| c.baseline.clone()).unwrap_or_default(),
+            path: PathScratch::default(),
         }
     }
 
@@ -56,10 +63,10 @@ impl Scratch {
 }
 
 /// Columns of a trial's outcome row: gross loss, number of defaults, then claims and insurer's
-/// recovery share for each policy.
+/// recovery share for each policy; with a cash plan, then the month blocks of [`Plan::row_width`].
 pub const FIXED_COLUMNS: usize = 2;
 
-/// Runs one trial and writes its outcome row (`FIXED_COLUMNS + 2 × policies` values).
+/// Runs one trial and writes its outcome row ([`Plan::row_width`] values).
 pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &mut [i64]) {
     scratch.events.clear();
     // Systematic factors, always drawn in the same order so streams stay aligned.
@@ -118,10 +125,40 @@ pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &m
     let gross: i64 = scratch.events.iter().map(|e| e.unpaid - e.recovery).sum();
     row[0] = gross;
     row[1] = defaults;
+    if let Some(cash) = &plan.cash {
+        // Start from the baseline and correct it for the buyers whose path differs.
+        scratch.totals.copy_from(&cash.baseline);
+        for e in &scratch.events {
+            let b = e.buyer as usize;
+            cash.buyer_path(plan, b, &BuyerState::ON_TIME, -1, &mut scratch.totals, &mut scratch.path);
+            let state = BuyerState {
+                default: Some((e.day, e.kind)),
+                delivery_stop: e.delivery_stop,
+                write_off: e.recovery_day,
+            };
+            cash.buyer_path(plan, b, &state, 1, &mut scratch.totals, &mut scratch.path);
+            if let Some(m) = cash.month_of(e.recovery_day) {
+                scratch.totals.recoveries[m] += e.recovery;
+            }
+        }
+    }
     for (p, policy) in plan.policies.iter().enumerate() {
         let (claims, share) = settle_policy(plan, p, policy, scratch);
         row[FIXED_COLUMNS + 2 * p] = claims;
         row[FIXED_COLUMNS + 2 * p + 1] = share;
+    }
+    if let Some(cash) = &plan.cash {
+        let h = cash.months;
+        let t = &scratch.totals;
+        let mut at = FIXED_COLUMNS + 2 * plan.n_policies();
+        row[at..at + h].copy_from_slice(&t.receivables);
+        row[at + h..at + 2 * h].copy_from_slice(&t.sales);
+        at += 2 * h;
+        for p in std::iter::once(None).chain((0..plan.n_policies()).map(Some)) {
+            let (cash_out, rest) = row[at..at + 2 * h].split_at_mut(h);
+            cash.path(t, p, cash_out, rest);
+            at += 2 * h;
+        }
     }
 }
 
@@ -154,9 +191,6 @@ fn default_event(plan: &Plan, rng: &mut TrialRng, buyer: u32, day: i32, kind: De
         (None, Some(beta)) => (beta.sample(rng) * 1e9).round_ties_even() as i64,
         (None, None) => 0,
     };
-    if unpaid == 0 {
-        return;
-    }
     scratch.events.push(LossEvent {
         buyer,
         kind,
@@ -165,6 +199,7 @@ fn default_event(plan: &Plan, rng: &mut TrialRng, buyer: u32, day: i32, kind: De
         unpaid,
         recovery: apply_ppb(unpaid, rate_ppb),
         recovery_day: day.saturating_add(rec.lag_days),
+        delivery_stop: stop,
         year: plan.year_of(day) as u32,
     });
 }
@@ -202,8 +237,18 @@ fn settle_policy(plan: &Plan, p: usize, policy: &crate::plan::PolicyPlan, scratc
         let idx = p * n + buyer as usize;
         let covered = t.min(plan.protected[idx]);
         let pay = scratch.ledgers[year as usize].settle(&terms, covered, plan.indemnity_ppb[idx]);
+        let recovery_share = insurer_recovery_share(later_recovery, pay, t);
         claims += pay;
-        share += insurer_recovery_share(later_recovery, pay, t);
+        share += recovery_share;
+        if let Some(cash) = &plan.cash {
+            let h = cash.months;
+            if let Some(m) = cash.month_of(claim_payment_day(e.kind, e.day, dol, policy)) {
+                scratch.totals.claims[p * h + m] += pay;
+            }
+            if let Some(m) = cash.month_of(e.recovery_day) {
+                scratch.totals.shares[p * h + m] += recovery_share;
+            }
+        }
     }
     (claims, share)
 }

@@ -266,12 +266,6 @@ fn company(c: &mut Check, s: &Spanned<RawCompany>) -> Company {
         minimum_cash: amount(c, "minimum_cash", r.minimum_cash.as_ref()),
         bad_debt_reserve: r.bad_debt_reserve.as_ref().map(|v| amount(c, "bad_debt_reserve", Some(v))),
     };
-    c.bad(
-        "company",
-        s,
-        "[company]",
-        "no [company] section: the cash model (SPEC §4.7) is not supported yet in this version of arstress",
-    );
     company
 }
 

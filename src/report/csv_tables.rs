@@ -3,7 +3,8 @@
 use crate::error::Error;
 use crate::money::format_cents;
 use crate::portfolio_summary::Summary;
-use crate::run::{Measure, RunResult};
+use crate::run::{Measure, PolicyResult, RunResult};
+use crate::stats::MeasureStats;
 use crate::stats::QUANTILE_LEVELS;
 
 fn table(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> Result<Vec<u8>, Error> {
@@ -25,6 +26,16 @@ fn prob(x: f64) -> String {
     format!("{x:.6}")
 }
 
+/// The measures reported for a policy: the four loss measures, then the peak shortfall when the
+/// study has a cash side.
+fn measures(p: &PolicyResult) -> impl Iterator<Item = (&'static str, &MeasureStats)> {
+    Measure::ALL
+        .iter()
+        .map(|m| m.as_str())
+        .zip(&p.measures)
+        .chain(p.cash.as_ref().map(|c| ("peak_shortfall", &c.peak_shortfall)))
+}
+
 /// summary.csv: one row per scenario × policy × measure.
 pub fn summary_csv(r: &RunResult) -> Result<Vec<u8>, Error> {
     let header = [
@@ -42,18 +53,23 @@ pub fn summary_csv(r: &RunResult) -> Result<Vec<u8>, Error> {
         "es_99",
         "es_99_5",
         "p_positive",
+        "p_above_bad_debt_reserve",
     ];
     let mut rows = Vec::new();
     for s in &r.scenarios {
         for p in &s.policies {
-            for (m, st) in Measure::ALL.iter().zip(&p.measures) {
-                let mut row = vec![s.name.clone(), p.name.clone(), m.as_str().to_owned(), st.trials.to_string()];
+            for (m, st) in measures(p) {
+                let mut row = vec![s.name.clone(), p.name.clone(), m.to_owned(), st.trials.to_string()];
                 row.push(format_cents(st.mean));
                 row.push(units(st.mean_std_error));
                 row.push(units(st.std_dev));
                 row.extend(st.var.iter().map(|&v| format_cents(v as i128)));
                 row.extend(st.es.iter().map(|&v| format_cents(v)));
                 row.push(prob(st.p_positive));
+                row.push(match (m, p.p_net_above_reserve) {
+                    ("net_loss", Some(x)) => prob(x),
+                    _ => String::new(),
+                });
                 rows.push(row);
             }
         }
@@ -66,12 +82,12 @@ pub fn quantiles_csv(r: &RunResult) -> Result<Vec<u8>, Error> {
     let mut rows = Vec::new();
     for s in &r.scenarios {
         for p in &s.policies {
-            for (m, st) in Measure::ALL.iter().zip(&p.measures) {
+            for (m, st) in measures(p) {
                 for (l, q) in QUANTILE_LEVELS.iter().zip(st.quantiles) {
                     rows.push(vec![
                         s.name.clone(),
                         p.name.clone(),
-                        m.as_str().to_owned(),
+                        m.to_owned(),
                         l.label.to_owned(),
                         format_cents(q as i128),
                     ]);
@@ -103,6 +119,8 @@ pub fn policy_comparison_csv(r: &RunResult) -> Result<Vec<u8>, Error> {
         "es_99_net_loss",
         "var_99_net_loss_reduction",
         "es_99_net_loss_reduction",
+        "expected_peak_shortfall",
+        "p_shortfall",
     ];
     let (net, total, claims) = (2, 3, 1);
     let mut rows = Vec::new();
@@ -130,6 +148,8 @@ pub fn policy_comparison_csv(r: &RunResult) -> Result<Vec<u8>, Error> {
                 format_cents(p.measures[net].es[1]),
                 format_cents((none.measures[net].var[1] - p.measures[net].var[1]) as i128),
                 format_cents(none.measures[net].es[1] - p.measures[net].es[1]),
+                p.cash.as_ref().map_or(String::new(), |c| format_cents(c.peak_shortfall.mean)),
+                p.cash.as_ref().map_or(String::new(), |c| prob(c.peak_shortfall.p_positive)),
             ]);
         }
     }
@@ -180,4 +200,59 @@ pub fn portfolio_csv(s: &Summary) -> Result<Vec<u8>, Error> {
         rows.push(row);
     }
     table(&header, rows)
+}
+
+/// cashflow.csv: per scenario × policy × month, the cash fan against the baseline path, the
+/// probability of a shortfall, the borrowing base and DSO. `None` when the study has no cash side.
+pub fn cashflow_csv(r: &RunResult) -> Result<Option<Vec<u8>>, Error> {
+    if r.scenarios.iter().all(|s| s.months.is_empty()) {
+        return Ok(None);
+    }
+    let header = [
+        "scenario",
+        "policy",
+        "month",
+        "month_start",
+        "baseline_cash",
+        "mean_cash",
+        "cash_p5",
+        "cash_p50",
+        "cash_p95",
+        "p_shortfall",
+        "p_first_shortfall",
+        "baseline_borrowing_base",
+        "mean_borrowing_base",
+        "baseline_dso",
+        "mean_dso",
+    ];
+    let n = r.trials.max(1) as f64;
+    let dso = |recv: f64, sales: f64, days: i32| {
+        if sales > 0.0 { format!("{:.1}", recv / sales * days as f64) } else { String::new() }
+    };
+    let mut rows = Vec::new();
+    for s in &r.scenarios {
+        for p in &s.policies {
+            let Some(cash) = &p.cash else { continue };
+            for (k, (m, info)) in cash.months.iter().zip(&s.months).enumerate() {
+                rows.push(vec![
+                    s.name.clone(),
+                    p.name.clone(),
+                    (k + 1).to_string(),
+                    info.start.to_string(),
+                    format_cents(m.baseline_cash as i128),
+                    format_cents(m.mean_cash),
+                    format_cents(m.cash_quantiles[0] as i128),
+                    format_cents(m.cash_quantiles[1] as i128),
+                    format_cents(m.cash_quantiles[2] as i128),
+                    prob(m.p_shortfall),
+                    prob(m.p_first_shortfall),
+                    format_cents(m.baseline_borrowing_base as i128),
+                    format_cents(m.mean_borrowing_base),
+                    dso(info.baseline_receivables as f64, info.baseline_sales as f64, info.days),
+                    dso(info.receivables_sum as f64 / n, info.sales_sum as f64 / n, info.days),
+                ]);
+            }
+        }
+    }
+    table(&header, rows).map(Some)
 }

@@ -5,7 +5,7 @@ mod csv_tables;
 mod manifest;
 
 pub use atomic::write_files;
-pub use csv_tables::{policy_comparison_csv, portfolio_csv, quantiles_csv, summary_csv};
+pub use csv_tables::{cashflow_csv, policy_comparison_csv, portfolio_csv, quantiles_csv, summary_csv};
 pub use manifest::{Timing, manifest_json};
 
 use crate::error::Error;
@@ -27,6 +27,9 @@ pub fn build(
         ("policy_comparison.csv".to_owned(), policy_comparison_csv(result)?),
         ("portfolio.csv".to_owned(), portfolio_csv(portfolio)?),
     ];
+    if let Some(cash) = cashflow_csv(result)? {
+        files.push(("cashflow.csv".to_owned(), cash));
+    }
     let names: Vec<String> = files.iter().map(|f| f.0.clone()).chain(["manifest.json".to_owned()]).collect();
     files.push(("manifest.json".to_owned(), manifest_json(study, result, &names, timing)?));
     Ok(files)

@@ -1,0 +1,285 @@
+//! The monthly cash path (SPEC §4.7): collections, recoveries kept, claims received, premium
+//! instalments and outflows; the borrowing base, the available facility and the shortfall.
+//!
+//! The baseline (everyone pays on time, no event) is computed once per scenario as month totals.
+//! A trial starts from those totals and corrects them only for the buyers whose behaviour differs
+//! (defaults): each such buyer's baseline path is subtracted and its actual path added, so a trial
+//! costs O(events × months), not O(buyers × months).
+
+use crate::model::{Company, DefaultKind};
+use crate::money::{apply_ppb, rate_to_ppb, to_cents};
+use crate::plan::{Plan, PolicyPlan, ScheduledInvoice};
+use rust_decimal::Decimal;
+
+/// Days past due after which a receivable is no longer eligible for the borrowing base.
+pub const ELIGIBLE_MAX_DAYS_PAST_DUE: i32 = 90;
+
+/// Per-month totals of a trial (or of the baseline), month `k` at index `k − 1`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MonthTotals {
+    /// Buyers' payments received in the month.
+    pub collections: Vec<i64>,
+    /// Invoices issued (sales made) in the month.
+    pub sales: Vec<i64>,
+    /// Receivables outstanding at month end.
+    pub receivables: Vec<i64>,
+    /// Eligible receivables at month end: not defaulted, not more than 90 days past due.
+    pub eligible: Vec<i64>,
+    /// Insured eligible receivables per policy, `[policy × H + month]`.
+    pub insured: Vec<i64>,
+    /// Recoveries received in the month (the insurer's share is paid back in `shares`).
+    pub recoveries: Vec<i64>,
+    /// Claims received per policy, `[policy × H + month]`.
+    pub claims: Vec<i64>,
+    /// Insurer's share of recoveries paid back per policy, `[policy × H + month]`.
+    pub shares: Vec<i64>,
+}
+
+impl MonthTotals {
+    fn zeros(months: usize, policies: usize) -> Self {
+        MonthTotals {
+            collections: vec![0; months],
+            sales: vec![0; months],
+            receivables: vec![0; months],
+            eligible: vec![0; months],
+            insured: vec![0; months * policies],
+            recoveries: vec![0; months],
+            claims: vec![0; months * policies],
+            shares: vec![0; months * policies],
+        }
+    }
+
+    /// Overwrites `self` with `other` without allocating.
+    pub fn copy_from(&mut self, other: &MonthTotals) {
+        self.collections.copy_from_slice(&other.collections);
+        self.sales.copy_from_slice(&other.sales);
+        self.receivables.copy_from_slice(&other.receivables);
+        self.eligible.copy_from_slice(&other.eligible);
+        self.insured.copy_from_slice(&other.insured);
+        self.recoveries.copy_from_slice(&other.recoveries);
+        self.claims.copy_from_slice(&other.claims);
+        self.shares.copy_from_slice(&other.shares);
+    }
+}
+
+/// The company's cash terms and the baseline, compiled for one scenario.
+#[derive(Debug, Clone)]
+pub struct CashPlan {
+    pub months: usize,
+    /// `E_k`: first day of month k+1 (the end of month k), for k = 1..H.
+    pub month_end: Vec<i32>,
+    /// Month index (0-based) of each day of the horizon.
+    pub day_month: Vec<u16>,
+    pub opening_cash: i64,
+    pub fixed_outflows: i64,
+    pub variable_cost_ppb: i64,
+    pub credit_line: i64,
+    pub advance_insured_ppb: i64,
+    pub advance_uninsured_ppb: i64,
+    pub minimum_cash: i64,
+    pub bad_debt_reserve: Option<i64>,
+    /// Premium instalments per policy and month, `[policy × H + month]`.
+    pub premium_instalments: Vec<i64>,
+    /// Month totals when every buyer pays on time and nothing happens.
+    pub baseline: MonthTotals,
+}
+
+/// Why a buyer's path differs from its baseline in a trial.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BuyerState {
+    /// Default day and kind.
+    pub default: Option<(i32, DefaultKind)>,
+    /// First day from which nothing more is delivered (insolvency day, or the protracted default's
+    /// stop day); `i32::MAX` = never.
+    pub delivery_stop: i32,
+    /// Day the unpaid invoices of a defaulted buyer leave the receivables (its recovery day).
+    pub write_off: i32,
+}
+
+impl BuyerState {
+    /// Everyone pays on time and delivery never stops.
+    pub const ON_TIME: BuyerState = BuyerState { default: None, delivery_stop: i32::MAX, write_off: i32::MAX };
+}
+
+/// Reusable per-thread buffers of the buyer path.
+#[derive(Debug, Clone, Default)]
+pub struct PathScratch {
+    recv: Vec<i64>,
+    elig: Vec<i64>,
+}
+
+impl CashPlan {
+    /// Compiles the cash terms and the baseline of a plan (`plan.cash` must still be `None`).
+    pub fn compile(plan: &Plan, company: &Company, month_starts: &[i32]) -> Option<CashPlan> {
+        let months = month_starts.len() - 1;
+        let month_end = month_starts[1..].to_vec();
+        let mut day_month = Vec::with_capacity(plan.horizon_days.max(0) as usize);
+        for (k, w) in month_starts.windows(2).enumerate() {
+            day_month.extend(std::iter::repeat_n(k as u16, (w[1] - w[0]) as usize));
+        }
+        let cents = |d: Decimal| to_cents(d, Decimal::ONE);
+        let premium_instalments =
+            plan.policies.iter().flat_map(|p| premium_instalments(p.annual_premium, months)).collect();
+        let mut cash = CashPlan {
+            months,
+            month_end,
+            day_month,
+            opening_cash: cents(company.opening_cash)?,
+            fixed_outflows: cents(company.monthly_fixed_outflows)?,
+            variable_cost_ppb: rate_to_ppb(company.variable_cost_ratio),
+            credit_line: cents(company.credit_line)?,
+            advance_insured_ppb: rate_to_ppb(company.advance_rate_insured),
+            advance_uninsured_ppb: rate_to_ppb(company.advance_rate_uninsured),
+            minimum_cash: cents(company.minimum_cash)?,
+            bad_debt_reserve: match company.bad_debt_reserve {
+                Some(r) => Some(cents(r)?),
+                None => None,
+            },
+            premium_instalments,
+            baseline: MonthTotals::zeros(months, plan.n_policies()),
+        };
+        let mut totals = MonthTotals::zeros(months, plan.n_policies());
+        let mut scratch = PathScratch::default();
+        for b in 0..plan.n_buyers {
+            cash.buyer_path(plan, b, &BuyerState::ON_TIME, 1, &mut totals, &mut scratch);
+        }
+        cash.baseline = totals;
+        Some(cash)
+    }
+
+    /// Month index of a day inside the horizon, `None` outside it.
+    #[inline]
+    pub fn month_of(&self, day: i32) -> Option<usize> {
+        usize::try_from(day).ok().and_then(|d| self.day_month.get(d)).map(|&m| m as usize)
+    }
+
+    /// Number of month ends `E_k <= day`: the index of the first month end after `day`.
+    #[inline]
+    fn ends_up_to(&self, day: i32) -> usize {
+        match usize::try_from(day) {
+            Err(_) => 0,
+            Ok(d) => match self.day_month.get(d) {
+                Some(&m) => m as usize,
+                None => self.months,
+            },
+        }
+    }
+
+    /// Adds `sign ×` buyer `b`'s monthly path under `state` to `totals`.
+    pub fn buyer_path(
+        &self,
+        plan: &Plan,
+        b: usize,
+        state: &BuyerState,
+        sign: i64,
+        totals: &mut MonthTotals,
+        scratch: &mut PathScratch,
+    ) {
+        let h = self.months;
+        scratch.recv.clear();
+        scratch.recv.resize(h + 1, 0);
+        scratch.elig.clear();
+        scratch.elig.resize(h + 1, 0);
+        let default_day = state.default.map(|d| d.0);
+        let elig_end_default = default_day.map_or(h, |t| self.ends_up_to(t));
+        for inv in plan.invoices_of(b) {
+            let ScheduledInvoice { due, issue, amount, age_due } = *inv;
+            let is_sale = issue != i32::MIN;
+            if is_sale && issue >= state.delivery_stop {
+                continue; // not delivered
+            }
+            if is_sale && let Some(m) = self.month_of(issue) {
+                totals.sales[m] += sign * amount;
+            }
+            // Paid on its due day unless the buyer is in default by then.
+            let paid = default_day.is_none_or(|t| due < t);
+            let leaves = if paid {
+                if let Some(m) = self.month_of(due) {
+                    totals.collections[m] += sign * amount;
+                }
+                due
+            } else {
+                state.write_off
+            };
+            // Outstanding at the end of month k iff issued before E_k and still unpaid at E_k.
+            let from = self.ends_up_to(issue);
+            let to = self.ends_up_to(leaves).max(from);
+            scratch.recv[from] += amount;
+            scratch.recv[to] -= amount;
+            // Eligible while at most 90 days past due and before any default.
+            let aged = self.ends_up_to(age_due.saturating_add(ELIGIBLE_MAX_DAYS_PAST_DUE + 1));
+            let elig_to = to.min(aged).min(elig_end_default).max(from);
+            scratch.elig[from] += amount;
+            scratch.elig[elig_to] -= amount;
+        }
+        let (mut recv, mut elig) = (0i64, 0i64);
+        let n = plan.n_buyers;
+        for k in 0..h {
+            recv += scratch.recv[k];
+            elig += scratch.elig[k];
+            totals.receivables[k] += sign * recv;
+            totals.eligible[k] += sign * elig;
+            for p in 0..plan.n_policies() {
+                totals.insured[p * h + k] += sign * elig.min(plan.protected[p * n + b]);
+            }
+        }
+    }
+
+    /// Cash at each month end and the borrowing base for policy `p` (`None` = no insurance).
+    pub fn path(&self, totals: &MonthTotals, p: Option<usize>, cash_out: &mut [i64], base_out: &mut [i64]) {
+        let h = self.months;
+        let mut cash = self.opening_cash;
+        for k in 0..h {
+            let (claims, shares, premium, insured) = match p {
+                Some(p) => (
+                    totals.claims[p * h + k],
+                    totals.shares[p * h + k],
+                    self.premium_instalments[p * h + k],
+                    totals.insured[p * h + k],
+                ),
+                None => (0, 0, 0, 0),
+            };
+            cash += totals.collections[k] + totals.recoveries[k] - shares + claims
+                - premium
+                - self.fixed_outflows
+                - apply_ppb(totals.sales[k].max(0), self.variable_cost_ppb);
+            cash_out[k] = cash;
+            base_out[k] = apply_ppb(totals.eligible[k] - insured, self.advance_uninsured_ppb)
+                + apply_ppb(insured, self.advance_insured_ppb);
+        }
+    }
+
+    /// Shortfall at a month end: `max(0, minimum_cash − cash − min(credit_line, borrowing base))`.
+    #[inline]
+    pub fn shortfall(&self, cash: i64, borrowing_base: i64) -> i64 {
+        (self.minimum_cash - cash - self.credit_line.min(borrowing_base)).max(0)
+    }
+}
+
+/// `annual / 12` per month, the remainder cent in the last month of each policy year (SPEC §3.1.9).
+pub fn premium_instalments(annual: i64, months: usize) -> Vec<i64> {
+    let base = annual / 12;
+    (0..months).map(|k| if k % 12 == 11 { annual - 11 * base } else { base }).collect()
+}
+
+/// The claim's payment day (SPEC §5 step 6).
+#[inline]
+pub fn claim_payment_day(kind: DefaultKind, day: i32, date_of_loss: i32, policy: &PolicyPlan) -> i32 {
+    match kind {
+        DefaultKind::Insolvency => day.saturating_add(policy.insolvency_claim_days),
+        DefaultKind::Protracted => date_of_loss.saturating_add(policy.claim_payment_days),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instalments_add_up_to_the_annual_premium() {
+        let v = premium_instalments(6_000_001, 24);
+        assert_eq!(v[..12].iter().sum::<i64>(), 6_000_001);
+        assert_eq!(v[12..].iter().sum::<i64>(), 6_000_001);
+        assert_eq!(v[11], 6_000_001 - 11 * 500_000);
+    }
+}

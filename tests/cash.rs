@@ -1,0 +1,56 @@
+//! The cash path (SPEC §4.7) against hand-computed timelines.
+
+use crate::common::*;
+
+/// Example 1 of shared/examples/claims.md with a cash section. By hand, per month (EUR):
+/// collections: A 100,000 on day 20 (month 1); B and C are never paid (insolvency on day 30).
+/// Fixed outflows 100,000 a month, no sales, premium 60,000 / 12 = 5,000 a month, the claim of
+/// 450,000 paid on day 90 (month 4); the recovery (day 570) falls after the horizon.
+#[test]
+fn example_1_cash_timeline() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(dir.path(), crate::claims_examples::EXAMPLE_1);
+    let study = study_toml("cash example 1", 3, true)
+        + "[company]\nopening_cash = 1_000_000\nmonthly_fixed_outflows = 100_000\nvariable_cost_ratio = 0.6\n\
+           credit_line = 500_000\nadvance_rate_insured = 0.9\nadvance_rate_uninsured = 0.7\nminimum_cash = 200_000\n\
+           bad_debt_reserve = 150_000\n";
+    write_files(dir.path(), &[("study.toml", &study)]);
+    let out = run_study(dir.path(), &dir.path().join("out"), &[]);
+    let rows = read_csv(&out.join("cashflow.csv"));
+    let cash = |policy: &str| -> Vec<String> {
+        rows.iter().filter(|r| r["policy"] == policy).map(|r| r["mean_cash"].clone()).collect()
+    };
+    // Without insurance: +100,000 − 100,000 in month 1, then −100,000 a month.
+    let none: Vec<String> = (0..12).map(|k| format!("{}.00", 1_000_000 - 100_000 * k)).collect();
+    assert_eq!(cash("none"), none);
+    // With the policy: −5,000 premium a month, +450,000 claim in month 4.
+    let mut with = Vec::new();
+    let mut c: i64 = 1_000_000;
+    for month in 1..=12 {
+        c += if month == 1 { 100_000 } else { 0 } + if month == 4 { 450_000 } else { 0 } - 100_000 - 5_000;
+        with.push(format!("{c}.00"));
+    }
+    assert_eq!(cash("p90"), with);
+    assert_eq!(with[3], "1130000.00");
+    // The baseline path: B paid in month 2 (day 50), C in month 3 (day 80).
+    let baseline: Vec<String> =
+        rows.iter().filter(|r| r["policy"] == "none").map(|r| r["baseline_cash"].clone()).collect();
+    assert_eq!(&baseline[..4], ["1000000.00", "1200000.00", "1400000.00", "1300000.00"]);
+    // Borrowing base at the end of January, baseline: B + C = 600,000 eligible; the policy insures
+    // 500,000 of it at 90%, the rest at 70%.
+    let base = |policy: &str| {
+        rows.iter().find(|r| r["policy"] == policy && r["month"] == "1").unwrap()["baseline_borrowing_base"].clone()
+    };
+    assert_eq!(base("none"), "420000.00");
+    assert_eq!(base("p90"), "520000.00");
+    // Shortfall: minimum cash 200,000 with no facility (the buyer is in default): without
+    // insurance cash falls to 100,000 in month 10, so the first shortfall is month 10 and the peak
+    // is 200,000 − (−100,000) = 300,000 in month 12. With the policy, no shortfall.
+    let first = rows.iter().find(|r| r["policy"] == "none" && r["p_first_shortfall"] == "1.000000").unwrap();
+    assert_eq!(first["month"], "10");
+    assert_eq!(summary(&out, "example-1", "none", "peak_shortfall", "mean"), "300000.00");
+    assert_eq!(summary(&out, "example-1", "p90", "peak_shortfall", "mean"), "0.00");
+    // Net loss 564,000 without insurance and 141,000 with it, against a reserve of 150,000.
+    assert_eq!(summary(&out, "example-1", "none", "net_loss", "p_above_bad_debt_reserve"), "1.000000");
+    assert_eq!(summary(&out, "example-1", "p90", "net_loss", "p_above_bad_debt_reserve"), "0.000000");
+}
