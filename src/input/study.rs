@@ -256,7 +256,7 @@ fn company(c: &mut Check, s: &Spanned<RawCompany>) -> Company {
         }
         x
     };
-    let company = Company {
+    Company {
         opening_cash: amount(c, "opening_cash", Some(&r.opening_cash)),
         monthly_fixed_outflows: amount(c, "monthly_fixed_outflows", r.monthly_fixed_outflows.as_ref()),
         variable_cost_ratio: ratio(c, "variable_cost_ratio", r.variable_cost_ratio.as_ref(), Decimal::ZERO),
@@ -265,8 +265,7 @@ fn company(c: &mut Check, s: &Spanned<RawCompany>) -> Company {
         advance_rate_uninsured: ratio(c, "advance_rate_uninsured", r.advance_rate_uninsured.as_ref(), Decimal::ZERO),
         minimum_cash: amount(c, "minimum_cash", r.minimum_cash.as_ref()),
         bad_debt_reserve: r.bad_debt_reserve.as_ref().map(|v| amount(c, "bad_debt_reserve", Some(v))),
-    };
-    company
+    }
 }
 
 /// SPEC §3.1.12: open invoices plus planned sales over the horizon must stay below 1e14.
