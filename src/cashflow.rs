@@ -6,6 +6,7 @@
 //! (defaults): each such buyer's baseline path is subtracted and its actual path added, so a trial
 //! costs O(events × months), not O(buyers × months).
 
+use crate::engine::Peril;
 use crate::model::{Company, DefaultKind};
 use crate::money::{apply_ppb, rate_to_ppb, to_cents};
 use crate::plan::{Plan, PolicyPlan, ScheduledInvoice};
@@ -94,11 +95,14 @@ pub struct BuyerState {
     pub delivery_stop: i32,
     /// Day the unpaid invoices of a defaulted buyer leave the receivables (its recovery day).
     pub write_off: i32,
+    /// Days every invoice is paid late (a buyer that does not default).
+    pub delay: i32,
 }
 
 impl BuyerState {
     /// Everyone pays on time and delivery never stops.
-    pub const ON_TIME: BuyerState = BuyerState { default: None, delivery_stop: i32::MAX, write_off: i32::MAX };
+    pub const ON_TIME: BuyerState =
+        BuyerState { default: None, delivery_stop: i32::MAX, write_off: i32::MAX, delay: 0 };
 }
 
 /// Reusable per-thread buffers of the buyer path.
@@ -106,6 +110,8 @@ impl BuyerState {
 pub struct PathScratch {
     recv: Vec<i64>,
     elig: Vec<i64>,
+    /// Due days of the invoices delivered so far (for lateness delivery stops).
+    delivered: Vec<i32>,
 }
 
 impl CashPlan {
@@ -182,12 +188,24 @@ impl CashPlan {
         scratch.elig.resize(h + 1, 0);
         let default_day = state.default.map(|d| d.0);
         let elig_end_default = default_day.map_or(h, |t| self.ends_up_to(t));
+        let delay = state.delay;
+        // Paying `delay` days late, an invoice due on u stops deliveries over [u + S, u + delay).
+        let stop_days = plan.stop_deliveries_after_days;
+        let stops = delay > stop_days;
+        scratch.delivered.clear();
         for inv in plan.invoices_of(b) {
             let ScheduledInvoice { due, issue, amount, age_due } = *inv;
             let is_sale = issue != i32::MIN;
             if is_sale && issue >= state.delivery_stop {
                 continue; // not delivered
             }
+            if stops && is_sale && scratch.delivered.iter().any(|&u| u + stop_days <= issue && issue < u + delay) {
+                continue; // a late invoice has stopped deliveries; the sale is lost
+            }
+            if stops {
+                scratch.delivered.push(due);
+            }
+            let due = due.saturating_add(delay);
             if is_sale && let Some(m) = self.month_of(issue) {
                 totals.sales[m] += sign * amount;
             }
@@ -264,10 +282,10 @@ pub fn premium_instalments(annual: i64, months: usize) -> Vec<i64> {
 
 /// The claim's payment day (SPEC §5 step 6).
 #[inline]
-pub fn claim_payment_day(kind: DefaultKind, day: i32, date_of_loss: i32, policy: &PolicyPlan) -> i32 {
-    match kind {
-        DefaultKind::Insolvency => day.saturating_add(policy.insolvency_claim_days),
-        DefaultKind::Protracted => date_of_loss.saturating_add(policy.claim_payment_days),
+pub fn claim_payment_day(peril: Peril, day: i32, date_of_loss: i32, policy: &PolicyPlan) -> i32 {
+    match peril {
+        Peril::Insolvency => day.saturating_add(policy.insolvency_claim_days),
+        _ => date_of_loss.saturating_add(policy.claim_payment_days),
     }
 }
 

@@ -37,6 +37,21 @@ pub struct RecoveryPlan {
     pub lag_days: i32,
 }
 
+/// Late payment (SPEC §4.3): buyers grouped by sector and country, which share the loadings of
+/// their latent variable `√c·(w·Z) + √(1−c)·η`.
+#[derive(Debug, Clone)]
+pub struct LatenessPlan {
+    pub buckets: Vec<Bucket>,
+    pub members: Vec<u32>,
+    /// `Φ⁻¹(late_share + late_share_addon)`.
+    pub threshold: f64,
+    /// Median days late and the lognormal's σ (through the median and the 90% quantile).
+    pub median: f64,
+    pub sigma: f64,
+    /// `days_late_shift`.
+    pub shift: i32,
+}
+
 /// One policy's terms in cents, for this scenario.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyPlan {
@@ -110,6 +125,8 @@ pub struct Plan {
     pub protected: Vec<i64>,
     /// Commercial indemnity per policy and buyer in parts per billion.
     pub indemnity_ppb: Vec<i64>,
+    /// Late payment, when the scenario's late share is above 0.
+    pub lateness: Option<LatenessPlan>,
     /// The cash side, when the study has a `[company]` section.
     pub cash: Option<CashPlan>,
 }
@@ -309,6 +326,7 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
         policies,
         protected,
         indemnity_ppb,
+        lateness: lateness_plan(scenario, pf, &sectors, &countries),
         cash: None,
     };
     if let Some(company) = &study.company {
@@ -318,6 +336,50 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
         );
     }
     Ok(plan)
+}
+
+/// `Φ⁻¹(0.9)`: the lognormal's σ is `ln(p90 / median) / Z90`.
+const Z90: f64 = 1.281_551_565_544_600_4;
+
+fn lateness_plan(
+    scenario: &Scenario,
+    pf: &Portfolio,
+    sectors: &BTreeMap<&str, u32>,
+    countries: &BTreeMap<&str, u32>,
+) -> Option<LatenessPlan> {
+    let pay = &scenario.payment;
+    let share = (pay.late_share + scenario.stress.late_share_addon).clamp(0.0, 1.0);
+    if share <= 0.0 {
+        return None;
+    }
+    let c = pay.cycle_sensitivity;
+    let w = scenario.credit.factor_weights.map(f64::sqrt);
+    let mut groups: BTreeMap<(u32, u32), Vec<u32>> = BTreeMap::new();
+    for (b, buyer) in pf.buyers.iter().enumerate() {
+        groups.entry((sectors[buyer.sector.as_str()], countries[buyer.country.as_str()])).or_default().push(b as u32);
+    }
+    let mut buckets = Vec::new();
+    let mut members = Vec::new();
+    for ((sector, country), list) in groups {
+        buckets.push(Bucket {
+            start: members.len() as u32,
+            len: list.len() as u32,
+            threshold: 0.0,
+            load: [c.sqrt() * w[0], c.sqrt() * w[1], c.sqrt() * w[2]],
+            sector,
+            country,
+            idio: (1.0 - c).sqrt(),
+        });
+        members.extend(list);
+    }
+    Some(LatenessPlan {
+        buckets,
+        members,
+        threshold: normal::quantile(share),
+        median: pay.days_late_median,
+        sigma: (pay.days_late_p90 / pay.days_late_median).ln() / Z90,
+        shift: scenario.stress.days_late_shift as i32,
+    })
 }
 
 fn round_cents(d: Decimal) -> i64 {

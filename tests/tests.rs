@@ -5,6 +5,7 @@ mod claims_examples;
 mod common;
 mod determinism;
 mod golden;
+mod lateness;
 mod properties;
 mod statistical;
 mod stress_levers;

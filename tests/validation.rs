@@ -575,10 +575,10 @@ fn scenario_unknown_sector_in_multiplier() {
 // Keys of later releases set to non-default values.
 
 #[test]
-fn unsupported_late_share() {
-    let dir = scenario("[payment]\nlate_share = 0.3\n");
+fn late_share_out_of_range() {
+    let dir = scenario("[payment]\nlate_share = 1.3\n");
     let err = validate_fails(dir.path());
-    assert_line(&err, &[&at_toml("base.toml", 3), &key("payment.late_share"), &value("0.3"), "not supported yet"]);
+    assert_line(&err, &[&at_toml("base.toml", 3), &key("payment.late_share"), &value("1.3"), "a share in [0, 1]"]);
 }
 
 #[test]

@@ -12,14 +12,35 @@ use crate::rng::TrialRng;
 use rand::RngExt;
 use rand_distr::{Distribution, StandardNormal};
 
-/// One buyer's credit loss event in a trial (policy-independent part).
+/// What caused a loss event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Peril {
+    Insolvency,
+    Protracted,
+    /// A late buyer paying every invoice `delay` days late: a claim where the delay exceeds the
+    /// policy's waiting period (SPEC §4.3), recovered in full when the buyer pays.
+    Late {
+        delay: i32,
+    },
+}
+
+impl From<DefaultKind> for Peril {
+    fn from(kind: DefaultKind) -> Self {
+        match kind {
+            DefaultKind::Insolvency => Peril::Insolvency,
+            DefaultKind::Protracted => Peril::Protracted,
+        }
+    }
+}
+
+/// One buyer's loss event in a trial (policy-independent part).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LossEvent {
     pub buyer: u32,
-    pub kind: DefaultKind,
-    /// Default day τ.
+    pub peril: Peril,
+    /// Default day τ (for lateness: the oldest unpaid due date).
     pub day: i32,
-    /// Oldest unpaid due date (protracted defaults).
+    /// Oldest unpaid due date (protracted defaults, lateness).
     pub oldest_due: i32,
     /// Unpaid amount on delivered invoices (before recovery).
     pub unpaid: i64,
@@ -41,6 +62,11 @@ pub struct Scratch {
     ledgers: Vec<YearLedger>,
     totals: MonthTotals,
     path: PathScratch,
+    /// `marks[b] == stamp` iff buyer b defaulted in the current trial.
+    marks: Vec<u32>,
+    stamp: u32,
+    /// Late buyers of the current trial with their delay.
+    late: Vec<(u32, i32)>,
 }
 
 impl Scratch {
@@ -53,7 +79,15 @@ impl Scratch {
             ledgers: Vec::with_capacity(plan.year_starts.len()),
             totals: plan.cash.as_ref().map(|c| c.baseline.clone()).unwrap_or_default(),
             path: PathScratch::default(),
+            marks: vec![0; plan.n_buyers],
+            stamp: 0,
+            late: Vec::with_capacity(if plan.lateness.is_some() { plan.n_buyers } else { 0 }),
         }
+    }
+
+    /// The late buyers of the last trial run with this scratch, with their delay in days.
+    pub fn late(&self) -> &[(u32, i32)] {
+        &self.late
     }
 
     /// The loss events of the last trial run with this scratch.
@@ -69,6 +103,12 @@ pub const FIXED_COLUMNS: usize = 2;
 /// Runs one trial and writes its outcome row ([`Plan::row_width`] values).
 pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &mut [i64]) {
     scratch.events.clear();
+    scratch.late.clear();
+    scratch.stamp = scratch.stamp.wrapping_add(1);
+    if scratch.stamp == 0 {
+        scratch.marks.fill(0);
+        scratch.stamp = 1;
+    }
     // Systematic factors, always drawn in the same order so streams stay aligned.
     let z_drawn: f64 = rng.sample(StandardNormal);
     let z_g = plan.fixed_global.unwrap_or(z_drawn);
@@ -121,6 +161,9 @@ pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &m
         defaults += 1;
         default_event(plan, rng, f.buyer, f.day, f.kind, scratch);
     }
+    if let Some(late) = &plan.lateness {
+        draw_lateness(plan, late, rng, z_g, scratch);
+    }
 
     let gross: i64 = scratch.events.iter().map(|e| e.unpaid - e.recovery).sum();
     row[0] = gross;
@@ -129,17 +172,29 @@ pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &m
         // Start from the baseline and correct it for the buyers whose path differs.
         scratch.totals.copy_from(&cash.baseline);
         for e in &scratch.events {
+            let kind = match e.peril {
+                Peril::Insolvency => DefaultKind::Insolvency,
+                Peril::Protracted => DefaultKind::Protracted,
+                Peril::Late { .. } => continue, // its path is corrected with the late buyers below
+            };
             let b = e.buyer as usize;
             cash.buyer_path(plan, b, &BuyerState::ON_TIME, -1, &mut scratch.totals, &mut scratch.path);
             let state = BuyerState {
-                default: Some((e.day, e.kind)),
+                default: Some((e.day, kind)),
                 delivery_stop: e.delivery_stop,
                 write_off: e.recovery_day,
+                ..BuyerState::ON_TIME
             };
             cash.buyer_path(plan, b, &state, 1, &mut scratch.totals, &mut scratch.path);
             if let Some(m) = cash.month_of(e.recovery_day) {
                 scratch.totals.recoveries[m] += e.recovery;
             }
+        }
+        for &(b, delay) in &scratch.late {
+            let b = b as usize;
+            cash.buyer_path(plan, b, &BuyerState::ON_TIME, -1, &mut scratch.totals, &mut scratch.path);
+            let state = BuyerState { delay, ..BuyerState::ON_TIME };
+            cash.buyer_path(plan, b, &state, 1, &mut scratch.totals, &mut scratch.path);
         }
     }
     for (p, policy) in plan.policies.iter().enumerate() {
@@ -176,6 +231,7 @@ fn random_default(plan: &Plan, rng: &mut TrialRng, buyer: u32, scratch: &mut Scr
 
 /// Builds the loss event of a default on `day` (SPEC §4.2, §5 step 1) and draws its recovery.
 fn default_event(plan: &Plan, rng: &mut TrialRng, buyer: u32, day: i32, kind: DefaultKind, scratch: &mut Scratch) {
+    scratch.marks[buyer as usize] = scratch.stamp;
     let invoices = plan.invoices_of(buyer as usize);
     // Invoices are sorted by due day: the first one due on or after τ is the oldest unpaid.
     let first = invoices.partition_point(|inv| inv.due < day);
@@ -193,7 +249,7 @@ fn default_event(plan: &Plan, rng: &mut TrialRng, buyer: u32, day: i32, kind: De
     };
     scratch.events.push(LossEvent {
         buyer,
-        kind,
+        peril: kind.into(),
         day,
         oldest_due,
         unpaid,
@@ -209,7 +265,11 @@ fn settle_policy(plan: &Plan, p: usize, policy: &crate::plan::PolicyPlan, scratc
     let n = plan.n_buyers;
     scratch.order.clear();
     for (i, e) in scratch.events.iter().enumerate() {
-        if plan.protected[p * n + e.buyer as usize] > 0 {
+        let late_claim = match e.peril {
+            Peril::Late { delay } => delay > policy.waiting_period_days,
+            _ => true,
+        };
+        if late_claim && plan.protected[p * n + e.buyer as usize] > 0 {
             scratch.order.push((e.year, date_of_loss(e, policy), e.buyer, i as u32));
         }
     }
@@ -228,9 +288,16 @@ fn settle_policy(plan: &Plan, p: usize, policy: &crate::plan::PolicyPlan, scratc
     let (mut claims, mut share) = (0i64, 0i64);
     for &(year, dol, buyer, i) in &scratch.order {
         let e = &scratch.events[i as usize];
-        // A recovery received on or before the date of loss is a payment that reduces T.
-        let (t, later_recovery) =
-            if e.recovery_day <= dol { (e.unpaid - e.recovery, 0) } else { (e.unpaid, e.recovery) };
+        // A recovery received on or before the date of loss is a payment that reduces T. A late
+        // buyer's invoices unpaid at the date of loss are all paid later: recovered in full.
+        let (t, later_recovery) = match e.peril {
+            Peril::Late { delay } => {
+                let t = late_unpaid_at(plan, e, delay, dol);
+                (t, t)
+            }
+            _ if e.recovery_day <= dol => (e.unpaid - e.recovery, 0),
+            _ => (e.unpaid, e.recovery),
+        };
         if t <= 0 {
             continue;
         }
@@ -242,11 +309,19 @@ fn settle_policy(plan: &Plan, p: usize, policy: &crate::plan::PolicyPlan, scratc
         share += recovery_share;
         if let Some(cash) = &plan.cash {
             let h = cash.months;
-            if let Some(m) = cash.month_of(claim_payment_day(e.kind, e.day, dol, policy)) {
+            if let Some(m) = cash.month_of(claim_payment_day(e.peril, e.day, dol, policy)) {
                 scratch.totals.claims[p * h + m] += pay;
             }
-            if let Some(m) = cash.month_of(e.recovery_day) {
-                scratch.totals.shares[p * h + m] += recovery_share;
+            match e.peril {
+                // The share goes back to the insurer as the buyer pays each invoice.
+                Peril::Late { delay } => {
+                    late_shares_by_month(plan, e, delay, dol, pay, t, &mut scratch.totals.shares[p * h..(p + 1) * h])
+                }
+                _ => {
+                    if let Some(m) = cash.month_of(e.recovery_day) {
+                        scratch.totals.shares[p * h + m] += recovery_share;
+                    }
+                }
             }
         }
     }
@@ -256,8 +331,92 @@ fn settle_policy(plan: &Plan, p: usize, policy: &crate::plan::PolicyPlan, scratc
 /// SPEC §5 step 2: insolvency day, or oldest unpaid due date + waiting period.
 #[inline]
 pub fn date_of_loss(e: &LossEvent, policy: &crate::plan::PolicyPlan) -> i32 {
-    match e.kind {
-        DefaultKind::Insolvency => e.day,
-        DefaultKind::Protracted => e.oldest_due.saturating_add(policy.waiting_period_days),
+    match e.peril {
+        Peril::Insolvency => e.day,
+        Peril::Protracted | Peril::Late { .. } => e.oldest_due.saturating_add(policy.waiting_period_days),
+    }
+}
+
+/// The invoices of a late buyer's claim (SPEC §5 step 1): delivered before cover stopped (the
+/// oldest unpaid due date + stop days) and still unpaid at the date of loss.
+fn late_claim_invoices<'a>(
+    plan: &'a Plan,
+    e: &LossEvent,
+    delay: i32,
+    dol: i32,
+) -> impl Iterator<Item = &'a crate::plan::ScheduledInvoice> {
+    let cover_stop = e.oldest_due.saturating_add(plan.stop_deliveries_after_days);
+    plan.invoices_of(e.buyer as usize)
+        .iter()
+        .filter(move |inv| inv.issue < cover_stop && inv.due.saturating_add(delay) > dol)
+}
+
+/// `T` of a late buyer's claim.
+fn late_unpaid_at(plan: &Plan, e: &LossEvent, delay: i32, dol: i32) -> i64 {
+    late_claim_invoices(plan, e, delay, dol).map(|inv| inv.amount).sum()
+}
+
+/// Spreads the insurer's share of a late buyer's payments over the months they arrive in,
+/// pro rata to the amounts paid, the cumulative share rounded so the parts add up exactly.
+fn late_shares_by_month(plan: &Plan, e: &LossEvent, delay: i32, dol: i32, pay: i64, t: i64, shares: &mut [i64]) {
+    let Some(cash) = &plan.cash else { return };
+    let (mut paid, mut given) = (0i64, 0i64);
+    for inv in late_claim_invoices(plan, e, delay, dol) {
+        paid += inv.amount;
+        let due_back = crate::money::mul_div_round(paid, pay, t);
+        if let Some(m) = cash.month_of(inv.due.saturating_add(delay)) {
+            shares[m] += due_back - given;
+        }
+        given = due_back;
+    }
+}
+
+/// Draws which buyers pay late and by how much (SPEC §4.3): latent `√c·(w·Z) + √(1−c)·η` below
+/// `Φ⁻¹(late_share)`, then a lognormal delay. Buyers in default this trial are skipped.
+fn draw_lateness(plan: &Plan, late: &crate::plan::LatenessPlan, rng: &mut TrialRng, z_g: f64, scratch: &mut Scratch) {
+    scratch.late.clear();
+    let min_waiting = plan.policies.iter().map(|p| p.waiting_period_days).min().unwrap_or(i32::MAX);
+    for bucket in &late.buckets {
+        let systematic = bucket.load[0] * z_g
+            + bucket.load[1] * scratch.z_sector[bucket.sector as usize]
+            + bucket.load[2] * scratch.z_country[bucket.country as usize];
+        let p = if bucket.idio > 0.0 {
+            normal::cdf((late.threshold - systematic) / bucket.idio)
+        } else if systematic < late.threshold {
+            1.0
+        } else {
+            0.0
+        };
+        for &b in &late.members[bucket.start as usize..(bucket.start + bucket.len) as usize] {
+            let u: f64 = rng.random();
+            if u >= p || scratch.marks[b as usize] == scratch.stamp {
+                continue;
+            }
+            let eta: f64 = rng.sample(StandardNormal);
+            let days = (late.median * (late.sigma * eta).exp()).round() as i64 + late.shift as i64;
+            let delay = days.clamp(0, i32::MAX as i64 / 4) as i32;
+            if delay == 0 {
+                continue;
+            }
+            scratch.late.push((b, delay));
+            if delay > min_waiting {
+                let invoices = plan.invoices_of(b as usize);
+                if let Some(first) = invoices.first()
+                    && first.due < plan.horizon_days
+                {
+                    scratch.events.push(LossEvent {
+                        buyer: b,
+                        peril: Peril::Late { delay },
+                        day: first.due,
+                        oldest_due: first.due,
+                        unpaid: 0,
+                        recovery: 0,
+                        recovery_day: i32::MAX,
+                        delivery_stop: i32::MAX,
+                        year: plan.year_of(first.due) as u32,
+                    });
+                }
+            }
+        }
     }
 }

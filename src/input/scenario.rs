@@ -295,7 +295,6 @@ fn recovery(c: &mut Check, key: &str, raw: &Option<Spanned<RawRecovery>>, defaul
 }
 
 fn payment(c: &mut Check, raw: &RawPayment) -> Payment {
-    const WHAT: &str = "late payment (SPEC §4.3)";
     let late_share = c.float("payment.late_share", &raw.late_share, 0.45, unit, "a share in [0, 1]");
     let days_late_median =
         c.float("payment.days_late_median", &raw.days_late_median, 15.0, |x| x > 0.0, "a number of days > 0");
@@ -313,10 +312,6 @@ fn payment(c: &mut Check, raw: &RawPayment) -> Payment {
     let cycle_sensitivity =
         c.float("payment.cycle_sensitivity", &raw.cycle_sensitivity, 0.5, unit, "a number in [0, 1]");
     let stop = c.int("payment.stop_deliveries_after_days", &raw.stop_deliveries_after_days, 60, 0, 3650);
-    c.unsupported("payment.late_share", &raw.late_share, 0.45, WHAT);
-    c.unsupported("payment.days_late_median", &raw.days_late_median, 15.0, WHAT);
-    c.unsupported("payment.days_late_p90", &raw.days_late_p90, 60.0, WHAT);
-    c.unsupported("payment.cycle_sensitivity", &raw.cycle_sensitivity, 0.5, WHAT);
     Payment { late_share, days_late_median, days_late_p90, cycle_sensitivity, stop_deliveries_after_days: stop as u32 }
 }
 
@@ -504,9 +499,7 @@ fn stress(c: &mut Check, raw: &RawStress, ratings: &BTreeMap<String, f64>, ctx: 
         |x| (-1.0..=1.0).contains(&x),
         "an add-on in [-1, 1]",
     );
-    c.unsupported("stress.late_share_addon", &raw.late_share_addon, 0.0, "late payment (SPEC §4.3)");
     let days_late_shift = c.int("stress.days_late_shift", &raw.days_late_shift, 0, -3650, 3650);
-    c.unsupported("stress.days_late_shift", &raw.days_late_shift, 0, "late payment (SPEC §4.3)");
 
     let mut fx_shock = BTreeMap::new();
     for (cur, s) in &raw.fx_shock {
