@@ -97,12 +97,80 @@ pub struct BuyerState {
     pub write_off: i32,
     /// Days every invoice is paid late (a buyer that does not default).
     pub delay: i32,
+    /// A country event of the buyer's country (a buyer that does not default).
+    pub event: Option<CountryEvent>,
 }
 
 impl BuyerState {
     /// Everyone pays on time and delivery never stops.
     pub const ON_TIME: BuyerState =
-        BuyerState { default: None, delivery_stop: i32::MAX, write_off: i32::MAX, delay: 0 };
+        BuyerState { default: None, delivery_stop: i32::MAX, write_off: i32::MAX, delay: 0, event: None };
+}
+
+/// A country event affecting a buyer: payments falling in `[start, end)` are blocked; at `end` the
+/// share `transfer_ppb` of them is paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountryEvent {
+    pub start: i32,
+    pub end: i32,
+    pub transfer_ppb: i64,
+}
+
+/// How a delivered invoice ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settle {
+    /// Paid on that day.
+    Paid(i32),
+    /// Never paid (the buyer defaulted before it was due).
+    Unpaid,
+    /// Its payment, scheduled inside a country event, is blocked until the event ends.
+    Blocked { scheduled: i32, until: i32 },
+}
+
+/// Calls `f` for each invoice of buyer `b` that is delivered under `state`, in due order, with how
+/// it ends (SPEC §4.1–§4.4): no delivery from the delivery stop, while the buyer's country has an
+/// event, or while an invoice is more than `stop_deliveries_after_days` late; payment on the due
+/// day plus the buyer's delay, nothing due on or after a default day, payments inside an event
+/// blocked.
+pub fn for_each_delivered(
+    plan: &Plan,
+    b: usize,
+    state: &BuyerState,
+    delivered: &mut Vec<i32>,
+    mut f: impl FnMut(&ScheduledInvoice, Settle),
+) {
+    let default_day = state.default.map(|d| d.0);
+    let delay = state.delay;
+    // Paying `delay` days late, an invoice due on u stops deliveries over [u + S, u + delay).
+    let stop_days = plan.stop_deliveries_after_days;
+    let stops = delay > stop_days;
+    delivered.clear();
+    for inv in plan.invoices_of(b) {
+        let is_sale = inv.issue != i32::MIN;
+        if is_sale {
+            if inv.issue >= state.delivery_stop {
+                continue;
+            }
+            if let Some(e) = state.event
+                && (e.start..e.end).contains(&inv.issue)
+            {
+                continue;
+            }
+            if stops && delivered.iter().any(|&u| u + stop_days <= inv.issue && inv.issue < u + delay) {
+                continue; // a late invoice has stopped deliveries; the sale is lost
+            }
+        }
+        if stops {
+            delivered.push(inv.due);
+        }
+        let pay = inv.due.saturating_add(delay);
+        let settle = match (default_day, state.event) {
+            (Some(t), _) if inv.due >= t => Settle::Unpaid,
+            (None, Some(e)) if (e.start..e.end).contains(&pay) => Settle::Blocked { scheduled: pay, until: e.end },
+            _ => Settle::Paid(pay),
+        };
+        f(inv, settle);
+    }
 }
 
 /// Reusable per-thread buffers of the buyer path.
@@ -186,49 +254,45 @@ impl CashPlan {
         scratch.recv.resize(h + 1, 0);
         scratch.elig.clear();
         scratch.elig.resize(h + 1, 0);
-        let default_day = state.default.map(|d| d.0);
-        let elig_end_default = default_day.map_or(h, |t| self.ends_up_to(t));
-        let delay = state.delay;
-        // Paying `delay` days late, an invoice due on u stops deliveries over [u + S, u + delay).
-        let stop_days = plan.stop_deliveries_after_days;
-        let stops = delay > stop_days;
-        scratch.delivered.clear();
-        for inv in plan.invoices_of(b) {
-            let ScheduledInvoice { due, issue, amount, age_due } = *inv;
-            let is_sale = issue != i32::MIN;
-            if is_sale && issue >= state.delivery_stop {
-                continue; // not delivered
-            }
-            if stops && is_sale && scratch.delivered.iter().any(|&u| u + stop_days <= issue && issue < u + delay) {
-                continue; // a late invoice has stopped deliveries; the sale is lost
-            }
-            if stops {
-                scratch.delivered.push(due);
-            }
-            let due = due.saturating_add(delay);
-            if is_sale && let Some(m) = self.month_of(issue) {
+        let elig_end_default = state.default.map_or(h, |(t, _)| self.ends_up_to(t));
+        let mut blocked = 0i64;
+        for_each_delivered(plan, b, state, &mut scratch.delivered, |inv, settle| {
+            let ScheduledInvoice { issue, amount, age_due, .. } = *inv;
+            if issue != i32::MIN
+                && let Some(m) = self.month_of(issue)
+            {
                 totals.sales[m] += sign * amount;
             }
-            // Paid on its due day unless the buyer is in default by then.
-            let paid = default_day.is_none_or(|t| due < t);
-            let leaves = if paid {
-                if let Some(m) = self.month_of(due) {
-                    totals.collections[m] += sign * amount;
+            // `leaves`: the day it leaves the receivables; `due_end`: it stops being eligible.
+            let (leaves, eligible_until) = match settle {
+                Settle::Paid(day) => {
+                    if let Some(m) = self.month_of(day) {
+                        totals.collections[m] += sign * amount;
+                    }
+                    (day, day)
                 }
-                due
-            } else {
-                state.write_off
+                Settle::Unpaid => (state.write_off, state.write_off),
+                Settle::Blocked { scheduled, until } => {
+                    blocked += amount;
+                    (until, scheduled)
+                }
             };
             // Outstanding at the end of month k iff issued before E_k and still unpaid at E_k.
             let from = self.ends_up_to(issue);
             let to = self.ends_up_to(leaves).max(from);
             scratch.recv[from] += amount;
             scratch.recv[to] -= amount;
-            // Eligible while at most 90 days past due and before any default.
+            // Eligible while at most 90 days past due, not blocked and before any default.
             let aged = self.ends_up_to(age_due.saturating_add(ELIGIBLE_MAX_DAYS_PAST_DUE + 1));
-            let elig_to = to.min(aged).min(elig_end_default).max(from);
+            let elig_to = to.min(self.ends_up_to(eligible_until)).min(aged).min(elig_end_default).max(from);
             scratch.elig[from] += amount;
             scratch.elig[elig_to] -= amount;
+        });
+        // At the end of a country event the transferred share of the blocked payments arrives.
+        if let Some(event) = state.event
+            && let Some(m) = self.month_of(event.end)
+        {
+            totals.collections[m] += sign * apply_ppb(blocked, event.transfer_ppb);
         }
         let (mut recv, mut elig) = (0i64, 0i64);
         let n = plan.n_buyers;

@@ -52,6 +52,24 @@ pub struct LatenessPlan {
     pub shift: i32,
 }
 
+/// Country events (SPEC §4.4), per country index (countries sorted by code).
+#[derive(Debug, Clone)]
+pub struct CountryRiskPlan {
+    /// Probability of an event in the horizon: `1 − (1 − p)^(H/12)`.
+    pub probability: Vec<f64>,
+    pub duration_median: Vec<f64>,
+    pub transfer_ppb: Vec<i64>,
+    /// Events that happen in every trial: (country index, start day, duration in days).
+    pub forced: Vec<(u32, i32, i32)>,
+    /// CSR of the buyers of each country (offsets of length countries + 1).
+    pub buyer_offsets: Vec<u32>,
+    pub buyers: Vec<u32>,
+}
+
+/// σ of the lognormal event duration around its median: the spec gives only the median, so the
+/// 90% quantile is taken at about 1.9 × the median (documented in docs/decisions.md).
+pub const EVENT_DURATION_SIGMA: f64 = 0.5;
+
 /// One policy's terms in cents, for this scenario.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyPlan {
@@ -69,9 +87,13 @@ pub struct PolicyPlan {
     pub waiting_period_days: i32,
     pub insolvency_claim_days: i32,
     pub claim_payment_days: i32,
+    /// Political claims are covered (SPEC §2.4).
+    pub political_cover: bool,
+    pub political_waiting_days: i32,
+    pub indemnity_political_ppb: i64,
 }
 
-/// One invoice of a buyer's schedule, 16 bytes so a buyer's schedule is a few cache lines.
+/// One invoice of a buyer's schedule, 24 bytes so a buyer's schedule is a few cache lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScheduledInvoice {
     /// Payment due day, never before day 0.
@@ -127,6 +149,10 @@ pub struct Plan {
     pub indemnity_ppb: Vec<i64>,
     /// Late payment, when the scenario's late share is above 0.
     pub lateness: Option<LatenessPlan>,
+    /// Country events, when any country has a probability above 0 or an event is forced.
+    pub country_risk: Option<CountryRiskPlan>,
+    /// Country index of each buyer.
+    pub buyer_country: Vec<u32>,
     /// The cash side, when the study has a `[company]` section.
     pub cash: Option<CashPlan>,
 }
@@ -283,6 +309,9 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
             waiting_period_days: pol.waiting_period_days as i32,
             insolvency_claim_days: pol.insolvency_claim_days as i32,
             claim_payment_days: pol.claim_payment_days as i32,
+            political_cover: pol.political_cover,
+            political_waiting_days: pol.political_waiting_days as i32,
+            indemnity_political_ppb: rate_to_ppb(pol.indemnity_political),
         });
         let disc_max = pol.discretionary_limit_max.map(cents).transpose()?;
         for buyer in &pf.buyers {
@@ -327,6 +356,8 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
         protected,
         indemnity_ppb,
         lateness: lateness_plan(scenario, pf, &sectors, &countries),
+        country_risk: country_risk_plan(scenario, pf, &countries, cal.horizon_months()),
+        buyer_country: pf.buyers.iter().map(|b| countries[b.country.as_str()]).collect(),
         cash: None,
     };
     if let Some(company) = &study.company {
@@ -336,6 +367,44 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
         );
     }
     Ok(plan)
+}
+
+fn country_risk_plan(
+    scenario: &Scenario,
+    pf: &Portfolio,
+    countries: &BTreeMap<&str, u32>,
+    horizon_months: u32,
+) -> Option<CountryRiskPlan> {
+    let table = &scenario.country_risk;
+    let params: Vec<&CountryRisk> =
+        countries.keys().map(|c| table.countries.get(*c).unwrap_or(&table.default)).collect();
+    let forced: Vec<(u32, i32, i32)> = scenario
+        .stress
+        .forced_country_events
+        .iter()
+        .filter_map(|f| countries.get(f.country.as_str()).map(|&c| (c, f.start_day, f.duration_days as i32)))
+        .collect();
+    if forced.is_empty() && params.iter().all(|p| p.probability <= 0.0) {
+        return None;
+    }
+    let mut by_country: Vec<Vec<u32>> = vec![Vec::new(); countries.len()];
+    for (b, buyer) in pf.buyers.iter().enumerate() {
+        by_country[countries[buyer.country.as_str()] as usize].push(b as u32);
+    }
+    let mut buyer_offsets = vec![0u32];
+    let mut buyers = Vec::with_capacity(pf.buyers.len());
+    for list in by_country {
+        buyers.extend(list);
+        buyer_offsets.push(buyers.len() as u32);
+    }
+    Some(CountryRiskPlan {
+        probability: params.iter().map(|p| horizon_pd(p.probability.min(1.0), horizon_months)).collect(),
+        duration_median: params.iter().map(|p| p.duration_days_median).collect(),
+        transfer_ppb: params.iter().map(|p| (p.transfer_rate * PPB as f64).round_ties_even() as i64).collect(),
+        forced,
+        buyer_offsets,
+        buyers,
+    })
 }
 
 /// `Φ⁻¹(0.9)`: the lognormal's σ is `ln(p90 / median) / Z90`.

@@ -3,6 +3,7 @@
 mod cash;
 mod claims_examples;
 mod common;
+mod country;
 mod determinism;
 mod golden;
 mod lateness;

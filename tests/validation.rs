@@ -582,12 +582,28 @@ fn late_share_out_of_range() {
 }
 
 #[test]
-fn unsupported_country_default_probability() {
-    let dir = scenario("[country_risk]\ndefault_probability = 0.01\n");
+fn country_probability_out_of_range() {
+    let dir = scenario("[country_risk]\ndefault_probability = 1.5\n");
     let err = validate_fails(dir.path());
     assert_line(
         &err,
-        &[&at_toml("base.toml", 3), &key("country_risk.default_probability"), &value("0.01"), "not supported yet"],
+        &[&at_toml("base.toml", 3), &key("country_risk.default_probability"), &value("1.5"), "a probability in [0, 1]"],
+    );
+}
+
+#[test]
+fn forced_country_event_of_unknown_country() {
+    let dir =
+        scenario("[stress]\nforced_country_events = [{ country = \"AX\", start_day = 10, duration_days = 30 }]\n");
+    let err = validate_fails(dir.path());
+    assert_line(
+        &err,
+        &[
+            &at_toml("base.toml", 3),
+            &key("stress.forced_country_events[0].country"),
+            &value("AX"),
+            "a country of the portfolio",
+        ],
     );
 }
 

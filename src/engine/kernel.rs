@@ -2,7 +2,9 @@
 //!
 //! Allocation-free once a [`Scratch`] is warm; reads only the flat arrays of a [`Plan`].
 
-use crate::cashflow::{BuyerState, MonthTotals, PathScratch, claim_payment_day};
+use crate::cashflow::{
+    BuyerState, CountryEvent, MonthTotals, PathScratch, Settle, claim_payment_day, for_each_delivered,
+};
 use crate::claims::{Terms, YearLedger, insurer_recovery_share};
 use crate::model::DefaultKind;
 use crate::money::apply_ppb;
@@ -22,6 +24,8 @@ pub enum Peril {
     Late {
         delay: i32,
     },
+    /// Payments blocked by a country event (SPEC §4.4); the transfer at its end is the recovery.
+    Political,
 }
 
 impl From<DefaultKind> for Peril {
@@ -67,6 +71,16 @@ pub struct Scratch {
     stamp: u32,
     /// Late buyers of the current trial with their delay.
     late: Vec<(u32, i32)>,
+    /// `delays[b] = (stamp, delay)`: buyer b is late in the current trial when the stamp matches.
+    delays: Vec<(u32, i32)>,
+    /// The country events of the current trial: (country index, event).
+    country_events: Vec<(u32, CountryEvent)>,
+    /// Event of each country index in the current trial.
+    event_of_country: Vec<Option<CountryEvent>>,
+    /// `claimed[b] == claim_stamp` iff buyer b already has a claim under the policy being settled.
+    claimed: Vec<u32>,
+    claim_stamp: u32,
+    delivered: Vec<i32>,
 }
 
 impl Scratch {
@@ -82,7 +96,18 @@ impl Scratch {
             marks: vec![0; plan.n_buyers],
             stamp: 0,
             late: Vec::with_capacity(if plan.lateness.is_some() { plan.n_buyers } else { 0 }),
+            delays: vec![(0, 0); plan.n_buyers],
+            country_events: Vec::new(),
+            event_of_country: vec![None; plan.n_countries],
+            claimed: vec![0; plan.n_buyers],
+            claim_stamp: 0,
+            delivered: Vec::new(),
         }
+    }
+
+    /// The country events of the last trial: (country index in code order, event).
+    pub fn country_events(&self) -> &[(u32, CountryEvent)] {
+        &self.country_events
     }
 
     /// The late buyers of the last trial run with this scratch, with their delay in days.
@@ -164,6 +189,9 @@ pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &m
     if let Some(late) = &plan.lateness {
         draw_lateness(plan, late, rng, z_g, scratch);
     }
+    if let Some(risk) = &plan.country_risk {
+        draw_country_events(plan, risk, rng, scratch);
+    }
 
     let gross: i64 = scratch.events.iter().map(|e| e.unpaid - e.recovery).sum();
     row[0] = gross;
@@ -175,7 +203,8 @@ pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &m
             let kind = match e.peril {
                 Peril::Insolvency => DefaultKind::Insolvency,
                 Peril::Protracted => DefaultKind::Protracted,
-                Peril::Late { .. } => continue, // its path is corrected with the late buyers below
+                // Corrected below with the late buyers and the buyers of event countries.
+                Peril::Late { .. } | Peril::Political => continue,
             };
             let b = e.buyer as usize;
             cash.buyer_path(plan, b, &BuyerState::ON_TIME, -1, &mut scratch.totals, &mut scratch.path);
@@ -192,9 +221,25 @@ pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &m
         }
         for &(b, delay) in &scratch.late {
             let b = b as usize;
+            let event = scratch.event_of_country[plan.buyer_country[b] as usize];
             cash.buyer_path(plan, b, &BuyerState::ON_TIME, -1, &mut scratch.totals, &mut scratch.path);
-            let state = BuyerState { delay, ..BuyerState::ON_TIME };
+            let state = BuyerState { delay, event, ..BuyerState::ON_TIME };
             cash.buyer_path(plan, b, &state, 1, &mut scratch.totals, &mut scratch.path);
+        }
+        if let Some(risk) = &plan.country_risk {
+            for &(c, event) in &scratch.country_events {
+                let members =
+                    &risk.buyers[risk.buyer_offsets[c as usize] as usize..risk.buyer_offsets[c as usize + 1] as usize];
+                for &b in members {
+                    let b = b as usize;
+                    if scratch.marks[b] == scratch.stamp || scratch.delays[b].0 == scratch.stamp {
+                        continue; // defaulted, or late (corrected above)
+                    }
+                    cash.buyer_path(plan, b, &BuyerState::ON_TIME, -1, &mut scratch.totals, &mut scratch.path);
+                    let state = BuyerState { event: Some(event), ..BuyerState::ON_TIME };
+                    cash.buyer_path(plan, b, &state, 1, &mut scratch.totals, &mut scratch.path);
+                }
+            }
         }
     }
     for (p, policy) in plan.policies.iter().enumerate() {
@@ -265,11 +310,12 @@ fn settle_policy(plan: &Plan, p: usize, policy: &crate::plan::PolicyPlan, scratc
     let n = plan.n_buyers;
     scratch.order.clear();
     for (i, e) in scratch.events.iter().enumerate() {
-        let late_claim = match e.peril {
+        let covered = match e.peril {
             Peril::Late { delay } => delay > policy.waiting_period_days,
+            Peril::Political => policy.political_cover,
             _ => true,
         };
-        if late_claim && plan.protected[p * n + e.buyer as usize] > 0 {
+        if covered && plan.protected[p * n + e.buyer as usize] > 0 {
             scratch.order.push((e.year, date_of_loss(e, policy), e.buyer, i as u32));
         }
     }
@@ -285,9 +331,19 @@ fn settle_policy(plan: &Plan, p: usize, policy: &crate::plan::PolicyPlan, scratc
     };
     scratch.ledgers.clear();
     scratch.ledgers.resize(plan.year_starts.len(), YearLedger::new(&terms));
+    scratch.claim_stamp = scratch.claim_stamp.wrapping_add(1);
+    if scratch.claim_stamp == 0 {
+        scratch.claimed.fill(0);
+        scratch.claim_stamp = 1;
+    }
     let (mut claims, mut share) = (0i64, 0i64);
     for &(year, dol, buyer, i) in &scratch.order {
         let e = &scratch.events[i as usize];
+        // One claim per buyer and trial: the earliest date of loss decides the peril.
+        if scratch.claimed[buyer as usize] == scratch.claim_stamp {
+            continue;
+        }
+        scratch.claimed[buyer as usize] = scratch.claim_stamp;
         // A recovery received on or before the date of loss is a payment that reduces T. A late
         // buyer's invoices unpaid at the date of loss are all paid later: recovered in full.
         let (t, later_recovery) = match e.peril {
@@ -303,7 +359,9 @@ fn settle_policy(plan: &Plan, p: usize, policy: &crate::plan::PolicyPlan, scratc
         }
         let idx = p * n + buyer as usize;
         let covered = t.min(plan.protected[idx]);
-        let pay = scratch.ledgers[year as usize].settle(&terms, covered, plan.indemnity_ppb[idx]);
+        let indemnity =
+            if e.peril == Peril::Political { policy.indemnity_political_ppb } else { plan.indemnity_ppb[idx] };
+        let pay = scratch.ledgers[year as usize].settle(&terms, covered, indemnity);
         let recovery_share = insurer_recovery_share(later_recovery, pay, t);
         claims += pay;
         share += recovery_share;
@@ -334,6 +392,64 @@ pub fn date_of_loss(e: &LossEvent, policy: &crate::plan::PolicyPlan) -> i32 {
     match e.peril {
         Peril::Insolvency => e.day,
         Peril::Protracted | Peril::Late { .. } => e.oldest_due.saturating_add(policy.waiting_period_days),
+        // max(event start, oldest blocked due date) + political waiting period.
+        Peril::Political => e.day.max(e.oldest_due).saturating_add(policy.political_waiting_days),
+    }
+}
+
+/// Draws the trial's country events (SPEC §4.4) and builds the political loss events of the buyers
+/// they block. A buyer in default is treated by its default alone.
+fn draw_country_events(plan: &Plan, risk: &crate::plan::CountryRiskPlan, rng: &mut TrialRng, scratch: &mut Scratch) {
+    scratch.country_events.clear();
+    scratch.event_of_country.fill(None);
+    let h_days = plan.horizon_days;
+    for c in 0..risk.probability.len() {
+        let u: f64 = rng.random();
+        if u >= risk.probability[c] {
+            continue;
+        }
+        let start = ((rng.random::<f64>() * h_days as f64) as i32).min(h_days - 1);
+        let eta: f64 = rng.sample(StandardNormal);
+        let days = (risk.duration_median[c] * (crate::plan::EVENT_DURATION_SIGMA * eta).exp()).round_ties_even();
+        let duration = days.clamp(1.0, 36_500.0) as i32;
+        scratch.event_of_country[c] =
+            Some(CountryEvent { start, end: start + duration, transfer_ppb: risk.transfer_ppb[c] });
+    }
+    for &(c, start, duration) in &risk.forced {
+        scratch.event_of_country[c as usize] =
+            Some(CountryEvent { start, end: start + duration, transfer_ppb: risk.transfer_ppb[c as usize] });
+    }
+    for (c, event) in scratch.event_of_country.iter().enumerate() {
+        let Some(event) = *event else { continue };
+        scratch.country_events.push((c as u32, event));
+        for &b in &risk.buyers[risk.buyer_offsets[c] as usize..risk.buyer_offsets[c + 1] as usize] {
+            if scratch.marks[b as usize] == scratch.stamp {
+                continue;
+            }
+            let (stamp, delay) = scratch.delays[b as usize];
+            let delay = if stamp == scratch.stamp { delay } else { 0 };
+            let state = BuyerState { delay, event: Some(event), ..BuyerState::ON_TIME };
+            let (mut blocked, mut oldest) = (0i64, i32::MAX);
+            for_each_delivered(plan, b as usize, &state, &mut scratch.delivered, |inv, settle| {
+                if let Settle::Blocked { .. } = settle {
+                    blocked += inv.amount;
+                    oldest = oldest.min(inv.due);
+                }
+            });
+            if blocked > 0 {
+                scratch.events.push(LossEvent {
+                    buyer: b,
+                    peril: Peril::Political,
+                    day: event.start,
+                    oldest_due: oldest,
+                    unpaid: blocked,
+                    recovery: apply_ppb(blocked, event.transfer_ppb),
+                    recovery_day: event.end,
+                    delivery_stop: i32::MAX,
+                    year: plan.year_of(event.start) as u32,
+                });
+            }
+        }
     }
 }
 
@@ -399,6 +515,7 @@ fn draw_lateness(plan: &Plan, late: &crate::plan::LatenessPlan, rng: &mut TrialR
                 continue;
             }
             scratch.late.push((b, delay));
+            scratch.delays[b as usize] = (scratch.stamp, delay);
             if delay > min_waiting {
                 let invoices = plan.invoices_of(b as usize);
                 if let Some(first) = invoices.first()

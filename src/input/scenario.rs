@@ -316,7 +316,6 @@ fn payment(c: &mut Check, raw: &RawPayment) -> Payment {
 }
 
 fn country_risk(c: &mut Check, raw: &RawCountryRisk) -> CountryRiskTable {
-    const WHAT: &str = "a country event (SPEC §4.4)";
     let default = CountryRisk {
         probability: c.float(
             "country_risk.default_probability",
@@ -340,7 +339,6 @@ fn country_risk(c: &mut Check, raw: &RawCountryRisk) -> CountryRiskTable {
             "a share in [0, 1]",
         ),
     };
-    c.unsupported("country_risk.default_probability", &raw.default_probability, 0.0, WHAT);
     let mut countries = BTreeMap::new();
     for (code, s) in &raw.countries {
         let key = format!("country_risk.countries.{code}");
@@ -371,7 +369,6 @@ fn country_risk(c: &mut Check, raw: &RawCountryRisk) -> CountryRiskTable {
                 "a share in [0, 1]",
             ),
         };
-        c.unsupported(&format!("{key}.probability"), &r.probability, 0.0, WHAT);
         countries.insert(code.clone(), cr);
     }
     CountryRiskTable { default, countries }
@@ -519,18 +516,22 @@ fn stress(c: &mut Check, raw: &RawStress, ratings: &BTreeMap<String, f64>, ctx: 
     let mut forced_country_events = Vec::new();
     for (i, s) in raw.forced_country_events.iter().enumerate() {
         let key = format!("stress.forced_country_events[{i}]");
-        c.bad(
-            &key,
-            s,
-            s.get_ref().country.get_ref().clone(),
-            "no forced country events: country events are not supported yet in this version of arstress",
-        );
         let e = s.get_ref();
-        forced_country_events.push(ForcedCountryEvent {
-            country: e.country.get_ref().clone(),
-            start_day: e.start_day.as_ref().map_or(0, |d| *d.get_ref() as i32),
-            duration_days: e.duration_days.as_ref().map_or(0, |d| *d.get_ref() as u32),
-        });
+        let country = e.country.get_ref().clone();
+        if !countries.contains(country.as_str()) {
+            let cands: Vec<&str> = countries.iter().copied().collect();
+            let hint = closest(&country, &cands).map(|h| format!(" (did you mean `{h}`?)")).unwrap_or_default();
+            c.bad(&format!("{key}.country"), &e.country, country.clone(), format!("a country of the portfolio{hint}"));
+        }
+        let start_day = c.int(&format!("{key}.start_day"), &e.start_day, 0, 0, ctx.horizon_days as i64 - 1) as i32;
+        let duration_days = match &e.duration_days {
+            None => {
+                c.bad(&key, s, country.clone(), "a `duration_days` (whole days >= 1)");
+                1
+            }
+            Some(_) => c.int(&format!("{key}.duration_days"), &e.duration_days, 1, 1, 3650) as u32,
+        };
+        forced_country_events.push(ForcedCountryEvent { country, start_day, duration_days });
     }
 
     let limit_cuts = match &raw.limit_cuts {
