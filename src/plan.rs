@@ -42,7 +42,8 @@ pub struct RecoveryPlan {
 #[derive(Debug, Clone)]
 pub struct LatenessPlan {
     pub buckets: Vec<Bucket>,
-    pub members: Vec<u32>,
+    /// Lateness group (index into `buckets`) of each buyer.
+    pub bucket_of: Vec<u32>,
     /// `Φ⁻¹(late_share + late_share_addon)`.
     pub threshold: f64,
     /// Median days late and the lognormal's σ (through the median and the 90% quantile).
@@ -428,10 +429,13 @@ fn lateness_plan(
         groups.entry((sectors[buyer.sector.as_str()], countries[buyer.country.as_str()])).or_default().push(b as u32);
     }
     let mut buckets = Vec::new();
-    let mut members = Vec::new();
-    for ((sector, country), list) in groups {
+    let mut bucket_of = vec![0u32; pf.buyers.len()];
+    for (i, ((sector, country), list)) in groups.into_iter().enumerate() {
+        for &b in &list {
+            bucket_of[b as usize] = i as u32;
+        }
         buckets.push(Bucket {
-            start: members.len() as u32,
+            start: 0,
             len: list.len() as u32,
             threshold: 0.0,
             load: [c.sqrt() * w[0], c.sqrt() * w[1], c.sqrt() * w[2]],
@@ -439,11 +443,10 @@ fn lateness_plan(
             country,
             idio: (1.0 - c).sqrt(),
         });
-        members.extend(list);
     }
     Some(LatenessPlan {
         buckets,
-        members,
+        bucket_of,
         threshold: normal::quantile(share),
         median: pay.days_late_median,
         sigma: (pay.days_late_p90 / pay.days_late_median).ln() / Z90,

@@ -54,3 +54,35 @@ fn example_1_cash_timeline() {
     assert_eq!(summary(&out, "example-1", "none", "net_loss", "p_above_bad_debt_reserve"), "1.000000");
     assert_eq!(summary(&out, "example-1", "p90", "net_loss", "p_above_bad_debt_reserve"), "0.000000");
 }
+
+/// The fast correction of simply late buyers gives exactly the figures of the explicit path.
+#[test]
+fn fast_late_path_matches_the_explicit_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = dir.path().join("study");
+    arstress().args(["generate", "150", "--invoices", "--seed", "4", "--out"]).arg(&study).assert().success();
+    let mut toml = std::fs::read_to_string(study.join("study.toml")).unwrap();
+    toml.push_str(
+        "\n[company]\nopening_cash = 2_000_000\nmonthly_fixed_outflows = 1_500_000\nvariable_cost_ratio = 0.6\n\
+         credit_line = 3_000_000\nadvance_rate_insured = 0.9\nadvance_rate_uninsured = 0.7\nminimum_cash = 200_000\n",
+    );
+    std::fs::write(study.join("study.toml"), toml).unwrap();
+    std::fs::write(
+        study.join("scenarios/late.toml"),
+        "name = \"late\"\n[payment]\nlate_share = 0.6\ndays_late_median = 25\ndays_late_p90 = 120\n\
+         [country_risk]\ndefault_probability = 0.3\n[stress]\npd_multiplier = 3\n",
+    )
+    .unwrap();
+    let study = arstress::input::load_study(&study).unwrap();
+    let scenario = study.scenarios.iter().find(|s| s.name == "late").unwrap();
+    let fast = arstress::plan::compile(&study, scenario).unwrap();
+    assert!(fast.cash.as_ref().unwrap().late.is_some());
+    let mut explicit = fast.clone();
+    explicit.cash.as_mut().unwrap().late = None;
+    let a = arstress::engine::run_trials(&fast, 5, 0..300, &|_| {});
+    let b = arstress::engine::run_trials(&explicit, 5, 0..300, &|_| {});
+    assert!(a == b, "fast and explicit cash corrections differ");
+    // The comparison covered buyers with and without headroom under their limits.
+    let late = fast.cash.as_ref().unwrap().late.as_ref().unwrap();
+    assert!(late.has_headroom.iter().any(|&x| x) && late.has_headroom.iter().any(|&x| !x));
+}

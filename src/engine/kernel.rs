@@ -3,7 +3,7 @@
 //! Allocation-free once a [`Scratch`] is warm; reads only the flat arrays of a [`Plan`].
 
 use crate::cashflow::{
-    BuyerState, CountryEvent, MonthTotals, PathScratch, Settle, claim_payment_day, for_each_delivered,
+    BuyerState, CountryEvent, LateAccumulator, MonthTotals, PathScratch, Settle, claim_payment_day, for_each_delivered,
 };
 use crate::claims::{Terms, YearLedger, insurer_recovery_share};
 use crate::model::DefaultKind;
@@ -81,6 +81,9 @@ pub struct Scratch {
     claimed: Vec<u32>,
     claim_stamp: u32,
     delivered: Vec<i32>,
+    late_acc: LateAccumulator,
+    /// Conditional lateness probability per lateness group in the current trial.
+    late_p: Vec<f64>,
 }
 
 impl Scratch {
@@ -102,6 +105,8 @@ impl Scratch {
             claimed: vec![0; plan.n_buyers],
             claim_stamp: 0,
             delivered: Vec::new(),
+            late_acc: LateAccumulator::default(),
+            late_p: Vec::new(),
         }
     }
 
@@ -222,9 +227,19 @@ pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &m
         for &(b, delay) in &scratch.late {
             let b = b as usize;
             let event = scratch.event_of_country[plan.buyer_country[b] as usize];
+            if let Some(fast) = &cash.late
+                && event.is_none()
+                && delay <= fast.max_delay[b]
+            {
+                fast.add(plan, cash, b, delay, &mut scratch.late_acc, &mut scratch.totals, &mut scratch.path);
+                continue;
+            }
             cash.buyer_path(plan, b, &BuyerState::ON_TIME, -1, &mut scratch.totals, &mut scratch.path);
             let state = BuyerState { delay, event, ..BuyerState::ON_TIME };
             cash.buyer_path(plan, b, &state, 1, &mut scratch.totals, &mut scratch.path);
+        }
+        if let Some(fast) = &cash.late {
+            scratch.late_acc.apply(plan, cash, fast, &mut scratch.totals);
         }
         if let Some(risk) = &plan.country_risk {
             for &(c, event) in &scratch.country_events {
@@ -492,24 +507,30 @@ fn late_shares_by_month(plan: &Plan, e: &LossEvent, delay: i32, dol: i32, pay: i
 fn draw_lateness(plan: &Plan, late: &crate::plan::LatenessPlan, rng: &mut TrialRng, z_g: f64, scratch: &mut Scratch) {
     scratch.late.clear();
     let min_waiting = plan.policies.iter().map(|p| p.waiting_period_days).min().unwrap_or(i32::MAX);
+    // Conditional lateness probability of each sector × country group, then the buyers in index
+    // order (so the per-buyer data of the cash correction is read sequentially).
+    scratch.late_p.clear();
     for bucket in &late.buckets {
         let systematic = bucket.load[0] * z_g
             + bucket.load[1] * scratch.z_sector[bucket.sector as usize]
             + bucket.load[2] * scratch.z_country[bucket.country as usize];
-        let p = if bucket.idio > 0.0 {
+        scratch.late_p.push(if bucket.idio > 0.0 {
             normal::cdf((late.threshold - systematic) / bucket.idio)
         } else if systematic < late.threshold {
             1.0
         } else {
             0.0
-        };
-        for &b in &late.members[bucket.start as usize..(bucket.start + bucket.len) as usize] {
+        });
+    }
+    for (b, &group) in late.bucket_of.iter().enumerate() {
+        let b = b as u32;
+        {
             let u: f64 = rng.random();
-            if u >= p || scratch.marks[b as usize] == scratch.stamp {
+            if u >= scratch.late_p[group as usize] || scratch.marks[b as usize] == scratch.stamp {
                 continue;
             }
             let eta: f64 = rng.sample(StandardNormal);
-            let days = (late.median * (late.sigma * eta).exp()).round() as i64 + late.shift as i64;
+            let days = (late.median * (late.sigma * eta).exp()).round_ties_even() as i64 + late.shift as i64;
             let delay = days.clamp(0, i32::MAX as i64 / 4) as i32;
             if delay == 0 {
                 continue;

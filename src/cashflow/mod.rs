@@ -12,6 +12,9 @@ use crate::money::{apply_ppb, rate_to_ppb, to_cents};
 use crate::plan::{Plan, PolicyPlan, ScheduledInvoice};
 use rust_decimal::Decimal;
 
+mod late;
+pub use late::{LateAccumulator, LateFast};
+
 /// Days past due after which a receivable is no longer eligible for the borrowing base.
 pub const ELIGIBLE_MAX_DAYS_PAST_DUE: i32 = 90;
 
@@ -83,6 +86,9 @@ pub struct CashPlan {
     pub premium_instalments: Vec<i64>,
     /// Month totals when every buyer pays on time and nothing happens.
     pub baseline: MonthTotals,
+    /// The fast correction of simply late buyers (`None`: every late buyer is corrected
+    /// explicitly, which gives the same figures more slowly).
+    pub late: Option<LateFast>,
 }
 
 /// Why a buyer's path differs from its baseline in a trial.
@@ -180,6 +186,8 @@ pub struct PathScratch {
     elig: Vec<i64>,
     /// Due days of the invoices delivered so far (for lateness delivery stops).
     delivered: Vec<i32>,
+    /// A saved month path.
+    saved: Vec<i64>,
 }
 
 impl CashPlan {
@@ -211,6 +219,7 @@ impl CashPlan {
             },
             premium_instalments,
             baseline: MonthTotals::zeros(months, plan.n_policies()),
+            late: None,
         };
         let mut totals = MonthTotals::zeros(months, plan.n_policies());
         let mut scratch = PathScratch::default();
@@ -218,6 +227,9 @@ impl CashPlan {
             cash.buyer_path(plan, b, &BuyerState::ON_TIME, 1, &mut totals, &mut scratch);
         }
         cash.baseline = totals;
+        if plan.lateness.is_some() {
+            cash.late = Some(LateFast::compile(plan, &cash, month_starts));
+        }
         Some(cash)
     }
 
@@ -229,7 +241,7 @@ impl CashPlan {
 
     /// Number of month ends `E_k <= day`: the index of the first month end after `day`.
     #[inline]
-    fn ends_up_to(&self, day: i32) -> usize {
+    pub(crate) fn ends_up_to(&self, day: i32) -> usize {
         match usize::try_from(day) {
             Err(_) => 0,
             Ok(d) => match self.day_month.get(d) {
@@ -250,6 +262,41 @@ impl CashPlan {
         scratch: &mut PathScratch,
     ) {
         let h = self.months;
+        self.fill_buyer(plan, b, state, scratch, Some((sign, &mut *totals)));
+        let n = plan.n_buyers;
+        for k in 0..h {
+            let (recv, elig) = (scratch.recv[k], scratch.elig[k]);
+            totals.receivables[k] += sign * recv;
+            totals.eligible[k] += sign * elig;
+            for p in 0..plan.n_policies() {
+                totals.insured[p * h + k] += sign * elig.min(plan.protected[p * n + b]);
+            }
+        }
+    }
+
+    /// Buyer `b`'s eligible receivables at each month end under `state` (in `scratch`).
+    pub fn eligible_path<'s>(
+        &self,
+        plan: &Plan,
+        b: usize,
+        state: &BuyerState,
+        scratch: &'s mut PathScratch,
+    ) -> &'s [i64] {
+        self.fill_buyer(plan, b, state, scratch, None);
+        &scratch.elig[..self.months]
+    }
+
+    /// Fills `scratch.recv` and `scratch.elig` with the buyer's receivables and eligible
+    /// receivables at each month end, and adds `sign ×` its sales and collections to `flows`.
+    pub(crate) fn fill_buyer(
+        &self,
+        plan: &Plan,
+        b: usize,
+        state: &BuyerState,
+        scratch: &mut PathScratch,
+        mut flows: Option<(i64, &mut MonthTotals)>,
+    ) {
+        let h = self.months;
         scratch.recv.clear();
         scratch.recv.resize(h + 1, 0);
         scratch.elig.clear();
@@ -258,16 +305,19 @@ impl CashPlan {
         let mut blocked = 0i64;
         for_each_delivered(plan, b, state, &mut scratch.delivered, |inv, settle| {
             let ScheduledInvoice { issue, amount, age_due, .. } = *inv;
-            if issue != i32::MIN
+            if let Some((sign, totals)) = flows.as_mut()
+                && issue != i32::MIN
                 && let Some(m) = self.month_of(issue)
             {
-                totals.sales[m] += sign * amount;
+                totals.sales[m] += *sign * amount;
             }
-            // `leaves`: the day it leaves the receivables; `due_end`: it stops being eligible.
+            // `leaves`: the day it leaves the receivables; `eligible_until`: it stops being eligible.
             let (leaves, eligible_until) = match settle {
                 Settle::Paid(day) => {
-                    if let Some(m) = self.month_of(day) {
-                        totals.collections[m] += sign * amount;
+                    if let Some((sign, totals)) = flows.as_mut()
+                        && let Some(m) = self.month_of(day)
+                    {
+                        totals.collections[m] += *sign * amount;
                     }
                     (day, day)
                 }
@@ -289,21 +339,17 @@ impl CashPlan {
             scratch.elig[elig_to] -= amount;
         });
         // At the end of a country event the transferred share of the blocked payments arrives.
-        if let Some(event) = state.event
+        if let (Some(event), Some((sign, totals))) = (state.event, flows)
             && let Some(m) = self.month_of(event.end)
         {
             totals.collections[m] += sign * apply_ppb(blocked, event.transfer_ppb);
         }
         let (mut recv, mut elig) = (0i64, 0i64);
-        let n = plan.n_buyers;
         for k in 0..h {
             recv += scratch.recv[k];
             elig += scratch.elig[k];
-            totals.receivables[k] += sign * recv;
-            totals.eligible[k] += sign * elig;
-            for p in 0..plan.n_policies() {
-                totals.insured[p * h + k] += sign * elig.min(plan.protected[p * n + b]);
-            }
+            scratch.recv[k] = recv;
+            scratch.elig[k] = elig;
         }
     }
 
