@@ -61,12 +61,6 @@ fn fast_late_path_matches_the_explicit_path() {
     let dir = tempfile::tempdir().unwrap();
     let study = dir.path().join("study");
     arstress().args(["generate", "150", "--invoices", "--seed", "4", "--out"]).arg(&study).assert().success();
-    let mut toml = std::fs::read_to_string(study.join("study.toml")).unwrap();
-    toml.push_str(
-        "\n[company]\nopening_cash = 2_000_000\nmonthly_fixed_outflows = 1_500_000\nvariable_cost_ratio = 0.6\n\
-         credit_line = 3_000_000\nadvance_rate_insured = 0.9\nadvance_rate_uninsured = 0.7\nminimum_cash = 200_000\n",
-    );
-    std::fs::write(study.join("study.toml"), toml).unwrap();
     std::fs::write(
         study.join("scenarios/late.toml"),
         "name = \"late\"\n[payment]\nlate_share = 0.6\ndays_late_median = 25\ndays_late_p90 = 120\n\
