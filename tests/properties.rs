@@ -80,3 +80,145 @@ proptest! {
         }
     }
 }
+
+/// A small random study run through the engine: losses, claims and the cash path keep their
+/// invariants in every trial.
+mod engine_invariants {
+    use super::*;
+    use std::fmt::Write as _;
+
+    #[derive(Debug, Clone)]
+    struct Case {
+        buyers: Vec<(u32, u32, u32, u32)>, // (pd ‰, monthly sales, limit, terms)
+        late_share: f64,
+        median: u32,
+        spread: u32,
+        waiting: u32,
+        claim_days: u32,
+        lag: u32,
+        event: Option<(u32, u32)>,
+        afl: u32,
+        ml: u32,
+        deductible: u32,
+    }
+
+    fn case() -> impl Strategy<Value = Case> {
+        (
+            prop::collection::vec(
+                (1u32..600, 0u32..50_000, 0u32..120_000, prop::sample::select(vec![0u32, 30, 45, 60, 90])),
+                2..6,
+            ),
+            0.0f64..1.0,
+            1u32..200,
+            0u32..200,
+            30u32..240,
+            0u32..90,
+            0u32..400,
+            prop::option::of((0u32..300, 1u32..300)),
+            (0u32..50_000, 1u32..400_000, 0u32..5_000),
+        )
+            .prop_map(
+                |(buyers, late_share, median, spread, waiting, claim_days, lag, event, (afl, ml, deductible))| Case {
+                    buyers,
+                    late_share,
+                    median,
+                    spread,
+                    waiting,
+                    claim_days,
+                    lag,
+                    event,
+                    afl,
+                    ml,
+                    deductible,
+                },
+            )
+    }
+
+    fn study(c: &Case) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let mut buyers =
+            String::from("buyer_id,country,sector,pd_1y,terms_days,monthly_sales,outstanding,credit_limit\n");
+        for (i, &(pd, sales, limit, terms)) in c.buyers.iter().enumerate() {
+            let country = ["DE", "AR"][i % 2];
+            writeln!(buyers, "B{i},{country},retail,{},{terms},{sales},{},{limit}", pd as f64 / 1000.0, sales * 2)
+                .unwrap();
+        }
+        let event = c
+            .event
+            .map(|(start, days)| {
+                format!(
+                    "forced_country_events = [{{ country = \"AR\", start_day = {start}, duration_days = {days} }}]\n"
+                )
+            })
+            .unwrap_or_default();
+        let files = [
+            (
+                "study.toml",
+                crate::common::study_toml("prop", 1, false)
+                    + "[company]\nopening_cash = 100_000\nmonthly_fixed_outflows = 20_000\nvariable_cost_ratio = 0.5\n\
+                       credit_line = 50_000\nadvance_rate_insured = 0.9\nadvance_rate_uninsured = 0.7\nminimum_cash = 10_000\n",
+            ),
+            ("buyers.csv", buyers),
+            (
+                "policies.toml",
+                format!(
+                    "[[policy]]\nname = \"p\"\nindemnity = 0.9\nindemnity_political = 0.85\npolitical_cover = true\n\
+                     premium_rate = 0.003\nminimum_premium = 1000\nnql = 500\ndeductible = {}\naggregate_first_loss = {}\n\
+                     max_liability = {}\nwaiting_period_days = {}\ninsolvency_claim_days = {}\nclaim_payment_days = {}\n",
+                    c.deductible, c.afl, c.ml, c.waiting, c.claim_days, c.claim_days
+                ),
+            ),
+            (
+                "scenarios/s.toml",
+                format!(
+                    "[credit]\nrecovery_insolvency = {{ mean = 0.3, sd = 0.1, lag_days = {lag} }}\n\
+                     recovery_protracted = {{ mean = 0.4, sd = 0.1, lag_days = {lag} }}\n\
+                     [payment]\nlate_share = {}\ndays_late_median = {}\ndays_late_p90 = {}\n[stress]\n{event}",
+                    c.late_share,
+                    c.median,
+                    c.median + c.spread,
+                    lag = c.lag
+                ),
+            ),
+        ];
+        for (name, text) in files {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        dir
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        #[test]
+        fn losses_claims_and_cash_keep_their_invariants(c in case()) {
+            let dir = study(&c);
+            let study = arstress::input::load_study(dir.path()).unwrap();
+            let plan = arstress::plan::compile(&study, &study.scenarios[0]).unwrap();
+            let cash = plan.cash.as_ref().unwrap();
+            let h = cash.months;
+            let out = arstress::engine::run_trials(&plan, 9, 0..40, &|_| {});
+            let pol = &plan.policies[0];
+            for i in 0..out.trials {
+                let row = out.row(i);
+                let (gross, claims, share) = (row[0], row[2], row[3]);
+                let net = gross - claims + share;
+                prop_assert!(gross >= 0 && claims >= 0 && share >= 0);
+                // Claims can exceed the gross loss (a late buyer pays in full after its claim),
+                // but what the insurer keeps never does: 0 <= net <= gross.
+                prop_assert!(0 <= net && net <= gross, "gross {gross}, claims {claims}, share {share}");
+                prop_assert!(claims <= pol.max_liability);
+                // With the policy, cash is never below the uninsured path by more than the premium
+                // paid so far.
+                let at = arstress::engine::FIXED_COLUMNS + 2 + 2 * h;
+                let (none, with) = (&row[at..at + h], &row[at + 2 * h..at + 3 * h]);
+                let mut premium = 0;
+                for k in 0..h {
+                    premium += cash.premium_instalments[k];
+                    prop_assert!(with[k] >= none[k] - premium, "month {k}: {} < {} - {premium}", with[k], none[k]);
+                }
+            }
+        }
+    }
+}

@@ -382,16 +382,22 @@ fn settle_policy(plan: &Plan, p: usize, policy: &crate::plan::PolicyPlan, scratc
         share += recovery_share;
         if let Some(cash) = &plan.cash {
             let h = cash.months;
-            if let Some(m) = cash.month_of(claim_payment_day(e.peril, e.day, dol, policy)) {
+            let paid_on = claim_payment_day(e.peril, e.day, dol, policy);
+            if let Some(m) = cash.month_of(paid_on) {
                 scratch.totals.claims[p * h + m] += pay;
             }
+            // The insurer's share goes back as recoveries arrive, but never before the claim is
+            // paid (a recovery received earlier is netted against the claim payment).
             match e.peril {
-                // The share goes back to the insurer as the buyer pays each invoice.
-                Peril::Late { delay } => {
-                    late_shares_by_month(plan, e, delay, dol, pay, t, &mut scratch.totals.shares[p * h..(p + 1) * h])
-                }
+                Peril::Late { delay } => late_shares_by_month(
+                    plan,
+                    e,
+                    (delay, dol, paid_on),
+                    (pay, t),
+                    &mut scratch.totals.shares[p * h..(p + 1) * h],
+                ),
                 _ => {
-                    if let Some(m) = cash.month_of(e.recovery_day) {
+                    if let Some(m) = cash.month_of(e.recovery_day.max(paid_on)) {
                         scratch.totals.shares[p * h + m] += recovery_share;
                     }
                 }
@@ -489,13 +495,19 @@ fn late_unpaid_at(plan: &Plan, e: &LossEvent, delay: i32, dol: i32) -> i64 {
 
 /// Spreads the insurer's share of a late buyer's payments over the months they arrive in,
 /// pro rata to the amounts paid, the cumulative share rounded so the parts add up exactly.
-fn late_shares_by_month(plan: &Plan, e: &LossEvent, delay: i32, dol: i32, pay: i64, t: i64, shares: &mut [i64]) {
+fn late_shares_by_month(
+    plan: &Plan,
+    e: &LossEvent,
+    (delay, dol, claim_paid_on): (i32, i32, i32),
+    (pay, t): (i64, i64),
+    shares: &mut [i64],
+) {
     let Some(cash) = &plan.cash else { return };
     let (mut paid, mut given) = (0i64, 0i64);
     for inv in late_claim_invoices(plan, e, delay, dol) {
         paid += inv.amount;
         let due_back = crate::money::mul_div_round(paid, pay, t);
-        if let Some(m) = cash.month_of(inv.due.saturating_add(delay)) {
+        if let Some(m) = cash.month_of(inv.due.saturating_add(delay).max(claim_paid_on)) {
             shares[m] += due_back - given;
         }
         given = due_back;

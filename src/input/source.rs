@@ -182,7 +182,7 @@ pub fn closest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
         .iter()
         .map(|c| (strsim::levenshtein(name, c), *c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+        .filter(|(d, c)| *d <= 1.max(c.len() / 3))
         .min()
         .map(|(_, c)| c)
 }
