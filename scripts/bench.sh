@@ -2,8 +2,8 @@
 # End-to-end timing of `arstress run` on a generated 10,000-buyer study.
 #
 # Builds the release binary, generates target/bench/study-10k (seed 1), times 100,000 trials of
-# the baseline scenario, the recession scenario and all three scenarios, and writes
-# bench/results.csv:
+# the credit-only model (no cash side, no late payment), then the full model (late payment and the
+# cash path) for the baseline and the recession scenario, and writes bench/results.csv:
 #
 #   case,buyers,trials,scenarios,policies,wall_seconds,trials_per_second,buyer_trials_per_second,peak_rss_mib
 #
@@ -76,9 +76,19 @@ time_case() {
         }' >>"$RESULTS"
 }
 
-time_case baseline 1 --scenario baseline
-time_case recession 1 --scenario recession
-time_case all 3
+# Credit only: the same portfolio without the cash side and without late payment.
+CREDIT="$WORK/study-$((BUYERS / 1000))k-credit"
+rm -rf "$CREDIT"
+cp -r "$STUDY" "$CREDIT"
+sed -i '/^\[company\]/,$d' "$CREDIT/study.toml"
+printf 'name = "credit-only"\n[payment]\nlate_share = 0\n' >"$CREDIT/scenarios/credit-only.toml"
+
+FULL_STUDY="$STUDY"
+STUDY="$CREDIT" time_case credit-only 1 --scenario credit-only
+STUDY="$FULL_STUDY"
+# Full model: credit defaults, late payment (45% of buyers), cash path, 12 months, 2 policies.
+time_case full-baseline 1 --scenario baseline
+time_case full-recession 1 --scenario recession
 
 echo
 column -s, -t "$RESULTS" 2>/dev/null || cat "$RESULTS"

@@ -9,6 +9,7 @@
 //! and group membership). Output is byte-identical for the same options.
 
 use crate::error::Error;
+use crate::input::portfolio::BUYER_COLUMNS;
 use crate::rng::{TrialRng, trial_rng};
 use rand::RngExt;
 use rand_distr::{Distribution, LogNormal};
@@ -496,25 +497,9 @@ pub fn generate(dir: &Path, opts: &GenerateOptions) -> Result<(), Error> {
     write_file(dir.join("study.toml"), study_toml(opts, &currencies, annual_sales_eur / 12.0).as_bytes())?;
 
     let path = dir.join("buyers.csv");
-    let mut rows = vec![
-        [
-            "buyer_id",
-            "name",
-            "country",
-            "sector",
-            "rating",
-            "currency",
-            "outstanding",
-            "terms_days",
-            "monthly_sales",
-            "credit_limit",
-            "limit_type",
-            "group_id",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect::<Vec<_>>(),
-    ];
+    // The columns of SPEC §2.1 in their usual order; ratings only, so no pd_1y.
+    let mut rows =
+        vec![BUYER_COLUMNS.iter().filter(|c| **c != "pd_1y").map(|s| s.to_string()).collect::<Vec<_>>()];
     for b in &buyers {
         rows.push(vec![
             b.id.clone(),

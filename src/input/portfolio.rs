@@ -124,7 +124,8 @@ pub struct CsvContext<'a> {
     pub calendar: &'a Calendar,
 }
 
-const BUYER_COLUMNS: [&str; 13] = [
+/// The columns of buyers.csv (SPEC §2.1).
+pub const BUYER_COLUMNS: [&str; 13] = [
     "buyer_id",
     "name",
     "country",
