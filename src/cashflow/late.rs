@@ -12,34 +12,26 @@
 //!   buyers' payment lags `L = T + D`: one histogram entry per buyer, then O(H_days + H²) per trial;
 //! - its few open invoices are moved one by one;
 //! - receivables and eligible receivables grow by what is paid later, `Δ_k`; the insured part of
-//!   policy p grows by `min(Δ_k, headroom_k)`, the headroom `max(0, limit − baseline eligible)`
-//!   being precomputed per buyer, policy and month. Buyers with no headroom in any month (no limit,
-//!   or always at it) skip this step.
+//!   policy p grows by `min(Δ_k, max(0, limit − base_k)) = min(base_k + Δ_k, limit) − min(base_k,
+//!   limit)`, `base_k` being the on-time eligible receivables. Both paths come in closed form from
+//!   the buyer's monthly sale, terms and open invoices (tables of sales outstanding per payment lag
+//!   and month, [`CashPlan::sales_tables`]), so nothing is stored per buyer and month. Buyers with
+//!   no headroom in any month (no limit, or always at it) skip this step; a buyer whose limit is
+//!   the same under every policy is accumulated once and added to each policy at the end.
 //!
 //! Every figure is the same integer as the explicit path would give (a test compares the two).
 
-use super::{BuyerState, CashPlan, MonthTotals, PathScratch};
+use super::{BuyerCash, CashPlan, MonthTotals, PathScratch};
 use crate::plan::Plan;
 
-/// Per-buyer data of the fast path, compiled once per scenario.
+/// Data of the fast path, compiled once per scenario (the per-buyer part is in
+/// [`CashPlan::buyers`]: terms, monthly sales, open invoices, limits and `max_delay`).
 #[derive(Debug, Clone, Default)]
 pub struct LateFast {
-    /// Largest delay for which the buyer is simply late (0 = never).
-    pub max_delay: Vec<i32>,
-    /// Payment terms of the buyer's monthly sales, and their amount (0 = no sales).
-    pub terms: Vec<i32>,
-    pub monthly: Vec<i64>,
-    /// CSR of each buyer's open invoices: (payment day, amount).
-    pub open_offsets: Vec<u32>,
-    pub open: Vec<(i32, i64)>,
-    /// `[(buyer × P + policy) × H + month]`: `max(0, limit − baseline eligible)`.
-    pub headroom: Vec<i64>,
     /// `[buyer]`: some policy has headroom in some month.
     pub has_headroom: Vec<bool>,
     /// First day of each month (the issue days of monthly sales).
     pub sale_days: Vec<i32>,
-    /// `sales_before[x]`: number of month starts before day x, for x in 0..=H_days.
-    pub sales_before: Vec<u16>,
 }
 
 /// Per-thread accumulators of the fast path; [`LateAccumulator::apply`] empties them.
@@ -50,69 +42,30 @@ pub struct LateAccumulator {
     /// Month-end range differences of the open invoices' extra outstanding.
     open: Vec<i64>,
     prefix: Vec<i64>,
+    /// Insured correction of the buyers whose limit is the same under every policy.
+    shared: Vec<i64>,
     touched: bool,
 }
 
 impl LateFast {
     /// Compiles the fast-path data of every buyer.
-    pub fn compile(plan: &Plan, cash: &CashPlan, month_starts: &[i32]) -> LateFast {
-        let n = plan.n_buyers;
-        let np = plan.n_policies();
-        let h_days = plan.horizon_days;
-        let mut fast = LateFast {
-            max_delay: Vec::with_capacity(n),
-            terms: Vec::with_capacity(n),
-            monthly: Vec::with_capacity(n),
-            open_offsets: vec![0],
-            open: Vec::new(),
-            headroom: Vec::with_capacity(n * np * cash.months),
-            has_headroom: Vec::with_capacity(n),
+    pub fn compile(cash: &CashPlan, month_starts: &[i32]) -> LateFast {
+        LateFast {
+            has_headroom: cash.buyers.iter().map(|bc| bc.has(BuyerCash::HEADROOM)).collect(),
             sale_days: month_starts[..cash.months].to_vec(),
-            sales_before: (0..=h_days)
-                .map(|x| month_starts[..cash.months].iter().filter(|&&d| d < x).count() as u16)
-                .collect(),
-        };
-        let mut scratch = PathScratch::default();
-        for b in 0..n {
-            let invoices = plan.invoices_of(b);
-            let mut overdue = 0;
-            let (mut terms, mut monthly) = (0, 0);
-            for inv in invoices {
-                if inv.issue == i32::MIN {
-                    fast.open.push((inv.due, inv.amount));
-                    overdue = overdue.max(inv.due - inv.age_due);
-                } else {
-                    terms = inv.due - inv.issue;
-                    monthly = inv.amount;
-                }
-            }
-            fast.open_offsets.push(fast.open.len() as u32);
-            let max_delay = plan.stop_deliveries_after_days.min(super::ELIGIBLE_MAX_DAYS_PAST_DUE + 1 - overdue).max(0);
-            fast.max_delay.push(max_delay.min(h_days));
-            fast.terms.push(terms);
-            fast.monthly.push(monthly);
-            let base = cash.eligible_path(plan, b, &BuyerState::ON_TIME, &mut scratch);
-            let mut any = false;
-            for p in 0..np {
-                let limit = plan.protected[p * n + b];
-                for &e in base {
-                    let room = (limit - e).max(0);
-                    any |= room > 0;
-                    fast.headroom.push(room);
-                }
-            }
-            fast.has_headroom.push(any);
         }
-        fast
     }
 
-    /// Adds the correction of buyer `b` paying `delay` days late (`0 < delay <= max_delay[b]`).
+    /// Adds the correction of buyer `b` (with data `bc`) paying `delay` days late
+    /// (`0 < delay <= bc.max_delay`).
     #[allow(clippy::too_many_arguments)]
+    #[inline]
     pub fn add(
         &self,
         plan: &Plan,
         cash: &CashPlan,
         b: usize,
+        bc: &BuyerCash,
         delay: i32,
         acc: &mut LateAccumulator,
         totals: &mut MonthTotals,
@@ -121,53 +74,61 @@ impl LateFast {
         let (h, h_days) = (cash.months, plan.horizon_days as usize);
         acc.ensure(h, h_days);
         acc.touched = true;
-        if self.monthly[b] != 0 {
+        let m = bc.monthly;
+        if m != 0 {
             // Lags past the horizon are never paid inside it: they leave no trace.
-            let terms = self.terms[b] as usize;
+            let terms = bc.terms as usize;
             if terms < h_days {
-                acc.lags[terms] -= self.monthly[b];
+                acc.lags[terms] -= m;
             }
             if terms + (delay as usize) < h_days {
-                acc.lags[terms + delay as usize] += self.monthly[b];
+                acc.lags[terms + delay as usize] += m;
             }
         }
-        let open = &self.open[self.open_offsets[b] as usize..self.open_offsets[b + 1] as usize];
-        for &(due, amount) in open {
-            let late = due.saturating_add(delay);
-            acc.open[cash.ends_up_to(due)] += amount;
-            acc.open[cash.ends_up_to(late)] -= amount;
-            if let Some(m) = cash.month_of(due) {
-                totals.collections[m] -= amount;
+        let open = &cash.open[bc.open_start as usize..bc.open_start as usize + bc.open_len as usize];
+        for o in open {
+            let late = o.due.saturating_add(delay);
+            acc.open[o.ends as usize] += o.amount;
+            acc.open[cash.ends_up_to(late)] -= o.amount;
+            if o.month != u16::MAX {
+                totals.collections[o.month as usize] -= o.amount;
             }
             if let Some(m) = cash.month_of(late) {
-                totals.collections[m] += amount;
+                totals.collections[m] += o.amount;
             }
         }
-        if !self.has_headroom[b] {
+        if !bc.has(BuyerCash::HEADROOM) {
             return;
         }
-        // Δ_k: what is still unpaid at the end of month k only because of the delay.
-        let delta = &mut scratch.saved;
-        delta.clear();
-        delta.resize(h, 0);
-        let before = |x: i32| -> i64 { self.sales_before[x.clamp(0, h_days as i32) as usize] as i64 };
-        if self.monthly[b] != 0 {
-            let t = self.terms[b];
-            for (k, d) in delta.iter_mut().enumerate() {
-                let end = cash.month_end[k];
-                *d = self.monthly[b] * (before(end - t) - before(end - t - delay));
+        // Eligible receivables on time (`base`) and paying late (`late`, ≥ base): the insured part
+        // grows by min(Δ, max(0, limit − base)) = min(late, limit) − min(base, limit).
+        let (base, late) = (&mut scratch.base, &mut scratch.late);
+        let (unpaid_on_time, _) = cash.sales_tables(bc.terms, plan.horizon_days);
+        let (unpaid_late, _) = cash.sales_tables(bc.terms + delay, plan.horizon_days);
+        base.clear();
+        base.extend(unpaid_on_time.iter().map(|&c| m * c as i64));
+        late.clear();
+        late.extend(unpaid_late.iter().map(|&c| m * c as i64));
+        for o in open {
+            for e in &mut base[..o.ends as usize] {
+                *e += o.amount;
+            }
+            for e in &mut late[..cash.ends_up_to(o.due.saturating_add(delay))] {
+                *e += o.amount;
             }
         }
-        for &(due, amount) in open {
-            for d in &mut delta[cash.ends_up_to(due)..cash.ends_up_to(due.saturating_add(delay))] {
-                *d += amount;
+        if bc.has(BuyerCash::SHARED_LIMIT) {
+            let limit = bc.limit;
+            for ((s, &l), &e) in acc.shared.iter_mut().zip(late.iter()).zip(base.iter()) {
+                *s += l.min(limit) - e.min(limit);
             }
+            return;
         }
-        let np = plan.n_policies();
-        for p in 0..np {
-            let room = &self.headroom[(b * np + p) * h..(b * np + p + 1) * h];
-            for k in 0..h {
-                totals.insured[p * h + k] += delta[k].min(room[k]);
+        let n = plan.n_buyers;
+        for p in 0..plan.n_policies() {
+            let limit = plan.protected[p * n + b];
+            for ((s, &l), &e) in totals.insured[p * h..(p + 1) * h].iter_mut().zip(late.iter()).zip(base.iter()) {
+                *s += l.min(limit) - e.min(limit);
             }
         }
     }
@@ -179,6 +140,7 @@ impl LateAccumulator {
             self.lags = vec![0; h_days];
             self.open = vec![0; h + 1];
             self.prefix = vec![0; h_days];
+            self.shared = vec![0; h];
         }
     }
 
@@ -213,5 +175,11 @@ impl LateAccumulator {
             paid_before = paid;
         }
         self.open[h] = 0;
+        for p in 0..plan.n_policies() {
+            for (ins, &s) in totals.insured[p * h..(p + 1) * h].iter_mut().zip(self.shared.iter()) {
+                *ins += s;
+            }
+        }
+        self.shared.fill(0);
     }
 }

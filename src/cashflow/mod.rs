@@ -89,6 +89,59 @@ pub struct CashPlan {
     /// The fast correction of simply late buyers (`None`: every late buyer is corrected
     /// explicitly, which gives the same figures more slowly).
     pub late: Option<LateFast>,
+    /// Per buyer: what the closed-form on-time path and the fast late path need.
+    pub buyers: Vec<BuyerCash>,
+    /// Open invoices of every buyer (ranges in [`BuyerCash`]).
+    pub open: Vec<OpenInvoice>,
+    /// `[lag × H + k]` for `lag` in `0..=H_days`: number of monthly sales outstanding at the end
+    /// of month k when each is paid `lag` days after its issue (`lag ≥ H_days`: all of them).
+    pub unpaid: Vec<u16>,
+    /// `[lag × H + k]`: number of monthly sales paid in month k when paid `lag` days after issue.
+    pub paid_in: Vec<u16>,
+}
+
+/// A buyer's cash data in the form the per-trial corrections read it: 32 bytes, one load.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BuyerCash {
+    /// Amount of each monthly sale (0 = no sales).
+    pub monthly: i64,
+    /// The protected limit, when it is the same under every policy ([`BuyerCash::SHARED_LIMIT`]).
+    pub limit: i64,
+    /// Range of the buyer's open invoices in [`CashPlan::open`].
+    pub open_start: u32,
+    pub open_len: u16,
+    pub flags: u8,
+    /// Payment terms of the monthly sales in days.
+    pub terms: i32,
+    /// Largest delay for which the buyer is simply late (0 = never; see [`LateFast`]).
+    pub max_delay: i32,
+}
+
+impl BuyerCash {
+    /// The on-time path is the closed form of [`CashPlan::on_time_path`] (checked at compile
+    /// time against the explicit walk).
+    pub const REGULAR: u8 = 1;
+    /// Some policy has headroom under the limit in some month of the on-time path.
+    pub const HEADROOM: u8 = 2;
+    /// Every policy has the same protected limit, `limit`.
+    pub const SHARED_LIMIT: u8 = 4;
+
+    #[inline]
+    pub fn has(&self, flag: u8) -> bool {
+        self.flags & flag != 0
+    }
+}
+
+/// An open invoice (issued before day 0) as the closed-form paths read it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OpenInvoice {
+    /// Payment due day.
+    pub due: i32,
+    /// Number of month ends on or before the due day.
+    pub ends: u16,
+    /// Month of the due day (`u16::MAX`: outside the horizon).
+    pub month: u16,
+    pub amount: i64,
 }
 
 /// Why a buyer's path differs from its baseline in a trial.
@@ -162,7 +215,9 @@ pub fn for_each_delivered(
             {
                 continue;
             }
-            if stops && delivered.iter().any(|&u| u + stop_days <= inv.issue && inv.issue < u + delay) {
+            // `delivered` is sorted (invoices come in due order): only the latest due day
+            // `u ≤ issue − S` can satisfy `issue < u + delay` if any does.
+            if stops && stopped_by(delivered, inv.issue, stop_days, delay) {
                 continue; // a late invoice has stopped deliveries; the sale is lost
             }
         }
@@ -179,6 +234,17 @@ pub fn for_each_delivered(
     }
 }
 
+/// Some `u` of the sorted `delivered` has `u + stop_days <= issue < u + delay`.
+#[inline]
+fn stopped_by(delivered: &[i32], issue: i32, stop_days: i32, delay: i32) -> bool {
+    for &u in delivered.iter().rev() {
+        if u + stop_days <= issue {
+            return issue < u + delay;
+        }
+    }
+    false
+}
+
 /// Reusable per-thread buffers of the buyer path.
 #[derive(Debug, Clone, Default)]
 pub struct PathScratch {
@@ -186,8 +252,9 @@ pub struct PathScratch {
     elig: Vec<i64>,
     /// Due days of the invoices delivered so far (for lateness delivery stops).
     delivered: Vec<i32>,
-    /// A saved month path.
-    saved: Vec<i64>,
+    /// Eligible receivables of the closed-form paths.
+    base: Vec<i64>,
+    late: Vec<i64>,
 }
 
 impl CashPlan {
@@ -220,6 +287,10 @@ impl CashPlan {
             premium_instalments,
             baseline: MonthTotals::zeros(months, plan.n_policies()),
             late: None,
+            buyers: Vec::with_capacity(plan.n_buyers),
+            open: Vec::new(),
+            unpaid: Vec::new(),
+            paid_in: Vec::new(),
         };
         let mut totals = MonthTotals::zeros(months, plan.n_policies());
         let mut scratch = PathScratch::default();
@@ -227,10 +298,135 @@ impl CashPlan {
             cash.buyer_path(plan, b, &BuyerState::ON_TIME, 1, &mut totals, &mut scratch);
         }
         cash.baseline = totals;
+        cash.compile_buyers(plan, month_starts);
         if plan.lateness.is_some() {
-            cash.late = Some(LateFast::compile(plan, &cash, month_starts));
+            cash.late = Some(LateFast::compile(&cash, month_starts));
         }
         Some(cash)
+    }
+
+    /// Compiles [`CashPlan::buyers`], [`CashPlan::open`] and the sales tables; marks a buyer
+    /// regular only if its closed-form on-time path equals the explicit one exactly.
+    fn compile_buyers(&mut self, plan: &Plan, month_starts: &[i32]) {
+        let (h, h_days, np, n) = (self.months, plan.horizon_days.max(0), plan.n_policies(), plan.n_buyers);
+        let sale_days = &month_starts[..h];
+        for lag in 0..=h_days {
+            for &end in &self.month_end {
+                let issued = sale_days.iter().filter(|&&d| d < end).count();
+                let paid = sale_days.iter().filter(|&&d| d < end && d + lag < end).count();
+                self.unpaid.push((issued - paid) as u16);
+            }
+            let mut paid_in = vec![0u16; h];
+            for &d in sale_days {
+                if let Some(m) = self.month_of(d + lag) {
+                    paid_in[m] += 1;
+                }
+            }
+            self.paid_in.extend(paid_in);
+        }
+        let mut check = MonthTotals::zeros(h, np);
+        let zero = MonthTotals::zeros(h, np);
+        let mut scratch = PathScratch::default();
+        for b in 0..n {
+            let mut bc = BuyerCash { open_start: self.open.len() as u32, ..BuyerCash::default() };
+            let mut overdue = 0;
+            for inv in plan.invoices_of(b) {
+                if inv.issue == i32::MIN {
+                    self.open.push(OpenInvoice {
+                        due: inv.due,
+                        ends: self.ends_up_to(inv.due) as u16,
+                        month: self.month_of(inv.due).map_or(u16::MAX, |m| m as u16),
+                        amount: inv.amount,
+                    });
+                    overdue = overdue.max(inv.due - inv.age_due);
+                } else {
+                    bc.terms = inv.due - inv.issue;
+                    bc.monthly = inv.amount;
+                }
+            }
+            let open_len = self.open.len() - bc.open_start as usize;
+            let max_delay = plan.stop_deliveries_after_days.min(ELIGIBLE_MAX_DAYS_PAST_DUE + 1 - overdue).max(0);
+            bc.max_delay = max_delay.min(h_days);
+            let limits = (0..np).map(|p| plan.protected[p * n + b]);
+            if let Some(first) = limits.clone().next()
+                && limits.clone().all(|l| l == first)
+            {
+                bc.limit = first;
+                bc.flags |= BuyerCash::SHARED_LIMIT;
+            }
+            let base = self.eligible_path(plan, b, &BuyerState::ON_TIME, &mut scratch);
+            if limits.clone().any(|l| base.iter().any(|&e| l - e > 0)) {
+                bc.flags |= BuyerCash::HEADROOM;
+            }
+            if let Ok(len) = u16::try_from(open_len) {
+                bc.open_len = len;
+                self.buyers.push(bc);
+                // Regular iff the closed form cancels the explicit path exactly.
+                self.buyer_path(plan, b, &BuyerState::ON_TIME, 1, &mut check, &mut scratch);
+                self.closed_on_time(plan, b, -1, &mut check, &mut scratch);
+                if check == zero {
+                    self.buyers[b].flags |= BuyerCash::REGULAR;
+                } else {
+                    check.copy_from(&zero);
+                }
+            } else {
+                self.buyers.push(bc);
+            }
+            if !self.buyers[b].has(BuyerCash::REGULAR) {
+                self.buyers[b].max_delay = 0;
+            }
+        }
+    }
+
+    /// Sales outstanding (`unpaid`) and paid (`paid_in`) per month when paid `lag` days after issue.
+    #[inline]
+    pub(crate) fn sales_tables(&self, lag: i32, horizon_days: i32) -> (&[u16], &[u16]) {
+        let h = self.months;
+        let at = lag.clamp(0, horizon_days.max(0)) as usize * h;
+        (&self.unpaid[at..at + h], &self.paid_in[at..at + h])
+    }
+
+    /// Adds `sign ×` buyer `b`'s on-time path to `totals`: the closed form for a regular buyer,
+    /// else the explicit walk. Same figures as `buyer_path(.., &BuyerState::ON_TIME, sign, ..)`.
+    #[inline]
+    pub fn on_time_path(&self, plan: &Plan, b: usize, sign: i64, totals: &mut MonthTotals, scratch: &mut PathScratch) {
+        if self.buyers[b].has(BuyerCash::REGULAR) {
+            self.closed_on_time(plan, b, sign, totals, scratch);
+        } else {
+            self.buyer_path(plan, b, &BuyerState::ON_TIME, sign, totals, scratch);
+        }
+    }
+
+    /// The closed form of the on-time path: one sale a month paid `terms` days after issue, open
+    /// invoices paid on their due day, eligible = receivables.
+    fn closed_on_time(&self, plan: &Plan, b: usize, sign: i64, totals: &mut MonthTotals, scratch: &mut PathScratch) {
+        let (h, n) = (self.months, plan.n_buyers);
+        let bc = self.buyers[b];
+        let m = bc.monthly;
+        let (unpaid, paid_in) = self.sales_tables(bc.terms, plan.horizon_days);
+        let elig = &mut scratch.base;
+        elig.clear();
+        elig.extend(unpaid.iter().map(|&c| m * c as i64));
+        for o in &self.open[bc.open_start as usize..bc.open_start as usize + bc.open_len as usize] {
+            for e in &mut elig[..o.ends as usize] {
+                *e += o.amount;
+            }
+            if o.month != u16::MAX {
+                totals.collections[o.month as usize] += sign * o.amount;
+            }
+        }
+        for k in 0..h {
+            totals.sales[k] += sign * m;
+            totals.collections[k] += sign * m * paid_in[k] as i64;
+            totals.receivables[k] += sign * elig[k];
+            totals.eligible[k] += sign * elig[k];
+        }
+        for p in 0..plan.n_policies() {
+            let limit = if bc.has(BuyerCash::SHARED_LIMIT) { bc.limit } else { plan.protected[p * n + b] };
+            for (ins, &e) in totals.insured[p * h..(p + 1) * h].iter_mut().zip(elig.iter()) {
+                *ins += sign * e.min(limit);
+            }
+        }
     }
 
     /// Month index of a day inside the horizon, `None` outside it.
@@ -264,12 +460,16 @@ impl CashPlan {
         let h = self.months;
         self.fill_buyer(plan, b, state, scratch, Some((sign, &mut *totals)));
         let n = plan.n_buyers;
+        let shared = self.buyers.get(b).filter(|bc| bc.has(BuyerCash::SHARED_LIMIT)).map(|bc| bc.limit);
         for k in 0..h {
             let (recv, elig) = (scratch.recv[k], scratch.elig[k]);
             totals.receivables[k] += sign * recv;
             totals.eligible[k] += sign * elig;
-            for p in 0..plan.n_policies() {
-                totals.insured[p * h + k] += sign * elig.min(plan.protected[p * n + b]);
+        }
+        for p in 0..plan.n_policies() {
+            let limit = shared.unwrap_or_else(|| plan.protected[p * n + b]);
+            for (ins, &e) in totals.insured[p * h..(p + 1) * h].iter_mut().zip(&scratch.elig[..h]) {
+                *ins += sign * e.min(limit);
             }
         }
     }

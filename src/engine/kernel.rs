@@ -71,6 +71,8 @@ pub struct Scratch {
     stamp: u32,
     /// Late buyers of the current trial with their delay.
     late: Vec<(u32, i32)>,
+    /// Late buyers of the current trial whose cash path is corrected explicitly.
+    explicit: Vec<(u32, i32, Option<CountryEvent>)>,
     /// `delays[b] = (stamp, delay)`: buyer b is late in the current trial when the stamp matches.
     delays: Vec<(u32, i32)>,
     /// The country events of the current trial: (country index, event).
@@ -99,6 +101,7 @@ impl Scratch {
             marks: vec![0; plan.n_buyers],
             stamp: 0,
             late: Vec::with_capacity(if plan.lateness.is_some() { plan.n_buyers } else { 0 }),
+            explicit: Vec::with_capacity(if plan.lateness.is_some() { plan.n_buyers } else { 0 }),
             delays: vec![(0, 0); plan.n_buyers],
             country_events: Vec::new(),
             event_of_country: vec![None; plan.n_countries],
@@ -191,19 +194,22 @@ pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &m
         defaults += 1;
         default_event(plan, rng, f.buyer, f.day, f.kind, scratch);
     }
-    if let Some(late) = &plan.lateness {
-        draw_lateness(plan, late, rng, z_g, scratch);
-    }
-    if let Some(risk) = &plan.country_risk {
-        draw_country_events(plan, risk, rng, scratch);
-    }
-
-    let gross: i64 = scratch.events.iter().map(|e| e.unpaid - e.recovery).sum();
-    row[0] = gross;
-    row[1] = defaults;
     if let Some(cash) = &plan.cash {
-        // Start from the baseline and correct it for the buyers whose path differs.
+        // Start from the baseline and correct it for the buyers whose path differs: first the
+        // defaulters (their invoices are still in cache from `default_event`).
         scratch.totals.copy_from(&cash.baseline);
+        // Read the defaulters' cash data ahead so their cache misses overlap.
+        let mut touched = 0i32;
+        for e in &scratch.events {
+            touched ^= cash.buyers[e.buyer as usize].max_delay;
+        }
+        for e in &scratch.events {
+            let bc = &cash.buyers[e.buyer as usize];
+            if bc.open_len > 0 {
+                touched ^= cash.open[bc.open_start as usize].due;
+            }
+        }
+        std::hint::black_box(touched);
         for e in &scratch.events {
             let kind = match e.peril {
                 Peril::Insolvency => DefaultKind::Insolvency,
@@ -212,7 +218,7 @@ pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &m
                 Peril::Late { .. } | Peril::Political => continue,
             };
             let b = e.buyer as usize;
-            cash.buyer_path(plan, b, &BuyerState::ON_TIME, -1, &mut scratch.totals, &mut scratch.path);
+            cash.on_time_path(plan, b, -1, &mut scratch.totals, &mut scratch.path);
             let state = BuyerState {
                 default: Some((e.day, kind)),
                 delivery_stop: e.delivery_stop,
@@ -224,17 +230,48 @@ pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &m
                 scratch.totals.recoveries[m] += e.recovery;
             }
         }
+    }
+    if let Some(late) = &plan.lateness {
+        draw_lateness(plan, late, rng, z_g, scratch);
+    }
+    if let Some(risk) = &plan.country_risk {
+        draw_country_events(plan, risk, rng, scratch);
+    }
+
+    let gross: i64 = scratch.events.iter().map(|e| e.unpaid - e.recovery).sum();
+    row[0] = gross;
+    row[1] = defaults;
+    if let Some(cash) = &plan.cash {
+        // Simply late buyers first; the others are corrected explicitly after, their schedules
+        // read ahead here so the cache misses overlap with the fast corrections.
+        scratch.explicit.clear();
+        let mut touched = 0i32;
         for &(b, delay) in &scratch.late {
             let b = b as usize;
-            let event = scratch.event_of_country[plan.buyer_country[b] as usize];
+            let event = match plan.country_risk {
+                Some(_) => scratch.event_of_country[plan.buyer_country[b] as usize],
+                None => None,
+            };
+            let bc = &cash.buyers[b];
             if let Some(fast) = &cash.late
                 && event.is_none()
-                && delay <= fast.max_delay[b]
+                && delay <= bc.max_delay
             {
-                fast.add(plan, cash, b, delay, &mut scratch.late_acc, &mut scratch.totals, &mut scratch.path);
+                fast.add(plan, cash, b, bc, delay, &mut scratch.late_acc, &mut scratch.totals, &mut scratch.path);
                 continue;
             }
-            cash.buyer_path(plan, b, &BuyerState::ON_TIME, -1, &mut scratch.totals, &mut scratch.path);
+            for inv in plan.invoices_of(b).iter().step_by(2) {
+                touched ^= inv.due;
+            }
+            if bc.open_len > 0 {
+                touched ^= cash.open[bc.open_start as usize].due;
+            }
+            scratch.explicit.push((b as u32, delay, event));
+        }
+        std::hint::black_box(touched);
+        for &(b, delay, event) in &scratch.explicit {
+            let b = b as usize;
+            cash.on_time_path(plan, b, -1, &mut scratch.totals, &mut scratch.path);
             let state = BuyerState { delay, event, ..BuyerState::ON_TIME };
             cash.buyer_path(plan, b, &state, 1, &mut scratch.totals, &mut scratch.path);
         }
@@ -250,7 +287,7 @@ pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &m
                     if scratch.marks[b] == scratch.stamp || scratch.delays[b].0 == scratch.stamp {
                         continue; // defaulted, or late (corrected above)
                     }
-                    cash.buyer_path(plan, b, &BuyerState::ON_TIME, -1, &mut scratch.totals, &mut scratch.path);
+                    cash.on_time_path(plan, b, -1, &mut scratch.totals, &mut scratch.path);
                     let state = BuyerState { event: Some(event), ..BuyerState::ON_TIME };
                     cash.buyer_path(plan, b, &state, 1, &mut scratch.totals, &mut scratch.path);
                 }
