@@ -10,7 +10,7 @@
 //!
 //! Run all with `cargo bench --bench kernel`, or filter, e.g. `cargo bench --bench kernel -- floor`.
 
-use arstress::engine::{FIXED_COLUMNS, Scratch, run_trial};
+use arstress::engine::{Scratch, run_trial};
 use arstress::generate::{GenerateOptions, generate};
 use arstress::input::load_study;
 use arstress::normal;
@@ -50,24 +50,30 @@ fn configure(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::W
 
 fn kernel_and_floor(c: &mut Criterion) {
     for buyers in SIZES {
-        let plan = baseline_plan(buyers);
-        let n_buyers = plan.n_buyers;
+        let full = baseline_plan(buyers);
+        let n_buyers = full.n_buyers;
+        // The credit model alone: no late payment, no cash path.
+        let mut credit = full.clone();
+        credit.lateness = None;
+        credit.cash = None;
 
-        let mut group = c.benchmark_group("kernel");
-        configure(&mut group, buyers);
-        group.throughput(Throughput::Elements(1));
-        group.bench_function(BenchmarkId::from_parameter(buyers), |b| {
-            let mut scratch = Scratch::new(&plan);
-            let mut row = vec![0i64; FIXED_COLUMNS + 2 * plan.n_policies()];
-            let mut trial = 0u64;
-            b.iter(|| {
-                let mut rng = trial_rng(SEED, trial);
-                run_trial(&plan, &mut rng, &mut scratch, &mut row);
-                trial += 1;
-                black_box(&row);
+        for (name, plan) in [("kernel_credit", &credit), ("kernel_full", &full)] {
+            let mut group = c.benchmark_group(name);
+            configure(&mut group, buyers);
+            group.throughput(Throughput::Elements(1));
+            group.bench_function(BenchmarkId::from_parameter(buyers), |b| {
+                let mut scratch = Scratch::new(plan);
+                let mut row = vec![0i64; plan.row_width()];
+                let mut trial = 0u64;
+                b.iter(|| {
+                    let mut rng = trial_rng(SEED, trial);
+                    run_trial(plan, &mut rng, &mut scratch, &mut row);
+                    trial += 1;
+                    black_box(&row);
+                });
             });
-        });
-        group.finish();
+            group.finish();
+        }
 
         let mut group = c.benchmark_group("floor");
         configure(&mut group, buyers);
