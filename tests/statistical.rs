@@ -26,16 +26,14 @@ fn expected_gross_loss_matches_its_closed_form() {
         let q = 1.0 - (1.0 - pd).powf(horizon_months as f64 / 12.0);
         expected += amount as f64 * q * (1.0 - (share * m_ins + (1.0 - share) * m_pro));
     }
-    let study = study_toml("closed form", 20_000, true).replace("horizon_months = 12", "horizon_months = 6");
-    write_files(
+    write_invoice_study(
         dir.path(),
-        &[
-            ("study.toml", &study),
-            ("buyers.csv", &buyers),
-            ("invoices.csv", &invoices),
-            ("policies.toml", ""),
-            ("scenarios/base.toml", "name = \"base\"\n"),
-        ],
+        "closed form",
+        20_000,
+        6,
+        &buyers,
+        &invoices,
+        &[("scenarios/base.toml", "name = \"base\"\n")],
     );
     let out = run_study(dir.path(), &dir.path().join("out"), &[]);
     let mean: f64 = summary(&out, "base", "none", "gross_loss", "mean").parse().unwrap();

@@ -67,16 +67,14 @@ fn pd_multiplier_scales_the_expected_loss_to_its_closed_form() {
         expected += loss_given_default * horizon_q(pd, m, horizon_months);
         unstressed += loss_given_default * horizon_q(pd, 1.0, horizon_months);
     }
-    let study = study_toml("pd multiplier", 8_000, true).replace("horizon_months = 12", "horizon_months = 6");
-    write_files(
+    write_invoice_study(
         dir.path(),
-        &[
-            ("study.toml", &study),
-            ("buyers.csv", &buyers),
-            ("invoices.csv", &invoices),
-            ("policies.toml", ""),
-            ("scenarios/x3.toml", "name = \"x3\"\n[stress]\npd_multiplier = 3.0\n"),
-        ],
+        "pd multiplier",
+        8_000,
+        6,
+        &buyers,
+        &invoices,
+        &[("scenarios/x3.toml", "name = \"x3\"\n[stress]\npd_multiplier = 3.0\n")],
     );
     let out = run_study(dir.path(), &dir.path().join("out"), &[]);
     let (mean, se) = mean_and_se(&out, "x3", "gross_loss");
@@ -117,17 +115,7 @@ fn pd_multipliers_by_sector_country_and_rating_hit_only_their_buyers() {
     let scenario = "name = \"levers\"\n[ratings]\nBB = 0.02\n[credit]\nasset_correlation = 0.0\n\
                     [stress]\npd_multiplier = 1.25\npd_multiplier_by_sector = { construction = 3.0 }\n\
                     pd_multiplier_by_country = { FR = 2.0 }\npd_multiplier_by_rating = { BB = 4.0, B = 1.5 }\n";
-    let study = study_toml("pd levers", 1, true).replace("horizon_months = 12", "horizon_months = 6");
-    write_files(
-        dir.path(),
-        &[
-            ("study.toml", &study),
-            ("buyers.csv", &buyers),
-            ("invoices.csv", &invoices),
-            ("policies.toml", ""),
-            ("scenarios/levers.toml", scenario),
-        ],
-    );
+    write_invoice_study(dir.path(), "pd levers", 1, 6, &buyers, &invoices, &[("scenarios/levers.toml", scenario)]);
     let study = arstress::input::load_study(dir.path()).unwrap();
     let plan = arstress::plan::compile(&study, &study.scenarios[0]).unwrap();
 

@@ -71,3 +71,23 @@ pub fn study_toml(name: &str, trials: u64, with_invoices: bool) -> String {
 pub fn example_study() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/example")
 }
+
+/// Writes a study with buyers.csv and invoices.csv, no policies, a horizon of `horizon_months`
+/// and the given scenario files.
+pub fn write_invoice_study(
+    dir: &Path,
+    name: &str,
+    trials: u64,
+    horizon_months: u32,
+    buyers: &str,
+    invoices: &str,
+    scenarios: &[(&str, &str)],
+) {
+    let study =
+        study_toml(name, trials, true).replace("horizon_months = 12", &format!("horizon_months = {horizon_months}"));
+    write_files(
+        dir,
+        &[("study.toml", &study), ("buyers.csv", buyers), ("invoices.csv", invoices), ("policies.toml", "")],
+    );
+    write_files(dir, scenarios);
+}
