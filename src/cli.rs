@@ -117,6 +117,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
     let seed = opts.seed.unwrap_or(study.seed);
     let plans = compile_all(&study, &opts)?;
     let out = args.out.clone().unwrap_or_else(|| default_out(&args.study, &study.name));
+    report::check_writable(&out)?;
     let threads = args.threads.map_or(0, usize::from);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)

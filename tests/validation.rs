@@ -804,3 +804,22 @@ fn run_unknown_scenario() {
     let err = run_fails(dir.path(), &["--scenario", "nosuch"]);
     assert_line(&err, &["nosuch", "base"]);
 }
+
+#[test]
+fn unwritable_output_folder_fails_before_running() {
+    let dir = study(&[]);
+    let blocker = dir.path().join("a-file");
+    std::fs::write(&blocker, b"not a folder").unwrap();
+    let out = Command::cargo_bin("arstress")
+        .unwrap()
+        .arg("run")
+        .arg(dir.path())
+        .arg("--out")
+        .arg(blocker.join("reports"))
+        .args(["--trials", "10", "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--out") && err.contains("a-file/reports") && err.contains("not writable"), "stderr:\n{err}");
+}

@@ -37,3 +37,13 @@ pub fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), Error>
     }
     Ok(())
 }
+
+/// Checks before any trial runs that `dir` can be created and written to (a usage error if not).
+pub fn check_writable(dir: &Path) -> Result<(), Error> {
+    let fail =
+        |e: std::io::Error| Error::Usage(format!("--out {}: the report folder is not writable: {e}", dir.display()));
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let probe = dir.join(format!(".arstress-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(fail)?;
+    std::fs::remove_file(&probe).map_err(fail)
+}

@@ -4,7 +4,7 @@ mod atomic;
 mod csv_tables;
 mod manifest;
 
-pub use atomic::write_files;
+pub use atomic::{check_writable, write_files};
 pub use csv_tables::{cashflow_csv, policy_comparison_csv, portfolio_csv, quantiles_csv, summary_csv};
 pub use manifest::{Timing, manifest_json};
 
