@@ -46,11 +46,61 @@ pub struct LatenessPlan {
     pub bucket_of: Vec<u32>,
     /// `Φ⁻¹(late_share + late_share_addon)`.
     pub threshold: f64,
-    /// Median days late and the lognormal's σ (through the median and the 90% quantile).
-    pub median: f64,
-    pub sigma: f64,
+    /// Whole days late before the shift: `round(median · exp(σξ))`, sampled by inverse CDF.
+    pub delays: DelayTable,
     /// `days_late_shift`.
     pub shift: i32,
+}
+
+/// The distribution of a whole-day delay `round(median · exp(σξ))`, `ξ ~ N(0, 1)`, rounded
+/// half-to-even, sampled from one uniform by inverse CDF with a guide table (Chen and Asau).
+/// Delays of `cap` days or more all behave alike in the model (every payment falls after the
+/// horizon, after every waiting period and after the longest country event), so they are kept as
+/// `cap`: the samples have exactly the model's distribution where it matters.
+#[derive(Debug, Clone)]
+pub struct DelayTable {
+    /// `cdf[r] = P(delay <= r)`, non-decreasing, `cdf[cap] = 1`.
+    cdf: Vec<f64>,
+    /// `guide[g]`: the smallest r with `cdf[r] > g / G`; `guide[G] = cap`.
+    guide: Vec<u32>,
+}
+
+impl DelayTable {
+    const GUIDE: usize = 1024;
+
+    pub fn new(median: f64, sigma: f64, cap: u32) -> DelayTable {
+        let fixed = median.round_ties_even();
+        let mut running = 0.0f64;
+        let mut cdf: Vec<f64> = (0..cap)
+            .map(|r| {
+                let p = if sigma > 0.0 {
+                    normal::cdf(((r as f64 + 0.5).ln() - median.ln()) / sigma)
+                } else if r as f64 >= fixed {
+                    1.0
+                } else {
+                    0.0
+                };
+                running = running.max(p);
+                running
+            })
+            .collect();
+        cdf.push(1.0);
+        let guide = (0..=Self::GUIDE)
+            .map(|g| {
+                let level = g as f64 / Self::GUIDE as f64;
+                (cdf.partition_point(|&c| c <= level) as u32).min(cap)
+            })
+            .collect();
+        DelayTable { cdf, guide }
+    }
+
+    /// The delay of a uniform `u` in [0, 1): the smallest r with `u < cdf[r]`.
+    #[inline]
+    pub fn sample(&self, u: f64) -> u32 {
+        let g = ((u * Self::GUIDE as f64) as usize).min(Self::GUIDE - 1);
+        let (lo, hi) = (self.guide[g] as usize, self.guide[g + 1] as usize);
+        (lo + self.cdf[lo..=hi].partition_point(|&c| c <= u)) as u32
+    }
 }
 
 /// Country events (SPEC §4.4), per country index (countries sorted by code).
@@ -356,7 +406,7 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
         policies,
         protected,
         indemnity_ppb,
-        lateness: lateness_plan(scenario, pf, &sectors, &countries),
+        lateness: lateness_plan(scenario, pf, h_days, &sectors, &countries),
         country_risk: country_risk_plan(scenario, pf, &countries, cal.horizon_months()),
         buyer_country: pf.buyers.iter().map(|b| countries[b.country.as_str()]).collect(),
         cash: None,
@@ -411,9 +461,17 @@ fn country_risk_plan(
 /// `Φ⁻¹(0.9)`: the lognormal's σ is `ln(p90 / median) / Z90`.
 const Z90: f64 = 1.281_551_565_544_600_4;
 
+/// A delay (before the shift) beyond which nothing in the model changes: every payment falls after
+/// the horizon, after any waiting period (≤ 3,650 days) plus the horizon, and after the end of the
+/// longest country event (≤ 36,500 days) — with room for a negative `days_late_shift` (≥ −3,650).
+fn delay_cap(horizon_days: i32) -> u32 {
+    (horizon_days.max(0) as u32) + 36_500 + 3_650 + 720 + 3_650 + 1
+}
+
 fn lateness_plan(
     scenario: &Scenario,
     pf: &Portfolio,
+    horizon_days: i32,
     sectors: &BTreeMap<&str, u32>,
     countries: &BTreeMap<&str, u32>,
 ) -> Option<LatenessPlan> {
@@ -448,8 +506,11 @@ fn lateness_plan(
         buckets,
         bucket_of,
         threshold: normal::quantile(share),
-        median: pay.days_late_median,
-        sigma: (pay.days_late_p90 / pay.days_late_median).ln() / Z90,
+        delays: DelayTable::new(
+            pay.days_late_median,
+            (pay.days_late_p90 / pay.days_late_median).ln() / Z90,
+            delay_cap(horizon_days),
+        ),
         shift: scenario.stress.days_late_shift as i32,
     })
 }
@@ -505,5 +566,29 @@ impl Plan {
             Some(c) => credit + 2 * c.months + 2 * c.months * (self.n_policies() + 1),
             None => credit,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The table's inverse CDF is the rounded lognormal quantile: `round(median · e^(σ Φ⁻¹(u)))`.
+    #[test]
+    fn delay_table_inverts_the_rounded_lognormal() {
+        let (median, sigma) = (15.0, (60.0f64 / 15.0).ln() / Z90);
+        let table = DelayTable::new(median, sigma, 5_000);
+        for i in 1..20_000 {
+            let u = i as f64 / 20_000.0;
+            let x = median * (sigma * normal::quantile(u)).exp();
+            // Skip the measure-zero neighbourhoods of rounding boundaries.
+            if (x - x.floor() - 0.5).abs() < 1e-6 {
+                continue;
+            }
+            assert_eq!(table.sample(u) as f64, x.round_ties_even().min(5_000.0), "u = {u}");
+        }
+        let fixed = DelayTable::new(300.0, 0.0, 5_000);
+        assert!((0..100).all(|i| fixed.sample(i as f64 / 100.0) == 300));
+        assert_eq!(DelayTable::new(1.0, 30.0, 1_000).sample(0.999_999_999), 1_000, "the far tail is capped");
     }
 }

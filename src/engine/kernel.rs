@@ -578,9 +578,8 @@ fn draw_lateness(plan: &Plan, late: &crate::plan::LatenessPlan, rng: &mut TrialR
             if u >= scratch.late_p[group as usize] || scratch.marks[b as usize] == scratch.stamp {
                 continue;
             }
-            let eta: f64 = rng.sample(StandardNormal);
-            let days = (late.median * (late.sigma * eta).exp()).round_ties_even() as i64 + late.shift as i64;
-            let delay = days.clamp(0, i32::MAX as i64 / 4) as i32;
+            let days = late.delays.sample(rng.random::<f64>()) as i64 + late.shift as i64;
+            let delay = days.max(0) as i32;
             if delay == 0 {
                 continue;
             }
