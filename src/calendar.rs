@@ -47,21 +47,9 @@ impl Calendar {
         (0..h.div_ceil(12).max(1)).map(|y| self.month_start(12 * y + 1)).collect()
     }
 
-    /// Number of months in each policy year (the last may be shorter).
-    pub fn policy_year_months(&self) -> Vec<u32> {
-        let h = self.horizon_months();
-        let years = h.div_ceil(12).max(1);
-        (0..years).map(|y| (h - 12 * y).min(12)).collect()
-    }
-
     /// Calendar date of a day offset.
     pub fn date(&self, day: i32) -> Date {
         self.as_of + Duration::days(day as i64)
-    }
-
-    /// Day offset of a calendar date (negative before `as_of`).
-    pub fn day_of(&self, date: Date) -> i64 {
-        (date - self.as_of).whole_days()
     }
 }
 
@@ -100,6 +88,5 @@ mod tests {
     fn policy_years_split_long_horizons() {
         let cal = Calendar::new(date!(2027 - 01 - 01), 30);
         assert_eq!(cal.policy_year_starts(), vec![0, 365, 731]);
-        assert_eq!(cal.policy_year_months(), vec![12, 12, 6]);
     }
 }

@@ -116,7 +116,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
     let trials = opts.trials.unwrap_or(study.trials);
     let seed = opts.seed.unwrap_or(study.seed);
     let plans = compile_all(&study, &opts)?;
-    let out = args.out.clone().unwrap_or_else(|| default_out(&args.study, &study.name));
+    let out = args.out.clone().unwrap_or_else(|| default_out(&study.name));
     report::check_writable(&out)?;
     let threads = args.threads.map_or(0, usize::from);
     let pool = rayon::ThreadPoolBuilder::new()
@@ -158,7 +158,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
 }
 
 /// `reports/<study name>/` next to the current directory, the name made file-system safe.
-fn default_out(_study: &Path, name: &str) -> PathBuf {
+fn default_out(name: &str) -> PathBuf {
     let safe: String =
         name.chars().map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
     PathBuf::from("reports").join(safe.trim_matches('-'))

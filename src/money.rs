@@ -64,11 +64,6 @@ pub fn apply_ppb(amount: i64, rate_ppb: i64) -> i64 {
     }
 }
 
-/// Rounds an `f64` mean in cents to whole cents, half-to-even, for display.
-pub fn round_cents_f64(x: f64) -> i128 {
-    x.round_ties_even() as i128
-}
-
 /// Exact quotient `sum / n` rounded half-to-even to whole cents.
 pub fn mean_cents(sum: i128, n: u64) -> i128 {
     if n == 0 {

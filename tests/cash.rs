@@ -77,6 +77,7 @@ fn fast_late_path_matches_the_explicit_path() {
     let b = arstress::engine::run_trials(&explicit, 5, 0..300, &|_| {});
     assert!(a == b, "fast and explicit cash corrections differ");
     // The comparison covered buyers with and without headroom under their limits.
-    let late = fast.cash.as_ref().unwrap().late.as_ref().unwrap();
-    assert!(late.has_headroom.iter().any(|&x| x) && late.has_headroom.iter().any(|&x| !x));
+    use arstress::cashflow::BuyerCash;
+    let buyers = &fast.cash.as_ref().unwrap().buyers;
+    assert!(buyers.iter().any(|b| b.has(BuyerCash::HEADROOM)) && buyers.iter().any(|b| !b.has(BuyerCash::HEADROOM)));
 }

@@ -28,8 +28,6 @@ use crate::plan::Plan;
 /// [`CashPlan::buyers`]: terms, monthly sales, open invoices, limits and `max_delay`).
 #[derive(Debug, Clone, Default)]
 pub struct LateFast {
-    /// `[buyer]`: some policy has headroom in some month.
-    pub has_headroom: Vec<bool>,
     /// First day of each month (the issue days of monthly sales).
     pub sale_days: Vec<i32>,
 }
@@ -50,10 +48,7 @@ pub struct LateAccumulator {
 impl LateFast {
     /// Compiles the fast-path data of every buyer.
     pub fn compile(cash: &CashPlan, month_starts: &[i32]) -> LateFast {
-        LateFast {
-            has_headroom: cash.buyers.iter().map(|bc| bc.has(BuyerCash::HEADROOM)).collect(),
-            sale_days: month_starts[..cash.months].to_vec(),
-        }
+        LateFast { sale_days: month_starts[..cash.months].to_vec() }
     }
 
     /// Adds the correction of buyer `b` (with data `bc`) paying `delay` days late

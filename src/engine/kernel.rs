@@ -71,8 +71,6 @@ pub struct Scratch {
     stamp: u32,
     /// Late buyers of the current trial with their delay.
     late: Vec<(u32, i32)>,
-    /// Late buyers of the current trial whose cash path is corrected explicitly.
-    explicit: Vec<(u32, i32, Option<CountryEvent>)>,
     /// `delays[b] = (stamp, delay)`: buyer b is late in the current trial when the stamp matches.
     delays: Vec<(u32, i32)>,
     /// The country events of the current trial: (country index, event).
@@ -101,7 +99,6 @@ impl Scratch {
             marks: vec![0; plan.n_buyers],
             stamp: 0,
             late: Vec::with_capacity(if plan.lateness.is_some() { plan.n_buyers } else { 0 }),
-            explicit: Vec::with_capacity(if plan.lateness.is_some() { plan.n_buyers } else { 0 }),
             delays: vec![(0, 0); plan.n_buyers],
             country_events: Vec::new(),
             event_of_country: vec![None; plan.n_countries],
@@ -194,43 +191,6 @@ pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &m
         defaults += 1;
         default_event(plan, rng, f.buyer, f.day, f.kind, scratch);
     }
-    if let Some(cash) = &plan.cash {
-        // Start from the baseline and correct it for the buyers whose path differs: first the
-        // defaulters (their invoices are still in cache from `default_event`).
-        scratch.totals.copy_from(&cash.baseline);
-        // Read the defaulters' cash data ahead so their cache misses overlap.
-        let mut touched = 0i32;
-        for e in &scratch.events {
-            touched ^= cash.buyers[e.buyer as usize].max_delay;
-        }
-        for e in &scratch.events {
-            let bc = &cash.buyers[e.buyer as usize];
-            if bc.open_len > 0 {
-                touched ^= cash.open[bc.open_start as usize].due;
-            }
-        }
-        std::hint::black_box(touched);
-        for e in &scratch.events {
-            let kind = match e.peril {
-                Peril::Insolvency => DefaultKind::Insolvency,
-                Peril::Protracted => DefaultKind::Protracted,
-                // Corrected below with the late buyers and the buyers of event countries.
-                Peril::Late { .. } | Peril::Political => continue,
-            };
-            let b = e.buyer as usize;
-            cash.on_time_path(plan, b, -1, &mut scratch.totals, &mut scratch.path);
-            let state = BuyerState {
-                default: Some((e.day, kind)),
-                delivery_stop: e.delivery_stop,
-                write_off: e.recovery_day,
-                ..BuyerState::ON_TIME
-            };
-            cash.buyer_path(plan, b, &state, 1, &mut scratch.totals, &mut scratch.path);
-            if let Some(m) = cash.month_of(e.recovery_day) {
-                scratch.totals.recoveries[m] += e.recovery;
-            }
-        }
-    }
     if let Some(late) = &plan.lateness {
         draw_lateness(plan, late, rng, z_g, scratch);
     }
@@ -242,57 +202,7 @@ pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &m
     row[0] = gross;
     row[1] = defaults;
     if let Some(cash) = &plan.cash {
-        // Simply late buyers first; the others are corrected explicitly after, their schedules
-        // read ahead here so the cache misses overlap with the fast corrections.
-        scratch.explicit.clear();
-        let mut touched = 0i32;
-        for &(b, delay) in &scratch.late {
-            let b = b as usize;
-            let event = match plan.country_risk {
-                Some(_) => scratch.event_of_country[plan.buyer_country[b] as usize],
-                None => None,
-            };
-            let bc = &cash.buyers[b];
-            if let Some(fast) = &cash.late
-                && event.is_none()
-                && delay <= bc.max_delay
-            {
-                fast.add(plan, cash, b, bc, delay, &mut scratch.late_acc, &mut scratch.totals, &mut scratch.path);
-                continue;
-            }
-            for inv in plan.invoices_of(b).iter().step_by(2) {
-                touched ^= inv.due;
-            }
-            if bc.open_len > 0 {
-                touched ^= cash.open[bc.open_start as usize].due;
-            }
-            scratch.explicit.push((b as u32, delay, event));
-        }
-        std::hint::black_box(touched);
-        for &(b, delay, event) in &scratch.explicit {
-            let b = b as usize;
-            cash.on_time_path(plan, b, -1, &mut scratch.totals, &mut scratch.path);
-            let state = BuyerState { delay, event, ..BuyerState::ON_TIME };
-            cash.buyer_path(plan, b, &state, 1, &mut scratch.totals, &mut scratch.path);
-        }
-        if let Some(fast) = &cash.late {
-            scratch.late_acc.apply(plan, cash, fast, &mut scratch.totals);
-        }
-        if let Some(risk) = &plan.country_risk {
-            for &(c, event) in &scratch.country_events {
-                let members =
-                    &risk.buyers[risk.buyer_offsets[c as usize] as usize..risk.buyer_offsets[c as usize + 1] as usize];
-                for &b in members {
-                    let b = b as usize;
-                    if scratch.marks[b] == scratch.stamp || scratch.delays[b].0 == scratch.stamp {
-                        continue; // defaulted, or late (corrected above)
-                    }
-                    cash.on_time_path(plan, b, -1, &mut scratch.totals, &mut scratch.path);
-                    let state = BuyerState { event: Some(event), ..BuyerState::ON_TIME };
-                    cash.buyer_path(plan, b, &state, 1, &mut scratch.totals, &mut scratch.path);
-                }
-            }
-        }
+        correct_cash(plan, cash, scratch);
     }
     for (p, policy) in plan.policies.iter().enumerate() {
         let (claims, share) = settle_policy(plan, p, policy, scratch);
@@ -310,6 +220,67 @@ pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &m
             let (cash_out, rest) = row[at..at + 2 * h].split_at_mut(h);
             cash.path(t, p, cash_out, rest);
             at += 2 * h;
+        }
+    }
+}
+
+/// Starts the trial's month totals from the baseline and corrects them for every buyer whose path
+/// differs: defaulters, late buyers (simply late ones through the fast path) and the other buyers
+/// of countries with an event. Claims and the insurer's shares are added by the settlement.
+fn correct_cash(plan: &Plan, cash: &crate::cashflow::CashPlan, scratch: &mut Scratch) {
+    scratch.totals.copy_from(&cash.baseline);
+    for e in &scratch.events {
+        let kind = match e.peril {
+            Peril::Insolvency => DefaultKind::Insolvency,
+            Peril::Protracted => DefaultKind::Protracted,
+            // Corrected below with the late buyers and the buyers of event countries.
+            Peril::Late { .. } | Peril::Political => continue,
+        };
+        let b = e.buyer as usize;
+        cash.on_time_path(plan, b, -1, &mut scratch.totals, &mut scratch.path);
+        let state = BuyerState {
+            default: Some((e.day, kind)),
+            delivery_stop: e.delivery_stop,
+            write_off: e.recovery_day,
+            ..BuyerState::ON_TIME
+        };
+        cash.buyer_path(plan, b, &state, 1, &mut scratch.totals, &mut scratch.path);
+        if let Some(m) = cash.month_of(e.recovery_day) {
+            scratch.totals.recoveries[m] += e.recovery;
+        }
+    }
+    // Simply late buyers through the fast path; the others walk their invoices.
+    for &(b, delay) in &scratch.late {
+        let b = b as usize;
+        let event = scratch.event_of_country[plan.buyer_country[b] as usize];
+        let bc = &cash.buyers[b];
+        if let Some(fast) = &cash.late
+            && event.is_none()
+            && delay <= bc.max_delay
+        {
+            fast.add(plan, cash, b, bc, delay, &mut scratch.late_acc, &mut scratch.totals, &mut scratch.path);
+        } else {
+            cash.on_time_path(plan, b, -1, &mut scratch.totals, &mut scratch.path);
+            let state = BuyerState { delay, event, ..BuyerState::ON_TIME };
+            cash.buyer_path(plan, b, &state, 1, &mut scratch.totals, &mut scratch.path);
+        }
+    }
+    if let Some(fast) = &cash.late {
+        scratch.late_acc.apply(plan, cash, fast, &mut scratch.totals);
+    }
+    if let Some(risk) = &plan.country_risk {
+        for &(c, event) in &scratch.country_events {
+            let members =
+                &risk.buyers[risk.buyer_offsets[c as usize] as usize..risk.buyer_offsets[c as usize + 1] as usize];
+            for &b in members {
+                let b = b as usize;
+                if scratch.marks[b] == scratch.stamp || scratch.delays[b].0 == scratch.stamp {
+                    continue; // defaulted, or late (corrected above)
+                }
+                cash.on_time_path(plan, b, -1, &mut scratch.totals, &mut scratch.path);
+                let state = BuyerState { event: Some(event), ..BuyerState::ON_TIME };
+                cash.buyer_path(plan, b, &state, 1, &mut scratch.totals, &mut scratch.path);
+            }
         }
     }
 }
