@@ -55,9 +55,11 @@ fn example_1_cash_timeline() {
     assert_eq!(summary(&out, "example-1", "p90", "net_loss", "p_above_bad_debt_reserve"), "0.000000");
 }
 
-/// The fast correction of simply late buyers gives exactly the figures of the explicit path.
+/// The closed-form correction of late buyers gives exactly the figures of the explicit path, for
+/// short delays, delays past the delivery stop and the 90-day eligibility, limits that bind and
+/// limits that differ between policies.
 #[test]
-fn fast_late_path_matches_the_explicit_path() {
+fn closed_form_late_path_matches_the_explicit_path() {
     let dir = tempfile::tempdir().unwrap();
     let study = dir.path().join("study");
     arstress().args(["generate", "150", "--invoices", "--seed", "4", "--out"]).arg(&study).assert().success();
@@ -67,17 +69,40 @@ fn fast_late_path_matches_the_explicit_path() {
          [country_risk]\ndefault_probability = 0.3\n[stress]\npd_multiplier = 3\n",
     )
     .unwrap();
+    // Discretionary limits capped differently: limits that differ between the two policies.
+    let policies = std::fs::read_to_string(study.join("policies.toml")).unwrap();
+    let policies =
+        policies.replace("name = \"excess-of-loss\"", "name = \"excess-of-loss\"\ndiscretionary_limit_max = 5_000");
+    std::fs::write(study.join("policies.toml"), policies).unwrap();
+    std::fs::write(
+        study.join("scenarios/very-late.toml"),
+        "name = \"very-late\"\n[payment]\nlate_share = 0.8\ndays_late_median = 70\ndays_late_p90 = 200\n\
+         stop_deliveries_after_days = 45\n",
+    )
+    .unwrap();
     let study = arstress::input::load_study(&study).unwrap();
-    let scenario = study.scenarios.iter().find(|s| s.name == "late").unwrap();
-    let fast = arstress::plan::compile(&study, scenario).unwrap();
-    assert!(fast.cash.as_ref().unwrap().late.is_some());
-    let mut explicit = fast.clone();
-    explicit.cash.as_mut().unwrap().late = None;
-    let a = arstress::engine::run_trials(&fast, 5, 0..300, &|_| {});
-    let b = arstress::engine::run_trials(&explicit, 5, 0..300, &|_| {});
-    assert!(a == b, "fast and explicit cash corrections differ");
-    // The comparison covered buyers with and without headroom under their limits.
-    use arstress::cashflow::BuyerCash;
-    let buyers = &fast.cash.as_ref().unwrap().buyers;
-    assert!(buyers.iter().any(|b| b.has(BuyerCash::HEADROOM)) && buyers.iter().any(|b| !b.has(BuyerCash::HEADROOM)));
+    use arstress::cashflow::{BuyerCash, Insured};
+    for name in ["late", "very-late"] {
+        let scenario = study.scenarios.iter().find(|s| s.name == name).unwrap();
+        let fast = arstress::plan::compile(&study, scenario).unwrap();
+        let mut explicit = fast.clone();
+        explicit.cash.as_mut().unwrap().late = None;
+        let a = arstress::engine::run_trials(&fast, 5, 0..300, &|_| {});
+        let b = arstress::engine::run_trials(&explicit, 5, 0..300, &|_| {});
+        assert!(a == b, "{name}: closed-form and explicit cash corrections differ");
+        // The comparison covered every kind of insured rule and limits differing between policies.
+        let cash = fast.cash.as_ref().unwrap();
+        let late = cash.late.as_ref().unwrap();
+        let shared: Vec<_> = cash
+            .buyers
+            .iter()
+            .filter(|b| b.has(BuyerCash::REGULAR) && b.has(BuyerCash::SHARED_LIMIT))
+            .map(|b| b.rule)
+            .collect();
+        for (delay, mode) in [(20, Insured::Zero), (20, Insured::Linear), (20, Insured::Direct), (150, Insured::Direct)]
+        {
+            assert!(shared.iter().any(|r| r.mode(delay) == mode), "{name}: no buyer with {mode:?} at {delay} days");
+        }
+        assert!(cash.buyers.iter().any(|b| !b.has(BuyerCash::SHARED_LIMIT)) && !late.rules.is_empty());
+    }
 }

@@ -13,7 +13,7 @@ use crate::plan::{Plan, PolicyPlan, ScheduledInvoice};
 use rust_decimal::Decimal;
 
 mod late;
-pub use late::{LateAccumulator, LateFast};
+pub use late::{Insured, InsuredRule, LateAccumulator, LateFast, prefetch};
 
 /// Days past due after which a receivable is no longer eligible for the borrowing base.
 pub const ELIGIBLE_MAX_DAYS_PAST_DUE: i32 = 90;
@@ -86,7 +86,7 @@ pub struct CashPlan {
     pub premium_instalments: Vec<i64>,
     /// Month totals when every buyer pays on time and nothing happens.
     pub baseline: MonthTotals,
-    /// The fast correction of simply late buyers (`None`: every late buyer is corrected
+    /// The closed-form correction of late buyers (`None`: every late buyer is corrected
     /// explicitly, which gives the same figures more slowly).
     pub late: Option<LateFast>,
     /// Per buyer: what the closed-form on-time path and the fast late path need.
@@ -105,25 +105,25 @@ pub struct CashPlan {
 pub struct BuyerCash {
     /// Amount of each monthly sale (0 = no sales).
     pub monthly: i64,
-    /// The protected limit, when it is the same under every policy ([`BuyerCash::SHARED_LIMIT`]).
-    pub limit: i64,
     /// Range of the buyer's open invoices in [`CashPlan::open`].
     pub open_start: u32,
     pub open_len: u16,
     pub flags: u8,
     /// Payment terms of the monthly sales in days.
     pub terms: i32,
-    /// Largest delay for which the buyer is simply late (0 = never; see [`LateFast`]).
+    /// Largest delay for which the buyer is simply late: no delivery stop and no receivable more
+    /// than 90 days past due, so receivables and eligible receivables move together (0 = never).
     pub max_delay: i32,
+    /// How the insured receivables move with the delay, when the protected limit is the same
+    /// under every policy ([`BuyerCash::SHARED_LIMIT`]; else [`LateFast`] holds one per policy).
+    pub rule: InsuredRule,
 }
 
 impl BuyerCash {
     /// The on-time path is the closed form of [`CashPlan::on_time_path`] (checked at compile
     /// time against the explicit walk).
     pub const REGULAR: u8 = 1;
-    /// Some policy has headroom under the limit in some month of the on-time path.
-    pub const HEADROOM: u8 = 2;
-    /// Every policy has the same protected limit, `limit`.
+    /// Every policy has the same protected limit.
     pub const SHARED_LIMIT: u8 = 4;
 
     #[inline]
@@ -141,6 +141,8 @@ pub struct OpenInvoice {
     pub ends: u16,
     /// Month of the due day (`u16::MAX`: outside the horizon).
     pub month: u16,
+    /// Day from which it is more than 90 days past due (no longer eligible).
+    pub aged: i32,
     pub amount: i64,
 }
 
@@ -252,9 +254,8 @@ pub struct PathScratch {
     elig: Vec<i64>,
     /// Due days of the invoices delivered so far (for lateness delivery stops).
     delivered: Vec<i32>,
-    /// Eligible receivables of the closed-form paths.
+    /// Eligible receivables of the closed-form on-time path.
     base: Vec<i64>,
-    late: Vec<i64>,
 }
 
 impl CashPlan {
@@ -300,7 +301,7 @@ impl CashPlan {
         cash.baseline = totals;
         cash.compile_buyers(plan, month_starts);
         if plan.lateness.is_some() {
-            cash.late = Some(LateFast::compile(&cash, month_starts));
+            cash.late = Some(LateFast::compile(plan, &mut cash, month_starts));
         }
         Some(cash)
     }
@@ -336,6 +337,7 @@ impl CashPlan {
                         due: inv.due,
                         ends: self.ends_up_to(inv.due) as u16,
                         month: self.month_of(inv.due).map_or(u16::MAX, |m| m as u16),
+                        aged: inv.age_due.saturating_add(ELIGIBLE_MAX_DAYS_PAST_DUE + 1),
                         amount: inv.amount,
                     });
                     overdue = overdue.max(inv.due - inv.age_due);
@@ -347,16 +349,11 @@ impl CashPlan {
             let open_len = self.open.len() - bc.open_start as usize;
             let max_delay = plan.stop_deliveries_after_days.min(ELIGIBLE_MAX_DAYS_PAST_DUE + 1 - overdue).max(0);
             bc.max_delay = max_delay.min(h_days);
-            let limits = (0..np).map(|p| plan.protected[p * n + b]);
-            if let Some(first) = limits.clone().next()
-                && limits.clone().all(|l| l == first)
+            let mut limits = (0..np).map(|p| plan.protected[p * n + b]);
+            if let Some(first) = limits.next()
+                && limits.all(|l| l == first)
             {
-                bc.limit = first;
                 bc.flags |= BuyerCash::SHARED_LIMIT;
-            }
-            let base = self.eligible_path(plan, b, &BuyerState::ON_TIME, &mut scratch);
-            if limits.clone().any(|l| base.iter().any(|&e| l - e > 0)) {
-                bc.flags |= BuyerCash::HEADROOM;
             }
             if let Ok(len) = u16::try_from(open_len) {
                 bc.open_len = len;
@@ -407,7 +404,7 @@ impl CashPlan {
         let elig = &mut scratch.base;
         elig.clear();
         elig.extend(unpaid.iter().map(|&c| m * c as i64));
-        for o in &self.open[bc.open_start as usize..bc.open_start as usize + bc.open_len as usize] {
+        for o in self.open_of(&bc) {
             for e in &mut elig[..o.ends as usize] {
                 *e += o.amount;
             }
@@ -422,11 +419,17 @@ impl CashPlan {
             totals.eligible[k] += sign * elig[k];
         }
         for p in 0..plan.n_policies() {
-            let limit = if bc.has(BuyerCash::SHARED_LIMIT) { bc.limit } else { plan.protected[p * n + b] };
+            let limit = plan.protected[p * n + b];
             for (ins, &e) in totals.insured[p * h..(p + 1) * h].iter_mut().zip(elig.iter()) {
                 *ins += sign * e.min(limit);
             }
         }
+    }
+
+    /// The open invoices of a buyer.
+    #[inline]
+    pub fn open_of(&self, bc: &BuyerCash) -> &[OpenInvoice] {
+        &self.open[bc.open_start as usize..bc.open_start as usize + bc.open_len as usize]
     }
 
     /// Month index of a day inside the horizon, `None` outside it.
@@ -460,30 +463,17 @@ impl CashPlan {
         let h = self.months;
         self.fill_buyer(plan, b, state, scratch, Some((sign, &mut *totals)));
         let n = plan.n_buyers;
-        let shared = self.buyers.get(b).filter(|bc| bc.has(BuyerCash::SHARED_LIMIT)).map(|bc| bc.limit);
         for k in 0..h {
             let (recv, elig) = (scratch.recv[k], scratch.elig[k]);
             totals.receivables[k] += sign * recv;
             totals.eligible[k] += sign * elig;
         }
         for p in 0..plan.n_policies() {
-            let limit = shared.unwrap_or_else(|| plan.protected[p * n + b]);
+            let limit = plan.protected[p * n + b];
             for (ins, &e) in totals.insured[p * h..(p + 1) * h].iter_mut().zip(&scratch.elig[..h]) {
                 *ins += sign * e.min(limit);
             }
         }
-    }
-
-    /// Buyer `b`'s eligible receivables at each month end under `state` (in `scratch`).
-    pub fn eligible_path<'s>(
-        &self,
-        plan: &Plan,
-        b: usize,
-        state: &BuyerState,
-        scratch: &'s mut PathScratch,
-    ) -> &'s [i64] {
-        self.fill_buyer(plan, b, state, scratch, None);
-        &scratch.elig[..self.months]
     }
 
     /// Fills `scratch.recv` and `scratch.elig` with the buyer's receivables and eligible

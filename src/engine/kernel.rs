@@ -4,6 +4,7 @@
 
 use crate::cashflow::{
     BuyerState, CountryEvent, LateAccumulator, MonthTotals, PathScratch, Settle, claim_payment_day, for_each_delivered,
+    prefetch,
 };
 use crate::claims::{Terms, YearLedger, insurer_recovery_share};
 use crate::model::DefaultKind;
@@ -11,7 +12,7 @@ use crate::money::apply_ppb;
 use crate::normal;
 use crate::plan::Plan;
 use crate::rng::TrialRng;
-use rand::RngExt;
+use rand::{Rng, RngExt};
 use rand_distr::{Distribution, StandardNormal};
 
 /// What caused a loss event.
@@ -82,8 +83,10 @@ pub struct Scratch {
     claim_stamp: u32,
     delivered: Vec<i32>,
     late_acc: LateAccumulator,
-    /// Conditional lateness probability per lateness group in the current trial.
-    late_p: Vec<f64>,
+    /// Conditional lateness probability per lateness group in the current trial, in units of 2⁻³².
+    late_p: Vec<u64>,
+    /// Buyers drawn late before their delay is drawn.
+    candidates: Vec<u32>,
 }
 
 impl Scratch {
@@ -107,6 +110,7 @@ impl Scratch {
             delivered: Vec::new(),
             late_acc: LateAccumulator::default(),
             late_p: Vec::new(),
+            candidates: Vec::new(),
         }
     }
 
@@ -249,24 +253,32 @@ fn correct_cash(plan: &Plan, cash: &crate::cashflow::CashPlan, scratch: &mut Scr
             scratch.totals.recoveries[m] += e.recovery;
         }
     }
-    // Simply late buyers through the fast path; the others walk their invoices.
-    for &(b, delay) in &scratch.late {
-        let b = b as usize;
-        let event = scratch.event_of_country[plan.buyer_country[b] as usize];
-        let bc = &cash.buyers[b];
-        if let Some(fast) = &cash.late
-            && event.is_none()
-            && delay <= bc.max_delay
-        {
-            fast.add(plan, cash, b, bc, delay, &mut scratch.late_acc, &mut scratch.totals, &mut scratch.path);
-        } else {
-            cash.on_time_path(plan, b, -1, &mut scratch.totals, &mut scratch.path);
-            let state = BuyerState { delay, event, ..BuyerState::ON_TIME };
-            cash.buyer_path(plan, b, &state, 1, &mut scratch.totals, &mut scratch.path);
+    // Late buyers in closed form where one applies; the others walk their invoices.
+    let events = !scratch.country_events.is_empty();
+    const AHEAD: usize = 8;
+    for (i, &(b, delay)) in scratch.late.iter().enumerate() {
+        if let Some(fast) = &cash.late {
+            if let Some(&(next, _)) = scratch.late.get(i + 2 * AHEAD) {
+                prefetch(&cash.buyers[next as usize]);
+            }
+            if let Some(&(next, _)) = scratch.late.get(i + AHEAD) {
+                fast.prefetch(cash, next as usize);
+            }
         }
+        let b = b as usize;
+        let event = if events { scratch.event_of_country[plan.buyer_country[b] as usize] } else { None };
+        if event.is_none()
+            && let Some(fast) = &cash.late
+            && fast.add(plan, cash, b, &cash.buyers[b], delay, &mut scratch.late_acc, &mut scratch.totals)
+        {
+            continue;
+        }
+        cash.on_time_path(plan, b, -1, &mut scratch.totals, &mut scratch.path);
+        let state = BuyerState { delay, event, ..BuyerState::ON_TIME };
+        cash.buyer_path(plan, b, &state, 1, &mut scratch.totals, &mut scratch.path);
     }
     if let Some(fast) = &cash.late {
-        scratch.late_acc.apply(plan, cash, fast, &mut scratch.totals);
+        scratch.late_acc.apply(cash, fast, &mut scratch.totals);
     }
     if let Some(risk) = &plan.country_risk {
         for &(c, event) in &scratch.country_events {
@@ -523,56 +535,68 @@ fn late_shares_by_month(
 }
 
 /// Draws which buyers pay late and by how much (SPEC §4.3): latent `√c·(w·Z) + √(1−c)·η` below
-/// `Φ⁻¹(late_share)`, then a lognormal delay. Buyers in default this trial are skipped.
+/// `Φ⁻¹(late_share)`, i.e. a uniform below the group's conditional probability, then a lognormal
+/// delay. Buyers in default this trial are skipped.
+///
+/// About half the buyers are late, so the first pass is branch-free: each 64-bit draw gives two
+/// buyers a 32-bit uniform (probabilities resolved to 2⁻³²), and every buyer index is written to
+/// the candidate list, whose length grows only for a late buyer.
 fn draw_lateness(plan: &Plan, late: &crate::plan::LatenessPlan, rng: &mut TrialRng, z_g: f64, scratch: &mut Scratch) {
     scratch.late.clear();
     let min_waiting = plan.policies.iter().map(|p| p.waiting_period_days).min().unwrap_or(i32::MAX);
-    // Conditional lateness probability of each sector × country group, then the buyers in index
-    // order (so the per-buyer data of the cash correction is read sequentially).
+    // Conditional lateness probability of each sector × country group as a 32-bit threshold.
     scratch.late_p.clear();
     for bucket in &late.buckets {
         let systematic = bucket.load[0] * z_g
             + bucket.load[1] * scratch.z_sector[bucket.sector as usize]
             + bucket.load[2] * scratch.z_country[bucket.country as usize];
-        scratch.late_p.push(if bucket.idio > 0.0 {
+        let p = if bucket.idio > 0.0 {
             normal::cdf((late.threshold - systematic) / bucket.idio)
         } else if systematic < late.threshold {
             1.0
         } else {
             0.0
-        });
+        };
+        scratch.late_p.push((p * 4_294_967_296.0).round() as u64);
     }
-    for (b, &group) in late.bucket_of.iter().enumerate() {
-        let b = b as u32;
-        {
-            let u: f64 = rng.random();
-            if u >= scratch.late_p[group as usize] || scratch.marks[b as usize] == scratch.stamp {
-                continue;
-            }
-            let days = late.delays.sample(rng.random::<f64>()) as i64 + late.shift as i64;
-            let delay = days.max(0) as i32;
-            if delay == 0 {
-                continue;
-            }
-            scratch.late.push((b, delay));
-            scratch.delays[b as usize] = (scratch.stamp, delay);
-            if delay > min_waiting {
-                let invoices = plan.invoices_of(b as usize);
-                if let Some(first) = invoices.first()
-                    && first.due < plan.horizon_days
-                {
-                    scratch.events.push(LossEvent {
-                        buyer: b,
-                        peril: Peril::Late { delay },
-                        day: first.due,
-                        oldest_due: first.due,
-                        unpaid: 0,
-                        recovery: 0,
-                        recovery_day: i32::MAX,
-                        delivery_stop: i32::MAX,
-                        year: plan.year_of(first.due) as u32,
-                    });
-                }
+    let n = late.bucket_of.len();
+    let (marks, stamp, thresholds) = (&scratch.marks, scratch.stamp, &scratch.late_p);
+    let candidates = &mut scratch.candidates;
+    candidates.resize(n, 0);
+    let mut count = 0usize;
+    for (pair, (groups, marked)) in late.bucket_of.chunks(2).zip(marks.chunks(2)).enumerate() {
+        let bits = rng.next_u64();
+        for (lane, (&group, &mark)) in groups.iter().zip(marked).enumerate() {
+            let u = (bits >> (32 * lane)) & 0xFFFF_FFFF;
+            candidates[count] = (2 * pair + lane) as u32;
+            count += usize::from((u < thresholds[group as usize]) & (mark != stamp));
+        }
+    }
+    for i in 0..count {
+        let b = scratch.candidates[i];
+        let days = late.delays.sample(rng.random::<f64>()) as i64 + late.shift as i64;
+        let delay = days.max(0) as i32;
+        if delay == 0 {
+            continue;
+        }
+        scratch.late.push((b, delay));
+        scratch.delays[b as usize] = (scratch.stamp, delay);
+        if delay > min_waiting {
+            let invoices = plan.invoices_of(b as usize);
+            if let Some(first) = invoices.first()
+                && first.due < plan.horizon_days
+            {
+                scratch.events.push(LossEvent {
+                    buyer: b,
+                    peril: Peril::Late { delay },
+                    day: first.due,
+                    oldest_due: first.due,
+                    unpaid: 0,
+                    recovery: 0,
+                    recovery_day: i32::MAX,
+                    delivery_stop: i32::MAX,
+                    year: plan.year_of(first.due) as u32,
+                });
             }
         }
     }
