@@ -53,6 +53,9 @@ pub struct PolicyResult {
     pub measures: [MeasureStats; 4],
     /// P(net loss > bad_debt_reserve), when the company states a reserve.
     pub p_net_above_reserve: Option<f64>,
+    /// P(claims − insurer's recovery share ≥ premium): the policy pays back its premium in the
+    /// trial (`None` for "none").
+    pub p_pays_back: Option<f64>,
     /// The cash side, when the study has a `[company]` section.
     pub cash: Option<PolicyCash>,
 }
@@ -171,6 +174,7 @@ pub fn summarize(plan: &Plan, calendar: &Calendar, description: &str, out: &Outc
             gross_stats.clone(),
         ],
         p_net_above_reserve: above(&gross),
+        p_pays_back: None,
         cash: cash_stats(plan, out, 0),
     };
     let per_policy: Vec<PolicyResult> = plan
@@ -195,6 +199,9 @@ pub fn summarize(plan: &Plan, calendar: &Calendar, description: &str, out: &Outc
                     MeasureStats::from_values(&total),
                 ],
                 p_net_above_reserve: above(&net),
+                p_pays_back: Some(
+                    (0..n).filter(|&i| gross[i] - net[i] >= pol.premium).count() as f64 / n.max(1) as f64,
+                ),
                 cash: cash_stats(plan, out, p + 1),
             }
         })

@@ -53,6 +53,21 @@ fn example_1_cash_timeline() {
     // Net loss 564,000 without insurance and 141,000 with it, against a reserve of 150,000.
     assert_eq!(summary(&out, "example-1", "none", "net_loss", "p_above_bad_debt_reserve"), "1.000000");
     assert_eq!(summary(&out, "example-1", "p90", "net_loss", "p_above_bad_debt_reserve"), "0.000000");
+    // Policy choice, every trial alike: total cost 141,000 + premium 60,000 = 201,000 against
+    // 564,000 without insurance; the policy removes 423,000 of ES 99 at −363,000 of expected cost
+    // (−0.8582 per unit), pays back its premium in every trial and removes the 300,000 shortfall.
+    let comparison = read_csv(&out.join("policy_comparison.csv"));
+    let p90 = comparison.iter().find(|r| r["policy"] == "p90").unwrap();
+    let none = comparison.iter().find(|r| r["policy"] == "none").unwrap();
+    assert_eq!((p90["rank_by_total_cost"].as_str(), none["rank_by_total_cost"].as_str()), ("1", "2"));
+    assert_eq!(p90["expected_total_cost"], "201000.00");
+    assert_eq!(p90["total_cost_vs_none"], "-363000.00");
+    assert_eq!(p90["es_99_net_loss_reduction"], "423000.00");
+    assert_eq!(p90["cost_per_es_99_reduction"], "-0.8582");
+    assert_eq!(p90["p_pays_back_premium"], "1.000000");
+    assert_eq!(none["p_pays_back_premium"], "");
+    assert_eq!(p90["var_99_peak_shortfall_reduction"], "300000.00");
+    assert_eq!(p90["es_99_peak_shortfall_reduction"], "300000.00");
 }
 
 /// The closed-form correction of late buyers gives exactly the figures of the explicit path, for
