@@ -189,6 +189,9 @@ pub struct Plan {
     pub forced: Vec<Forced>,
     /// `Z_g` fixed by `systematic_quantile`.
     pub fixed_global: Option<f64>,
+    /// Student-t copula (SPEC §4.2): `W ~ χ²_ν` per trial divides every latent variable by
+    /// `√(W/ν)`; thresholds are then t quantiles. `None`: Gaussian copula.
+    pub t_copula: Option<TCopula>,
     pub insolvency_share: f64,
     /// Recovery of insolvencies and protracted defaults.
     pub recovery: [RecoveryPlan; 2],
@@ -274,7 +277,15 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
     let countries: BTreeMap<&str, u32> = index_labels(pf.buyers.iter().map(|b| b.country.as_str()));
     let w = scenario.credit.factor_weights.map(f64::sqrt);
 
-    // Per buyer PD, threshold and correlation; bucket by identical parameters.
+    // Per buyer PD, threshold (Φ⁻¹(q), or the t quantile) and correlation; bucket by identical parameters.
+    let t_copula = match scenario.credit.copula {
+        Copula::Gaussian => None,
+        Copula::StudentT => Some(TCopula::new(scenario.credit.t_dof).ok_or_else(|| internal(scenario, "t copula"))?),
+    };
+    let threshold = |q: f64| match &t_copula {
+        None => normal::quantile(q),
+        Some(t) => t.quantile(q),
+    };
     let forced_set: BTreeMap<usize, (i32, DefaultKind)> =
         st.forced_defaults.iter().flat_map(|f| f.buyers.iter().map(move |&b| (b, (f.day, f.kind)))).collect();
     let mut q = vec![0.0; n];
@@ -299,12 +310,8 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
         if forced_set.contains_key(&b) || q[b] <= 0.0 {
             continue;
         }
-        let key = (
-            normal::quantile(q[b]).to_bits(),
-            r.to_bits(),
-            sectors[buyer.sector.as_str()],
-            countries[buyer.country.as_str()],
-        );
+        let key =
+            (threshold(q[b]).to_bits(), r.to_bits(), sectors[buyer.sector.as_str()], countries[buyer.country.as_str()]);
         groups.entry(key).or_default().push(b as u32);
     }
     let mut buckets = Vec::with_capacity(groups.len());
@@ -400,6 +407,7 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
         q,
         forced,
         fixed_global: st.systematic_quantile.map(|s| normal::quantile(1.0 - s)),
+        t_copula,
         insolvency_share: scenario.credit.insolvency_share,
         recovery,
         stop_deliveries_after_days: scenario.payment.stop_deliveries_after_days as i32,
@@ -590,5 +598,36 @@ mod tests {
         let fixed = DelayTable::new(300.0, 0.0, 5_000);
         assert!((0..100).all(|i| fixed.sample(i as f64 / 100.0) == 300));
         assert_eq!(DelayTable::new(1.0, 30.0, 1_000).sample(0.999_999_999), 1_000, "the far tail is capped");
+    }
+}
+
+/// The Student-t copula's per-trial mixing variable and its quantile function.
+#[derive(Debug, Clone)]
+pub struct TCopula {
+    pub dof: f64,
+    chi2: rand_distr::ChiSquared<f64>,
+    t: statrs::distribution::StudentsT,
+}
+
+impl TCopula {
+    pub fn new(dof: f64) -> Option<TCopula> {
+        Some(TCopula {
+            dof,
+            chi2: rand_distr::ChiSquared::new(dof).ok()?,
+            t: statrs::distribution::StudentsT::new(0.0, 1.0, dof).ok()?,
+        })
+    }
+
+    /// `F⁻¹(q)` of the standard t distribution with `dof` degrees of freedom.
+    pub fn quantile(&self, q: f64) -> f64 {
+        use statrs::distribution::ContinuousCDF;
+        self.t.inverse_cdf(q)
+    }
+
+    /// `√(W/ν)`, `W ~ χ²_ν`: the trial's divisor of every latent variable.
+    #[inline]
+    pub fn draw_scale<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        use rand_distr::Distribution;
+        (self.chi2.sample(rng) / self.dof).sqrt()
     }
 }

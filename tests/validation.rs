@@ -608,10 +608,20 @@ fn forced_country_event_of_unknown_country() {
 }
 
 #[test]
-fn unsupported_t_copula() {
-    let dir = scenario("[credit]\ncopula = \"t\"\n");
+fn t_copula_degrees_of_freedom_out_of_range() {
+    let dir = scenario("[credit]\ncopula = \"t\"\nt_dof = 2\n");
     let err = validate_fails(dir.path());
-    assert_line(&err, &[&at_toml("base.toml", 3), &key("credit.copula"), &value("t"), "not supported yet"]);
+    assert_line(
+        &err,
+        &[&at_toml("base.toml", 4), &key("credit.t_dof"), &value("2"), "degrees of freedom in (2, 1000]"],
+    );
+}
+
+#[test]
+fn unknown_copula() {
+    let dir = scenario("[credit]\ncopula = \"clayton\"\n");
+    let err = validate_fails(dir.path());
+    assert_line(&err, &[&at_toml("base.toml", 3), &key("credit.copula"), &value("clayton"), "\"gaussian\" or \"t\""]);
 }
 
 #[test]

@@ -152,6 +152,8 @@ pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &m
     for z in scratch.z_country.iter_mut() {
         *z = rng.sample(StandardNormal);
     }
+    // Student-t copula: X / √(W/ν) < t_q  ⇔  X < t_q·√(W/ν): the thresholds scale per trial.
+    let t_scale = plan.t_copula.as_ref().map_or(1.0, |t| t.draw_scale(rng));
 
     let mut defaults = 0i64;
     for bucket in &plan.buckets {
@@ -163,7 +165,7 @@ pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &m
         // p = Φ(z): jump from one default to the next with geometric gaps. The first gap is
         // decided by v ~ U[0,1): no member defaults iff v >= 1 − (1−p)^n, which a cheap upper
         // bound of p settles in most trials without evaluating Φ.
-        let z = (bucket.threshold - systematic) / bucket.idio;
+        let z = (bucket.threshold * t_scale - systematic) / bucket.idio;
         let n = members.len();
         let mut v: f64 = rng.random();
         if v >= n as f64 * normal::cdf_upper_bound(z) {

@@ -251,22 +251,14 @@ fn credit(c: &mut Check, raw: &RawCredit) -> Credit {
         None => Copula::Gaussian,
         Some(s) => match s.get_ref().as_str() {
             "gaussian" => Copula::Gaussian,
-            "t" => {
-                c.bad(
-                    "credit.copula",
-                    s,
-                    "t",
-                    "\"gaussian\": the Student-t copula is not supported yet in this version of arstress",
-                );
-                Copula::StudentT
-            }
+            "t" => Copula::StudentT,
             other => {
                 c.bad("credit.copula", s, other, "\"gaussian\" or \"t\"");
                 Copula::Gaussian
             }
         },
     };
-    let t_dof = c.float("credit.t_dof", &raw.t_dof, 6.0, |x| x > 2.0, "degrees of freedom > 2");
+    let t_dof = c.float("credit.t_dof", &raw.t_dof, 6.0, |x| x > 2.0 && x <= 1000.0, "degrees of freedom in (2, 1000]");
     let insolvency_share = c.float("credit.insolvency_share", &raw.insolvency_share, 0.6, unit, "a share in [0, 1]");
     let recovery_insolvency = recovery(c, "credit.recovery_insolvency", &raw.recovery_insolvency, ("0.08", 0.08, 540));
     let recovery_protracted = recovery(c, "credit.recovery_protracted", &raw.recovery_protracted, ("0.25", 0.15, 270));
