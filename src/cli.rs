@@ -50,6 +50,17 @@ pub enum Command {
         #[arg(long)]
         invoices: bool,
     },
+    /// Compare two report folders (e.g. the last half-year's run and this one): writes
+    /// comparison.csv and prints the headline changes, flagging those beyond the Monte Carlo error.
+    Compare {
+        /// The older report folder.
+        old: PathBuf,
+        /// The newer report folder.
+        new: PathBuf,
+        /// Folder for comparison.csv (default: the newer report folder).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -91,6 +102,15 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
             }
             generate(&out, &GenerateOptions { buyers, seed, trials, with_invoices: invoices })?;
             eprintln!("wrote a study of {buyers} buyers to {}", out.display());
+            Ok(())
+        }
+        Command::Compare { old, new, out } => {
+            let rows = arstress::compare::compare(&old, &new)?;
+            let out = out.unwrap_or_else(|| arstress::compare::default_out(&new));
+            let csv = arstress::compare::comparison_csv(&rows)?;
+            report::atomic::write_files(&out, &[("comparison.csv".to_string(), csv)])?;
+            print!("{}", arstress::compare::terminal_table(&rows));
+            eprintln!("wrote {}", out.join("comparison.csv").display());
             Ok(())
         }
     }

@@ -13,6 +13,7 @@
 pub mod calendar;
 pub mod cashflow;
 pub mod claims;
+pub mod compare;
 pub mod engine;
 pub mod error;
 pub mod generate;

@@ -3,6 +3,7 @@
 mod cash;
 mod claims_examples;
 mod common;
+mod compare;
 mod country;
 mod determinism;
 mod golden;

@@ -1,6 +1,6 @@
 //! Reports (SPEC §8): CSV tables and the manifest, built in memory and written atomically.
 
-mod atomic;
+pub mod atomic;
 mod csv_tables;
 mod manifest;
 
