@@ -89,6 +89,10 @@ pub struct RunArgs {
     /// No progress bar and no summary lines.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Keep each finished scenario's trials in the report folder and reuse them when the run is
+    /// repeated with unchanged inputs, seed and trials (an interrupted batch resumes where it stopped).
+    #[arg(long)]
+    pub resume: bool,
 }
 
 /// Runs a parsed command.
@@ -151,13 +155,17 @@ fn run(args: RunArgs) -> Result<(), Error> {
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
-    let result = pool.install(|| {
-        run_plans(&plans, &study.calendar, trials, seed, &|name, n| {
+    let store = args.resume.then(|| arstress::resume::ResumeStore::new(&out, &study, seed, trials));
+    let (result, reused) = pool.install(|| {
+        run_plans(&plans, &study.calendar, trials, seed, store.as_ref(), &|name, n| {
             bar.set_prefix(name.to_owned());
             bar.inc(n);
         })
-    });
+    })?;
     bar.finish_and_clear();
+    if !args.quiet && !reused.is_empty() {
+        eprintln!("resumed (inputs unchanged, not recomputed): {}", reused.join(", "));
+    }
     let portfolio = portfolio_summary::summarize(&study);
     let timing = Timing { wall_seconds: started.elapsed().as_secs_f64(), threads: pool.current_num_threads() };
     report::write(&out, &study, &portfolio, &result, &timing)?;

@@ -24,6 +24,7 @@ pub mod normal;
 pub mod plan;
 pub mod portfolio_summary;
 pub mod report;
+pub mod resume;
 pub mod rng;
 pub mod run;
 pub mod stats;

@@ -134,22 +134,39 @@ pub fn compile_all(study: &Study, opts: &RunOptions) -> Result<Vec<(Plan, String
         .collect()
 }
 
-/// Runs the compiled plans on the current rayon pool.
+/// Runs the compiled plans on the current rayon pool. With a `store` (`run --resume`), scenarios it
+/// already holds are read back and the others stored as they finish. Returns the result and the
+/// names of the scenarios read back.
 pub fn run_plans(
     plans: &[(Plan, String)],
     calendar: &Calendar,
     trials: u64,
     seed: u64,
+    store: Option<&crate::resume::ResumeStore>,
     progress: &(dyn Fn(&str, u64) + Sync),
-) -> RunResult {
-    let scenarios = plans
-        .iter()
-        .map(|(plan, description)| {
-            let outcomes = run_trials(plan, seed, 0..trials, &|n| progress(&plan.scenario, n));
-            summarize(plan, calendar, description, &outcomes)
-        })
-        .collect();
-    RunResult { trials, seed, scenarios }
+) -> Result<(RunResult, Vec<String>), Error> {
+    let mut scenarios = Vec::with_capacity(plans.len());
+    let mut reused = Vec::new();
+    for (plan, description) in plans {
+        let stored = store.and_then(|s| s.load(&plan.scenario, trials, plan.row_width()));
+        let outcomes = match stored {
+            Some(mut o) => {
+                o.n_policies = plan.n_policies();
+                reused.push(plan.scenario.clone());
+                progress(&plan.scenario, trials);
+                o
+            }
+            None => {
+                let o = run_trials(plan, seed, 0..trials, &|n| progress(&plan.scenario, n));
+                if let Some(s) = store {
+                    s.save(&plan.scenario, &o)?;
+                }
+                o
+            }
+        };
+        scenarios.push(summarize(plan, calendar, description, &outcomes));
+    }
+    Ok((RunResult { trials, seed, scenarios }, reused))
 }
 
 /// Reduces a scenario's outcome rows to statistics per policy and measure.

@@ -62,3 +62,35 @@ fn a_folder_without_summary_is_refused_with_its_path() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("summary.csv") && stderr.contains("cannot read"), "{stderr}");
 }
+
+/// `run --resume`: a repeated run reads every finished scenario back (same reports, byte for byte);
+/// a changed input recomputes.
+#[test]
+fn resume_reuses_finished_scenarios_only_while_inputs_are_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let study_dir = dir.path().join("study");
+    arstress().args(["generate", "40", "--seed", "5", "--trials", "3000", "--out"]).arg(&study_dir).assert().success();
+    let out = dir.path().join("out");
+    let run = || {
+        let o = arstress().arg("run").arg(&study_dir).arg("--out").arg(&out).arg("--resume").output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stderr).unwrap()
+    };
+    let first = run();
+    assert!(!first.contains("resumed"), "{first}");
+    let summary = std::fs::read(out.join("summary.csv")).unwrap();
+    let second = run();
+    assert!(second.contains("resumed (inputs unchanged, not recomputed): baseline"), "{second}");
+    assert_eq!(std::fs::read(out.join("summary.csv")).unwrap(), summary);
+    assert_eq!(
+        std::fs::read(out.join("cashflow.csv")).unwrap(),
+        std::fs::read(run_study(&study_dir, &dir.path().join("fresh"), &[]).join("cashflow.csv")).unwrap()
+    );
+    // A changed scenario file changes the key: everything is recomputed.
+    let recession = study_dir.join("scenarios/recession.toml");
+    let text = std::fs::read_to_string(&recession).unwrap();
+    std::fs::write(&recession, text.replace("pd_multiplier = 1.8", "pd_multiplier = 2.5")).unwrap();
+    let third = run();
+    assert!(!third.contains("resumed"), "{third}");
+    assert_ne!(std::fs::read(out.join("summary.csv")).unwrap(), summary);
+}

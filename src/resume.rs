@@ -1,0 +1,89 @@
+//! `run --resume`: each finished scenario's outcome rows are kept in the report folder
+//! (`.resume/<scenario>.outcomes`) under a key of everything that determines them, so a rerun with
+//! unchanged inputs reads them back instead of simulating again.
+//!
+//! The key hashes the arstress version, the versions of the crates that determine simulated values,
+//! the generator, the SHA-256 of every input file, the scenario name, seed and number of trials. Any
+//! change to any input file therefore recomputes every scenario (the cautious choice).
+
+use crate::engine::Outcomes;
+use crate::error::Error;
+use crate::model::Study;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+const MAGIC: &[u8; 24] = b"arstress-outcomes-v1\n\0\0\0";
+
+/// Where a run keeps its finished scenarios.
+#[derive(Debug, Clone)]
+pub struct ResumeStore {
+    dir: PathBuf,
+    /// Hash of what every scenario of this run shares.
+    common: String,
+}
+
+impl ResumeStore {
+    /// The store of a run writing its reports to `out`.
+    pub fn new(out: &Path, study: &Study, seed: u64, trials: u64) -> ResumeStore {
+        let mut h = Sha256::new();
+        for part in [env!("CARGO_PKG_VERSION"), env!("ARSTRESS_CRATE_VERSIONS"), crate::rng::GENERATOR] {
+            h.update(part.as_bytes());
+            h.update([0]);
+        }
+        for f in &study.inputs {
+            h.update(f.sha256.as_bytes());
+            h.update([0]);
+        }
+        h.update(seed.to_le_bytes());
+        h.update(trials.to_le_bytes());
+        ResumeStore { dir: out.join(".resume"), common: hex(&h.finalize()) }
+    }
+
+    fn key(&self, scenario: &str, width: usize) -> String {
+        let mut h = Sha256::new();
+        h.update(self.common.as_bytes());
+        h.update(scenario.as_bytes());
+        h.update((width as u64).to_le_bytes());
+        hex(&h.finalize())
+    }
+
+    fn path(&self, scenario: &str) -> PathBuf {
+        let safe: String = scenario.chars().map(|c| if c.is_alphanumeric() || c == '-' { c } else { '_' }).collect();
+        // The scenario's own hash keeps names that sanitise alike apart.
+        let tag = &hex(&Sha256::digest(scenario.as_bytes()))[..8];
+        self.dir.join(format!("{safe}-{tag}.outcomes"))
+    }
+
+    /// The stored outcomes of `scenario`, if they were produced under the same key.
+    pub fn load(&self, scenario: &str, trials: u64, width: usize) -> Option<Outcomes> {
+        let bytes = std::fs::read(self.path(scenario)).ok()?;
+        let key = self.key(scenario, width);
+        let head = MAGIC.len() + key.len();
+        let body = bytes.get(head..)?;
+        if &bytes[..MAGIC.len()] != MAGIC || &bytes[MAGIC.len()..head] != key.as_bytes() {
+            return None;
+        }
+        let n = trials as usize * width;
+        if body.len() != n * 8 {
+            return None;
+        }
+        let data = body.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect();
+        Some(Outcomes { first_trial: 0, trials: trials as usize, n_policies: 0, width, data })
+    }
+
+    /// Stores the outcomes of `scenario` (atomically: a temporary file renamed into place).
+    pub fn save(&self, scenario: &str, outcomes: &Outcomes) -> Result<(), Error> {
+        let mut bytes = Vec::with_capacity(MAGIC.len() + 64 + outcomes.data.len() * 8);
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(self.key(scenario, outcomes.width).as_bytes());
+        for v in &outcomes.data {
+            bytes.extend_from_slice(&v.to_le_bytes());
+        }
+        let name = self.path(scenario).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        crate::report::atomic::write_files(&self.dir, &[(name, bytes)])
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
