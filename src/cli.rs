@@ -110,7 +110,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
         }
         Command::Compare { old, new, out } => {
             let rows = arstress::compare::compare(&old, &new)?;
-            let out = out.unwrap_or_else(|| arstress::compare::default_out(&new));
+            let out = out.unwrap_or_else(|| new.clone());
             let csv = arstress::compare::comparison_csv(&rows)?;
             report::atomic::write_files(&out, &[("comparison.csv".to_string(), csv)])?;
             print!("{}", arstress::compare::terminal_table(&rows));

@@ -4,7 +4,7 @@
 
 use crate::error::{Error, Location, Problem};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Figures compared, from `summary.csv`, with how their standard error is found: a
 /// `<figure>_std_error` column when the report has one (`mean_std_error` today), the binomial
@@ -230,9 +230,4 @@ pub fn terminal_table(rows: &[Row]) -> String {
         significance_z(judged)
     ));
     out
-}
-
-/// Where `compare` writes by default: the newer report folder.
-pub fn default_out(new: &Path) -> PathBuf {
-    new.to_path_buf()
 }

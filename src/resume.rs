@@ -9,6 +9,7 @@
 use crate::engine::Outcomes;
 use crate::error::Error;
 use crate::model::Study;
+use crate::plan::Plan;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
@@ -54,8 +55,9 @@ impl ResumeStore {
         self.dir.join(format!("{safe}-{tag}.outcomes"))
     }
 
-    /// The stored outcomes of `scenario`, if they were produced under the same key.
-    pub fn load(&self, scenario: &str, trials: u64, width: usize) -> Option<Outcomes> {
+    /// The stored outcomes of `plan`'s scenario, if they were produced under the same key.
+    pub fn load(&self, plan: &Plan, trials: u64) -> Option<Outcomes> {
+        let (scenario, width) = (plan.scenario.as_str(), plan.row_width());
         let bytes = std::fs::read(self.path(scenario)).ok()?;
         let key = self.key(scenario, width);
         let head = MAGIC.len() + key.len();
@@ -68,7 +70,7 @@ impl ResumeStore {
             return None;
         }
         let data = body.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect();
-        Some(Outcomes { first_trial: 0, trials: trials as usize, n_policies: 0, width, data })
+        Some(Outcomes { first_trial: 0, trials: trials as usize, n_policies: plan.n_policies(), width, data })
     }
 
     /// Stores the outcomes of `scenario` (atomically: a temporary file renamed into place).

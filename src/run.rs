@@ -148,10 +148,9 @@ pub fn run_plans(
     let mut scenarios = Vec::with_capacity(plans.len());
     let mut reused = Vec::new();
     for (plan, description) in plans {
-        let stored = store.and_then(|s| s.load(&plan.scenario, trials, plan.row_width()));
+        let stored = store.and_then(|s| s.load(plan, trials));
         let outcomes = match stored {
-            Some(mut o) => {
-                o.n_policies = plan.n_policies();
+            Some(o) => {
                 reused.push(plan.scenario.clone());
                 progress(&plan.scenario, trials);
                 o
