@@ -29,6 +29,21 @@ pub struct Bucket {
     pub idio: f64,
 }
 
+/// Insurer retreat (SPEC §5.4): which buyers can be cut and what the cut leaves.
+#[derive(Debug, Clone)]
+pub struct CutPlan {
+    /// `limit_cuts.share`.
+    pub share: f64,
+    /// Per credit bucket: `F⁻¹(min(trigger_pd_multiple × q, 1))` (`+∞` when that is 1).
+    pub thresholds: Vec<f64>,
+    /// `cut_to` in parts per billion.
+    pub cut_to_ppb: i64,
+    pub notice_days: i32,
+    /// The buyer's credit limit in cents when it is insured (0: nothing to cut); the seller ships
+    /// within `cut_to ×` this limit after the cut.
+    pub limit: Vec<i64>,
+}
+
 /// A recovery rate: fixed (exact, in parts per billion) or Beta-distributed.
 #[derive(Debug, Clone)]
 pub struct RecoveryPlan {
@@ -207,6 +222,8 @@ pub struct Plan {
     pub country_risk: Option<CountryRiskPlan>,
     /// Country index of each buyer.
     pub buyer_country: Vec<u32>,
+    /// Insurer retreat, when `limit_cuts.share` is above 0.
+    pub cuts: Option<CutPlan>,
     /// The cash side, when the study has a `[company]` section.
     pub cash: Option<CashPlan>,
 }
@@ -330,6 +347,7 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
         });
         bucket_members.extend(members);
     }
+    let cuts = cut_plan(study, scenario, &buckets, &bucket_members, &q, &threshold)?;
     let forced = st
         .forced_defaults
         .iter()
@@ -417,6 +435,7 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
         lateness: lateness_plan(scenario, pf, h_days, &sectors, &countries),
         country_risk: country_risk_plan(scenario, pf, &countries, cal.horizon_months()),
         buyer_country: pf.buyers.iter().map(|b| countries[b.country.as_str()]).collect(),
+        cuts,
         cash: None,
     };
     if let Some(company) = &study.company {
@@ -474,6 +493,47 @@ const Z90: f64 = 1.281_551_565_544_600_4;
 /// longest country event (≤ 36,500 days) — with room for a negative `days_late_shift` (≥ −3,650).
 fn delay_cap(horizon_days: i32) -> u32 {
     (horizon_days.max(0) as u32) + 36_500 + 3_650 + 720 + 3_650 + 1
+}
+
+/// The insurer-retreat part of the plan (SPEC §5.4), `None` when nothing can be cut.
+fn cut_plan(
+    study: &Study,
+    scenario: &Scenario,
+    buckets: &[Bucket],
+    members: &[u32],
+    q: &[f64],
+    threshold: &dyn Fn(f64) -> f64,
+) -> Result<Option<CutPlan>, Error> {
+    let lc = &scenario.stress.limit_cuts;
+    if lc.share <= 0.0 {
+        return Ok(None);
+    }
+    // Members of a bucket share q, so the trigger threshold is one per bucket.
+    let thresholds = buckets
+        .iter()
+        .map(|b| {
+            let trigger = lc.trigger_pd_multiple * q[members[b.start as usize] as usize];
+            if trigger >= 1.0 { f64::INFINITY } else { threshold(trigger) }
+        })
+        .collect();
+    let mut limit = Vec::with_capacity(study.portfolio.buyers.len());
+    for buyer in &study.portfolio.buyers {
+        let cents = match (buyer.is_insured(), buyer.credit_limit) {
+            (true, Some(l)) => {
+                let rate = Portfolio::rate(&study.fx, &scenario.stress.fx_shock, &buyer.currency);
+                to_cents(l, rate).ok_or_else(|| internal(scenario, "credit limit"))?
+            }
+            _ => 0,
+        };
+        limit.push(cents);
+    }
+    Ok(Some(CutPlan {
+        share: lc.share,
+        thresholds,
+        cut_to_ppb: (lc.cut_to * 1e9).round() as i64,
+        notice_days: lc.notice_days as i32,
+        limit,
+    }))
 }
 
 fn lateness_plan(

@@ -8,6 +8,7 @@ mod country;
 mod determinism;
 mod golden;
 mod lateness;
+mod limit_cuts;
 mod properties;
 mod statistical;
 mod stress_levers;

@@ -625,10 +625,17 @@ fn unknown_copula() {
 }
 
 #[test]
-fn unsupported_limit_cuts() {
-    let dir = scenario("[stress]\nlimit_cuts = { trigger_pd_multiple = 2.0, share = 0.2, cut_to = 0.5 }\n");
+fn limit_cuts_that_can_cut_nobody() {
+    let dir = scenario("[stress]\nlimit_cuts = { trigger_pd_multiple = 1.0, share = 0.2, cut_to = 0.5 }\n");
     let err = validate_fails(dir.path());
-    assert_line(&err, &[&at_toml("base.toml", 3), &key("stress.limit_cuts.share"), &value("0.2"), "not supported yet"]);
+    assert_line(
+        &err,
+        &[&at_toml("base.toml", 3), &key("stress.limit_cuts.trigger_pd_multiple"), &value("1"), "a multiple above 1"],
+    );
+    let dir = scenario("[stress]\nlimit_cuts = { share = 0.2, cut_to = 1.5 }\n");
+    let err = validate_fails(dir.path());
+    assert_line(&err, &[&key("stress.limit_cuts.cut_to"), &value("1.5"), "a fraction of the limit in [0, 1]"]);
+    assert_line(&err, &[&key("stress.limit_cuts.share"), &value("0.2"), "a `trigger_pd_multiple` above 1"]);
 }
 
 #[test]

@@ -160,12 +160,39 @@ pub struct BuyerState {
     pub delay: i32,
     /// A country event of the buyer's country (a buyer that does not default).
     pub event: Option<CountryEvent>,
+    /// A cut of the buyer's credit limit (a buyer that does not default).
+    pub cut: Option<Cut>,
 }
 
 impl BuyerState {
     /// Everyone pays on time and delivery never stops.
     pub const ON_TIME: BuyerState =
-        BuyerState { default: None, delivery_stop: i32::MAX, write_off: i32::MAX, delay: 0, event: None };
+        BuyerState { default: None, delivery_stop: i32::MAX, write_off: i32::MAX, delay: 0, event: None, cut: None };
+}
+
+/// A cut of a buyer's credit limit taking effect on `day` (SPEC §5.4): from that day the seller
+/// ships only while the buyer's outstanding stays within `ship_limit`, and invoices issued on or
+/// after it are covered only within the new limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cut {
+    pub day: i32,
+    pub ship_limit: i64,
+}
+
+/// The protected limit in force after a cut (SPEC §5 step 3, the run-off rule): deliveries made
+/// before the cut keep the old limit, `max(new, min(outstanding before the cut, old))`.
+#[inline]
+pub fn run_off_limit(old: i64, cut_to_ppb: i64, outstanding_before: i64) -> i64 {
+    apply_ppb(old, cut_to_ppb).max(outstanding_before.min(old))
+}
+
+/// Reusable buffers of [`for_each_delivered`].
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryScratch {
+    /// Due days of the invoices delivered so far (for lateness delivery stops).
+    due: Vec<i32>,
+    /// (day it leaves the receivables, amount) of the invoices delivered so far (for a cut).
+    live: Vec<(i32, i64)>,
 }
 
 /// A country event affecting a buyer: payments falling in `[start, end)` are blocked; at `end` the
@@ -189,24 +216,35 @@ pub enum Settle {
 }
 
 /// Calls `f` for each invoice of buyer `b` that is delivered under `state`, in due order, with how
-/// it ends (SPEC §4.1–§4.4): no delivery from the delivery stop, while the buyer's country has an
-/// event, or while an invoice is more than `stop_deliveries_after_days` late; payment on the due
-/// day plus the buyer's delay, nothing due on or after a default day, payments inside an event
-/// blocked.
+/// it ends (SPEC §4.1–§4.4, §5.4): no delivery from the delivery stop, while the buyer's country
+/// has an event, or while an invoice is more than `stop_deliveries_after_days` late; after a limit
+/// cut only what keeps the outstanding within the new limit (the invoice is cut to the room left,
+/// the rest of the sale is lost); payment on the due day plus the buyer's delay, nothing due on or
+/// after a default day, payments inside an event blocked.
+///
+/// Returns the amount outstanding on the cut day from deliveries made before it (0 without a cut).
 pub fn for_each_delivered(
     plan: &Plan,
     b: usize,
     state: &BuyerState,
-    delivered: &mut Vec<i32>,
+    scratch: &mut DeliveryScratch,
     mut f: impl FnMut(&ScheduledInvoice, Settle),
-) {
+) -> i64 {
     let default_day = state.default.map(|d| d.0);
     let delay = state.delay;
     // Paying `delay` days late, an invoice due on u stops deliveries over [u + S, u + delay).
     let stop_days = plan.stop_deliveries_after_days;
     let stops = delay > stop_days;
-    delivered.clear();
-    for inv in plan.invoices_of(b) {
+    scratch.due.clear();
+    scratch.live.clear();
+    let invoices = plan.invoices_of(b);
+    // Open invoices not yet visited are all outstanding on any sale day (issued before day 0, due
+    // after the sale's due day).
+    let mut open_ahead: i64 =
+        if state.cut.is_some() { invoices.iter().filter(|i| i.issue == i32::MIN).map(|i| i.amount).sum() } else { 0 };
+    let mut before_cut = 0i64;
+    for inv in invoices {
+        let mut inv = *inv;
         let is_sale = inv.issue != i32::MIN;
         if is_sale {
             if inv.issue >= state.delivery_stop {
@@ -217,14 +255,25 @@ pub fn for_each_delivered(
             {
                 continue;
             }
-            // `delivered` is sorted (invoices come in due order): only the latest due day
+            // `due` is sorted (invoices come in due order): only the latest due day
             // `u ≤ issue − S` can satisfy `issue < u + delay` if any does.
-            if stops && stopped_by(delivered, inv.issue, stop_days, delay) {
+            if stops && stopped_by(&scratch.due, inv.issue, stop_days, delay) {
                 continue; // a late invoice has stopped deliveries; the sale is lost
             }
+            if let Some(cut) = state.cut
+                && inv.issue >= cut.day
+            {
+                let live: i64 = scratch.live.iter().filter(|&&(leaves, _)| leaves > inv.issue).map(|l| l.1).sum();
+                inv.amount = inv.amount.min(cut.ship_limit - live - open_ahead);
+                if inv.amount <= 0 {
+                    continue; // no room left under the new limit; the sale is lost
+                }
+            }
+        } else if state.cut.is_some() {
+            open_ahead -= inv.amount;
         }
         if stops {
-            delivered.push(inv.due);
+            scratch.due.push(inv.due);
         }
         let pay = inv.due.saturating_add(delay);
         let settle = match (default_day, state.event) {
@@ -232,8 +281,20 @@ pub fn for_each_delivered(
             (None, Some(e)) if (e.start..e.end).contains(&pay) => Settle::Blocked { scheduled: pay, until: e.end },
             _ => Settle::Paid(pay),
         };
-        f(inv, settle);
+        if let Some(cut) = state.cut {
+            let leaves = match settle {
+                Settle::Paid(day) => day,
+                Settle::Unpaid => state.write_off,
+                Settle::Blocked { until, .. } => until,
+            };
+            scratch.live.push((leaves, inv.amount));
+            if inv.issue < cut.day && leaves > cut.day {
+                before_cut += inv.amount;
+            }
+        }
+        f(&inv, settle);
     }
+    before_cut
 }
 
 /// Some `u` of the sorted `delivered` has `u + stop_days <= issue < u + delay`.
@@ -252,8 +313,7 @@ fn stopped_by(delivered: &[i32], issue: i32, stop_days: i32, delay: i32) -> bool
 pub struct PathScratch {
     recv: Vec<i64>,
     elig: Vec<i64>,
-    /// Due days of the invoices delivered so far (for lateness delivery stops).
-    delivered: Vec<i32>,
+    delivered: DeliveryScratch,
     /// Eligible receivables of the closed-form on-time path.
     base: Vec<i64>,
 }
@@ -461,16 +521,22 @@ impl CashPlan {
         scratch: &mut PathScratch,
     ) {
         let h = self.months;
-        self.fill_buyer(plan, b, state, scratch, Some((sign, &mut *totals)));
+        let before_cut = self.fill_buyer(plan, b, state, scratch, Some((sign, &mut *totals)));
         let n = plan.n_buyers;
         for k in 0..h {
             let (recv, elig) = (scratch.recv[k], scratch.elig[k]);
             totals.receivables[k] += sign * recv;
             totals.eligible[k] += sign * elig;
         }
+        // After a cut, the limit in force at a month end is the run-off limit.
+        let cut = state.cut.zip(plan.cuts.as_ref()).map(|(cut, plan)| (self.ends_up_to(cut.day - 1), plan.cut_to_ppb));
         for p in 0..plan.n_policies() {
             let limit = plan.protected[p * n + b];
-            for (ins, &e) in totals.insured[p * h..(p + 1) * h].iter_mut().zip(&scratch.elig[..h]) {
+            for (k, (ins, &e)) in totals.insured[p * h..(p + 1) * h].iter_mut().zip(&scratch.elig[..h]).enumerate() {
+                let limit = match cut {
+                    Some((from, cut_to_ppb)) if k >= from => run_off_limit(limit, cut_to_ppb, before_cut),
+                    _ => limit,
+                };
                 *ins += sign * e.min(limit);
             }
         }
@@ -478,6 +544,7 @@ impl CashPlan {
 
     /// Fills `scratch.recv` and `scratch.elig` with the buyer's receivables and eligible
     /// receivables at each month end, and adds `sign ×` its sales and collections to `flows`.
+    /// Returns the amount outstanding on the day of a cut from deliveries made before it.
     pub(crate) fn fill_buyer(
         &self,
         plan: &Plan,
@@ -485,7 +552,7 @@ impl CashPlan {
         state: &BuyerState,
         scratch: &mut PathScratch,
         mut flows: Option<(i64, &mut MonthTotals)>,
-    ) {
+    ) -> i64 {
         let h = self.months;
         scratch.recv.clear();
         scratch.recv.resize(h + 1, 0);
@@ -493,7 +560,7 @@ impl CashPlan {
         scratch.elig.resize(h + 1, 0);
         let elig_end_default = state.default.map_or(h, |(t, _)| self.ends_up_to(t));
         let mut blocked = 0i64;
-        for_each_delivered(plan, b, state, &mut scratch.delivered, |inv, settle| {
+        let before_cut = for_each_delivered(plan, b, state, &mut scratch.delivered, |inv, settle| {
             let ScheduledInvoice { issue, amount, age_due, .. } = *inv;
             if let Some((sign, totals)) = flows.as_mut()
                 && issue != i32::MIN
@@ -541,6 +608,7 @@ impl CashPlan {
             scratch.recv[k] = recv;
             scratch.elig[k] = elig;
         }
+        before_cut
     }
 
     /// Cash at each month end and the borrowing base for policy `p` (`None` = no insurance).

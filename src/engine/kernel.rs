@@ -3,14 +3,14 @@
 //! Allocation-free once a [`Scratch`] is warm; reads only the flat arrays of a [`Plan`].
 
 use crate::cashflow::{
-    BuyerState, CountryEvent, LateAccumulator, MonthTotals, PathScratch, Settle, claim_payment_day, for_each_delivered,
-    prefetch,
+    BuyerState, CountryEvent, Cut, DeliveryScratch, LateAccumulator, MonthTotals, PathScratch, Settle,
+    claim_payment_day, for_each_delivered, prefetch, run_off_limit,
 };
 use crate::claims::{Terms, YearLedger, insurer_recovery_share};
 use crate::model::DefaultKind;
 use crate::money::apply_ppb;
 use crate::normal;
-use crate::plan::Plan;
+use crate::plan::{Plan, ScheduledInvoice};
 use crate::rng::TrialRng;
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, StandardNormal};
@@ -57,6 +57,17 @@ pub struct LossEvent {
     pub year: u32,
 }
 
+/// A buyer whose credit limit is cut in a trial (SPEC §5.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CutRecord {
+    pub buyer: u32,
+    pub cut: Cut,
+    /// Outstanding on the cut day from deliveries made before it.
+    pub before: i64,
+    /// Range of the buyer's delivered invoices (amounts after the cut) in the scratch.
+    invoices: (u32, u32),
+}
+
 /// Per-thread buffers reused across trials; they never affect results.
 #[derive(Debug, Clone, Default)]
 pub struct Scratch {
@@ -81,12 +92,18 @@ pub struct Scratch {
     /// `claimed[b] == claim_stamp` iff buyer b already has a claim under the policy being settled.
     claimed: Vec<u32>,
     claim_stamp: u32,
-    delivered: Vec<i32>,
+    delivered: DeliveryScratch,
     late_acc: LateAccumulator,
     /// Conditional lateness probability per lateness group in the current trial, in units of 2⁻³².
     late_p: Vec<u64>,
     /// Buyers drawn late before their delay is drawn.
     candidates: Vec<u32>,
+    /// The limit cuts of the current trial.
+    cuts: Vec<CutRecord>,
+    /// `cut_of[b] = (stamp, i)`: buyer b's limit is cut in the current trial, `cuts[i]`.
+    cut_of: Vec<(u32, u32)>,
+    /// The delivered invoices of the cut buyers, amounts after the cut.
+    cut_invoices: Vec<ScheduledInvoice>,
 }
 
 impl Scratch {
@@ -107,10 +124,39 @@ impl Scratch {
             event_of_country: vec![None; plan.n_countries],
             claimed: vec![0; plan.n_buyers],
             claim_stamp: 0,
-            delivered: Vec::new(),
+            delivered: DeliveryScratch::default(),
             late_acc: LateAccumulator::default(),
             late_p: Vec::new(),
             candidates: Vec::new(),
+            cuts: Vec::new(),
+            cut_of: vec![(0, 0); if plan.cuts.is_some() { plan.n_buyers } else { 0 }],
+            cut_invoices: Vec::new(),
+        }
+    }
+
+    /// The limit cuts of the last trial.
+    pub fn cuts(&self) -> &[CutRecord] {
+        &self.cuts
+    }
+
+    /// The cut of buyer `b` in the current trial.
+    #[inline]
+    fn cut_of(&self, b: usize) -> Option<&CutRecord> {
+        match self.cut_of.get(b) {
+            Some(&(stamp, i)) if stamp == self.stamp => Some(&self.cuts[i as usize]),
+            _ => None,
+        }
+    }
+
+    /// Delay, country event and cut of a buyer that does not default in the current trial.
+    #[inline]
+    fn state_of(&self, plan: &Plan, b: usize) -> BuyerState {
+        let (stamp, delay) = self.delays[b];
+        BuyerState {
+            delay: if stamp == self.stamp { delay } else { 0 },
+            event: self.event_of_country.get(plan.buyer_country[b] as usize).copied().flatten(),
+            cut: self.cut_of(b).map(|c| c.cut),
+            ..BuyerState::ON_TIME
         }
     }
 
@@ -138,6 +184,7 @@ pub const FIXED_COLUMNS: usize = 2;
 pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &mut [i64]) {
     scratch.events.clear();
     scratch.late.clear();
+    scratch.cuts.clear();
     scratch.stamp = scratch.stamp.wrapping_add(1);
     if scratch.stamp == 0 {
         scratch.marks.fill(0);
@@ -197,11 +244,17 @@ pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &m
         defaults += 1;
         default_event(plan, rng, f.buyer, f.day, f.kind, scratch);
     }
+    if let Some(cuts) = &plan.cuts {
+        draw_cuts(plan, cuts, rng, z_g, t_scale, scratch);
+    }
     if let Some(late) = &plan.lateness {
         draw_lateness(plan, late, rng, z_g, scratch);
     }
     if let Some(risk) = &plan.country_risk {
         draw_country_events(plan, risk, rng, scratch);
+    }
+    if !scratch.cuts.is_empty() {
+        deliver_after_cuts(plan, scratch);
     }
 
     let gross: i64 = scratch.events.iter().map(|e| e.unpaid - e.recovery).sum();
@@ -257,6 +310,7 @@ fn correct_cash(plan: &Plan, cash: &crate::cashflow::CashPlan, scratch: &mut Scr
     }
     // Late buyers in closed form where one applies; the others walk their invoices.
     let events = !scratch.country_events.is_empty();
+    let cuts = !scratch.cuts.is_empty();
     const AHEAD: usize = 8;
     for (i, &(b, delay)) in scratch.late.iter().enumerate() {
         if let Some(fast) = &cash.late {
@@ -269,14 +323,16 @@ fn correct_cash(plan: &Plan, cash: &crate::cashflow::CashPlan, scratch: &mut Scr
         }
         let b = b as usize;
         let event = if events { scratch.event_of_country[plan.buyer_country[b] as usize] } else { None };
+        let cut = if cuts { scratch.cut_of(b).map(|c| c.cut) } else { None };
         if event.is_none()
+            && cut.is_none()
             && let Some(fast) = &cash.late
             && fast.add(plan, cash, b, &cash.buyers[b], delay, &mut scratch.late_acc, &mut scratch.totals)
         {
             continue;
         }
         cash.on_time_path(plan, b, -1, &mut scratch.totals, &mut scratch.path);
-        let state = BuyerState { delay, event, ..BuyerState::ON_TIME };
+        let state = BuyerState { delay, event, cut, ..BuyerState::ON_TIME };
         cash.buyer_path(plan, b, &state, 1, &mut scratch.totals, &mut scratch.path);
     }
     if let Some(fast) = &cash.late {
@@ -292,10 +348,123 @@ fn correct_cash(plan: &Plan, cash: &crate::cashflow::CashPlan, scratch: &mut Scr
                     continue; // defaulted, or late (corrected above)
                 }
                 cash.on_time_path(plan, b, -1, &mut scratch.totals, &mut scratch.path);
-                let state = BuyerState { event: Some(event), ..BuyerState::ON_TIME };
+                let state =
+                    BuyerState { event: Some(event), cut: scratch.cut_of(b).map(|c| c.cut), ..BuyerState::ON_TIME };
                 cash.buyer_path(plan, b, &state, 1, &mut scratch.totals, &mut scratch.path);
             }
         }
+    }
+    // Cut buyers neither late nor in a country with an event.
+    for i in 0..scratch.cuts.len() {
+        let b = scratch.cuts[i].buyer as usize;
+        let state = scratch.state_of(plan, b);
+        if state.delay != 0 || state.event.is_some() {
+            continue; // corrected above
+        }
+        cash.on_time_path(plan, b, -1, &mut scratch.totals, &mut scratch.path);
+        cash.buyer_path(plan, b, &state, 1, &mut scratch.totals, &mut scratch.path);
+    }
+}
+
+/// Draws the trial's limit cuts (SPEC §5.4). Given the factors, a buyer that does not default has
+/// `X` in `[F⁻¹(q), F⁻¹(trigger × q))` with probability `(Φ(z_t) − Φ(z_q)) / (1 − Φ(z_q))`,
+/// independently of the others; it is cut with that probability times `share`. Members are picked
+/// with geometric gaps over the whole bucket and a pick that defaulted (or has no limit) is
+/// dropped, which leaves every other member picked independently with that probability. The cut
+/// takes effect `notice_days` after a day drawn uniformly in the horizon.
+fn draw_cuts(
+    plan: &Plan,
+    cuts: &crate::plan::CutPlan,
+    rng: &mut TrialRng,
+    z_g: f64,
+    t_scale: f64,
+    scratch: &mut Scratch,
+) {
+    for (bucket, &trigger) in plan.buckets.iter().zip(&cuts.thresholds) {
+        let systematic = bucket.load[0] * z_g
+            + bucket.load[1] * scratch.z_sector[bucket.sector as usize]
+            + bucket.load[2] * scratch.z_country[bucket.country as usize];
+        let p_default = normal::cdf((bucket.threshold * t_scale - systematic) / bucket.idio);
+        let p_trigger = normal::cdf((trigger * t_scale - systematic) / bucket.idio);
+        if p_default >= 1.0 || p_trigger <= p_default {
+            continue;
+        }
+        let p = (cuts.share * (p_trigger - p_default) / (1.0 - p_default)).min(1.0);
+        let members = &plan.bucket_members[bucket.start as usize..(bucket.start + bucket.len) as usize];
+        let log_q = (-p).ln_1p();
+        let mut i = 0usize;
+        while i < members.len() {
+            let v: f64 = rng.random();
+            let gap = if p >= 1.0 { 0.0 } else { ((-v).ln_1p() / log_q).floor() };
+            if gap >= (members.len() - i) as f64 {
+                break;
+            }
+            i += gap as usize;
+            let b = members[i];
+            i += 1;
+            let day = (rng.random::<f64>() * plan.horizon_days as f64) as i32;
+            let limit = cuts.limit[b as usize];
+            if scratch.marks[b as usize] == scratch.stamp || limit == 0 {
+                continue;
+            }
+            scratch.cut_of[b as usize] = (scratch.stamp, scratch.cuts.len() as u32);
+            scratch.cuts.push(CutRecord {
+                buyer: b,
+                cut: Cut {
+                    day: day.min(plan.horizon_days - 1) + cuts.notice_days,
+                    ship_limit: apply_ppb(limit, cuts.cut_to_ppb),
+                },
+                before: 0,
+                invoices: (0, 0),
+            });
+        }
+    }
+}
+
+/// Once delays and country events are known, walks each cut buyer's deliveries: the invoices it
+/// receives under its new limit (what its claim is made of) and its outstanding before the cut.
+/// A late buyer's claim starts from its oldest delivered invoice.
+fn deliver_after_cuts(plan: &Plan, scratch: &mut Scratch) {
+    scratch.cut_invoices.clear();
+    for i in 0..scratch.cuts.len() {
+        let b = scratch.cuts[i].buyer as usize;
+        let state = scratch.state_of(plan, b);
+        let start = scratch.cut_invoices.len();
+        let invoices = &mut scratch.cut_invoices;
+        let before = for_each_delivered(plan, b, &state, &mut scratch.delivered, |inv, _| invoices.push(*inv));
+        let record = &mut scratch.cuts[i];
+        record.before = before;
+        record.invoices = (start as u32, (scratch.cut_invoices.len() - start) as u32);
+    }
+    for e in scratch.events.iter_mut() {
+        if let Peril::Late { .. } = e.peril
+            && let Some(&(stamp, i)) = scratch.cut_of.get(e.buyer as usize)
+            && stamp == scratch.stamp
+        {
+            let (start, len) = scratch.cuts[i as usize].invoices;
+            match scratch.cut_invoices[start as usize..(start + len) as usize].first() {
+                Some(inv) => {
+                    (e.day, e.oldest_due) = (inv.due, inv.due);
+                    e.year = plan.year_of(inv.due.min(plan.horizon_days - 1)) as u32;
+                }
+                None => e.oldest_due = i32::MAX / 2, // nothing delivered: no claim
+            }
+        }
+    }
+}
+
+/// The invoices a claim on buyer `b` is made of: as scheduled, or as delivered after its cut
+/// (`cut`: the range of [`CutRecord::invoices`]).
+#[inline]
+fn claim_invoices<'a>(
+    plan: &'a Plan,
+    cut_invoices: &'a [ScheduledInvoice],
+    cut: Option<(u32, u32)>,
+    b: usize,
+) -> &'a [ScheduledInvoice] {
+    match cut {
+        Some((start, len)) => &cut_invoices[start as usize..(start + len) as usize],
+        None => plan.invoices_of(b),
     }
 }
 
@@ -383,9 +552,11 @@ fn settle_policy(plan: &Plan, p: usize, policy: &crate::plan::PolicyPlan, scratc
         scratch.claimed[buyer as usize] = scratch.claim_stamp;
         // A recovery received on or before the date of loss is a payment that reduces T. A late
         // buyer's invoices unpaid at the date of loss are all paid later: recovered in full.
+        let cut = scratch.cut_of(buyer as usize).copied();
         let (t, later_recovery) = match e.peril {
             Peril::Late { delay } => {
-                let t = late_unpaid_at(plan, e, delay, dol);
+                let invoices = claim_invoices(plan, &scratch.cut_invoices, cut.map(|c| c.invoices), buyer as usize);
+                let t = late_claim_invoices(plan, invoices, e, delay, dol).map(|inv| inv.amount).sum();
                 (t, t)
             }
             _ if e.recovery_day <= dol => (e.unpaid - e.recovery, 0),
@@ -395,7 +566,11 @@ fn settle_policy(plan: &Plan, p: usize, policy: &crate::plan::PolicyPlan, scratc
             continue;
         }
         let idx = p * n + buyer as usize;
-        let covered = t.min(plan.protected[idx]);
+        let limit = match (cut, &plan.cuts) {
+            (Some(c), Some(cuts)) if dol >= c.cut.day => run_off_limit(plan.protected[idx], cuts.cut_to_ppb, c.before),
+            _ => plan.protected[idx],
+        };
+        let covered = t.min(limit);
         let indemnity =
             if e.peril == Peril::Political { policy.indemnity_political_ppb } else { plan.indemnity_ppb[idx] };
         let pay = scratch.ledgers[year as usize].settle(&terms, covered, indemnity);
@@ -413,6 +588,7 @@ fn settle_policy(plan: &Plan, p: usize, policy: &crate::plan::PolicyPlan, scratc
             match e.peril {
                 Peril::Late { delay } => late_shares_by_month(
                     plan,
+                    claim_invoices(plan, &scratch.cut_invoices, cut.map(|c| c.invoices), buyer as usize),
                     e,
                     (delay, dol, paid_on),
                     (pay, t),
@@ -469,9 +645,7 @@ fn draw_country_events(plan: &Plan, risk: &crate::plan::CountryRiskPlan, rng: &m
             if scratch.marks[b as usize] == scratch.stamp {
                 continue;
             }
-            let (stamp, delay) = scratch.delays[b as usize];
-            let delay = if stamp == scratch.stamp { delay } else { 0 };
-            let state = BuyerState { delay, event: Some(event), ..BuyerState::ON_TIME };
+            let state = scratch.state_of(plan, b as usize);
             let (mut blocked, mut oldest) = (0i64, i32::MAX);
             for_each_delivered(plan, b as usize, &state, &mut scratch.delivered, |inv, settle| {
                 if let Settle::Blocked { .. } = settle {
@@ -496,29 +670,24 @@ fn draw_country_events(plan: &Plan, risk: &crate::plan::CountryRiskPlan, rng: &m
     }
 }
 
-/// The invoices of a late buyer's claim (SPEC §5 step 1): delivered before cover stopped (the
-/// oldest unpaid due date + stop days) and still unpaid at the date of loss.
+/// The invoices of a late buyer's claim (SPEC §5 step 1) among its `invoices`: delivered before
+/// cover stopped (the oldest unpaid due date + stop days) and still unpaid at the date of loss.
 fn late_claim_invoices<'a>(
-    plan: &'a Plan,
+    plan: &Plan,
+    invoices: &'a [ScheduledInvoice],
     e: &LossEvent,
     delay: i32,
     dol: i32,
-) -> impl Iterator<Item = &'a crate::plan::ScheduledInvoice> {
+) -> impl Iterator<Item = &'a ScheduledInvoice> {
     let cover_stop = e.oldest_due.saturating_add(plan.stop_deliveries_after_days);
-    plan.invoices_of(e.buyer as usize)
-        .iter()
-        .filter(move |inv| inv.issue < cover_stop && inv.due.saturating_add(delay) > dol)
-}
-
-/// `T` of a late buyer's claim.
-fn late_unpaid_at(plan: &Plan, e: &LossEvent, delay: i32, dol: i32) -> i64 {
-    late_claim_invoices(plan, e, delay, dol).map(|inv| inv.amount).sum()
+    invoices.iter().filter(move |inv| inv.issue < cover_stop && inv.due.saturating_add(delay) > dol)
 }
 
 /// Spreads the insurer's share of a late buyer's payments over the months they arrive in,
 /// pro rata to the amounts paid, the cumulative share rounded so the parts add up exactly.
 fn late_shares_by_month(
     plan: &Plan,
+    invoices: &[ScheduledInvoice],
     e: &LossEvent,
     (delay, dol, claim_paid_on): (i32, i32, i32),
     (pay, t): (i64, i64),
@@ -526,7 +695,7 @@ fn late_shares_by_month(
 ) {
     let Some(cash) = &plan.cash else { return };
     let (mut paid, mut given) = (0i64, 0i64);
-    for inv in late_claim_invoices(plan, e, delay, dol) {
+    for inv in late_claim_invoices(plan, invoices, e, delay, dol) {
         paid += inv.amount;
         let due_back = crate::money::mul_div_round(paid, pay, t);
         if let Some(m) = cash.month_of(inv.due.saturating_add(delay).max(claim_paid_on)) {

@@ -66,26 +66,6 @@ impl<'a> Check<'a> {
             }
         }
     }
-
-    /// Rejects a key of a later release that is set to a non-default value.
-    pub fn unsupported<T: PartialEq + std::fmt::Display>(
-        &mut self,
-        key: &str,
-        v: &Option<Spanned<T>>,
-        default: T,
-        what: &str,
-    ) {
-        if let Some(s) = v
-            && *s.get_ref() != default
-        {
-            self.bad(
-                key,
-                s,
-                s.get_ref().to_string(),
-                format!("the default {default}: {what} is not supported yet in this version of arstress"),
-            );
-        }
-    }
 }
 
 /// Probability in [0, 1].

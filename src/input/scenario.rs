@@ -542,7 +542,27 @@ fn stress(c: &mut Check, raw: &RawStress, ratings: &BTreeMap<String, f64>, ctx: 
                 cut_to: c.float("stress.limit_cuts.cut_to", &r.cut_to, 0.0, unit, "a fraction of the limit in [0, 1]"),
                 notice_days: c.int("stress.limit_cuts.notice_days", &r.notice_days, 30, 0, 3650) as u32,
             };
-            c.unsupported("stress.limit_cuts.share", &r.share, 0.0, "insurer retreat (SPEC §5.4)");
+            // A cut needs X below F⁻¹(trigger × q) without a default (X ≥ F⁻¹(q)): a multiple of
+            // 1 or less can never cut anything, which is surely not what a retreat scenario means.
+            if lc.share > 0.0
+                && lc.trigger_pd_multiple <= 1.0
+                && let Some(t) = &r.trigger_pd_multiple
+            {
+                c.bad(
+                    "stress.limit_cuts.trigger_pd_multiple",
+                    t,
+                    t.get_ref().to_string(),
+                    "a multiple above 1 when `share` is above 0 (buyers whose latent variable falls below \
+                     F⁻¹(multiple × q) without defaulting are cut)",
+                );
+            } else if lc.share > 0.0 && r.trigger_pd_multiple.is_none() {
+                c.bad(
+                    "stress.limit_cuts.share",
+                    s,
+                    lc.share.to_string(),
+                    "a `trigger_pd_multiple` above 1 beside a `share` above 0",
+                );
+            }
             lc
         }
     };
