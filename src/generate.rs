@@ -2,7 +2,7 @@
 //!
 //! The study looks like the ledger of a European exporter: buyers in 26 countries (weighted toward the
 //! euro area), 13 sectors, ratings weighted toward BBB/BB, lognormal sales, credit limits on most buyers,
-//! some buyer groups, two insurance policies and three scenarios.
+//! some buyer groups, three insurance policies and the standard set of seven scenarios (docs/scenarios.md).
 //!
 //! Every random draw comes from [`crate::rng::trial_rng`]: buyer `i` uses its own stream, so the first
 //! buyers of a larger study equal those of a smaller one with the same seed (apart from the id padding
@@ -427,8 +427,9 @@ political_waiting_days = 180
 insolvency_claim_days = 60
 claim_payment_days = 30
 
-# Excess-of-loss policy: the insured keeps an annual aggregate first loss (~1% of annual sales);
-# the insurer pays 95% above it up to a fixed maximum liability (~5% of annual sales). No political cover.
+# Excess-of-loss policy: the insured keeps an annual aggregate first loss (~1% of annual sales,
+# several times the expected annual loss); the insurer pays 95% above it up to a fixed maximum
+# liability (~5% of annual sales). No political cover. Catastrophe cover at a low premium.
 [[policy]]
 name = "excess-of-loss"
 indemnity = 0.95
@@ -439,26 +440,78 @@ premium_rate = 0.0012
 minimum_premium = 20_000
 max_liability = {ml}
 political_cover = false
+
+# Whole-turnover policy at 95% (85% on discretionary limits): 5 points more cover for a premium
+# rate about 30% higher, the usual price of a higher indemnity.
+[[policy]]
+name = "whole-turnover-95"
+indemnity = 0.95
+indemnity_discretionary = 0.85
+indemnity_political = 0.95
+discretionary_limit_max = 50_000
+political_cover = true
+nql = 5_000
+deductible = 0
+aggregate_first_loss = 0
+premium_rate = 0.0033
+minimum_premium = 30_000
+max_liability_multiple = 30
+waiting_period_days = 180
+political_waiting_days = 180
+insolvency_claim_days = 60
+claim_payment_days = 30
 "#
     )
 }
 
-fn recession_toml(sectors: &BTreeSet<&str>) -> String {
+/// The cyclical sectors of the generator that a recession hits harder.
+const CYCLICAL: [&str; 6] = ["construction", "automotive", "retail", "metals", "textiles", "transport"];
+
+/// `key = { a = m, b = m }` for the listed sectors present in the study (nothing if none is).
+fn by_sector(key: &str, sectors: &BTreeSet<&str>, wanted: &[&str], m: &str) -> String {
+    let by: Vec<String> =
+        wanted.iter().filter(|name| sectors.contains(*name)).map(|name| format!("{name} = {m}")).collect();
+    if by.is_empty() { String::new() } else { format!("{key} = {{ {} }}\n", by.join(", ")) }
+}
+
+/// `mild-recession`: a normal downturn, PDs ×1.5, slightly lower sales, somewhat more and longer
+/// late payments.
+fn mild_recession_toml() -> String {
+    "name = \"mild-recession\"\ndescription = \"Mild recession: PDs x1.5, sales -5%, 10 points more late payers, 5 days later\"\n\n\
+     [stress]\npd_multiplier = 1.5\nsales_multiplier = 0.95\nlate_share_addon = 0.10\ndays_late_shift = 5\n"
+        .to_owned()
+}
+
+/// `severe-recession`: the global factor held at its 95% worst level, cyclical sectors ×1.5 on
+/// top, recoveries ×0.7, sales −15%, more late payers paying 15 days later.
+fn severe_recession_toml(sectors: &BTreeSet<&str>) -> String {
     let mut s = String::from(
-        "name = \"recession\"\ndescription = \"Broad recession: PDs x1.8 (cyclical sectors more), recoveries x0.8, sales -15%, higher correlation, more and longer late payments\"\n\n[stress]\npd_multiplier = 1.8\n",
+        "name = \"severe-recession\"\ndescription = \"Severe recession: global factor at its 95% level, cyclical sectors x1.5, recoveries x0.7, sales -15%, 15 points more late payers, 15 days later\"\n\n\
+         [stress]\nsystematic_quantile = 0.95\n",
     );
-    let by: Vec<String> = [("construction", "1.5"), ("automotive", "1.3"), ("retail", "1.3")]
-        .iter()
-        .filter(|(name, _)| sectors.contains(name))
-        .map(|(name, m)| format!("{name} = {m}"))
-        .collect();
-    if !by.is_empty() {
-        let _ = writeln!(s, "pd_multiplier_by_sector = {{ {} }}", by.join(", "));
-    }
-    s.push_str(
-        "recovery_multiplier = 0.8\nsales_multiplier = 0.85\ncorrelation_addon = 0.03\nlate_share_addon = 0.15\ndays_late_shift = 10\n",
-    );
+    s += &by_sector("pd_multiplier_by_sector", sectors, &CYCLICAL, "1.5");
+    s.push_str("recovery_multiplier = 0.7\nsales_multiplier = 0.85\nlate_share_addon = 0.15\ndays_late_shift = 15\n");
     s
+}
+
+/// `sector-shock`: one sector (construction if the study has it, else its largest) in crisis: PDs
+/// ×3 and its sales −30%, while the rest of the economy is normal.
+fn sector_shock_toml(sector: &str) -> String {
+    format!(
+        "name = \"sector-shock\"\ndescription = \"Crisis in {sector}: PDs there x3, sales there -30%\"\n\n\
+         [stress]\npd_multiplier_by_sector = {{ {sector} = 3.0 }}\nsales_multiplier_by_sector = {{ {sector} = 0.7 }}\n"
+    )
+}
+
+/// `insurer-retreat`: the mild recession, in which the insurer also cuts the limits of weak buyers
+/// (those whose credit quality falls below 10× their PD without defaulting, 80% of them) to a
+/// quarter, with 30 days' notice. Cuts are drawn last, so its trials match the mild recession's
+/// draw for draw and the difference is the retreat's alone.
+fn insurer_retreat_toml() -> String {
+    "name = \"insurer-retreat\"\ndescription = \"The mild recession, in which the insurer cuts the limits of weak buyers to 25% with 30 days' notice\"\n\n\
+     [stress]\npd_multiplier = 1.5\nsales_multiplier = 0.95\nlate_share_addon = 0.10\ndays_late_shift = 5\n\
+     limit_cuts = { trigger_pd_multiple = 10.0, share = 0.8, cut_to = 0.25, notice_days = 30 }\n"
+        .to_owned()
 }
 
 const BASELINE_TOML: &str =
@@ -545,7 +598,9 @@ pub fn generate(dir: &Path, opts: &GenerateOptions) -> Result<(), Error> {
 
     write_file(dir.join("policies.toml"), policies_toml(annual_sales_eur).as_bytes())?;
     write_file(scenario_dir.join("baseline.toml"), BASELINE_TOML.as_bytes())?;
-    write_file(scenario_dir.join("recession.toml"), recession_toml(&sectors).as_bytes())?;
+    write_file(scenario_dir.join("mild-recession.toml"), mild_recession_toml().as_bytes())?;
+    write_file(scenario_dir.join("severe-recession.toml"), severe_recession_toml(&sectors).as_bytes())?;
+    write_file(scenario_dir.join("insurer-retreat.toml"), insurer_retreat_toml().as_bytes())?;
     write_file(scenario_dir.join("top2-default.toml"), top2_toml(opts.buyers).as_bytes())?;
     let mut exposure: BTreeMap<&str, f64> = BTreeMap::new();
     for b in &buyers {
@@ -557,6 +612,16 @@ pub fn generate(dir: &Path, opts: &GenerateOptions) -> Result<(), Error> {
     };
     let crisis = largest(&|c| emerging.contains(&c)).or_else(|| largest(&|_| true)).unwrap_or("DE");
     write_file(scenario_dir.join("country-crisis.toml"), country_crisis_toml(crisis).as_bytes())?;
+    let mut sector_sales: BTreeMap<&str, f64> = BTreeMap::new();
+    for b in &buyers {
+        *sector_sales.entry(b.sector).or_default() += b.monthly_sales_eur;
+    }
+    let shocked = if sectors.contains("construction") {
+        "construction"
+    } else {
+        sector_sales.iter().max_by(|a, b| a.1.total_cmp(b.1)).map_or("construction", |(s, _)| *s)
+    };
+    write_file(scenario_dir.join("sector-shock.toml"), sector_shock_toml(shocked).as_bytes())?;
     Ok(())
 }
 
@@ -589,7 +654,7 @@ mod tests {
         generate(a.path(), &opts).unwrap();
         generate(b.path(), &opts).unwrap();
         let (fa, fb) = (files(a.path()), files(b.path()));
-        assert_eq!(fa.len(), 8);
+        assert_eq!(fa.len(), 11);
         assert_eq!(fa, fb);
         let other = tempfile::tempdir().unwrap();
         generate(other.path(), &GenerateOptions { seed: 43, ..opts }).unwrap();
@@ -609,8 +674,8 @@ mod tests {
         assert!(sectors.len() >= 10, "{sectors:?}");
         assert_eq!(study.trials, 500);
         assert_eq!(study.seed, 7);
-        assert_eq!(study.policies.len(), 2);
-        assert_eq!(study.scenarios.len(), 4);
+        assert_eq!(study.policies.len(), 3);
+        assert_eq!(study.scenarios.len(), 7);
         assert!(study.company.is_some());
         assert!(buyers.iter().any(|b| b.name.contains(',')));
         assert!(buyers.iter().any(|b| b.name.ends_with("有限公司")));

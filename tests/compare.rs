@@ -87,9 +87,9 @@ fn resume_reuses_finished_scenarios_only_while_inputs_are_unchanged() {
         std::fs::read(run_study(&study_dir, &dir.path().join("fresh"), &[]).join("cashflow.csv")).unwrap()
     );
     // A changed scenario file changes the key: everything is recomputed.
-    let recession = study_dir.join("scenarios/recession.toml");
+    let recession = study_dir.join("scenarios/mild-recession.toml");
     let text = std::fs::read_to_string(&recession).unwrap();
-    std::fs::write(&recession, text.replace("pd_multiplier = 1.8", "pd_multiplier = 2.5")).unwrap();
+    std::fs::write(&recession, text.replace("pd_multiplier = 1.5", "pd_multiplier = 2.5")).unwrap();
     let third = run();
     assert!(!third.contains("resumed"), "{third}");
     assert_ne!(std::fs::read(out.join("summary.csv")).unwrap(), summary);

@@ -244,14 +244,18 @@ pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &m
         defaults += 1;
         default_event(plan, rng, f.buyer, f.day, f.kind, scratch);
     }
-    if let Some(cuts) = &plan.cuts {
-        draw_cuts(plan, cuts, rng, z_g, t_scale, scratch);
-    }
     if let Some(late) = &plan.lateness {
         draw_lateness(plan, late, rng, z_g, scratch);
     }
     if let Some(risk) = &plan.country_risk {
-        draw_country_events(plan, risk, rng, scratch);
+        draw_country_events(risk, plan.horizon_days, rng, scratch);
+    }
+    // Cuts are drawn last, so a scenario that adds them to another keeps every other draw.
+    if let Some(cuts) = &plan.cuts {
+        draw_cuts(plan, cuts, rng, z_g, t_scale, scratch);
+    }
+    if let Some(risk) = &plan.country_risk {
+        political_events(plan, risk, scratch);
     }
     if !scratch.cuts.is_empty() {
         deliver_after_cuts(plan, scratch);
@@ -616,12 +620,10 @@ pub fn date_of_loss(e: &LossEvent, policy: &crate::plan::PolicyPlan) -> i32 {
     }
 }
 
-/// Draws the trial's country events (SPEC §4.4) and builds the political loss events of the buyers
-/// they block. A buyer in default is treated by its default alone.
-fn draw_country_events(plan: &Plan, risk: &crate::plan::CountryRiskPlan, rng: &mut TrialRng, scratch: &mut Scratch) {
+/// Draws the trial's country events (SPEC §4.4).
+fn draw_country_events(risk: &crate::plan::CountryRiskPlan, h_days: i32, rng: &mut TrialRng, scratch: &mut Scratch) {
     scratch.country_events.clear();
     scratch.event_of_country.fill(None);
-    let h_days = plan.horizon_days;
     for c in 0..risk.probability.len() {
         let u: f64 = rng.random();
         if u >= risk.probability[c] {
@@ -639,8 +641,18 @@ fn draw_country_events(plan: &Plan, risk: &crate::plan::CountryRiskPlan, rng: &m
             Some(CountryEvent { start, end: start + duration, transfer_ppb: risk.transfer_ppb[c as usize] });
     }
     for (c, event) in scratch.event_of_country.iter().enumerate() {
-        let Some(event) = *event else { continue };
-        scratch.country_events.push((c as u32, event));
+        if let Some(event) = *event {
+            scratch.country_events.push((c as u32, event));
+        }
+    }
+}
+
+/// Builds the political loss events of the buyers the trial's country events block. A buyer in
+/// default is treated by its default alone.
+fn political_events(plan: &Plan, risk: &crate::plan::CountryRiskPlan, scratch: &mut Scratch) {
+    for i in 0..scratch.country_events.len() {
+        let (c, event) = scratch.country_events[i];
+        let c = c as usize;
         for &b in &risk.buyers[risk.buyer_offsets[c] as usize..risk.buyer_offsets[c + 1] as usize] {
             if scratch.marks[b as usize] == scratch.stamp {
                 continue;
