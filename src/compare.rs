@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Figures compared, from `summary.csv`, with how their standard error is found: a
-/// `<figure>_std_error` column when the report has one (`mean_std_error` today), the binomial
+/// `<figure>_std_error` column when the report has one (every figure since errors were added), the binomial
 /// error for probabilities, none otherwise (the change is then reported without a verdict).
 pub const FIGURES: [&str; 5] = ["mean", "var_99", "es_99", "p_positive", "p_above_bad_debt_reserve"];
 

@@ -31,6 +31,10 @@ fn same_model_with_another_seed_flags_nothing_and_a_stress_flags_the_losses() {
     let (rows, table) = compare(&r1, &r2, &dir.path().join("c12"));
     let judged = rows.iter().filter(|r| !r["significant"].is_empty()).count();
     assert!(judged > 20, "only {judged} figures judged");
+    // Tail figures carry their errors too (summary.csv's var/es standard errors).
+    for figure in ["var_99", "es_99"] {
+        assert!(rows.iter().filter(|r| r["figure"] == figure).all(|r| !r["significant"].is_empty()), "{figure}");
+    }
     let flagged: Vec<_> = rows.iter().filter(|r| r["significant"] == "yes").collect();
     assert!(flagged.is_empty(), "another seed flagged {flagged:?}");
     assert!(table.contains(&format!("0 of {judged} changes")), "{table}");
@@ -44,6 +48,7 @@ fn same_model_with_another_seed_flags_nothing_and_a_stress_flags_the_losses() {
             .unwrap_or_else(|| panic!("no row {policy} {measure} {figure}"))
             .clone()
     };
+    assert_eq!(row("none", "gross_loss", "es_99")["significant"], "yes");
     for (policy, measure) in [("none", "gross_loss"), ("none", "net_loss"), ("whole-turnover-90", "claims")] {
         let r = row(policy, measure, "mean");
         assert_eq!(r["significant"], "yes", "{policy} {measure}: {r:?}");

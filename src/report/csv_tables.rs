@@ -4,8 +4,7 @@ use crate::error::Error;
 use crate::money::format_cents;
 use crate::portfolio_summary::Summary;
 use crate::run::{Measure, PolicyResult, RunResult};
-use crate::stats::MeasureStats;
-use crate::stats::QUANTILE_LEVELS;
+use crate::stats::{MeasureStats, QUANTILE_LEVELS, Z95, quantile_std_error, share_std_error};
 
 fn table(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> Result<Vec<u8>, Error> {
     let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
@@ -36,66 +35,95 @@ fn measures(p: &PolicyResult) -> impl Iterator<Item = (&'static str, &MeasureSta
         .chain(p.cash.as_ref().map(|c| ("peak_shortfall", &c.peak_shortfall)))
 }
 
+/// The figure suffixes of summary.csv's tail columns, in [`TAIL_LEVELS`] order.
+const TAIL_SUFFIXES: [&str; 3] = ["95", "99", "99_5"];
+
+/// summary.csv's header: every figure followed by its error columns.
+fn summary_header() -> Vec<String> {
+    let mut h: Vec<String> =
+        ["scenario", "policy", "measure", "trials", "mean", "mean_std_error", "mean_ci_low", "mean_ci_high", "std_dev"]
+            .map(String::from)
+            .into();
+    for figure in ["var", "es"] {
+        for suffix in TAIL_SUFFIXES {
+            let name = format!("{figure}_{suffix}");
+            h.extend([format!("{name}_std_error"), format!("{name}_ci_low"), format!("{name}_ci_high")]);
+            h.insert(h.len() - 3, name);
+        }
+    }
+    h.extend(
+        ["p_positive", "p_positive_std_error", "p_above_bad_debt_reserve", "p_above_bad_debt_reserve_std_error"]
+            .map(String::from),
+    );
+    h
+}
+
 /// summary.csv: one row per scenario × policy × measure.
 pub fn summary_csv(r: &RunResult) -> Result<Vec<u8>, Error> {
-    let header = [
-        "scenario",
-        "policy",
-        "measure",
-        "trials",
-        "mean",
-        "mean_std_error",
-        "std_dev",
-        "var_95",
-        "var_99",
-        "var_99_5",
-        "es_95",
-        "es_99",
-        "es_99_5",
-        "p_positive",
-        "p_above_bad_debt_reserve",
-    ];
+    let header = summary_header();
     let mut rows = Vec::new();
     for s in &r.scenarios {
         for p in &s.policies {
             for (m, st) in measures(p) {
                 let mut row = vec![s.name.clone(), p.name.clone(), m.to_owned(), st.trials.to_string()];
+                let mean = st.sum as f64 / st.trials.max(1) as f64;
                 row.push(format_cents(st.mean));
                 row.push(units(st.mean_std_error));
+                row.push(units(mean - Z95 * st.mean_std_error));
+                row.push(units(mean + Z95 * st.mean_std_error));
                 row.push(units(st.std_dev));
-                row.extend(st.var.iter().map(|&v| format_cents(v as i128)));
-                row.extend(st.es.iter().map(|&v| format_cents(v)));
+                for (&v, &ci) in st.var.iter().zip(&st.var_ci) {
+                    row.push(format_cents(v as i128));
+                    row.push(units(quantile_std_error(ci)));
+                    row.push(format_cents(ci.0 as i128));
+                    row.push(format_cents(ci.1 as i128));
+                }
+                for (&es, &se) in st.es.iter().zip(&st.es_std_error) {
+                    row.push(format_cents(es));
+                    row.push(units(se));
+                    row.push(units(es as f64 - Z95 * se));
+                    row.push(units(es as f64 + Z95 * se));
+                }
                 row.push(prob(st.p_positive));
-                row.push(match (m, p.p_net_above_reserve) {
-                    ("net_loss", Some(x)) => prob(x),
-                    _ => String::new(),
-                });
+                row.push(prob(share_std_error(st.p_positive, st.trials)));
+                match (m, p.p_net_above_reserve) {
+                    ("net_loss", Some(x)) => {
+                        row.push(prob(x));
+                        row.push(prob(share_std_error(x, st.trials)));
+                    }
+                    _ => row.extend([String::new(), String::new()]),
+                }
                 rows.push(row);
             }
         }
     }
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
     table(&header, rows)
 }
 
-/// quantiles.csv: one row per scenario × policy × measure × level.
+/// quantiles.csv: one row per scenario × policy × measure × level, with the standard error and the
+/// distribution-free 95% interval.
 pub fn quantiles_csv(r: &RunResult) -> Result<Vec<u8>, Error> {
     let mut rows = Vec::new();
     for s in &r.scenarios {
         for p in &s.policies {
             for (m, st) in measures(p) {
-                for (l, q) in QUANTILE_LEVELS.iter().zip(st.quantiles) {
+                for ((l, q), ci) in QUANTILE_LEVELS.iter().zip(st.quantiles).zip(st.quantile_ci) {
                     rows.push(vec![
                         s.name.clone(),
                         p.name.clone(),
                         m.to_owned(),
                         l.label.to_owned(),
                         format_cents(q as i128),
+                        units(quantile_std_error(ci)),
+                        format_cents(ci.0 as i128),
+                        format_cents(ci.1 as i128),
                     ]);
                 }
             }
         }
     }
-    table(&["scenario", "policy", "measure", "level", "value"], rows)
+    table(&["scenario", "policy", "measure", "level", "value", "std_error", "ci_low", "ci_high"], rows)
 }
 
 /// policy_comparison.csv: per scenario, every policy (and "none") against "none", ranked by

@@ -26,7 +26,11 @@ pub const TAIL_LEVELS: [Level; 3] = [
     Level { num: 995, den: 1000, label: "0.995" },
 ];
 
-/// Summary statistics of one measure over all trials (values in cents).
+/// `z` of a two-sided 95% interval.
+pub const Z95: f64 = 1.959_963_984_540_054;
+
+/// Summary statistics of one measure over all trials (values in cents), each figure with its
+/// Monte Carlo error (docs/accuracy.md).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MeasureStats {
     pub trials: u64,
@@ -39,9 +43,14 @@ pub struct MeasureStats {
     pub mean_std_error: f64,
     /// Quantiles at [`QUANTILE_LEVELS`].
     pub quantiles: [i64; 6],
+    /// Distribution-free 95% confidence intervals of the quantiles (order statistics).
+    pub quantile_ci: [(i64, i64); 6],
     /// VaR and ES at [`TAIL_LEVELS`].
     pub var: [i64; 3],
+    pub var_ci: [(i64, i64); 3],
     pub es: [i128; 3],
+    /// Asymptotic standard error of each ES (in cents).
+    pub es_std_error: [f64; 3],
     /// Share of trials with a value > 0.
     pub p_positive: f64,
 }
@@ -59,6 +68,51 @@ pub fn quantile_sorted(sorted: &[i64], level: Level) -> i64 {
 /// Size of the tail set: `N − ⌊α·N⌋`.
 pub fn tail_size(n: usize, level: Level) -> usize {
     n - (level.num as u128 * n as u128 / level.den as u128) as usize
+}
+
+/// Distribution-free 95% confidence interval of the `α`-quantile from order statistics: the
+/// number of trial values below the true quantile is Binomial(N, α), so `[X_(l), X_(u)]` with
+/// `l = ⌊Nα − z√(Nα(1−α))⌋` and `u = ⌈Nα + z√(Nα(1−α))⌉ + 1` (clamped to `1..=N`) covers it with
+/// probability ≈ 95% (normal approximation of the binomial), whatever the distribution.
+pub fn quantile_ci_sorted(sorted: &[i64], level: Level) -> (i64, i64) {
+    let n = sorted.len();
+    if n == 0 {
+        return (0, 0);
+    }
+    let a = level.num as f64 / level.den as f64;
+    let centre = n as f64 * a;
+    let half = Z95 * (centre * (1.0 - a)).sqrt();
+    let low = ((centre - half).floor() as i64).clamp(1, n as i64) as usize;
+    let high = (((centre + half).ceil() as i64) + 1).clamp(1, n as i64) as usize;
+    (sorted[low - 1], sorted[high - 1])
+}
+
+/// Standard error of a quantile read off its 95% interval: `(high − low) / (2z)`.
+pub fn quantile_std_error(ci: (i64, i64)) -> f64 {
+    (ci.1 - ci.0) as f64 / (2.0 * Z95)
+}
+
+/// Asymptotic standard error of the ES estimator (the mean of the `k` largest of N values):
+/// `√((s²_tail + α·(ES − VaR)²) / (N·(1−α)))`, with `s²_tail` the variance of the tail values
+/// (Manistre and Hancock 2005; Yamai and Yoshiba 2002). The second term is the error of the
+/// tail's threshold; it vanishes for a continuous tail with `ES = VaR`.
+pub fn es_std_error_sorted(sorted: &[i64], level: Level) -> f64 {
+    let n = sorted.len();
+    let k = tail_size(n, level);
+    if k < 2 {
+        return 0.0;
+    }
+    let tail = &sorted[n - k..];
+    let mean = tail.iter().map(|&x| x as f64).sum::<f64>() / k as f64;
+    let var_tail = tail.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / (k - 1) as f64;
+    let a = level.num as f64 / level.den as f64;
+    let gap = mean - quantile_sorted(sorted, level) as f64;
+    ((var_tail + a * gap * gap) / (n as f64 * (1.0 - a))).sqrt()
+}
+
+/// Binomial standard error of a share `p` over `n` trials.
+pub fn share_std_error(p: f64, n: u64) -> f64 {
+    if n == 0 { 0.0 } else { (p * (1.0 - p) / n as f64).sqrt() }
 }
 
 /// ES: mean of the `N − ⌊α·N⌋` largest values, rounded half-to-even to cents.
@@ -88,8 +142,11 @@ impl MeasureStats {
             std_dev,
             mean_std_error: if n > 0 { std_dev / (n as f64).sqrt() } else { 0.0 },
             quantiles: QUANTILE_LEVELS.map(|l| quantile_sorted(&sorted, l)),
+            quantile_ci: QUANTILE_LEVELS.map(|l| quantile_ci_sorted(&sorted, l)),
             var: TAIL_LEVELS.map(|l| quantile_sorted(&sorted, l)),
+            var_ci: TAIL_LEVELS.map(|l| quantile_ci_sorted(&sorted, l)),
             es: TAIL_LEVELS.map(|l| expected_shortfall_sorted(&sorted, l)),
+            es_std_error: TAIL_LEVELS.map(|l| es_std_error_sorted(&sorted, l)),
             p_positive: if n == 0 { 0.0 } else { values.iter().filter(|&&x| x > 0).count() as f64 / n as f64 },
         }
     }
