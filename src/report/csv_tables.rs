@@ -126,6 +126,32 @@ pub fn quantiles_csv(r: &RunResult) -> Result<Vec<u8>, Error> {
     table(&["scenario", "policy", "measure", "level", "value", "std_error", "ci_low", "ci_high"], rows)
 }
 
+/// distribution.csv: per scenario × policy × measure, the histogram of the trial values and the
+/// exceedance curve at the bins' upper edges.
+pub fn distribution_csv(r: &RunResult) -> Result<Vec<u8>, Error> {
+    let mut rows = Vec::new();
+    for s in &r.scenarios {
+        for p in &s.policies {
+            for (m, st) in measures(p) {
+                for (i, b) in st.histogram.iter().enumerate() {
+                    rows.push(vec![
+                        s.name.clone(),
+                        p.name.clone(),
+                        m.to_owned(),
+                        (i + 1).to_string(),
+                        format_cents(b.from as i128),
+                        format_cents(b.to as i128),
+                        b.trials.to_string(),
+                        prob(b.trials as f64 / st.trials.max(1) as f64),
+                        prob(b.p_at_or_above_to),
+                    ]);
+                }
+            }
+        }
+    }
+    table(&["scenario", "policy", "measure", "bin", "from", "to", "trials", "share", "p_at_or_above_to"], rows)
+}
+
 /// policy_comparison.csv: per scenario, every policy (and "none") against "none", ranked by
 /// expected total cost.
 pub fn policy_comparison_csv(r: &RunResult) -> Result<Vec<u8>, Error> {

@@ -5,7 +5,9 @@ mod csv_tables;
 mod manifest;
 
 pub use atomic::{check_writable, write_files};
-pub use csv_tables::{cashflow_csv, policy_comparison_csv, portfolio_csv, quantiles_csv, summary_csv};
+pub use csv_tables::{
+    cashflow_csv, distribution_csv, policy_comparison_csv, portfolio_csv, quantiles_csv, summary_csv,
+};
 pub use manifest::{Timing, manifest_json};
 
 use crate::error::Error;
@@ -24,6 +26,7 @@ pub fn build(
     let mut files = vec![
         ("summary.csv".to_owned(), summary_csv(result)?),
         ("quantiles.csv".to_owned(), quantiles_csv(result)?),
+        ("distribution.csv".to_owned(), distribution_csv(result)?),
         ("policy_comparison.csv".to_owned(), policy_comparison_csv(result)?),
         ("portfolio.csv".to_owned(), portfolio_csv(portfolio)?),
     ];

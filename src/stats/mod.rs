@@ -53,6 +53,62 @@ pub struct MeasureStats {
     pub es_std_error: [f64; 3],
     /// Share of trials with a value > 0.
     pub p_positive: f64,
+    /// Histogram with [`HISTOGRAM_BINS`] equal bins (see [`histogram_sorted`]).
+    pub histogram: Vec<Bin>,
+}
+
+/// Number of histogram bins per measure in distribution.csv.
+pub const HISTOGRAM_BINS: usize = 50;
+
+/// One histogram bin `[from, to)` (cents) with the trials in it and the share of trials above `to`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bin {
+    pub from: i64,
+    pub to: i64,
+    pub trials: u64,
+    /// P(value ≥ to): the exceedance curve at the bin's upper edge.
+    pub p_at_or_above_to: f64,
+}
+
+/// The smallest "nice" width (1, 2 or 5 × 10^k cents) of at least `w`.
+fn nice_width(w: i64) -> i64 {
+    let mut unit = 1i64;
+    loop {
+        for m in [1, 2, 5] {
+            if let Some(width) = unit.checked_mul(m)
+                && width >= w
+            {
+                return width;
+            }
+        }
+        match unit.checked_mul(10) {
+            Some(u) => unit = u,
+            None => return i64::MAX,
+        }
+    }
+}
+
+/// A fixed binning of sorted values: `bins` bins of one nice width (1, 2 or 5 × 10^k cents, the
+/// smallest that covers the range in `bins` bins), starting at the minimum rounded down to a
+/// multiple of the width; bins are `[from, to)`. Empty leading and trailing bins are dropped, so
+/// the table ends at the bin holding the maximum.
+pub fn histogram_sorted(sorted: &[i64], bins: usize) -> Vec<Bin> {
+    let (Some(&min), Some(&max)) = (sorted.first(), sorted.last()) else { return Vec::new() };
+    let n = sorted.len() as f64;
+    let span = (max as i128 - min as i128 + 1).max(1) as u128;
+    let width = nice_width(span.div_ceil(bins.max(1) as u128).min(i64::MAX as u128) as i64);
+    let start = min.div_euclid(width) * width;
+    let mut out = Vec::with_capacity(bins);
+    let mut from = start;
+    let mut below = 0usize;
+    while below < sorted.len() {
+        let to = from.saturating_add(width);
+        let upto = sorted.partition_point(|&x| x < to);
+        out.push(Bin { from, to, trials: (upto - below) as u64, p_at_or_above_to: (sorted.len() - upto) as f64 / n });
+        below = upto;
+        from = to;
+    }
+    out
 }
 
 /// The `α`-quantile of sorted values: the smallest x with at least `α·N` values ≤ x.
@@ -148,6 +204,7 @@ impl MeasureStats {
             es: TAIL_LEVELS.map(|l| expected_shortfall_sorted(&sorted, l)),
             es_std_error: TAIL_LEVELS.map(|l| es_std_error_sorted(&sorted, l)),
             p_positive: if n == 0 { 0.0 } else { values.iter().filter(|&&x| x > 0).count() as f64 / n as f64 },
+            histogram: histogram_sorted(&sorted, HISTOGRAM_BINS),
         }
     }
 }
@@ -166,5 +223,24 @@ mod tests {
         assert_eq!(s.quantiles[0], 100);
         assert_eq!(s.mean, 100); // 100.5 -> 100
         assert_eq!(tail_size(1000, TAIL_LEVELS[2]), 5);
+    }
+
+    #[test]
+    fn histogram_bins_are_nice_cover_every_value_and_end_at_the_maximum() {
+        // Values 0..=999 cents: span 1000 over 50 bins → width 20, 50 bins from 0.
+        let v: Vec<i64> = (0..1000).collect();
+        let h = histogram_sorted(&v, 50);
+        assert_eq!(h.len(), 50);
+        assert_eq!((h[0].from, h[0].to, h[0].trials), (0, 20, 20));
+        assert_eq!(h.iter().map(|b| b.trials).sum::<u64>(), 1000);
+        assert_eq!(h[49].p_at_or_above_to, 0.0);
+        assert!((h[24].p_at_or_above_to - 0.5).abs() < 1e-12);
+        // A range of 1,235 cents → at least 24.7 per bin → the nice width 50, from −50.
+        let v = [-37, 0, 1197];
+        let h = histogram_sorted(&v, 50);
+        assert_eq!((h[0].from, h[0].to), (-50, 0));
+        assert_eq!(h.last().unwrap().to, 1200);
+        // One value: a single bin of width 1.
+        assert_eq!(histogram_sorted(&[7, 7], 50), vec![Bin { from: 7, to: 8, trials: 2, p_at_or_above_to: 0.0 }]);
     }
 }
