@@ -31,7 +31,7 @@ fn reports_are_identical_for_1_2_and_4_threads() {
         .map(|t| run_study(&study, &dir.path().join(format!("out-{t}")), &["--threads", t, "--trials", "5000"]))
         .collect();
     let first = report_bytes(&runs[0]);
-    assert_eq!(first.len(), 5, "five CSV reports, cashflow.csv included");
+    assert_eq!(first.len(), 6, "six CSV reports, distribution.csv and cashflow.csv included");
     for r in &runs[1..] {
         assert!(report_bytes(r) == first, "CSV reports differ between thread counts");
         assert_eq!(manifest_without_timing(r), manifest_without_timing(&runs[0]));
