@@ -6,7 +6,7 @@ use arstress::input::{load_study, study_file};
 use arstress::model::Study;
 use arstress::portfolio_summary::{self, Summary};
 use arstress::report::{self, Timing};
-use arstress::run::{RunOptions, compile_all, run_plans};
+use arstress::run::{RunOptions, TargetError, compile_all, run_plans, run_to_target};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::{Path, PathBuf};
@@ -93,6 +93,21 @@ pub struct RunArgs {
     /// repeated with unchanged inputs, seed and trials (an interrupted batch resumes where it stopped).
     #[arg(long)]
     pub resume: bool,
+    /// Add trials in blocks of 10,000 until the relative standard error of ES 99 of the net loss
+    /// is at most this (under every policy and none), or --max-trials is reached.
+    #[arg(long, value_parser = parse_rel_error)]
+    pub target_rel_error: Option<f64>,
+    /// Upper bound on the trials of a run with --target-rel-error.
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+    pub max_trials: u64,
+}
+
+/// A relative error in (0, 1).
+fn parse_rel_error(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x > 0.0 && x < 1.0 => Ok(x),
+        _ => Err(format!("{s:?}: expected a relative error between 0 and 1, e.g. 0.01")),
+    }
 }
 
 /// Runs a parsed command.
@@ -134,6 +149,12 @@ fn run(args: RunArgs) -> Result<(), Error> {
             return Err(Error::Usage(format!("--format {f}: this version writes csv only")));
         }
     }
+    if args.resume && args.target_rel_error.is_some() {
+        return Err(Error::Usage(
+            "--resume and --target-rel-error cannot be combined: a run to a target error decides its trials as it goes"
+                .into(),
+        ));
+    }
     let started = Instant::now();
     let study = load(&args.study)?;
     let opts = RunOptions { trials: args.trials, seed: args.seed, scenarios: args.scenarios.clone() };
@@ -156,16 +177,35 @@ fn run(args: RunArgs) -> Result<(), Error> {
             .progress_chars("=> "),
     );
     let store = args.resume.then(|| arstress::resume::ResumeStore::new(&out, &study, seed, trials));
-    let (result, reused) = pool.install(|| {
-        run_plans(&plans, &study.calendar, trials, seed, store.as_ref(), &|name, n| {
-            bar.set_prefix(name.to_owned());
-            bar.inc(n);
-        })
-    })?;
-    bar.finish_and_clear();
-    if !args.quiet && !reused.is_empty() {
-        eprintln!("resumed (inputs unchanged, not recomputed): {}", reused.join(", "));
-    }
+    let tick = |name: &str, n: u64| {
+        bar.set_prefix(name.to_owned());
+        bar.inc(n);
+    };
+    let result = match args.target_rel_error {
+        None => {
+            let (result, reused) =
+                pool.install(|| run_plans(&plans, &study.calendar, trials, seed, store.as_ref(), &tick))?;
+            bar.finish_and_clear();
+            if !args.quiet && !reused.is_empty() {
+                eprintln!("resumed (inputs unchanged, not recomputed): {}", reused.join(", "));
+            }
+            result
+        }
+        Some(rel_error) => {
+            let target = TargetError { rel_error, max_trials: args.max_trials };
+            bar.set_length(args.max_trials * plans.len() as u64);
+            let (result, reached) = pool.install(|| run_to_target(&plans, &study.calendar, seed, target, &tick));
+            bar.finish_and_clear();
+            for r in &reached {
+                let how = if r.reached { "target reached" } else { "stopped at --max-trials, target not reached" };
+                eprintln!(
+                    "{}: {how}: relative standard error of ES 99 of the net loss {:.4} (target {}) after {} trials",
+                    r.scenario, r.rel_error, rel_error, r.trials
+                );
+            }
+            result
+        }
+    };
     let portfolio = portfolio_summary::summarize(&study);
     let timing = Timing { wall_seconds: started.elapsed().as_secs_f64(), threads: pool.current_num_threads() };
     report::write(&out, &study, &portfolio, &result, &timing)?;

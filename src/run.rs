@@ -168,6 +168,103 @@ pub fn run_plans(
     Ok((RunResult { trials, seed, scenarios }, reused))
 }
 
+/// `run --target-rel-error`: add trials in fixed blocks until the relative standard error of
+/// ES 99 of the net loss is at most `rel_error` under every alternative, or `max_trials` is reached.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TargetError {
+    pub rel_error: f64,
+    pub max_trials: u64,
+}
+
+/// Trials added per step of a run to a target error: fixed, so the trials run (keys 0, 1, …) and
+/// hence the results depend only on the inputs, the seed and the target.
+pub const TARGET_BLOCK: u64 = 10_000;
+
+/// How a scenario's run to a target error ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetReached {
+    pub scenario: String,
+    pub trials: u64,
+    /// The largest relative standard error of ES 99 of the net loss over the alternatives.
+    pub rel_error: f64,
+    pub reached: bool,
+}
+
+/// Largest relative standard error of ES 99 of the net loss over "none" and the policies.
+pub fn es_99_net_rel_error(plan: &Plan, out: &Outcomes) -> f64 {
+    let level = crate::stats::TAIL_LEVELS[1];
+    let n = out.trials;
+    let mut worst = 0.0f64;
+    let mut values = vec![0i64; n];
+    for p in std::iter::once(None).chain((0..plan.n_policies()).map(Some)) {
+        for (i, v) in values.iter_mut().enumerate() {
+            let row = out.row(i);
+            *v = match p {
+                None => row[0],
+                Some(p) => {
+                    let col = crate::engine::FIXED_COLUMNS + 2 * p;
+                    row[0] - row[col] + row[col + 1]
+                }
+            };
+        }
+        values.sort_unstable();
+        let es = crate::stats::expected_shortfall_sorted(&values, level) as f64;
+        let se = crate::stats::es_std_error_sorted(&values, level);
+        let rel = if se == 0.0 {
+            0.0
+        } else if es == 0.0 {
+            f64::INFINITY
+        } else {
+            se / es.abs()
+        };
+        worst = worst.max(rel);
+    }
+    worst
+}
+
+/// Runs each plan in blocks of [`TARGET_BLOCK`] trials until [`es_99_net_rel_error`] is at most
+/// the target or `max_trials` is reached (the last block is cut to it).
+pub fn run_to_target(
+    plans: &[(Plan, String)],
+    calendar: &Calendar,
+    seed: u64,
+    target: TargetError,
+    progress: &(dyn Fn(&str, u64) + Sync),
+) -> (RunResult, Vec<TargetReached>) {
+    let mut scenarios = Vec::with_capacity(plans.len());
+    let mut reached = Vec::with_capacity(plans.len());
+    let mut most = 0;
+    for (plan, description) in plans {
+        let mut out: Option<Outcomes> = None;
+        let (trials, rel_error) = loop {
+            let done = out.as_ref().map_or(0, |o| o.trials as u64);
+            let next = (done + TARGET_BLOCK).min(target.max_trials);
+            let block = run_trials(plan, seed, done..next, &|n| progress(&plan.scenario, n));
+            match &mut out {
+                None => out = Some(block),
+                Some(o) => {
+                    o.data.extend_from_slice(&block.data);
+                    o.trials += block.trials;
+                }
+            }
+            let o = out.as_ref().expect("set above");
+            let rel = es_99_net_rel_error(plan, o);
+            if rel <= target.rel_error || next >= target.max_trials {
+                break (next, rel);
+            }
+        };
+        most = most.max(trials);
+        reached.push(TargetReached {
+            scenario: plan.scenario.clone(),
+            trials,
+            rel_error,
+            reached: rel_error <= target.rel_error,
+        });
+        scenarios.push(summarize(plan, calendar, description, out.as_ref().expect("at least one block")));
+    }
+    (RunResult { trials: most, seed, scenarios }, reached)
+}
+
 /// Reduces a scenario's outcome rows to statistics per policy and measure.
 pub fn summarize(plan: &Plan, calendar: &Calendar, description: &str, out: &Outcomes) -> ScenarioResult {
     use rayon::prelude::*;

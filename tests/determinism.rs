@@ -101,3 +101,45 @@ fn example_study_runs_the_standard_scenario_set() {
     };
     assert!(base("insurer-retreat") < base("mild-recession"));
 }
+
+/// `--target-rel-error`: trials are added in blocks of 10,000 until the relative standard error
+/// of ES 99 of the net loss is at most the target under every alternative; the reports equal a
+/// plain run with that many trials byte for byte, one block fewer misses the target, and
+/// `--max-trials` stops a target that is out of reach and says so.
+#[test]
+fn target_rel_error_adds_fixed_blocks_until_es_99_is_precise_enough() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = dir.path().join("study");
+    arstress().args(["generate", "60", "--seed", "8", "--out"]).arg(&study).assert().success();
+    let args = ["--scenario", "baseline", "--out"];
+    let run = |extra: &[&str], out: &str| {
+        let o = arstress().arg("run").arg(&study).args(args).arg(dir.path().join(out)).args(extra).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stderr).unwrap()
+    };
+    let said = run(&["--target-rel-error", "0.015"], "target");
+    let trials: u64 = said.split("after ").nth(1).and_then(|s| s.split(' ').next()).unwrap().parse().unwrap();
+    assert!(said.contains("baseline: target reached"), "{said}");
+    assert_eq!(trials % 10_000, 0);
+    let worst_rel_error = |out: &str| -> f64 {
+        read_csv(&dir.path().join(out).join("summary.csv"))
+            .iter()
+            .filter(|r| r["measure"] == "net_loss")
+            .map(|r| r["es_99_std_error"].parse::<f64>().unwrap() / r["es_99"].parse::<f64>().unwrap())
+            .fold(0.0, f64::max)
+    };
+    assert!(trials > 10_000, "the target needs more than one block: {said}");
+    assert!(worst_rel_error("target") <= 0.015);
+    run(&["--trials", &trials.to_string()], "plain");
+    for name in ["summary.csv", "quantiles.csv", "distribution.csv", "policy_comparison.csv"] {
+        let read = |out: &str| std::fs::read(dir.path().join(out).join(name)).unwrap();
+        assert!(read("target") == read("plain"), "{name} differs from a plain run of {trials} trials");
+    }
+    run(&["--trials", &(trials - 10_000).to_string()], "fewer");
+    assert!(worst_rel_error("fewer") > 0.015, "one block fewer already met the target");
+    let said = run(&["--target-rel-error", "0.001", "--max-trials", "15000"], "capped");
+    assert!(
+        said.contains("stopped at --max-trials, target not reached") && said.contains("after 15000 trials"),
+        "{said}"
+    );
+}
