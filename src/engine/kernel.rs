@@ -343,7 +343,7 @@ fn correct_cash(plan: &Plan, cash: &crate::cashflow::CashPlan, scratch: &mut Scr
         scratch.late_acc.apply(cash, fast, &mut scratch.totals);
     }
     if let Some(risk) = &plan.country_risk {
-        for &(c, event) in &scratch.country_events {
+        for &(c, _) in &scratch.country_events {
             let members =
                 &risk.buyers[risk.buyer_offsets[c as usize] as usize..risk.buyer_offsets[c as usize + 1] as usize];
             for &b in members {
@@ -352,8 +352,7 @@ fn correct_cash(plan: &Plan, cash: &crate::cashflow::CashPlan, scratch: &mut Scr
                     continue; // defaulted, or late (corrected above)
                 }
                 cash.on_time_path(plan, b, -1, &mut scratch.totals, &mut scratch.path);
-                let state =
-                    BuyerState { event: Some(event), cut: scratch.cut_of(b).map(|c| c.cut), ..BuyerState::ON_TIME };
+                let state = scratch.state_of(plan, b); // not late: the event, and a cut if any
                 cash.buyer_path(plan, b, &state, 1, &mut scratch.totals, &mut scratch.path);
             }
         }
