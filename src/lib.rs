@@ -14,6 +14,7 @@ pub mod calendar;
 pub mod cashflow;
 pub mod claims;
 pub mod compare;
+pub mod contrib;
 pub mod engine;
 pub mod error;
 pub mod generate;

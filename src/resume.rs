@@ -1,11 +1,12 @@
 //! `run --resume`: each finished scenario's outcome rows are kept in the report folder
-//! (`.resume/<scenario>.outcomes`) under a key of everything that determines them, so a rerun with
+//! (`.resume/<scenario>.outcomes`, with the per-buyer loss sums of the contributions) under a key of everything that determines them, so a rerun with
 //! unchanged inputs reads them back instead of simulating again.
 //!
 //! The key hashes the arstress version, the versions of the crates that determine simulated values,
 //! the generator, the SHA-256 of every input file, the scenario name, seed and number of trials. Any
 //! change to any input file therefore recomputes every scenario (the cautious choice).
 
+use crate::contrib::BuyerSums;
 use crate::engine::Outcomes;
 use crate::error::Error;
 use crate::model::Study;
@@ -13,7 +14,7 @@ use crate::plan::Plan;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
-const MAGIC: &[u8; 24] = b"arstress-outcomes-v1\n\0\0\0";
+const MAGIC: &[u8; 24] = b"arstress-outcomes-v2\n\0\0\0";
 
 /// Where a run keeps its finished scenarios.
 #[derive(Debug, Clone)]
@@ -66,11 +67,18 @@ impl ResumeStore {
             return None;
         }
         let n = trials as usize * width;
-        if body.len() != n * 8 {
+        let (buyers, policies) = (plan.n_buyers, plan.n_policies());
+        if body.len() != n * 8 + buyers * (1 + policies) * 16 {
             return None;
         }
-        let data = body.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect();
-        Some(Outcomes { first_trial: 0, trials: trials as usize, n_policies: plan.n_policies(), width, data })
+        let (rows, sums) = body.split_at(n * 8);
+        let data = rows.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect();
+        let mut sums = sums.chunks_exact(16).map(|c| i128::from_le_bytes(c.try_into().unwrap_or([0; 16])));
+        let mut buyer_sums = BuyerSums::new(buyers, policies);
+        for v in buyer_sums.gross.iter_mut().chain(buyer_sums.ceded.iter_mut()) {
+            *v = sums.next()?;
+        }
+        Some(Outcomes { first_trial: 0, trials: trials as usize, n_policies: policies, width, data, buyer_sums })
     }
 
     /// Stores the outcomes of `scenario` (atomically: a temporary file renamed into place).
@@ -79,6 +87,9 @@ impl ResumeStore {
         bytes.extend_from_slice(MAGIC);
         bytes.extend_from_slice(self.key(scenario, outcomes.width).as_bytes());
         for v in &outcomes.data {
+            bytes.extend_from_slice(&v.to_le_bytes());
+        }
+        for v in outcomes.buyer_sums.gross.iter().chain(&outcomes.buyer_sums.ceded) {
             bytes.extend_from_slice(&v.to_le_bytes());
         }
         let name = self.path(scenario).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();

@@ -1,6 +1,7 @@
 //! Running a study: compile each scenario, simulate its trials, reduce outcomes to statistics.
 
 use crate::calendar::Calendar;
+use crate::contrib::{ScenarioContributions, contributions};
 use crate::engine::{Outcomes, run_trials};
 use crate::error::Error;
 use crate::model::Study;
@@ -103,6 +104,8 @@ pub struct ScenarioResult {
     pub defaults: MeasureStats,
     /// Per month, when the study has a cash side.
     pub months: Vec<MonthInfo>,
+    /// Risk contributions per buyer: "none" (gross loss), then each policy (net loss).
+    pub contributions: ScenarioContributions,
 }
 
 #[derive(Debug, Clone)]
@@ -163,7 +166,7 @@ pub fn run_plans(
                 o
             }
         };
-        scenarios.push(summarize(plan, calendar, description, &outcomes));
+        scenarios.push(summarize(plan, calendar, description, seed, &outcomes));
     }
     Ok((RunResult { trials, seed, scenarios }, reused))
 }
@@ -245,6 +248,7 @@ pub fn run_to_target(
                 Some(o) => {
                     o.data.extend_from_slice(&block.data);
                     o.trials += block.trials;
+                    o.buyer_sums.merge(&block.buyer_sums);
                 }
             }
             let o = out.as_ref().expect("set above");
@@ -260,13 +264,14 @@ pub fn run_to_target(
             rel_error,
             reached: rel_error <= target.rel_error,
         });
-        scenarios.push(summarize(plan, calendar, description, out.as_ref().expect("at least one block")));
+        scenarios.push(summarize(plan, calendar, description, seed, out.as_ref().expect("at least one block")));
     }
     (RunResult { trials: most, seed, scenarios }, reached)
 }
 
-/// Reduces a scenario's outcome rows to statistics per policy and measure.
-pub fn summarize(plan: &Plan, calendar: &Calendar, description: &str, out: &Outcomes) -> ScenarioResult {
+/// Reduces a scenario's outcome rows to statistics per policy and measure, and its risk
+/// contributions (replaying the tail trials under `seed`).
+pub fn summarize(plan: &Plan, calendar: &Calendar, description: &str, seed: u64, out: &Outcomes) -> ScenarioResult {
     use rayon::prelude::*;
     let n = out.trials;
     let column = |c: usize| -> Vec<i64> { (0..n).map(|i| out.row(i)[c]).collect() };
@@ -345,6 +350,7 @@ pub fn summarize(plan: &Plan, calendar: &Calendar, description: &str, out: &Outc
         policies,
         defaults: MeasureStats::from_values(&column(1)),
         months,
+        contributions: contributions(plan, seed, out),
     }
 }
 

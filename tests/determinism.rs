@@ -31,7 +31,7 @@ fn reports_are_identical_for_1_2_and_4_threads() {
         .map(|t| run_study(&study, &dir.path().join(format!("out-{t}")), &["--threads", t, "--trials", "5000"]))
         .collect();
     let first = report_bytes(&runs[0]);
-    assert_eq!(first.len(), 6, "six CSV reports, distribution.csv and cashflow.csv included");
+    assert_eq!(first.len(), 7, "seven CSV reports, contributions.csv and cashflow.csv included");
     for r in &runs[1..] {
         assert!(report_bytes(r) == first, "CSV reports differ between thread counts");
         assert_eq!(manifest_without_timing(r), manifest_without_timing(&runs[0]));
@@ -131,7 +131,7 @@ fn target_rel_error_adds_fixed_blocks_until_es_99_is_precise_enough() {
     assert!(trials > 10_000, "the target needs more than one block: {said}");
     assert!(worst_rel_error("target") <= 0.015);
     run(&["--trials", &trials.to_string()], "plain");
-    for name in ["summary.csv", "quantiles.csv", "distribution.csv", "policy_comparison.csv"] {
+    for name in ["summary.csv", "quantiles.csv", "distribution.csv", "policy_comparison.csv", "contributions.csv"] {
         let read = |out: &str| std::fs::read(dir.path().join(out).join(name)).unwrap();
         assert!(read("target") == read("plain"), "{name} differs from a plain run of {trials} trials");
     }

@@ -12,7 +12,14 @@ fn golden_dir() -> std::path::PathBuf {
 fn small_study_reports_do_not_drift() {
     let dir = tempfile::tempdir().unwrap();
     let out = run_study(&golden_dir().join("study"), &dir.path().join("out"), &[]);
-    for name in ["summary.csv", "quantiles.csv", "distribution.csv", "policy_comparison.csv", "portfolio.csv"] {
+    for name in [
+        "summary.csv",
+        "quantiles.csv",
+        "distribution.csv",
+        "policy_comparison.csv",
+        "contributions.csv",
+        "portfolio.csv",
+    ] {
         let got = std::fs::read_to_string(out.join(name)).unwrap();
         let path = golden_dir().join(name);
         if std::env::var_os("UPDATE_GOLDEN").is_some() {

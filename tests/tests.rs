@@ -4,6 +4,7 @@ mod cash;
 mod claims_examples;
 mod common;
 mod compare;
+mod contributions;
 mod country;
 mod determinism;
 mod golden;

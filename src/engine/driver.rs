@@ -1,6 +1,7 @@
 //! The parallel driver: fixed blocks of trials over rayon, one outcome row per trial.
 
 use super::kernel::{Scratch, run_trial};
+use crate::contrib::BuyerSums;
 use crate::plan::Plan;
 use crate::rng::trial_rng;
 use rayon::prelude::*;
@@ -19,6 +20,8 @@ pub struct Outcomes {
     pub width: usize,
     /// Row-major, one row per trial.
     pub data: Vec<i64>,
+    /// Per-buyer loss sums over these trials (expected-loss contributions).
+    pub buyer_sums: BuyerSums,
 }
 
 impl Outcomes {
@@ -37,14 +40,26 @@ pub fn run_trials(plan: &Plan, seed: u64, range: Range<u64>, progress: &(dyn Fn(
     let trials = (range.end - range.start) as usize;
     let width = plan.row_width();
     let mut data = vec![0i64; trials * width];
-    data.par_chunks_mut(BLOCK * width).enumerate().for_each(|(block, chunk)| {
-        let mut scratch = Scratch::new(plan);
-        let first = range.start + (block * BLOCK) as u64;
-        for (i, row) in chunk.chunks_mut(width).enumerate() {
-            let mut rng = trial_rng(seed, first + i as u64);
-            run_trial(plan, &mut rng, &mut scratch, row);
-        }
-        progress((chunk.len() / width) as u64);
-    });
-    Outcomes { first_trial: range.start, trials, n_policies: plan.n_policies(), width, data }
+    let empty = || BuyerSums::new(plan.n_buyers, plan.n_policies());
+    // Integer sums: the same whatever order the blocks are merged in.
+    let buyer_sums = data
+        .par_chunks_mut(BLOCK * width)
+        .enumerate()
+        .map(|(block, chunk)| {
+            let mut scratch = Scratch::new(plan);
+            let mut sums = empty();
+            let first = range.start + (block * BLOCK) as u64;
+            for (i, row) in chunk.chunks_mut(width).enumerate() {
+                let mut rng = trial_rng(seed, first + i as u64);
+                run_trial(plan, &mut rng, &mut scratch, row);
+                sums.add_trial(&scratch);
+            }
+            progress((chunk.len() / width) as u64);
+            sums
+        })
+        .reduce(empty, |mut a, b| {
+            a.merge(&b);
+            a
+        });
+    Outcomes { first_trial: range.start, trials, n_policies: plan.n_policies(), width, data, buyer_sums }
 }

@@ -104,6 +104,18 @@ pub struct Scratch {
     cut_of: Vec<(u32, u32)>,
     /// The delivered invoices of the cut buyers, amounts after the cut.
     cut_invoices: Vec<ScheduledInvoice>,
+    /// Every claim of the current trial, for risk contributions.
+    claim_log: Vec<ClaimRecord>,
+}
+
+/// A claim settled in a trial: what the insurer bears of one buyer's loss under one policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClaimRecord {
+    pub policy: u32,
+    pub buyer: u32,
+    /// Claim paid less the insurer's share of later recoveries: the buyer's gross loss minus its
+    /// net loss under the policy.
+    pub ceded: i64,
 }
 
 impl Scratch {
@@ -131,6 +143,7 @@ impl Scratch {
             cuts: Vec::new(),
             cut_of: vec![(0, 0); if plan.cuts.is_some() { plan.n_buyers } else { 0 }],
             cut_invoices: Vec::new(),
+            claim_log: Vec::with_capacity(64),
         }
     }
 
@@ -174,6 +187,11 @@ impl Scratch {
     pub fn events(&self) -> &[LossEvent] {
         &self.events
     }
+
+    /// The claims of the last trial run with this scratch, every policy.
+    pub fn claim_log(&self) -> &[ClaimRecord] {
+        &self.claim_log
+    }
 }
 
 /// Columns of a trial's outcome row: gross loss, number of defaults, then claims and insurer's
@@ -185,6 +203,7 @@ pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &m
     scratch.events.clear();
     scratch.late.clear();
     scratch.cuts.clear();
+    scratch.claim_log.clear();
     scratch.stamp = scratch.stamp.wrapping_add(1);
     if scratch.stamp == 0 {
         scratch.marks.fill(0);
@@ -580,6 +599,7 @@ fn settle_policy(plan: &Plan, p: usize, policy: &crate::plan::PolicyPlan, scratc
         let recovery_share = insurer_recovery_share(later_recovery, pay, t);
         claims += pay;
         share += recovery_share;
+        scratch.claim_log.push(ClaimRecord { policy: p as u32, buyer, ceded: pay - recovery_share });
         if let Some(cash) = &plan.cash {
             let h = cash.months;
             let paid_on = claim_payment_day(e.peril, e.day, dol, policy);

@@ -4,4 +4,4 @@ mod driver;
 mod kernel;
 
 pub use driver::{Outcomes, run_trials};
-pub use kernel::{FIXED_COLUMNS, LossEvent, Peril, Scratch, date_of_loss, run_trial};
+pub use kernel::{ClaimRecord, FIXED_COLUMNS, LossEvent, Peril, Scratch, date_of_loss, run_trial};

@@ -6,7 +6,7 @@ use crate::portfolio_summary::Summary;
 use crate::run::{Measure, PolicyResult, RunResult};
 use crate::stats::{MeasureStats, QUANTILE_LEVELS, Z95, quantile_std_error, share_std_error};
 
-fn table(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> Result<Vec<u8>, Error> {
+pub(super) fn table(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> Result<Vec<u8>, Error> {
     let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
     let fail = |e: csv::Error| Error::Internal(format!("csv encoding: {e}"));
     w.write_record(header).map_err(fail)?;
@@ -21,7 +21,7 @@ fn units(x: f64) -> String {
     format!("{:.2}", x / 100.0)
 }
 
-fn prob(x: f64) -> String {
+pub(super) fn prob(x: f64) -> String {
     format!("{x:.6}")
 }
 

@@ -1,10 +1,12 @@
 //! Reports (SPEC §8): CSV tables and the manifest, built in memory and written atomically.
 
 pub mod atomic;
+mod contributions;
 mod csv_tables;
 mod manifest;
 
 pub use atomic::{check_writable, write_files};
+pub use contributions::contributions_csv;
 pub use csv_tables::{
     cashflow_csv, distribution_csv, policy_comparison_csv, portfolio_csv, quantiles_csv, summary_csv,
 };
@@ -28,6 +30,7 @@ pub fn build(
         ("quantiles.csv".to_owned(), quantiles_csv(result)?),
         ("distribution.csv".to_owned(), distribution_csv(result)?),
         ("policy_comparison.csv".to_owned(), policy_comparison_csv(result)?),
+        ("contributions.csv".to_owned(), contributions_csv(study, result)?),
         ("portfolio.csv".to_owned(), portfolio_csv(portfolio)?),
     ];
     if let Some(cash) = cashflow_csv(result)? {
