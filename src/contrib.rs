@@ -10,7 +10,8 @@
 use crate::engine::{Outcomes, Scratch, run_trial};
 use crate::plan::Plan;
 use crate::rng::trial_rng;
-use crate::stats::{Level, TAIL_LEVELS, tail_size};
+use crate::stats::weighted::{tail_mass, weighted_tail_with};
+use crate::stats::{Level, TAIL_LEVELS, Weights};
 use rayon::prelude::*;
 
 /// The level of the ES contributions: 99%.
@@ -32,14 +33,15 @@ impl BuyerSums {
         BuyerSums { n_buyers, n_policies, gross: vec![0; n_buyers], ceded: vec![0; n_buyers * n_policies] }
     }
 
-    /// Adds the per-buyer losses of the trial last run with `scratch`.
+    /// Adds the per-buyer losses of the trial last run with `scratch`, times `weight`.
     #[inline]
-    pub fn add_trial(&mut self, scratch: &Scratch) {
+    pub fn add_trial(&mut self, scratch: &Scratch, weight: u64) {
+        let w = weight as i128;
         for e in scratch.events() {
-            self.gross[e.buyer as usize] += (e.unpaid - e.recovery) as i128;
+            self.gross[e.buyer as usize] += (e.unpaid - e.recovery) as i128 * w;
         }
         for c in scratch.claim_log() {
-            self.ceded[c.policy as usize * self.n_buyers + c.buyer as usize] += c.ceded as i128;
+            self.ceded[c.policy as usize * self.n_buyers + c.buyer as usize] += c.ceded as i128 * w;
         }
     }
 
@@ -67,15 +69,18 @@ impl BuyerSums {
     }
 }
 
-/// The contributions of one alternative: "none" (gross loss) or a policy (net loss).
+/// The contributions of one alternative: "none" (gross loss) or a policy (net loss). Under tail
+/// sampling every sum is weighted by the trials' likelihood ratios.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AlternativeContributions {
-    /// Per buyer, the sum of its losses over all trials (expected loss × trials).
+    /// Per buyer, the sum of its losses over all trials (expected loss × `expected_divisor`).
     pub expected_sum: Vec<i128>,
-    /// Per buyer, the sum of its losses over the tail set at 99% (ES 99 × tail size).
+    /// Per buyer, the sum of its losses over the tail set at 99% (ES 99 × `tail_divisor`).
     pub tail_sum: Vec<i128>,
-    pub trials: u64,
-    pub tail_trials: u64,
+    /// Trials × weight unit.
+    pub expected_divisor: u64,
+    /// Tail size × weight unit (the tail mass under tail sampling).
+    pub tail_divisor: u64,
 }
 
 /// The contributions of one scenario: "none" first, then the policies in plan order.
@@ -111,24 +116,50 @@ pub fn tail_set(values: &[i64], k: usize) -> Vec<usize> {
     idx
 }
 
+/// The weighted tail set at `level`: trials from the largest value down (ties by index) until the
+/// tail mass is reached, each with the weight it enters with (the last one possibly a part).
+/// With equal weights, the tail set of §3.1.1 with weight 1 each. Sorted by trial index.
+pub fn weighted_tail_set(values: &[i64], weights: Weights<'_>, level: Level) -> (Vec<(usize, u64)>, u128) {
+    let need = tail_mass(values.len(), level, weights.unit());
+    if let Weights::Equal = weights {
+        let set = tail_set(values, need as usize);
+        return (set.into_iter().map(|i| (i, 1)).collect(), need);
+    }
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_unstable_by_key(|&i| (std::cmp::Reverse(values[i]), i));
+    let mut set = Vec::new();
+    let (_, mass) = weighted_tail_with(order.iter().map(|&i| (values[i], weights.weight(i))), need, |j, part| {
+        set.push((order[j], part))
+    });
+    set.sort_unstable();
+    (set, mass)
+}
+
 /// Computes the contributions of a scenario from its outcomes, replaying its tail trials under
 /// `seed` on the current rayon pool.
 pub fn contributions(plan: &Plan, seed: u64, out: &Outcomes) -> ScenarioContributions {
     let n = out.trials;
     let alternatives = 1 + plan.n_policies();
-    let k = tail_size(n, CONTRIBUTION_LEVEL);
-    // Which alternatives' tail sets each trial belongs to (bit q).
-    let mut member = vec![0u64; n];
+    let weights = out.weighting();
+    // Each alternative's tail set: (trial, weight in the tail), by trial.
     let mut values = vec![0i64; n];
+    let mut sets = Vec::with_capacity(alternatives);
+    let mut masses = Vec::with_capacity(alternatives);
     for q in 0..alternatives {
         for (i, v) in values.iter_mut().enumerate() {
             *v = row_loss(out.row(i), q);
         }
-        for i in tail_set(&values, k) {
-            member[i] |= 1 << q;
-        }
+        let (set, mass) = weighted_tail_set(&values, weights, CONTRIBUTION_LEVEL);
+        sets.push(set);
+        masses.push(mass);
     }
-    let replay: Vec<usize> = (0..n).filter(|&i| member[i] != 0).collect();
+    let in_tail = |q: usize, i: usize| -> Option<u64> {
+        let set: &Vec<(usize, u64)> = &sets[q];
+        set.binary_search_by_key(&i, |e| e.0).ok().map(|j| set[j].1)
+    };
+    let mut replay: Vec<usize> = sets.iter().flatten().map(|e| e.0).collect();
+    replay.sort_unstable();
+    replay.dedup();
     // A few chunks per thread: each holds per-buyer tail sums.
     let chunk = replay.len().div_ceil(4 * rayon::current_num_threads()).max(1);
     let tails = replay
@@ -141,18 +172,21 @@ pub fn contributions(plan: &Plan, seed: u64, out: &Outcomes) -> ScenarioContribu
             let mut touched = Vec::new();
             for &i in chunk {
                 let key = out.first_trial + i as u64;
-                run_trial(plan, &mut trial_rng(seed, key), &mut scratch, &mut row);
+                let weight = run_trial(plan, &mut trial_rng(seed, key), &mut scratch, &mut row);
                 assert_eq!(row, out.row(i), "replayed trial {key} differs from its outcome row");
-                trial.add_trial(&scratch);
+                if let Weights::Likelihood(w) = weights {
+                    assert_eq!(weight, w[i], "replayed trial {key} has another weight");
+                }
+                trial.add_trial(&scratch, 1);
                 touched.clear();
                 touched.extend(scratch.events().iter().map(|e| e.buyer));
                 touched.extend(scratch.claim_log().iter().map(|c| c.buyer));
                 touched.sort_unstable();
                 touched.dedup();
                 for (q, tail) in tails.iter_mut().enumerate() {
-                    if member[i] & (1 << q) != 0 {
+                    if let Some(part) = in_tail(q, i) {
                         for &b in &touched {
-                            tail[b as usize] += trial.loss(q, b as usize);
+                            tail[b as usize] += trial.loss(q, b as usize) * part as i128;
                         }
                     }
                 }
@@ -183,8 +217,8 @@ pub fn contributions(plan: &Plan, seed: u64, out: &Outcomes) -> ScenarioContribu
             .map(|(q, tail_sum)| AlternativeContributions {
                 expected_sum: out.buyer_sums.losses(q),
                 tail_sum,
-                trials: n as u64,
-                tail_trials: k as u64,
+                expected_divisor: n as u64 * weights.unit(),
+                tail_divisor: masses[q] as u64,
             })
             .collect(),
     }

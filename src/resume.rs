@@ -78,7 +78,15 @@ impl ResumeStore {
         for v in buyer_sums.gross.iter_mut().chain(buyer_sums.ceded.iter_mut()) {
             *v = sums.next()?;
         }
-        Some(Outcomes { first_trial: 0, trials: trials as usize, n_policies: policies, width, data, buyer_sums })
+        Some(Outcomes {
+            first_trial: 0,
+            trials: trials as usize,
+            n_policies: policies,
+            width,
+            data,
+            buyer_sums,
+            weights: None,
+        })
     }
 
     /// Stores the outcomes of `scenario` (atomically: a temporary file renamed into place).

@@ -7,7 +7,7 @@ use crate::error::Error;
 use crate::model::Study;
 use crate::money::mean_cents;
 use crate::plan::{Plan, compile};
-use crate::stats::{Level, MeasureStats, quantile_sorted};
+use crate::stats::{Level, MeasureStats, Share};
 
 /// The measures reported for every scenario × policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +40,8 @@ pub struct RunOptions {
     pub seed: Option<u64>,
     /// Scenario names to run (empty = all).
     pub scenarios: Vec<String>,
+    /// `--tail-sampling`: importance sampling of the global factor with this mean shift.
+    pub tail_shift: Option<f64>,
 }
 
 /// Statistics of one policy (or "none") in one scenario.
@@ -53,7 +55,7 @@ pub struct PolicyResult {
     /// In the order of [`Measure::ALL`].
     pub measures: [MeasureStats; 4],
     /// P(net loss > bad_debt_reserve), when the company states a reserve.
-    pub p_net_above_reserve: Option<f64>,
+    pub p_net_above_reserve: Option<Share>,
     /// P(claims − insurer's recovery share ≥ premium): the policy pays back its premium in the
     /// trial (`None` for "none").
     pub p_pays_back: Option<f64>,
@@ -113,6 +115,13 @@ pub struct RunResult {
     pub trials: u64,
     pub seed: u64,
     pub scenarios: Vec<ScenarioResult>,
+    /// Shift of the global factor under `--tail-sampling`.
+    pub tail_shift: Option<f64>,
+}
+
+/// The tail-sampling shift of a run's plans.
+fn tail_shift(plans: &[(Plan, String)]) -> Option<f64> {
+    plans.iter().find_map(|(p, _)| p.tail_sampling.map(|t| t.shift))
 }
 
 /// Which scenarios a filter selects; unknown names are a usage error.
@@ -133,7 +142,7 @@ pub fn select_scenarios<'a>(study: &'a Study, names: &[String]) -> Result<Vec<&'
 pub fn compile_all(study: &Study, opts: &RunOptions) -> Result<Vec<(Plan, String)>, Error> {
     select_scenarios(study, &opts.scenarios)?
         .into_iter()
-        .map(|s| Ok((compile(study, s)?, s.description.clone())))
+        .map(|s| Ok((compile(study, s)?.with_tail_sampling(opts.tail_shift), s.description.clone())))
         .collect()
 }
 
@@ -168,7 +177,7 @@ pub fn run_plans(
         };
         scenarios.push(summarize(plan, calendar, description, seed, &outcomes));
     }
-    Ok((RunResult { trials, seed, scenarios }, reused))
+    Ok((RunResult { trials, seed, scenarios, tail_shift: tail_shift(plans) }, reused))
 }
 
 /// `run --target-rel-error`: add trials in fixed blocks until the relative standard error of
@@ -210,9 +219,19 @@ pub fn es_99_net_rel_error(plan: &Plan, out: &Outcomes) -> f64 {
                 }
             };
         }
-        values.sort_unstable();
-        let es = crate::stats::expected_shortfall_sorted(&values, level) as f64;
-        let se = crate::stats::es_std_error_sorted(&values, level);
+        let (es, se) = match out.weighting() {
+            crate::stats::Weights::Equal => {
+                values.sort_unstable();
+                (
+                    crate::stats::expected_shortfall_sorted(&values, level) as f64,
+                    crate::stats::es_std_error_sorted(&values, level),
+                )
+            }
+            w => {
+                let s = w.stats(&values);
+                (s.es[1] as f64, s.es_std_error[1])
+            }
+        };
         let rel = if se == 0.0 {
             0.0
         } else if es == 0.0 {
@@ -245,11 +264,7 @@ pub fn run_to_target(
             let block = run_trials(plan, seed, done..next, &|n| progress(&plan.scenario, n));
             match &mut out {
                 None => out = Some(block),
-                Some(o) => {
-                    o.data.extend_from_slice(&block.data);
-                    o.trials += block.trials;
-                    o.buyer_sums.merge(&block.buyer_sums);
-                }
+                Some(o) => o.extend(&block),
             }
             let o = out.as_ref().expect("set above");
             let rel = es_99_net_rel_error(plan, o);
@@ -266,31 +281,28 @@ pub fn run_to_target(
         });
         scenarios.push(summarize(plan, calendar, description, seed, out.as_ref().expect("at least one block")));
     }
-    (RunResult { trials: most, seed, scenarios }, reached)
+    (RunResult { trials: most, seed, scenarios, tail_shift: tail_shift(plans) }, reached)
 }
 
 /// Reduces a scenario's outcome rows to statistics per policy and measure, and its risk
-/// contributions (replaying the tail trials under `seed`).
+/// contributions (replaying the tail trials under `seed`). Under tail sampling every statistic is
+/// weighted by the trials' likelihood ratios.
 pub fn summarize(plan: &Plan, calendar: &Calendar, description: &str, seed: u64, out: &Outcomes) -> ScenarioResult {
     use rayon::prelude::*;
     let n = out.trials;
+    let w = out.weighting();
     let column = |c: usize| -> Vec<i64> { (0..n).map(|i| out.row(i)[c]).collect() };
     let gross = column(0);
     let reserve = plan.cash.as_ref().and_then(|c| c.bad_debt_reserve);
-    let above = |net: &[i64]| reserve.map(|r| net.iter().filter(|&&x| x > r).count() as f64 / n.max(1) as f64);
-    let gross_stats = MeasureStats::from_values(&gross);
+    let above = |net: &[i64]| reserve.map(|r| w.share(n, |i| net[i] > r));
+    let gross_stats = w.stats(&gross);
     let none = PolicyResult {
         name: NO_POLICY.into(),
         annual_premium: 0,
         premium: 0,
         max_liability: 0,
         insured_turnover: 0,
-        measures: [
-            gross_stats.clone(),
-            MeasureStats::from_values(&vec![0; n]),
-            gross_stats.clone(),
-            gross_stats.clone(),
-        ],
+        measures: [gross_stats.clone(), w.stats(&vec![0; n]), gross_stats.clone(), gross_stats.clone()],
         p_net_above_reserve: above(&gross),
         p_pays_back: None,
         cash: cash_stats(plan, out, 0),
@@ -310,16 +322,9 @@ pub fn summarize(plan: &Plan, calendar: &Calendar, description: &str, seed: u64,
                 premium: pol.premium,
                 max_liability: pol.max_liability,
                 insured_turnover: pol.insured_turnover,
-                measures: [
-                    gross_stats.clone(),
-                    MeasureStats::from_values(&claims),
-                    MeasureStats::from_values(&net),
-                    MeasureStats::from_values(&total),
-                ],
+                measures: [gross_stats.clone(), w.stats(&claims), w.stats(&net), w.stats(&total)],
                 p_net_above_reserve: above(&net),
-                p_pays_back: Some(
-                    (0..n).filter(|&i| gross[i] - net[i] >= pol.premium).count() as f64 / n.max(1) as f64,
-                ),
+                p_pays_back: Some(w.share(n, |i| gross[i] - net[i] >= pol.premium).p),
                 cash: cash_stats(plan, out, p + 1),
             }
         })
@@ -336,8 +341,8 @@ pub fn summarize(plan: &Plan, calendar: &Calendar, description: &str, seed: u64,
                     days: starts[k + 1] - starts[k],
                     baseline_receivables: cash.baseline.receivables[k],
                     baseline_sales: cash.baseline.sales[k],
-                    receivables_sum: (0..n).map(|i| out.row(i)[at + k] as i128).sum(),
-                    sales_sum: (0..n).map(|i| out.row(i)[at + h + k] as i128).sum(),
+                    receivables_sum: w.sum(n, |i| out.row(i)[at + k]),
+                    sales_sum: w.sum(n, |i| out.row(i)[at + h + k]),
                 })
                 .collect()
         }
@@ -348,7 +353,7 @@ pub fn summarize(plan: &Plan, calendar: &Calendar, description: &str, seed: u64,
         name: plan.scenario.clone(),
         description: description.to_owned(),
         policies,
-        defaults: MeasureStats::from_values(&column(1)),
+        defaults: w.stats(&column(1)),
         months,
         contributions: contributions(plan, seed, out),
     }
@@ -358,47 +363,40 @@ pub fn summarize(plan: &Plan, calendar: &Calendar, description: &str, seed: u64,
 fn cash_stats(plan: &Plan, out: &Outcomes, q: usize) -> Option<PolicyCash> {
     let cash = plan.cash.as_ref()?;
     let (n, h) = (out.trials, cash.months);
+    let w = out.weighting();
     let at = crate::engine::FIXED_COLUMNS + 2 * plan.n_policies() + 2 * h + 2 * h * q;
     let mut peak = vec![0i64; n];
-    let mut first_counts = vec![0u64; h];
-    let mut shortfall_counts = vec![0u64; h];
+    // First month with a shortfall per trial (h: none).
+    let mut first = vec![h; n];
     for (i, peak) in peak.iter_mut().enumerate() {
         let row = &out.row(i)[at..at + 2 * h];
-        let mut first = None;
         for k in 0..h {
             let s = cash.shortfall(row[k], row[h + k]);
-            if s > 0 {
-                shortfall_counts[k] += 1;
-                first.get_or_insert(k);
+            if s > 0 && first[i] == h {
+                first[i] = k;
             }
             *peak = (*peak).max(s);
-        }
-        if let Some(k) = first {
-            first_counts[k] += 1;
         }
     }
     let mut baseline_cash = vec![0; h];
     let mut baseline_base = vec![0; h];
     cash.path(&cash.baseline, q.checked_sub(1), &mut baseline_cash, &mut baseline_base);
-    let share = |c: u64| c as f64 / n.max(1) as f64;
     let months = (0..h)
         .map(|k| {
-            let mut values: Vec<i64> = (0..n).map(|i| out.row(i)[at + k]).collect();
-            let base_sum: i128 = (0..n).map(|i| out.row(i)[at + h + k] as i128).sum();
-            let sum: i128 = values.iter().map(|&x| x as i128).sum();
-            values.sort_unstable();
+            let values: Vec<i64> = (0..n).map(|i| out.row(i)[at + k]).collect();
+            let short = |i: usize| cash.shortfall(values[i], out.row(i)[at + h + k]) > 0;
             MonthCash {
                 baseline_cash: baseline_cash[k],
-                mean_cash: mean_cents(sum, n as u64),
-                cash_quantiles: CASH_LEVELS.map(|l| quantile_sorted(&values, l)),
-                p_shortfall: share(shortfall_counts[k]),
-                p_first_shortfall: share(first_counts[k]),
+                mean_cash: mean_cents(w.sum(n, |i| values[i]), n as u64),
+                cash_quantiles: CASH_LEVELS.map(|l| w.quantile(&values, l)),
+                p_shortfall: w.share(n, short).p,
+                p_first_shortfall: w.share(n, |i| first[i] == k).p,
                 baseline_borrowing_base: baseline_base[k],
-                mean_borrowing_base: mean_cents(base_sum, n as u64),
+                mean_borrowing_base: mean_cents(w.sum(n, |i| out.row(i)[at + h + k]), n as u64),
             }
         })
         .collect();
-    Some(PolicyCash { peak_shortfall: MeasureStats::from_values(&peak), months })
+    Some(PolicyCash { peak_shortfall: w.stats(&peak), months })
 }
 
 /// Levels of the month-end cash fan: 5%, 50%, 95%.

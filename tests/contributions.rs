@@ -53,7 +53,7 @@ fn tail_replay_equals_brute_force_per_buyer_losses() {
                 assert_eq!(alt.expected_sum[b], expected, "{name}: EL of buyer {b}, alternative {q}");
                 assert_eq!(alt.tail_sum[b], in_tail, "{name}: ES 99 of buyer {b}, alternative {q}");
             }
-            assert_eq!(got.alternatives[q].tail_trials as usize, k);
+            assert_eq!(got.alternatives[q].tail_divisor as usize, k);
         }
     }
 }

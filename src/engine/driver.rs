@@ -20,8 +20,12 @@ pub struct Outcomes {
     pub width: usize,
     /// Row-major, one row per trial.
     pub data: Vec<i64>,
-    /// Per-buyer loss sums over these trials (expected-loss contributions).
+    /// Per-buyer loss sums over these trials (expected-loss contributions), weighted by
+    /// [`Outcomes::weights`] under tail sampling.
     pub buyer_sums: BuyerSums,
+    /// Likelihood-ratio weight of each trial (units of [`crate::stats::WEIGHT_UNIT`]) under tail
+    /// sampling; `None`: every trial counts once.
+    pub weights: Option<Vec<u64>>,
 }
 
 impl Outcomes {
@@ -32,6 +36,21 @@ impl Outcomes {
         let w = self.width();
         &self.data[i * w..(i + 1) * w]
     }
+
+    /// How the trials are weighted.
+    pub fn weighting(&self) -> crate::stats::Weights<'_> {
+        crate::stats::Weights::of(self.weights.as_deref())
+    }
+
+    /// Appends the trials of `more`, which follow these.
+    pub fn extend(&mut self, more: &Outcomes) {
+        self.data.extend_from_slice(&more.data);
+        self.trials += more.trials;
+        self.buyer_sums.merge(&more.buyer_sums);
+        if let (Some(w), Some(m)) = (&mut self.weights, &more.weights) {
+            w.extend_from_slice(m);
+        }
+    }
 }
 
 /// Runs trials `range` of `plan` under `seed` on the current rayon pool. `progress` is called with
@@ -40,19 +59,23 @@ pub fn run_trials(plan: &Plan, seed: u64, range: Range<u64>, progress: &(dyn Fn(
     let trials = (range.end - range.start) as usize;
     let width = plan.row_width();
     let mut data = vec![0i64; trials * width];
+    let weighted = plan.tail_sampling.is_some();
+    let mut weights = vec![0u64; trials];
     let empty = || BuyerSums::new(plan.n_buyers, plan.n_policies());
     // Integer sums: the same whatever order the blocks are merged in.
     let buyer_sums = data
         .par_chunks_mut(BLOCK * width)
+        .zip(weights.par_chunks_mut(BLOCK))
         .enumerate()
-        .map(|(block, chunk)| {
+        .map(|(block, (chunk, w))| {
             let mut scratch = Scratch::new(plan);
             let mut sums = empty();
             let first = range.start + (block * BLOCK) as u64;
             for (i, row) in chunk.chunks_mut(width).enumerate() {
                 let mut rng = trial_rng(seed, first + i as u64);
-                run_trial(plan, &mut rng, &mut scratch, row);
-                sums.add_trial(&scratch);
+                w[i] = run_trial(plan, &mut rng, &mut scratch, row);
+                // Without tail sampling every trial weighs one unit of 1.
+                sums.add_trial(&scratch, if weighted { w[i] } else { 1 });
             }
             progress((chunk.len() / width) as u64);
             sums
@@ -61,5 +84,13 @@ pub fn run_trials(plan: &Plan, seed: u64, range: Range<u64>, progress: &(dyn Fn(
             a.merge(&b);
             a
         });
-    Outcomes { first_trial: range.start, trials, n_policies: plan.n_policies(), width, data, buyer_sums }
+    Outcomes {
+        first_trial: range.start,
+        trials,
+        n_policies: plan.n_policies(),
+        width,
+        data,
+        buyer_sums,
+        weights: weighted.then_some(weights),
+    }
 }

@@ -198,8 +198,10 @@ impl Scratch {
 /// recovery share for each policy; with a cash plan, then the month blocks of [`Plan::row_width`].
 pub const FIXED_COLUMNS: usize = 2;
 
-/// Runs one trial and writes its outcome row ([`Plan::row_width`] values).
-pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &mut [i64]) {
+/// Runs one trial and writes its outcome row ([`Plan::row_width`] values). Returns the trial's
+/// likelihood-ratio weight in units of [`crate::stats::WEIGHT_UNIT`] (one unit without tail
+/// sampling).
+pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &mut [i64]) -> u64 {
     scratch.events.clear();
     scratch.late.clear();
     scratch.cuts.clear();
@@ -210,7 +212,10 @@ pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &m
         scratch.stamp = 1;
     }
     // Systematic factors, always drawn in the same order so streams stay aligned.
-    let z_drawn: f64 = rng.sample(StandardNormal);
+    let (z_drawn, weight) = match &plan.tail_sampling {
+        None => (rng.sample(StandardNormal), crate::stats::WEIGHT_UNIT),
+        Some(is) => is.draw(rng),
+    };
     let z_g = plan.fixed_global.unwrap_or(z_drawn);
     for z in scratch.z_sector.iter_mut() {
         *z = rng.sample(StandardNormal);
@@ -304,6 +309,7 @@ pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &m
             at += 2 * h;
         }
     }
+    weight
 }
 
 /// Starts the trial's month totals from the baseline and corrects them for every buyer whose path

@@ -31,8 +31,8 @@ fn rows_of(alt: &AlternativeContributions, keys: &[String]) -> Vec<(String, i128
     }
     let expected: Vec<i128> = by_key.values().map(|v| v.0).collect();
     let tail: Vec<i128> = by_key.values().map(|v| v.1).collect();
-    let el = apportion(&expected, alt.trials);
-    let es = apportion(&tail, alt.tail_trials);
+    let el = apportion(&expected, alt.expected_divisor);
+    let es = apportion(&tail, alt.tail_divisor);
     let mut rows: Vec<(String, i128, i128)> = by_key
         .keys()
         .zip(el.into_iter().zip(es))
@@ -54,7 +54,7 @@ pub fn contributions_csv(study: &Study, r: &RunResult) -> Result<Vec<u8>, Error>
         for (q, alt) in s.contributions.alternatives.iter().enumerate() {
             let policy = &s.policies[q].name;
             let measure = if q == 0 { "gross_loss" } else { "net_loss" };
-            let es_total = crate::money::mean_cents(alt.tail_sum.iter().sum(), alt.tail_trials);
+            let es_total = crate::money::mean_cents(alt.tail_sum.iter().sum(), alt.tail_divisor);
             for (dim, keys) in &dims {
                 for (key, el, es) in rows_of(alt, keys) {
                     let name = if *dim == "buyer" { names.get(key.as_str()).copied().unwrap_or("") } else { "" };

@@ -4,7 +4,7 @@ use crate::error::Error;
 use crate::money::format_cents;
 use crate::portfolio_summary::Summary;
 use crate::run::{Measure, PolicyResult, RunResult};
-use crate::stats::{MeasureStats, QUANTILE_LEVELS, Z95, quantile_std_error, share_std_error};
+use crate::stats::{MeasureStats, QUANTILE_LEVELS, Z95, quantile_std_error};
 
 pub(super) fn table(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> Result<Vec<u8>, Error> {
     let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
@@ -85,11 +85,11 @@ pub fn summary_csv(r: &RunResult) -> Result<Vec<u8>, Error> {
                     row.push(units(es as f64 + Z95 * se));
                 }
                 row.push(prob(st.p_positive));
-                row.push(prob(share_std_error(st.p_positive, st.trials)));
+                row.push(prob(st.p_positive_std_error));
                 match (m, p.p_net_above_reserve) {
                     ("net_loss", Some(x)) => {
-                        row.push(prob(x));
-                        row.push(prob(share_std_error(x, st.trials)));
+                        row.push(prob(x.p));
+                        row.push(prob(x.std_error));
                     }
                     _ => row.extend([String::new(), String::new()]),
                 }
@@ -142,7 +142,7 @@ pub fn distribution_csv(r: &RunResult) -> Result<Vec<u8>, Error> {
                         format_cents(b.from as i128),
                         format_cents(b.to as i128),
                         b.trials.to_string(),
-                        prob(b.trials as f64 / st.trials.max(1) as f64),
+                        prob(b.share),
                         prob(b.p_at_or_above_to),
                     ]);
                 }

@@ -38,6 +38,7 @@ pub fn manifest_json(study: &Study, r: &RunResult, reports: &[String], timing: &
         "seed": r.seed,
         "trials": r.trials,
         "generator": crate::rng::GENERATOR,
+        "tail_sampling": r.tail_shift.map(|shift| json!({ "global_factor_shift": shift, "mixture_weight": 0.5 })),
         "scenarios": r.scenarios.iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
         "policies": r.scenarios.first().map(|s| s.policies.iter().map(|p| p.name.clone()).collect::<Vec<_>>()).unwrap_or_default(),
         "inputs": inputs,

@@ -2,6 +2,9 @@
 
 use crate::money::mean_cents;
 
+pub mod weighted;
+pub use weighted::{Share, WEIGHT_UNIT, Weights};
+
 /// A tail level as an exact fraction `num / den`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Level {
@@ -53,6 +56,7 @@ pub struct MeasureStats {
     pub es_std_error: [f64; 3],
     /// Share of trials with a value > 0.
     pub p_positive: f64,
+    pub p_positive_std_error: f64,
     /// Histogram with [`HISTOGRAM_BINS`] equal bins (see [`histogram_sorted`]).
     pub histogram: Vec<Bin>,
 }
@@ -65,13 +69,16 @@ pub const HISTOGRAM_BINS: usize = 50;
 pub struct Bin {
     pub from: i64,
     pub to: i64,
+    /// Trials drawn in the bin.
     pub trials: u64,
+    /// Probability of the bin (`trials / N`, or their weight under tail sampling).
+    pub share: f64,
     /// P(value ≥ to): the exceedance curve at the bin's upper edge.
     pub p_at_or_above_to: f64,
 }
 
 /// The smallest "nice" width (1, 2 or 5 × 10^k cents) of at least `w`.
-fn nice_width(w: i64) -> i64 {
+pub(crate) fn nice_width(w: i64) -> i64 {
     let mut unit = 1i64;
     loop {
         for m in [1, 2, 5] {
@@ -104,7 +111,13 @@ pub fn histogram_sorted(sorted: &[i64], bins: usize) -> Vec<Bin> {
     while below < sorted.len() {
         let to = from.saturating_add(width);
         let upto = sorted.partition_point(|&x| x < to);
-        out.push(Bin { from, to, trials: (upto - below) as u64, p_at_or_above_to: (sorted.len() - upto) as f64 / n });
+        out.push(Bin {
+            from,
+            to,
+            trials: (upto - below) as u64,
+            share: (upto - below) as f64 / n,
+            p_at_or_above_to: (sorted.len() - upto) as f64 / n,
+        });
         below = upto;
         from = to;
     }
@@ -191,6 +204,7 @@ impl MeasureStats {
         let std_dev = if n > 1 { (ss / (n - 1) as f64).sqrt() } else { 0.0 };
         let mut sorted = values.to_vec();
         sorted.sort_unstable();
+        let p_positive = if n == 0 { 0.0 } else { values.iter().filter(|&&x| x > 0).count() as f64 / n as f64 };
         MeasureStats {
             trials: n as u64,
             sum,
@@ -203,7 +217,8 @@ impl MeasureStats {
             var_ci: TAIL_LEVELS.map(|l| quantile_ci_sorted(&sorted, l)),
             es: TAIL_LEVELS.map(|l| expected_shortfall_sorted(&sorted, l)),
             es_std_error: TAIL_LEVELS.map(|l| es_std_error_sorted(&sorted, l)),
-            p_positive: if n == 0 { 0.0 } else { values.iter().filter(|&&x| x > 0).count() as f64 / n as f64 },
+            p_positive,
+            p_positive_std_error: share_std_error(p_positive, n as u64),
             histogram: histogram_sorted(&sorted, HISTOGRAM_BINS),
         }
     }
@@ -241,6 +256,9 @@ mod tests {
         assert_eq!((h[0].from, h[0].to), (-50, 0));
         assert_eq!(h.last().unwrap().to, 1200);
         // One value: a single bin of width 1.
-        assert_eq!(histogram_sorted(&[7, 7], 50), vec![Bin { from: 7, to: 8, trials: 2, p_at_or_above_to: 0.0 }]);
+        assert_eq!(
+            histogram_sorted(&[7, 7], 50),
+            vec![Bin { from: 7, to: 8, trials: 2, share: 1.0, p_at_or_above_to: 0.0 }]
+        );
     }
 }
