@@ -13,4 +13,5 @@ mod limit_cuts;
 mod properties;
 mod statistical;
 mod stress_levers;
+mod tail_sampling;
 mod validation;
