@@ -10,6 +10,7 @@
 //! Money inside a trial is whole cents in `i64`, sums over trials are exact `i128`, so every report is
 //! byte-identical for any thread count.
 
+pub mod analytic;
 pub mod calendar;
 pub mod cashflow;
 pub mod claims;

@@ -49,6 +49,8 @@ pub struct CutPlan {
 pub struct RecoveryPlan {
     pub fixed_ppb: Option<i64>,
     pub beta: Option<Beta<f64>>,
+    /// The mean rate in parts per billion (the fixed rate, or the Beta's mean).
+    pub mean_ppb: i64,
     pub lag_days: i32,
 }
 
@@ -602,12 +604,13 @@ fn recovery_plan(rec: &Recovery, multiplier: Decimal, scenario: &Scenario) -> Re
     let mu = rec.mean * multiplier;
     let lag_days = rec.lag_days as i32;
     if rec.sd == 0.0 {
-        return Ok(RecoveryPlan { fixed_ppb: Some(rate_to_ppb(mu).min(PPB)), beta: None, lag_days });
+        let ppb = rate_to_ppb(mu).min(PPB);
+        return Ok(RecoveryPlan { fixed_ppb: Some(ppb), beta: None, mean_ppb: ppb, lag_days });
     }
     let m: f64 = mu.try_into().unwrap_or(f64::NAN);
     let k = m * (1.0 - m) / (rec.sd * rec.sd) - 1.0;
     let beta = Beta::new(m * k, (1.0 - m) * k).map_err(|_| internal(scenario, "recovery Beta parameters"))?;
-    Ok(RecoveryPlan { fixed_ppb: None, beta: Some(beta), lag_days })
+    Ok(RecoveryPlan { fixed_ppb: None, beta: Some(beta), mean_ppb: rate_to_ppb(mu).min(PPB), lag_days })
 }
 
 impl Plan {

@@ -12,8 +12,33 @@ pub struct Timing {
     pub threads: usize,
 }
 
-/// The manifest as pretty JSON with a fixed key order.
+/// What a manifest says of the run itself.
+#[derive(Debug, Clone)]
+pub struct RunFacts {
+    /// `monte_carlo` or `analytic`.
+    pub method: &'static str,
+    pub seed: Option<u64>,
+    pub trials: Option<u64>,
+    pub tail_shift: Option<f64>,
+    pub scenarios: Vec<String>,
+    pub policies: Vec<String>,
+}
+
+/// The manifest of a Monte Carlo run as pretty JSON with a fixed key order.
 pub fn manifest_json(study: &Study, r: &RunResult, reports: &[String], timing: &Timing) -> Result<Vec<u8>, Error> {
+    let facts = RunFacts {
+        method: "monte_carlo",
+        seed: Some(r.seed),
+        trials: Some(r.trials),
+        tail_shift: r.tail_shift,
+        scenarios: r.scenarios.iter().map(|s| s.name.clone()).collect(),
+        policies: r.scenarios.first().map(|s| s.policies.iter().map(|p| p.name.clone()).collect()).unwrap_or_default(),
+    };
+    run_manifest_json(study, &facts, reports, timing)
+}
+
+/// A manifest as pretty JSON with a fixed key order.
+pub fn run_manifest_json(study: &Study, r: &RunFacts, reports: &[String], timing: &Timing) -> Result<Vec<u8>, Error> {
     let base = study.inputs.first().and_then(|f| f.path.parent()).map(|p| p.to_path_buf()).unwrap_or_default();
     let inputs: Vec<Value> = study
         .inputs
@@ -35,12 +60,13 @@ pub fn manifest_json(study: &Study, r: &RunResult, reports: &[String], timing: &
         "as_of": study.calendar.as_of.to_string(),
         "horizon_months": study.calendar.horizon_months(),
         "currency": study.currency,
+        "method": r.method,
         "seed": r.seed,
         "trials": r.trials,
         "generator": crate::rng::GENERATOR,
         "tail_sampling": r.tail_shift.map(|shift| json!({ "global_factor_shift": shift, "mixture_weight": 0.5 })),
-        "scenarios": r.scenarios.iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
-        "policies": r.scenarios.first().map(|s| s.policies.iter().map(|p| p.name.clone()).collect::<Vec<_>>()).unwrap_or_default(),
+        "scenarios": r.scenarios,
+        "policies": r.policies,
         "inputs": inputs,
         "crates": crates,
         "reports": reports,

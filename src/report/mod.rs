@@ -1,6 +1,7 @@
 //! Reports (SPEC §8): CSV tables and the manifest, built in memory and written atomically.
 
 pub mod atomic;
+pub mod analytic;
 mod contributions;
 mod csv_tables;
 mod manifest;
@@ -10,7 +11,7 @@ pub use contributions::contributions_csv;
 pub use csv_tables::{
     cashflow_csv, distribution_csv, policy_comparison_csv, portfolio_csv, quantiles_csv, summary_csv,
 };
-pub use manifest::{Timing, manifest_json};
+pub use manifest::{RunFacts, Timing, manifest_json, run_manifest_json};
 
 use crate::error::Error;
 use crate::model::Study;
