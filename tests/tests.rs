@@ -2,6 +2,7 @@
 
 mod cash;
 mod claims_examples;
+mod closed_forms;
 mod common;
 mod compare;
 mod contributions;
