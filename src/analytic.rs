@@ -240,13 +240,7 @@ fn quadrature(plan: &Plan) -> Result<Quadrature, String> {
 
 /// The distribution of `Σ_b X_b` where buyer `b` (of bucket `bucket_of[b]`, or forced when
 /// `None`) has law `laws[b]` given default.
-fn convolve(
-    plan: &Plan,
-    quad: &Quadrature,
-    members: &[(usize, Option<usize>)],
-    laws: &[Law],
-    size: usize,
-) -> Vec<f64> {
+fn convolve(plan: &Plan, quad: &Quadrature, members: &[(usize, Option<usize>)], laws: &[Law], size: usize) -> Vec<f64> {
     // Conditional PD per (outer node, inner node, bucket).
     let (no, ni, nb) = (quad.outer.len(), quad.inner.len(), plan.buckets.len());
     let mut pd = vec![0.0f64; no * ni * nb];
@@ -282,9 +276,8 @@ fn convolve(
     let groups: Vec<Vec<(usize, usize)>> = groups.into_values().collect();
     let twiddle: Vec<Complex64> =
         (0..size).map(|m| Complex64::from_polar(1.0, -2.0 * std::f64::consts::PI * m as f64 / size as f64)).collect();
-    let spectrum_of = |law: &Law, f: usize| -> Complex64 {
-        law.iter().map(|&(x, p)| twiddle[(x * f) % size] * p).sum()
-    };
+    let spectrum_of =
+        |law: &Law, f: usize| -> Complex64 { law.iter().map(|&(x, p)| twiddle[(x * f) % size] * p).sum() };
     let mut spectrum: Vec<Complex64> = (0..size)
         .collect::<Vec<_>>()
         .par_chunks(CHUNK)
@@ -369,9 +362,8 @@ fn aggregate_terms(d: &LossDistribution, afl: i64, max_liability: i64) -> LossDi
 /// The analytic gross-loss distribution of a scenario and, for a one-year horizon, the claims
 /// distribution of each policy. `Err` names what of the scenario the method cannot integrate.
 pub fn analyze(plan: &Plan) -> Result<AnalyticScenario, Error> {
-    let quad = quadrature(plan).map_err(|why| {
-        Error::Usage(format!("--method analytic: scenario {:?}: {why}", plan.scenario))
-    })?;
+    let quad = quadrature(plan)
+        .map_err(|why| Error::Usage(format!("--method analytic: scenario {:?}: {why}", plan.scenario)))?;
     let mut bucket_of = vec![None; plan.n_buyers];
     for (k, b) in plan.buckets.iter().enumerate() {
         for &m in &plan.bucket_members[b.start as usize..(b.start + b.len) as usize] {
@@ -502,7 +494,12 @@ mod tests {
 
     #[test]
     fn aggregate_terms_take_the_first_loss_and_cap_the_total() {
-        let d = LossDistribution { values: vec![0, 10, 20, 30], probs: vec![0.4, 0.3, 0.2, 0.1], unit: 10, exact_lattice: true };
+        let d = LossDistribution {
+            values: vec![0, 10, 20, 30],
+            probs: vec![0.4, 0.3, 0.2, 0.1],
+            unit: 10,
+            exact_lattice: true,
+        };
         let t = aggregate_terms(&d, 10, 15);
         assert_eq!(t.values, vec![0, 10, 15]);
         assert!((t.probs[0] - 0.7).abs() < 1e-15 && (t.probs[2] - 0.1).abs() < 1e-15);

@@ -1,5 +1,6 @@
 //! All integration tests, linked into one test binary.
 
+mod analytic;
 mod cash;
 mod claims_examples;
 mod closed_forms;

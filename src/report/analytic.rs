@@ -15,9 +15,27 @@ fn units(x: f64) -> String {
 /// quantiles.csv (no Monte Carlo error: the method has none).
 pub fn analytic_csv(scenarios: &[AnalyticScenario]) -> Result<Vec<u8>, Error> {
     let header = [
-        "scenario", "policy", "measure", "lattice_unit", "exact_lattice", "mean", "std_dev", "q_0.5", "q_0.9",
-        "q_0.95", "q_0.99", "q_0.995", "q_0.999", "var_95", "var_99", "var_99_5", "es_95", "es_99", "es_99_5",
-        "p_positive", "notes",
+        "scenario",
+        "policy",
+        "measure",
+        "lattice_unit",
+        "exact_lattice",
+        "mean",
+        "std_dev",
+        "q_0.5",
+        "q_0.9",
+        "q_0.95",
+        "q_0.99",
+        "q_0.995",
+        "q_0.999",
+        "var_95",
+        "var_99",
+        "var_99_5",
+        "es_95",
+        "es_99",
+        "es_99_5",
+        "p_positive",
+        "notes",
     ];
     let mut rows = Vec::new();
     for s in scenarios {
@@ -46,7 +64,8 @@ pub fn analytic_csv(scenarios: &[AnalyticScenario]) -> Result<Vec<u8>, Error> {
 /// The binning of distribution.csv applied to a distribution's support (values with a
 /// probability above 1e-15).
 fn bins(d: &LossDistribution) -> Vec<(i64, i64, f64, f64)> {
-    let support: Vec<(i64, f64)> = d.values.iter().copied().zip(d.probs.iter().copied()).filter(|e| e.1 > 1e-15).collect();
+    let support: Vec<(i64, f64)> =
+        d.values.iter().copied().zip(d.probs.iter().copied()).filter(|e| e.1 > 1e-15).collect();
     let (Some(&(min, _)), Some(&(max, _))) = (support.first(), support.last()) else { return Vec::new() };
     let span = (max as i128 - min as i128 + 1).max(1) as u128;
     let width = nice_width(span.div_ceil(HISTOGRAM_BINS as u128).min(i64::MAX as u128) as i64);

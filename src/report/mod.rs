@@ -1,7 +1,7 @@
 //! Reports (SPEC §8): CSV tables and the manifest, built in memory and written atomically.
 
-pub mod atomic;
 pub mod analytic;
+pub mod atomic;
 mod contributions;
 mod csv_tables;
 mod manifest;
