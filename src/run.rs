@@ -388,7 +388,7 @@ fn cash_stats(plan: &Plan, out: &Outcomes, q: usize) -> Option<PolicyCash> {
             MonthCash {
                 baseline_cash: baseline_cash[k],
                 mean_cash: mean_cents(w.sum(n, |i| values[i]), n as u64),
-                cash_quantiles: CASH_LEVELS.map(|l| w.quantile(&values, l)),
+                cash_quantiles: w.quantiles(&values, CASH_LEVELS),
                 p_shortfall: w.share(n, short).p,
                 p_first_shortfall: w.share(n, |i| first[i] == k).p,
                 baseline_borrowing_base: baseline_base[k],

@@ -84,15 +84,18 @@ impl<'a> Weights<'a> {
         mean_cents(total, self.unit())
     }
 
-    /// The `α`-quantile of `values`.
-    pub fn quantile(&self, values: &[i64], level: Level) -> i64 {
+    /// The quantiles of `values` at `levels` (one sort).
+    pub fn quantiles<const K: usize>(&self, values: &[i64], levels: [Level; K]) -> [i64; K] {
         match self {
             Weights::Equal => {
                 let mut sorted = values.to_vec();
                 sorted.sort_unstable();
-                super::quantile_sorted(&sorted, level)
+                levels.map(|l| super::quantile_sorted(&sorted, l))
             }
-            Weights::Likelihood(w) => Sorted::new(values, w).quantile_at_mass(mass_at(values.len(), level)),
+            Weights::Likelihood(w) => {
+                let s = Sorted::new(values, w);
+                levels.map(|l| s.quantile_at_mass(mass_at(values.len(), l)))
+            }
         }
     }
 }
