@@ -50,6 +50,24 @@ pub enum Command {
         #[arg(long)]
         invoices: bool,
     },
+    /// Join the shard folders of one run (`run --shard i/n`) into the reports of a single run.
+    Merge {
+        /// Shard folders, in any order (together they must cover every trial exactly once).
+        #[arg(required = true)]
+        shards: Vec<PathBuf>,
+        /// Report folder.
+        #[arg(long)]
+        out: PathBuf,
+        /// The study (default: the path recorded in the shards); its files must be unchanged.
+        #[arg(long)]
+        study: Option<PathBuf>,
+        /// Worker threads for the statistics (results do not depend on it).
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+        threads: Option<u16>,
+        /// No summary lines.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Compare two report folders (e.g. the last half-year's run and this one): writes
     /// comparison.csv and prints the headline changes, flagging those beyond the Monte Carlo error.
     Compare {
@@ -97,6 +115,10 @@ pub struct RunArgs {
     /// is at most this (under every policy and none), or --max-trials is reached.
     #[arg(long, value_parser = parse_rel_error)]
     pub target_rel_error: Option<f64>,
+    /// Run only shard i of n (0-based): trials [⌊i·N/n⌋, ⌊(i+1)·N/n⌋) of every scenario, written to
+    /// --out as a shard folder for `arstress merge` (docs/cluster.md).
+    #[arg(long, value_parser = parse_shard)]
+    pub shard: Option<arstress::shard::ShardSpec>,
     /// `monte-carlo` (default) or `analytic`: the credit-default part by quadrature and FFT, no
     /// simulation (docs/analytic.md).
     #[arg(long, value_enum, default_value_t = Method::MonteCarlo)]
@@ -121,6 +143,10 @@ pub enum Method {
     MonteCarlo,
     /// Credit defaults and claims without simulation: analytic.csv and analytic_distribution.csv.
     Analytic,
+}
+
+fn parse_shard(s: &str) -> Result<arstress::shard::ShardSpec, String> {
+    arstress::shard::ShardSpec::parse(s)
 }
 
 /// A tail-sampling shift in (0, 10].
@@ -152,6 +178,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
             eprintln!("wrote a study of {buyers} buyers to {}", out.display());
             Ok(())
         }
+        Command::Merge { shards, out, study, threads, quiet } => merge(&shards, &out, study.as_deref(), threads, quiet),
         Command::Compare { old, new, out } => {
             let rows = arstress::compare::compare(&old, &new)?;
             let out = out.unwrap_or_else(|| new.clone());
@@ -206,6 +233,9 @@ fn run(args: RunArgs) -> Result<(), Error> {
     if args.method == Method::Analytic {
         return run_analytic(&args, &study, &plans, &out, &pool, started);
     }
+    if let Some(spec) = args.shard {
+        return run_shard(&args, spec, &study, &plans, (trials, seed), &out, &pool);
+    }
 
     let target = if args.quiet { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() };
     let bar = ProgressBar::with_draw_target(Some(trials * plans.len() as u64), target);
@@ -259,6 +289,92 @@ fn run(args: RunArgs) -> Result<(), Error> {
             );
         }
         eprintln!("reports written to {} in {:.2} s", out.display(), timing.wall_seconds);
+    }
+    Ok(())
+}
+
+/// `run --shard i/n`: this shard's trials of every selected scenario, written as a shard folder.
+fn run_shard(
+    args: &RunArgs,
+    spec: arstress::shard::ShardSpec,
+    study: &Study,
+    plans: &[(arstress::plan::Plan, String)],
+    (trials, seed): (u64, u64),
+    out: &Path,
+    pool: &rayon::ThreadPool,
+) -> Result<(), Error> {
+    if args.resume || args.target_rel_error.is_some() {
+        return Err(Error::Usage(
+            "--shard runs a fixed trial range: it takes no --resume or --target-rel-error".into(),
+        ));
+    }
+    let range = spec.range(trials);
+    let outcomes: Vec<_> = plans
+        .iter()
+        .map(|(plan, _)| (plan, pool.install(|| arstress::engine::run_trials(plan, seed, range.clone(), &|_| {}))))
+        .collect();
+    let tail_shift = plans.iter().find_map(|(p, _)| p.tail_sampling.map(|t| t.shift));
+    let files = arstress::shard::shard_files(study, &args.study, seed, trials, spec, tail_shift, &outcomes)?;
+    report::write_files(out, &files)?;
+    if !args.quiet {
+        eprintln!(
+            "shard {}/{}: trials {}..{} of {} written to {}",
+            spec.index,
+            spec.count,
+            range.start,
+            range.end,
+            trials,
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+/// `merge`: checks the shards, joins their outcomes and writes the reports of the whole run.
+fn merge(shards: &[PathBuf], out: &Path, study: Option<&Path>, threads: Option<u16>, quiet: bool) -> Result<(), Error> {
+    let started = Instant::now();
+    let shards = arstress::shard::check_shards(shards)?;
+    let m = shards[0].manifest.clone();
+    let study_path = study.map_or_else(|| m.study.clone(), Path::to_path_buf);
+    let study = load(&study_path)?;
+    if arstress::shard::inputs_of(&study) != m.inputs {
+        return Err(Error::Usage(format!(
+            "merge: the study at {} is not the one the shards ran: its input files changed (compare their SHA-256 \
+             with {})",
+            study_path.display(),
+            shards[0].dir.join(arstress::shard::SHARD_MANIFEST).display()
+        )));
+    }
+    report::check_writable(out)?;
+    let opts = RunOptions {
+        trials: Some(m.trials),
+        seed: Some(m.seed),
+        scenarios: m.scenarios.iter().map(|s| s.name.clone()).collect(),
+        tail_shift: m.tail_shift,
+    };
+    let plans = compile_all(&study, &opts)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.map_or(0, usize::from))
+        .build()
+        .map_err(|e| Error::Internal(format!("thread pool: {e}")))?;
+    let mut scenarios = Vec::with_capacity(plans.len());
+    for (plan, description) in &plans {
+        let outcomes = arstress::shard::join_scenario(&shards, plan)?;
+        scenarios
+            .push(pool.install(|| arstress::run::summarize(plan, &study.calendar, description, m.seed, &outcomes)));
+    }
+    let result = arstress::run::RunResult { trials: m.trials, seed: m.seed, scenarios, tail_shift: m.tail_shift };
+    let portfolio = portfolio_summary::summarize(&study);
+    let timing = Timing { wall_seconds: started.elapsed().as_secs_f64(), threads: pool.current_num_threads() };
+    report::write(out, &study, &portfolio, &result, &timing)?;
+    if !quiet {
+        eprintln!(
+            "merged {} shards ({} trials) into {} in {:.2} s",
+            shards.len(),
+            m.trials,
+            out.display(),
+            timing.wall_seconds
+        );
     }
     Ok(())
 }

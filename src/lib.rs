@@ -29,6 +29,7 @@ pub mod report;
 pub mod resume;
 pub mod rng;
 pub mod run;
+pub mod shard;
 pub mod stats;
 
 pub use error::{Error, Result};

@@ -6,7 +6,6 @@
 //! the generator, the SHA-256 of every input file, the scenario name, seed and number of trials. Any
 //! change to any input file therefore recomputes every scenario (the cautious choice).
 
-use crate::contrib::BuyerSums;
 use crate::engine::Outcomes;
 use crate::error::Error;
 use crate::model::Study;
@@ -14,7 +13,7 @@ use crate::plan::Plan;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
-const MAGIC: &[u8; 24] = b"arstress-outcomes-v2\n\0\0\0";
+const MAGIC: &[u8; 24] = b"arstress-outcomes-v3\n\0\0\0";
 
 /// Where a run keeps its finished scenarios.
 #[derive(Debug, Clone)]
@@ -61,45 +60,15 @@ impl ResumeStore {
         let (scenario, width) = (plan.scenario.as_str(), plan.row_width());
         let bytes = std::fs::read(self.path(scenario)).ok()?;
         let key = self.key(scenario, width);
-        let head = MAGIC.len() + key.len();
-        let body = bytes.get(head..)?;
-        if &bytes[..MAGIC.len()] != MAGIC || &bytes[MAGIC.len()..head] != key.as_bytes() {
-            return None;
-        }
-        let n = trials as usize * width;
-        let (buyers, policies) = (plan.n_buyers, plan.n_policies());
-        if body.len() != n * 8 + buyers * (1 + policies) * 16 {
-            return None;
-        }
-        let (rows, sums) = body.split_at(n * 8);
-        let data = rows.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect();
-        let mut sums = sums.chunks_exact(16).map(|c| i128::from_le_bytes(c.try_into().unwrap_or([0; 16])));
-        let mut buyer_sums = BuyerSums::new(buyers, policies);
-        for v in buyer_sums.gross.iter_mut().chain(buyer_sums.ceded.iter_mut()) {
-            *v = sums.next()?;
-        }
-        Some(Outcomes {
-            first_trial: 0,
-            trials: trials as usize,
-            n_policies: policies,
-            width,
-            data,
-            buyer_sums,
-            weights: None,
-        })
+        let body = bytes.strip_prefix(MAGIC.as_slice())?.strip_prefix(key.as_bytes())?;
+        crate::shard::decode(body, plan).filter(|o| o.first_trial == 0 && o.trials as u64 == trials)
     }
 
     /// Stores the outcomes of `scenario` (atomically: a temporary file renamed into place).
     pub fn save(&self, scenario: &str, outcomes: &Outcomes) -> Result<(), Error> {
-        let mut bytes = Vec::with_capacity(MAGIC.len() + 64 + outcomes.data.len() * 8);
-        bytes.extend_from_slice(MAGIC);
+        let mut bytes = Vec::from(MAGIC.as_slice());
         bytes.extend_from_slice(self.key(scenario, outcomes.width).as_bytes());
-        for v in &outcomes.data {
-            bytes.extend_from_slice(&v.to_le_bytes());
-        }
-        for v in outcomes.buyer_sums.gross.iter().chain(&outcomes.buyer_sums.ceded) {
-            bytes.extend_from_slice(&v.to_le_bytes());
-        }
+        bytes.extend_from_slice(&crate::shard::encode(outcomes));
         let name = self.path(scenario).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         crate::report::atomic::write_files(&self.dir, &[(name, bytes)])
     }

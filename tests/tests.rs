@@ -13,6 +13,7 @@ mod golden;
 mod lateness;
 mod limit_cuts;
 mod properties;
+mod shards;
 mod statistical;
 mod stress_levers;
 mod tail_sampling;

@@ -1,0 +1,136 @@
+//! Sharded runs (SPEC §9): 1, 3 and 7 uneven shards merge into reports byte-identical to a single
+//! run; `merge` refuses shards that do not make one run.
+
+use crate::common::*;
+use std::path::{Path, PathBuf};
+
+const TRIALS: &str = "3001";
+
+fn golden_study() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/study")
+}
+
+fn run_shard(out: &Path, shard: &str, extra: &[&str]) -> PathBuf {
+    run_study(&golden_study(), out, &[&["--trials", TRIALS, "--shard", shard][..], extra].concat())
+}
+
+fn merge(shards: &[PathBuf], out: &Path) -> std::process::Output {
+    arstress().arg("merge").args(shards).arg("--out").arg(out).arg("--quiet").output().unwrap()
+}
+
+fn csv_reports(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn one_three_and_seven_shards_merge_into_the_single_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let single = run_study(&golden_study(), &dir.path().join("single"), &["--trials", TRIALS]);
+    let want = csv_reports(&single);
+    assert_eq!(want.len(), 6);
+    for n in [1, 3, 7] {
+        // Shards given in reverse order: merge sorts them by trial range.
+        let shards: Vec<PathBuf> = (0..n)
+            .rev()
+            .map(|i| run_shard(&dir.path().join(format!("s{n}-{i}")), &format!("{i}/{n}"), &["--threads", "1"]))
+            .collect();
+        let out = dir.path().join(format!("merged-{n}"));
+        let o = merge(&shards, &out);
+        assert!(o.status.success(), "{n} shards: {}", String::from_utf8_lossy(&o.stderr));
+        let got = csv_reports(&out);
+        assert_eq!(got.len(), want.len());
+        for ((name, a), (_, b)) in got.iter().zip(&want) {
+            assert!(a == b, "{name} of {n} merged shards differs from the single run");
+        }
+    }
+}
+
+#[test]
+fn merge_refuses_shards_that_are_not_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| dir.path().join(name);
+    let a0 = run_shard(&d("a0"), "0/3", &[]);
+    let a1 = run_shard(&d("a1"), "1/3", &[]);
+    let a2 = run_shard(&d("a2"), "2/3", &[]);
+    let refused = |shards: &[PathBuf], expect: &[&str]| {
+        let o = merge(shards, &d("out"));
+        assert_eq!(o.status.code(), Some(2), "{shards:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        for e in expect {
+            assert!(err.contains(e), "expected {e:?} in: {err}");
+        }
+        assert!(!d("out").join("summary.csv").exists(), "nothing written");
+    };
+    // A gap, at the end and in the middle.
+    refused(&[a0.clone(), a1.clone()], &["trials 2000..3001 are in no shard"]);
+    refused(&[a0.clone(), a2.clone()], &["trials 1000..2000 are in no shard"]);
+    // An overlap: the second of seven shards against the first of three.
+    let b1 = run_shard(&d("b1"), "1/7", &[]);
+    refused(&[a0.clone(), b1, a1.clone(), a2.clone()], &["overlaps"]);
+    // Another seed.
+    let c1 = run_shard(&d("c1"), "1/3", &["--seed", "99"]);
+    refused(&[a0.clone(), c1, a2.clone()], &["different runs", "seed"]);
+    // A non-identical duplicate: the same range with its outcome hash changed.
+    let dup = d("dup");
+    std::fs::create_dir_all(&dup).unwrap();
+    for e in std::fs::read_dir(&a1).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, dup.join(p.file_name().unwrap())).unwrap();
+    }
+    let manifest = std::fs::read_to_string(dup.join("shard.json")).unwrap();
+    let pos = manifest.rfind("\"sha256\": \"").unwrap() + 11; // the last scenario file's hash
+    let mut tampered = manifest.clone();
+    tampered.replace_range(pos..pos + 1, if &manifest[pos..pos + 1] == "0" { "1" } else { "0" });
+    std::fs::write(dup.join("shard.json"), tampered).unwrap();
+    refused(&[a0.clone(), a1.clone(), dup, a2.clone()], &["same trials", "different contents"]);
+    // An identical duplicate (a retried job) is accepted.
+    let again = run_shard(&d("again"), "1/3", &[]);
+    let o = merge(&[a0, a1, again, a2], &d("ok"));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(d("ok").join("summary.csv").exists());
+}
+
+/// Tail-sampled shards merge byte-identically too (the weights travel with the rows), and a study
+/// whose files changed after the shards ran is refused.
+#[test]
+fn tail_sampled_shards_merge_and_changed_studies_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = dir.path().join("study");
+    std::fs::create_dir_all(study.join("scenarios")).unwrap();
+    for e in walk(&golden_study()) {
+        let rel = e.strip_prefix(golden_study()).unwrap();
+        std::fs::copy(&e, study.join(rel)).unwrap();
+    }
+    let ts = ["--trials", TRIALS, "--tail-sampling"];
+    let single = run_study(&study, &dir.path().join("single"), &ts);
+    let shards: Vec<PathBuf> = (0..3)
+        .map(|i| {
+            run_study(&study, &dir.path().join(format!("t{i}")), &[&ts[..], &["--shard", &format!("{i}/3")]].concat())
+        })
+        .collect();
+    let o = merge(&shards, &dir.path().join("merged"));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(csv_reports(&dir.path().join("merged")), csv_reports(&single));
+    let scenario = study.join("scenarios/baseline.toml");
+    let text = std::fs::read_to_string(&scenario).unwrap();
+    std::fs::write(&scenario, format!("{text}\n# edited after the shards ran\n")).unwrap();
+    let o = merge(&shards, &dir.path().join("stale"));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("input files changed"));
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() { files.extend(walk(&p)) } else { files.push(p) }
+    }
+    files
+}
