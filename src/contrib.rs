@@ -160,8 +160,8 @@ pub fn contributions(plan: &Plan, seed: u64, out: &Outcomes) -> ScenarioContribu
     let mut replay: Vec<usize> = sets.iter().flatten().map(|e| e.0).collect();
     replay.sort_unstable();
     replay.dedup();
-    // A few chunks per thread: each holds per-buyer tail sums.
-    let chunk = replay.len().div_ceil(4 * rayon::current_num_threads()).max(1);
+    // One chunk per thread: each holds per-buyer tail sums (memory grows with buyers).
+    let chunk = replay.len().div_ceil(rayon::current_num_threads()).max(1);
     let tails = replay
         .par_chunks(chunk)
         .map(|chunk| {

@@ -61,23 +61,31 @@ pub fn run_trials(plan: &Plan, seed: u64, range: Range<u64>, progress: &(dyn Fn(
     let mut data = vec![0i64; trials * width];
     let weighted = plan.tail_sampling.is_some();
     let mut weights = vec![0u64; trials];
+    // A few contiguous groups of blocks per thread, each with one scratch and one set of
+    // per-buyer sums (their memory grows with buyers, so not one per block). Integer sums: the
+    // same whatever the grouping and the order of the merge.
+    let blocks = trials.div_ceil(BLOCK).max(1);
+    let groups = (2 * rayon::current_num_threads()).clamp(1, blocks);
+    let per_group = blocks.div_ceil(groups) * BLOCK;
     let empty = || BuyerSums::new(plan.n_buyers, plan.n_policies());
-    // Integer sums: the same whatever order the blocks are merged in.
     let buyer_sums = data
-        .par_chunks_mut(BLOCK * width)
-        .zip(weights.par_chunks_mut(BLOCK))
+        .par_chunks_mut(per_group * width)
+        .zip(weights.par_chunks_mut(per_group))
         .enumerate()
-        .map(|(block, (chunk, w))| {
+        .map(|(group, (rows, w))| {
             let mut scratch = Scratch::new(plan);
             let mut sums = empty();
-            let first = range.start + (block * BLOCK) as u64;
-            for (i, row) in chunk.chunks_mut(width).enumerate() {
-                let mut rng = trial_rng(seed, first + i as u64);
-                w[i] = run_trial(plan, &mut rng, &mut scratch, row);
-                // Without tail sampling every trial weighs one unit of 1.
-                sums.add_trial(&scratch, if weighted { w[i] } else { 1 });
+            let first = range.start + (group * per_group) as u64;
+            for (block, (rows, w)) in rows.chunks_mut(BLOCK * width).zip(w.chunks_mut(BLOCK)).enumerate() {
+                let first = first + (block * BLOCK) as u64;
+                for (i, row) in rows.chunks_mut(width).enumerate() {
+                    let mut rng = trial_rng(seed, first + i as u64);
+                    w[i] = run_trial(plan, &mut rng, &mut scratch, row);
+                    // Without tail sampling every trial weighs one unit of 1.
+                    sums.add_trial(&scratch, if weighted { w[i] } else { 1 });
+                }
+                progress((rows.len() / width) as u64);
             }
-            progress((chunk.len() / width) as u64);
             sums
         })
         .reduce(empty, |mut a, b| {

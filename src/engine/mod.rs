@@ -3,5 +3,5 @@
 mod driver;
 mod kernel;
 
-pub use driver::{Outcomes, run_trials};
+pub use driver::{BLOCK, Outcomes, run_trials};
 pub use kernel::{ClaimRecord, FIXED_COLUMNS, LossEvent, Peril, Scratch, date_of_loss, run_trial};

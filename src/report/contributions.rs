@@ -44,35 +44,40 @@ fn rows_of(alt: &AlternativeContributions, keys: &[String]) -> Vec<(String, i128
 }
 
 /// contributions.csv: per scenario, gross loss (policy "none") and net loss of each policy, per
-/// dimension and key: the expected-loss and ES 99 contributions and the share of ES 99.
+/// dimension and key: the expected-loss and ES 99 contributions and the share of ES 99. Rows are
+/// formed one dimension at a time and streamed into the CSV, so a book of a million buyers needs
+/// memory for one dimension's rows, not for the whole table.
 pub fn contributions_csv(study: &Study, r: &RunResult) -> Result<Vec<u8>, Error> {
-    let header = ["scenario", "policy", "measure", "dimension", "key", "name", "expected_loss", "es_99", "es_99_share"];
+    let header =
+        ["scenario", "policy", "measure", "dimension", "key", "name", "expected_loss", "es_99", "es_99_share"];
     let dims = dimensions(study);
+    let dims = &dims;
     let names: BTreeMap<&str, &str> = study.portfolio.buyers.iter().map(|b| (b.id.as_str(), b.name.as_str())).collect();
-    let mut rows = Vec::new();
-    for s in &r.scenarios {
-        for (q, alt) in s.contributions.alternatives.iter().enumerate() {
-            let policy = &s.policies[q].name;
-            let measure = if q == 0 { "gross_loss" } else { "net_loss" };
-            let es_total = crate::money::mean_cents(alt.tail_sum.iter().sum(), alt.tail_divisor);
-            for (dim, keys) in &dims {
-                for (key, el, es) in rows_of(alt, keys) {
-                    let name = if *dim == "buyer" { names.get(key.as_str()).copied().unwrap_or("") } else { "" };
-                    let share = if es_total == 0 { String::new() } else { prob(es as f64 / es_total as f64) };
-                    rows.push(vec![
-                        s.name.clone(),
-                        policy.clone(),
-                        measure.to_owned(),
-                        (*dim).to_owned(),
-                        key,
-                        name.to_owned(),
-                        format_cents(el),
-                        format_cents(es),
-                        share,
-                    ]);
-                }
-            }
-        }
-    }
+    let blocks = r.scenarios.iter().flat_map(|s| {
+        s.contributions.alternatives.iter().enumerate().flat_map(move |(q, alt)| {
+            dims.iter().map(move |(dim, keys)| (s, q, alt, *dim, keys))
+        })
+    });
+    let rows = blocks.flat_map(|(s, q, alt, dim, keys)| {
+        let policy = &s.policies[q].name;
+        let measure = if q == 0 { "gross_loss" } else { "net_loss" };
+        let es_total = crate::money::mean_cents(alt.tail_sum.iter().sum(), alt.tail_divisor);
+        let names = &names;
+        rows_of(alt, keys).into_iter().map(move |(key, el, es)| {
+            let name = if dim == "buyer" { names.get(key.as_str()).copied().unwrap_or("") } else { "" };
+            let share = if es_total == 0 { String::new() } else { prob(es as f64 / es_total as f64) };
+            vec![
+                s.name.clone(),
+                policy.clone(),
+                measure.to_owned(),
+                dim.to_owned(),
+                key,
+                name.to_owned(),
+                format_cents(el),
+                format_cents(es),
+                share,
+            ]
+        })
+    });
     table(&header, rows)
 }
