@@ -4,8 +4,9 @@
 //!   successive trial indices (the generator is seeded per trial, as in `run_trials`).
 //! - `floor/<buyers>`: the same generator drawing one uniform f64 per buyer per trial: the cost
 //!   of the naive "one draw per buyer" loop the kernel is compared with.
-//! - `samplers/*`: single draws of `StandardNormal`, `Beta(2, 10)`, and single calls of
-//!   `normal::cdf` and `normal::quantile`.
+//! - `samplers/*`: single draws of `StandardNormal`, `Beta(2, 10)` (recoveries), days late,
+//!   country-event durations, the tail-sampled global factor and the t copula's scale, and single
+//!   calls of `normal::cdf` and `normal::quantile`.
 //! - `stats/from_values/100000`: `MeasureStats::from_values` on 100,000 values.
 //!
 //! Run all with `cargo bench --bench kernel`, or filter, e.g. `cargo bench --bench kernel -- floor`.
@@ -14,7 +15,7 @@ use arstress::engine::{Scratch, run_trial};
 use arstress::generate::{GenerateOptions, generate};
 use arstress::input::load_study;
 use arstress::normal;
-use arstress::plan::{Plan, compile};
+use arstress::plan::{DEFAULT_TAIL_SHIFT, DelayTable, EVENT_DURATION_SIGMA, Plan, TCopula, TailSampling, compile};
 use arstress::rng::trial_rng;
 use arstress::stats::MeasureStats;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -130,6 +131,26 @@ fn samplers(c: &mut Criterion) {
             normal::quantile(black_box(ps[i]))
         })
     });
+    // Days late: the lognormal delay by its inverse-CDF table (median 20, p90 60 days).
+    let delays = DelayTable::new(20.0, (60.0f64 / 20.0).ln() / 1.281_551_565_545, 5_000);
+    let mut rng = trial_rng(SEED, 4);
+    group.bench_function("days_late", |b| b.iter(|| black_box(delays.sample(rng.random::<f64>()))));
+    // Country event duration: lognormal around a median of 180 days, whole days.
+    let mut rng = trial_rng(SEED, 5);
+    group.bench_function("event_duration", |b| {
+        b.iter(|| {
+            let eta: f64 = rng.sample(StandardNormal);
+            black_box((180.0 * (EVENT_DURATION_SIGMA * eta).exp()).round_ties_even().clamp(1.0, 36_500.0) as i32)
+        })
+    });
+    // The global factor under --tail-sampling, with its likelihood ratio.
+    let is = TailSampling { shift: DEFAULT_TAIL_SHIFT };
+    let mut rng = trial_rng(SEED, 6);
+    group.bench_function("tail_sampling_draw", |b| b.iter(|| black_box(is.draw(&mut rng))));
+    // The t copula's per-trial scale √(W/ν), ν = 5.
+    let t = TCopula::new(5.0).expect("t copula");
+    let mut rng = trial_rng(SEED, 7);
+    group.bench_function("t_copula_scale", |b| b.iter(|| black_box(t.draw_scale(&mut rng))));
     group.finish();
 }
 

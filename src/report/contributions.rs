@@ -48,15 +48,16 @@ fn rows_of(alt: &AlternativeContributions, keys: &[String]) -> Vec<(String, i128
 /// formed one dimension at a time and streamed into the CSV, so a book of a million buyers needs
 /// memory for one dimension's rows, not for the whole table.
 pub fn contributions_csv(study: &Study, r: &RunResult) -> Result<Vec<u8>, Error> {
-    let header =
-        ["scenario", "policy", "measure", "dimension", "key", "name", "expected_loss", "es_99", "es_99_share"];
+    let header = ["scenario", "policy", "measure", "dimension", "key", "name", "expected_loss", "es_99", "es_99_share"];
     let dims = dimensions(study);
     let dims = &dims;
     let names: BTreeMap<&str, &str> = study.portfolio.buyers.iter().map(|b| (b.id.as_str(), b.name.as_str())).collect();
     let blocks = r.scenarios.iter().flat_map(|s| {
-        s.contributions.alternatives.iter().enumerate().flat_map(move |(q, alt)| {
-            dims.iter().map(move |(dim, keys)| (s, q, alt, *dim, keys))
-        })
+        s.contributions
+            .alternatives
+            .iter()
+            .enumerate()
+            .flat_map(move |(q, alt)| dims.iter().map(move |(dim, keys)| (s, q, alt, *dim, keys)))
     });
     let rows = blocks.flat_map(|(s, q, alt, dim, keys)| {
         let policy = &s.policies[q].name;
