@@ -96,14 +96,7 @@ fn buyer_outcomes(plan: &Plan, b: usize, forced: Option<(i32, DefaultKind)>) -> 
             .collect(),
     };
     for (day, kind, prob) in cases {
-        let invoices = plan.invoices_of(b);
-        let first = invoices.partition_point(|inv| inv.due < day);
-        let oldest_due = invoices.get(first).map_or(i32::MAX, |inv| inv.due);
-        let stop = match kind {
-            DefaultKind::Insolvency => day,
-            DefaultKind::Protracted => oldest_due.saturating_add(plan.stop_deliveries_after_days),
-        };
-        let unpaid: i64 = invoices[first..].iter().filter(|inv| inv.issue < stop).map(|inv| inv.amount).sum();
+        let (oldest_due, _, unpaid) = plan.unpaid_at_default(b, day, kind);
         let rec = &plan.recovery[(kind == DefaultKind::Protracted) as usize];
         let recovery = apply_ppb(unpaid, rec.mean_ppb);
         let recovery_day = day.saturating_add(rec.lag_days);

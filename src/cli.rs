@@ -388,10 +388,10 @@ fn run_analytic(
     pool: &rayon::ThreadPool,
     started: Instant,
 ) -> Result<(), Error> {
-    if args.tail_sampling || args.resume || args.target_rel_error.is_some() {
+    if args.tail_sampling || args.resume || args.target_rel_error.is_some() || args.shard.is_some() {
         return Err(Error::Usage(
-            "--method analytic computes distributions without trials: it takes no --tail-sampling, --resume or \
-             --target-rel-error"
+            "--method analytic computes distributions without trials: it takes no --tail-sampling, --resume, \
+             --target-rel-error or --shard"
                 .into(),
         ));
     }

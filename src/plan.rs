@@ -614,6 +614,22 @@ fn recovery_plan(rec: &Recovery, multiplier: Decimal, scenario: &Scenario) -> Re
 }
 
 impl Plan {
+    /// A default of buyer `b` on `day` (SPEC §4.2, §5 step 1): the oldest unpaid due date, the
+    /// first day without deliveries, and the unpaid amount on delivered invoices.
+    #[inline]
+    pub fn unpaid_at_default(&self, b: usize, day: i32, kind: crate::model::DefaultKind) -> (i32, i32, i64) {
+        let invoices = self.invoices_of(b);
+        // Invoices are sorted by due day: the first one due on or after τ is the oldest unpaid.
+        let first = invoices.partition_point(|inv| inv.due < day);
+        let oldest_due = invoices.get(first).map_or(i32::MAX, |inv| inv.due);
+        let stop = match kind {
+            crate::model::DefaultKind::Insolvency => day,
+            crate::model::DefaultKind::Protracted => oldest_due.saturating_add(self.stop_deliveries_after_days),
+        };
+        let unpaid = invoices[first..].iter().filter(|inv| inv.issue < stop).map(|inv| inv.amount).sum();
+        (oldest_due, stop, unpaid)
+    }
+
     /// A buyer's invoices, sorted by due day.
     #[inline]
     pub fn invoices_of(&self, buyer: usize) -> &[ScheduledInvoice] {

@@ -18,22 +18,11 @@ fn merge(shards: &[PathBuf], out: &Path) -> std::process::Output {
     arstress().arg("merge").args(shards).arg("--out").arg(out).arg("--quiet").output().unwrap()
 }
 
-fn csv_reports(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "csv"))
-        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
-        .collect();
-    files.sort();
-    files
-}
-
 #[test]
 fn one_three_and_seven_shards_merge_into_the_single_run() {
     let dir = tempfile::tempdir().unwrap();
     let single = run_study(&golden_study(), &dir.path().join("single"), &["--trials", TRIALS]);
-    let want = csv_reports(&single);
+    let want = report_bytes(&single);
     assert_eq!(want.len(), 6);
     for n in [1, 3, 7] {
         // Shards given in reverse order: merge sorts them by trial range.
@@ -44,7 +33,7 @@ fn one_three_and_seven_shards_merge_into_the_single_run() {
         let out = dir.path().join(format!("merged-{n}"));
         let o = merge(&shards, &out);
         assert!(o.status.success(), "{n} shards: {}", String::from_utf8_lossy(&o.stderr));
-        let got = csv_reports(&out);
+        let got = report_bytes(&out);
         assert_eq!(got.len(), want.len());
         for ((name, a), (_, b)) in got.iter().zip(&want) {
             assert!(a == b, "{name} of {n} merged shards differs from the single run");
@@ -117,7 +106,7 @@ fn tail_sampled_shards_merge_and_changed_studies_are_refused() {
         .collect();
     let o = merge(&shards, &dir.path().join("merged"));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(csv_reports(&dir.path().join("merged")), csv_reports(&single));
+    assert_eq!(report_bytes(&dir.path().join("merged")), report_bytes(&single));
     let scenario = study.join("scenarios/baseline.toml");
     let text = std::fs::read_to_string(&scenario).unwrap();
     std::fs::write(&scenario, format!("{text}\n# edited after the shards ran\n")).unwrap();

@@ -511,15 +511,7 @@ fn random_default(plan: &Plan, rng: &mut TrialRng, buyer: u32, scratch: &mut Scr
 /// Builds the loss event of a default on `day` (SPEC §4.2, §5 step 1) and draws its recovery.
 fn default_event(plan: &Plan, rng: &mut TrialRng, buyer: u32, day: i32, kind: DefaultKind, scratch: &mut Scratch) {
     scratch.marks[buyer as usize] = scratch.stamp;
-    let invoices = plan.invoices_of(buyer as usize);
-    // Invoices are sorted by due day: the first one due on or after τ is the oldest unpaid.
-    let first = invoices.partition_point(|inv| inv.due < day);
-    let oldest_due = invoices.get(first).map_or(i32::MAX, |inv| inv.due);
-    let stop = match kind {
-        DefaultKind::Insolvency => day,
-        DefaultKind::Protracted => oldest_due.saturating_add(plan.stop_deliveries_after_days),
-    };
-    let unpaid: i64 = invoices[first..].iter().filter(|inv| inv.issue < stop).map(|inv| inv.amount).sum();
+    let (oldest_due, stop, unpaid) = plan.unpaid_at_default(buyer as usize, day, kind);
     let rec = &plan.recovery[(kind == DefaultKind::Protracted) as usize];
     let rate_ppb = match (&rec.fixed_ppb, &rec.beta) {
         (Some(ppb), _) => *ppb,

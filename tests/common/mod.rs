@@ -91,3 +91,15 @@ pub fn write_invoice_study(
     );
     write_files(dir, scenarios);
 }
+
+/// The CSV reports of a folder as (file name, bytes), sorted by name.
+pub fn report_bytes(out: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .collect();
+    files.sort();
+    files
+}
