@@ -262,7 +262,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
         Some(rel_error) => {
             let target = TargetError { rel_error, max_trials: args.max_trials };
             bar.set_length(args.max_trials * plans.len() as u64);
-            let (result, reached) = pool.install(|| run_to_target(&plans, &study.calendar, seed, target, &tick));
+            let (result, reached) = pool.install(|| run_to_target(&plans, &study.calendar, seed, target, &tick))?;
             bar.finish_and_clear();
             for r in &reached {
                 let how = if r.reached { "target reached" } else { "stopped at --max-trials, target not reached" };
@@ -350,7 +350,7 @@ fn merge(shards: &[PathBuf], out: &Path, study: Option<&Path>, threads: Option<u
         trials: Some(m.trials),
         seed: Some(m.seed),
         scenarios: m.scenarios.iter().map(|s| s.name.clone()).collect(),
-        tail_shift: m.tail_shift,
+        tail_shift: m.shift(),
     };
     let plans = compile_all(&study, &opts)?;
     let pool = rayon::ThreadPoolBuilder::new()
@@ -361,9 +361,9 @@ fn merge(shards: &[PathBuf], out: &Path, study: Option<&Path>, threads: Option<u
     for (plan, description) in &plans {
         let outcomes = arstress::shard::join_scenario(&shards, plan)?;
         scenarios
-            .push(pool.install(|| arstress::run::summarize(plan, &study.calendar, description, m.seed, &outcomes)));
+            .push(pool.install(|| arstress::run::summarize(plan, &study.calendar, description, m.seed, &outcomes))?);
     }
-    let result = arstress::run::RunResult { trials: m.trials, seed: m.seed, scenarios, tail_shift: m.tail_shift };
+    let result = arstress::run::RunResult { trials: m.trials, seed: m.seed, scenarios, tail_shift: m.shift() };
     let portfolio = portfolio_summary::summarize(&study);
     let timing = Timing { wall_seconds: started.elapsed().as_secs_f64(), threads: pool.current_num_threads() };
     report::write(out, &study, &portfolio, &result, &timing)?;

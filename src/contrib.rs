@@ -8,6 +8,7 @@
 //! they add up exactly to the reported totals ([`apportion`]).
 
 use crate::engine::{Outcomes, Scratch, run_trial};
+use crate::error::Error;
 use crate::plan::Plan;
 use crate::rng::trial_rng;
 use crate::stats::weighted::{tail_mass, weighted_tail_with};
@@ -136,8 +137,9 @@ pub fn weighted_tail_set(values: &[i64], weights: Weights<'_>, level: Level) -> 
 }
 
 /// Computes the contributions of a scenario from its outcomes, replaying its tail trials under
-/// `seed` on the current rayon pool.
-pub fn contributions(plan: &Plan, seed: u64, out: &Outcomes) -> ScenarioContributions {
+/// `seed` on the current rayon pool. A replayed trial that does not reproduce its stored row (or
+/// weight) is an error: the outcomes came from another build or math library.
+pub fn contributions(plan: &Plan, seed: u64, out: &Outcomes) -> Result<ScenarioContributions, Error> {
     let n = out.trials;
     let alternatives = 1 + plan.n_policies();
     let weights = out.weighting();
@@ -164,7 +166,7 @@ pub fn contributions(plan: &Plan, seed: u64, out: &Outcomes) -> ScenarioContribu
     let chunk = replay.len().div_ceil(rayon::current_num_threads()).max(1);
     let tails = replay
         .par_chunks(chunk)
-        .map(|chunk| {
+        .map(|chunk| -> Result<Vec<Vec<i128>>, Error> {
             let mut scratch = Scratch::new(plan);
             let mut row = vec![0i64; plan.row_width()];
             let mut trial = BuyerSums::new(plan.n_buyers, plan.n_policies());
@@ -173,9 +175,17 @@ pub fn contributions(plan: &Plan, seed: u64, out: &Outcomes) -> ScenarioContribu
             for &i in chunk {
                 let key = out.first_trial + i as u64;
                 let weight = run_trial(plan, &mut trial_rng(seed, key), &mut scratch, &mut row);
-                assert_eq!(row, out.row(i), "replayed trial {key} differs from its outcome row");
-                if let Weights::Likelihood(w) = weights {
-                    assert_eq!(weight, w[i], "replayed trial {key} has another weight");
+                let same_weight = match weights {
+                    Weights::Likelihood(w) => weight == w[i],
+                    Weights::Equal => true,
+                };
+                if row != out.row(i) || !same_weight {
+                    return Err(Error::Internal(format!(
+                        "scenario {:?}: replaying trial {key} for the contributions does not reproduce its \
+                         stored outcome; the outcomes were produced by another build or math library \
+                         (rerun every shard, or the run without --resume, with this binary)",
+                        plan.scenario
+                    )));
                 }
                 trial.add_trial(&scratch, 1);
                 touched.clear();
@@ -197,9 +207,9 @@ pub fn contributions(plan: &Plan, seed: u64, out: &Outcomes) -> ScenarioContribu
                     }
                 }
             }
-            tails
+            Ok(tails)
         })
-        .reduce(
+        .try_reduce(
             || vec![vec![0i128; plan.n_buyers]; alternatives],
             |mut a, b| {
                 for (x, y) in a.iter_mut().zip(b) {
@@ -207,10 +217,10 @@ pub fn contributions(plan: &Plan, seed: u64, out: &Outcomes) -> ScenarioContribu
                         *s += t;
                     }
                 }
-                a
+                Ok(a)
             },
-        );
-    ScenarioContributions {
+        )?;
+    Ok(ScenarioContributions {
         alternatives: tails
             .into_iter()
             .enumerate()
@@ -221,7 +231,7 @@ pub fn contributions(plan: &Plan, seed: u64, out: &Outcomes) -> ScenarioContribu
                 tail_divisor: masses[q] as u64,
             })
             .collect(),
-    }
+    })
 }
 
 /// Divides each of `sums` by `divisor` in whole cents so that the parts add up exactly to the

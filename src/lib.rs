@@ -25,6 +25,7 @@ pub mod money;
 pub mod normal;
 pub mod plan;
 pub mod portfolio_summary;
+pub mod provenance;
 pub mod report;
 pub mod resume;
 pub mod rng;

@@ -3,7 +3,7 @@
 //! unchanged inputs reads them back instead of simulating again.
 //!
 //! The key hashes the arstress version, the versions of the crates that determine simulated values,
-//! the generator, the SHA-256 of every input file, the scenario name, seed and number of trials. Any
+//! the generator, the executable's hash ([`crate::provenance`]), the SHA-256 of every input file, the scenario name, seed and number of trials. Any
 //! change to any input file therefore recomputes every scenario (the cautious choice).
 
 use crate::engine::Outcomes;
@@ -27,7 +27,13 @@ impl ResumeStore {
     /// The store of a run writing its reports to `out`.
     pub fn new(out: &Path, study: &Study, seed: u64, trials: u64) -> ResumeStore {
         let mut h = Sha256::new();
-        for part in [env!("CARGO_PKG_VERSION"), env!("ARSTRESS_CRATE_VERSIONS"), crate::rng::GENERATOR] {
+        let parts = [
+            env!("CARGO_PKG_VERSION"),
+            env!("ARSTRESS_CRATE_VERSIONS"),
+            crate::rng::GENERATOR,
+            crate::provenance::build_id(),
+        ];
+        for part in parts {
             h.update(part.as_bytes());
             h.update([0]);
         }

@@ -5,7 +5,6 @@ use crate::contrib::{ScenarioContributions, contributions};
 use crate::engine::{Outcomes, run_trials};
 use crate::error::Error;
 use crate::model::Study;
-use crate::money::mean_cents;
 use crate::plan::{Plan, compile};
 use crate::stats::{Level, MeasureStats, Share};
 
@@ -175,7 +174,7 @@ pub fn run_plans(
                 o
             }
         };
-        scenarios.push(summarize(plan, calendar, description, seed, &outcomes));
+        scenarios.push(summarize(plan, calendar, description, seed, &outcomes)?);
     }
     Ok((RunResult { trials, seed, scenarios, tail_shift: tail_shift(plans) }, reused))
 }
@@ -252,7 +251,7 @@ pub fn run_to_target(
     seed: u64,
     target: TargetError,
     progress: &(dyn Fn(&str, u64) + Sync),
-) -> (RunResult, Vec<TargetReached>) {
+) -> Result<(RunResult, Vec<TargetReached>), Error> {
     let mut scenarios = Vec::with_capacity(plans.len());
     let mut reached = Vec::with_capacity(plans.len());
     let mut most = 0;
@@ -279,15 +278,21 @@ pub fn run_to_target(
             rel_error,
             reached: rel_error <= target.rel_error,
         });
-        scenarios.push(summarize(plan, calendar, description, seed, out.as_ref().expect("at least one block")));
+        scenarios.push(summarize(plan, calendar, description, seed, out.as_ref().expect("at least one block"))?);
     }
-    (RunResult { trials: most, seed, scenarios, tail_shift: tail_shift(plans) }, reached)
+    Ok((RunResult { trials: most, seed, scenarios, tail_shift: tail_shift(plans) }, reached))
 }
 
 /// Reduces a scenario's outcome rows to statistics per policy and measure, and its risk
 /// contributions (replaying the tail trials under `seed`). Under tail sampling every statistic is
 /// weighted by the trials' likelihood ratios.
-pub fn summarize(plan: &Plan, calendar: &Calendar, description: &str, seed: u64, out: &Outcomes) -> ScenarioResult {
+pub fn summarize(
+    plan: &Plan,
+    calendar: &Calendar,
+    description: &str,
+    seed: u64,
+    out: &Outcomes,
+) -> Result<ScenarioResult, Error> {
     use rayon::prelude::*;
     let n = out.trials;
     let w = out.weighting();
@@ -349,14 +354,14 @@ pub fn summarize(plan: &Plan, calendar: &Calendar, description: &str, seed: u64,
     };
     let mut policies = vec![none];
     policies.extend(per_policy);
-    ScenarioResult {
+    Ok(ScenarioResult {
         name: plan.scenario.clone(),
         description: description.to_owned(),
         policies,
         defaults: w.stats(&column(1)),
         months,
-        contributions: contributions(plan, seed, out),
-    }
+        contributions: contributions(plan, seed, out)?,
+    })
 }
 
 /// Cash statistics of alternative `q` (0 = "none", then the policies).
@@ -387,12 +392,12 @@ fn cash_stats(plan: &Plan, out: &Outcomes, q: usize) -> Option<PolicyCash> {
             let short = |i: usize| cash.shortfall(values[i], out.row(i)[at + h + k]) > 0;
             MonthCash {
                 baseline_cash: baseline_cash[k],
-                mean_cash: mean_cents(w.sum(n, |i| values[i]), n as u64),
+                mean_cash: w.mean(n, |i| values[i]),
                 cash_quantiles: w.quantiles(&values, CASH_LEVELS),
                 p_shortfall: w.share(n, short).p,
                 p_first_shortfall: w.share(n, |i| first[i] == k).p,
                 baseline_borrowing_base: baseline_base[k],
-                mean_borrowing_base: mean_cents(w.sum(n, |i| out.row(i)[at + h + k]), n as u64),
+                mean_borrowing_base: w.mean(n, |i| out.row(i)[at + h + k]),
             }
         })
         .collect();

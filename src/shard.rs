@@ -64,13 +64,18 @@ pub struct ShardManifest {
     pub version: String,
     pub crates: String,
     pub generator: String,
+    /// SHA-256 of the executable that ran the shard ([`crate::provenance::build_id`]).
+    pub build: String,
     /// The study file, as given to `run` (made absolute).
     pub study: PathBuf,
     pub inputs: Vec<ShardInput>,
     pub seed: u64,
     /// Trials of the whole run.
     pub trials: u64,
+    /// The tail-sampling shift, for reading; [`Self::tail_shift_bits`] is authoritative.
     pub tail_shift: Option<f64>,
+    /// The shift's IEEE-754 bits (a JSON number need not read back to the same double).
+    pub tail_shift_bits: Option<u64>,
     /// This shard's `i/n` and trial range.
     pub shard: String,
     pub first_trial: u64,
@@ -79,12 +84,17 @@ pub struct ShardManifest {
 }
 
 impl ShardManifest {
+    /// The tail-sampling shift, exactly as the shard ran it.
+    pub fn shift(&self) -> Option<f64> {
+        self.tail_shift_bits.map(f64::from_bits)
+    }
+
     /// Same scenarios (names and row widths) and the same tail sampling as `other`.
     fn same_layout(&self, other: &ShardManifest) -> bool {
         let layout = |m: &ShardManifest| -> Vec<(String, usize)> {
             m.scenarios.iter().map(|s| (s.name.clone(), s.width)).collect()
         };
-        layout(self) == layout(other) && self.tail_shift.map(f64::to_bits) == other.tail_shift.map(f64::to_bits)
+        layout(self) == layout(other) && self.tail_shift_bits == other.tail_shift_bits
     }
 }
 
@@ -121,14 +131,21 @@ pub fn encode(out: &Outcomes) -> Vec<u8> {
 pub fn decode(bytes: &[u8], plan: &Plan) -> Option<Outcomes> {
     let body = bytes.strip_prefix(MAGIC.as_slice())?;
     let word = |i: usize| -> Option<u64> { Some(u64::from_le_bytes(body.get(8 * i..8 * i + 8)?.try_into().ok()?)) };
-    let (first_trial, trials, width, weighted) = (word(0)?, word(1)? as usize, word(2)? as usize, word(3)? == 1);
+    let (first_trial, trials, width) = (word(0)?, usize::try_from(word(1)?).ok()?, usize::try_from(word(2)?).ok()?);
+    let weighted = match word(3)? {
+        0 => false,
+        1 => true,
+        _ => return None,
+    };
     let (buyers, policies) = (plan.n_buyers, plan.n_policies());
     if width != plan.row_width() {
         return None;
     }
     let rows = trials.checked_mul(width)?;
-    let sums = buyers * (1 + policies);
-    let expected = 32 + rows * 8 + sums * 16 + if weighted { trials * 8 } else { 0 };
+    let sums = buyers.checked_mul(1 + policies)?;
+    let weight_bytes = if weighted { trials.checked_mul(8)? } else { 0 };
+    let expected =
+        rows.checked_mul(8)?.checked_add(sums.checked_mul(16)?)?.checked_add(weight_bytes)?.checked_add(32)?;
     if body.len() != expected {
         return None;
     }
@@ -179,11 +196,13 @@ pub fn shard_files(
         version: env!("CARGO_PKG_VERSION").into(),
         crates: env!("ARSTRESS_CRATE_VERSIONS").into(),
         generator: crate::rng::GENERATOR.into(),
+        build: crate::provenance::build_id().into(),
         study: std::path::absolute(study_path).unwrap_or_else(|_| study_path.to_path_buf()),
         inputs: inputs_of(study),
         seed,
         trials,
         tail_shift,
+        tail_shift_bits: tail_shift.map(f64::to_bits),
         shard: format!("{}/{}", spec.index, spec.count),
         first_trial: range.start,
         end_trial: range.end,
@@ -249,6 +268,13 @@ pub fn check_shards(dirs: &[PathBuf]) -> Result<Vec<Shard>, Error> {
                 "version",
                 format!("{} ({})", a.version, a.crates),
                 format!("{} ({})", b.version, b.crates),
+            ));
+        }
+        if a.build != b.build {
+            return Err(differs(
+                "executable (rerun every shard with one arstress binary)",
+                format!("sha256 {}", a.build),
+                format!("sha256 {}", b.build),
             ));
         }
         if a.inputs != b.inputs {

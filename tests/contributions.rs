@@ -40,7 +40,7 @@ fn tail_replay_equals_brute_force_per_buyer_losses() {
             rows.push(row);
         }
         assert!(rows.iter().any(|r| r[FIXED_COLUMNS] > 0), "{name}: some claims are paid");
-        let got = contributions(&plan, seed, &run_trials(&plan, seed, 0..n as u64, &|_| {}));
+        let got = contributions(&plan, seed, &run_trials(&plan, seed, 0..n as u64, &|_| {})).unwrap();
         let k = tail_size(n, CONTRIBUTION_LEVEL);
         for (q, l) in losses.iter().enumerate() {
             let mut order: Vec<usize> = (0..n).collect();

@@ -2,6 +2,7 @@
 //! run; `merge` refuses shards that do not make one run.
 
 use crate::common::*;
+use sha2::Digest;
 use std::path::{Path, PathBuf};
 
 const TRIALS: &str = "3001";
@@ -67,18 +68,37 @@ fn merge_refuses_shards_that_are_not_one_run() {
     let c1 = run_shard(&d("c1"), "1/3", &["--seed", "99"]);
     refused(&[a0.clone(), c1, a2.clone()], &["different runs", "seed"]);
     // A non-identical duplicate: the same range with its outcome hash changed.
-    let dup = d("dup");
-    std::fs::create_dir_all(&dup).unwrap();
-    for e in std::fs::read_dir(&a1).unwrap() {
-        let p = e.unwrap().path();
-        std::fs::copy(&p, dup.join(p.file_name().unwrap())).unwrap();
-    }
+    let dup = copy_shard(&a1, &d("dup"));
     let manifest = std::fs::read_to_string(dup.join("shard.json")).unwrap();
     let pos = manifest.rfind("\"sha256\": \"").unwrap() + 11; // the last scenario file's hash
     let mut tampered = manifest.clone();
     tampered.replace_range(pos..pos + 1, if &manifest[pos..pos + 1] == "0" { "1" } else { "0" });
     std::fs::write(dup.join("shard.json"), tampered).unwrap();
     refused(&[a0.clone(), a1.clone(), dup, a2.clone()], &["same trials", "different contents"]);
+    // Another executable (a rebuilt binary may round differently).
+    let other_build = copy_shard(&a1, &d("build"));
+    let manifest = std::fs::read_to_string(other_build.join("shard.json")).unwrap();
+    let pos = manifest.find("\"build\": \"").unwrap() + 10;
+    let mut tampered = manifest.clone();
+    tampered.replace_range(pos..pos + 1, if &manifest[pos..pos + 1] == "0" { "1" } else { "0" });
+    std::fs::write(other_build.join("shard.json"), tampered).unwrap();
+    refused(&[a0.clone(), other_build, a2.clone()], &["different runs", "executable"]);
+    // Outcomes that the replay does not reproduce (as another math library would give), with their
+    // hash made to match: an error naming the cause, not a panic.
+    let odd = copy_shard(&a0, &d("odd"));
+    let manifest = std::fs::read_to_string(odd.join("shard.json")).unwrap();
+    let file = manifest.split("\"file\": \"").last().unwrap().split('"').next().unwrap().to_owned();
+    let mut bytes = std::fs::read(odd.join(&file)).unwrap();
+    let first_row = 24 + 32; // magic, then four header words
+    bytes[first_row..first_row + 8].copy_from_slice(&(1i64 << 50).to_le_bytes()); // trial 0's gross loss
+    std::fs::write(odd.join(&file), &bytes).unwrap();
+    let old_hash = manifest.split("\"sha256\": \"").last().unwrap().split('"').next().unwrap().to_owned();
+    let new_hash: String = sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+    std::fs::write(odd.join("shard.json"), manifest.replace(&old_hash, &new_hash)).unwrap();
+    let o = merge(&[odd, a1.clone(), a2.clone()], &d("odd-out"));
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("does not reproduce its stored outcome"));
+    assert!(!d("odd-out").join("summary.csv").exists());
     // An identical duplicate (a retried job) is accepted.
     let again = run_shard(&d("again"), "1/3", &[]);
     let o = merge(&[a0, a1, again, a2], &d("ok"));
@@ -113,6 +133,15 @@ fn tail_sampled_shards_merge_and_changed_studies_are_refused() {
     let o = merge(&shards, &dir.path().join("stale"));
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("input files changed"));
+}
+
+fn copy_shard(from: &Path, to: &Path) -> PathBuf {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
+    }
+    to.to_path_buf()
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {

@@ -84,7 +84,15 @@ impl<'a> Weights<'a> {
         mean_cents(total, self.unit())
     }
 
-    /// The quantiles of `values` at `levels` (one sort).
+    /// The weighted mean of a column in cents, rounded half-to-even once.
+    pub fn mean(&self, n: usize, value: impl Fn(usize) -> i64) -> i128 {
+        let total: i128 = (0..n).map(|i| value(i) as i128 * self.weight(i) as i128).sum();
+        mean_cents(total, self.unit() * n as u64)
+    }
+
+    /// The quantiles of `values` at `levels` (one sort). Under likelihood weights a level below
+    /// one half is read from the lower-side CDF (`P̂(X ≤ x)`), one above from the upper side, so
+    /// each is estimated from the weights of its own tail.
     pub fn quantiles<const K: usize>(&self, values: &[i64], levels: [Level; K]) -> [i64; K] {
         match self {
             Weights::Equal => {
@@ -94,7 +102,13 @@ impl<'a> Weights<'a> {
             }
             Weights::Likelihood(w) => {
                 let s = Sorted::new(values, w);
-                levels.map(|l| s.quantile_at_mass(mass_at(values.len(), l)))
+                levels.map(|l| {
+                    if 2 * l.num < l.den {
+                        s.lower_quantile_at_mass(mass_at(values.len(), l))
+                    } else {
+                        s.quantile_at_mass(mass_at(values.len(), l))
+                    }
+                })
             }
         }
     }
@@ -144,6 +158,19 @@ impl Sorted {
         let mass = mass.max(1) as i128;
         let j = self.cumulative.partition_point(|&c| c < mass);
         self.values.get(j).or(self.values.last()).copied().unwrap_or(0)
+    }
+
+    /// The smallest value whose weight at or below it (the lower-side CDF) reaches `mass`.
+    fn lower_quantile_at_mass(&self, mass: u128) -> i64 {
+        let mass = mass.max(1) as i128;
+        let mut below = 0i128;
+        for (v, &w) in self.values.iter().zip(&self.weights) {
+            below += w as i128;
+            if below >= mass {
+                return *v;
+            }
+        }
+        self.values.last().copied().unwrap_or(0)
     }
 
     /// Variance (per trial, in units²) of `w_i · 1{x_i > x}` over the trials: the error of the
@@ -320,6 +347,34 @@ mod tests {
         for l in 0..3 {
             assert!((weighted.es_std_error[l] / plain.es_std_error[l] - 1.0).abs() < 0.05, "level {l}");
         }
+    }
+
+    #[test]
+    fn low_quantiles_read_the_lower_side_and_high_ones_the_upper_side() {
+        // Weights total 3 units over 4 trials (nominal mass 4): the two sides of the CDF disagree.
+        let values = [1, 2, 3, 4];
+        let w = [WEIGHT_UNIT, WEIGHT_UNIT, WEIGHT_UNIT / 2, WEIGHT_UNIT / 2];
+        let low = Level { num: 3, den: 10, label: "0.3" };
+        let high = Level { num: 6, den: 10, label: "0.6" };
+        // 0.3 from the lower side: P̂(X ≤ 1) = 1/4 < 0.3 ≤ P̂(X ≤ 2) = 2/4 → 2 (the upper side
+        // would give 1: 1 − P̂(X > 1) = 2/4). 0.6 from the upper side: 1 − P̂(X > 1) = 2/4 < 0.6 ≤
+        // 1 − P̂(X > 2) = 3/4 → 2 (the lower side would give 3: P̂(X ≤ 2) = 2/4).
+        assert_eq!(Weights::Likelihood(&w).quantiles(&values, [low, high]), [2, 2]);
+        let equal = vec![WEIGHT_UNIT; 4];
+        assert_eq!(
+            Weights::Likelihood(&equal).quantiles(&values, crate::run::CASH_LEVELS),
+            Weights::Equal.quantiles(&values, crate::run::CASH_LEVELS)
+        );
+    }
+
+    #[test]
+    fn weighted_means_round_once() {
+        // (1 + 2) · ½ + 0 · ... : weights ½ and ½ unit on values 1 and 2 over 2 trials → 0.75 → 1.
+        let w = [WEIGHT_UNIT / 2, WEIGHT_UNIT / 2];
+        assert_eq!(Weights::Likelihood(&w).mean(2, |i| [1, 2][i]), 1);
+        // 3 · 1 + 0 · 1 over 2 trials = 1.5 → 2 (half to even), not 1.5 → 2 → 1.
+        let w = [WEIGHT_UNIT, WEIGHT_UNIT];
+        assert_eq!(Weights::Likelihood(&w).mean(2, |i| [3, 0][i]), 2);
     }
 
     #[test]
