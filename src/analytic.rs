@@ -6,12 +6,14 @@
 //! and kind, computed from the same invoice schedule the engine uses. The conditional loss
 //! distribution of the portfolio is the convolution of the buyers' `1 − p + p·LGD` laws, done as
 //! a product of their characteristic functions on a loss lattice (FFT); the factors are integrated
-//! out by Gauss–Hermite quadrature: over the global factor, and nested over one further factor
-//! family (sector or country factors, whose groups are independent given the outer factors).
+//! out by quadrature: a composite Gauss–Legendre rule in `u = Φ(z)` over the global factor (fine
+//! in the loss tail), and Gauss–Hermite nested over one further factor family (sector or country
+//! factors, whose groups are independent given the outer factors).
 //!
-//! Exact up to floating point when every loss is a multiple of the lattice unit (the greatest
-//! common divisor of all losses, used whenever it keeps the lattice within [`MAX_LATTICE`]
-//! points); otherwise losses are rounded to the nearest lattice point and the result is flagged.
+//! Exact up to floating point and quadrature when every loss is a multiple of the lattice unit
+//! (the greatest common divisor of all losses, used whenever it keeps the lattice within
+//! [`MAX_LATTICE`] points); otherwise each loss is split between its two neighbouring lattice
+//! points so that every buyer's mean is kept exactly, and the result is flagged.
 
 use crate::error::Error;
 use crate::model::DefaultKind;
@@ -20,19 +22,33 @@ use crate::normal;
 use crate::plan::Plan;
 use crate::stats::{Level, QUANTILE_LEVELS, TAIL_LEVELS};
 use gauss_quad::hermite::GaussHermite;
+use gauss_quad::legendre::GaussLegendre;
 use rayon::prelude::*;
 use rustfft::FftPlanner;
 use rustfft::num_complex::Complex64;
 use std::num::NonZeroUsize;
 
-/// Largest loss lattice (points).
+/// Largest loss lattice (points) that decides the unit: the lattice spans the total of the
+/// largest losses at this many points (plus one point per buyer for the rounding up).
 pub const MAX_LATTICE: usize = 1 << 13;
-/// Gauss–Hermite nodes over each outer factor and over a nested group factor.
-const OUTER_NODES: usize = 32;
+/// Panel boundaries in `u = Φ(z)` of the composite Gauss–Legendre rule over the leading factor:
+/// narrow where the loss tail lives (low `z`) and with a boundary at every reported tail level,
+/// so that no node's mass straddles a level.
+const PANELS: [f64; 15] = [0.0, 1e-6, 1e-5, 1e-4, 1e-3, 5e-3, 1e-2, 5e-2, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1.0];
+/// Gauss–Legendre nodes per panel when the leading factor is the only one, and when a second
+/// outer factor or a nested group factor multiplies the work.
+const PANEL_NODES: usize = 6;
+const PANEL_NODES_2D: usize = 3;
+/// Gauss–Hermite nodes over a second outer factor and over a nested group factor.
 const OUTER_NODES_2D: usize = 16;
 const INNER_NODES: usize = 10;
-/// Frequencies processed together (bounds the memory of the per-buyer spectra).
+/// Frequencies processed together at most, and the memory budget (bytes) per thread of the
+/// per-buyer spectra of one block: the block shrinks for very large books.
 const CHUNK: usize = 512;
+const SPECTRA_BUDGET: usize = 256 << 20;
+/// Relative change of gross VaR 99 / ES 99 under the check rule (see [`quadrature`]) above which
+/// the quadrature is reported as unconverged.
+const CONVERGENCE_TOLERANCE: f64 = 0.005;
 
 /// A loss distribution: distinct values in cents, ascending, with their probabilities.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +59,9 @@ pub struct LossDistribution {
     pub unit: i64,
     /// Every loss was a multiple of the unit (no rounding).
     pub exact_lattice: bool,
+    /// The median over buyers of the largest loss given default (cents): a lattice unit above it
+    /// resolves the typical buyer's loss poorly.
+    pub median_buyer_max: i64,
 }
 
 /// Figures of one measure.
@@ -127,13 +146,30 @@ fn buyer_outcomes(plan: &Plan, b: usize, forced: Option<(i32, DefaultKind)>) -> 
 /// A buyer's law given default on a lattice: (lattice index, probability), merged.
 type Law = Vec<(usize, f64)>;
 
-/// The lattice of a measure: unit, exactness, and every buyer's law given default.
-fn lattice(values: &[Vec<(i64, f64)>]) -> (i64, bool, usize, Vec<Law>) {
+/// The lattice of a measure.
+struct Lattice {
+    /// Unit in cents.
+    unit: i64,
+    /// Every loss is a multiple of the unit.
+    exact: bool,
+    /// FFT size: a power of two above the largest possible total index, so nothing wraps.
+    size: usize,
+    /// Every buyer's law given default.
+    laws: Vec<Law>,
+    median_buyer_max: i64,
+}
+
+/// Puts each buyer's loss values (cents, non-negative) on one lattice. The unit is the greatest
+/// common divisor of all values when that keeps the total of the maxima within [`MAX_LATTICE`]
+/// points; otherwise `⌈Σ max / (MAX_LATTICE − 1)⌉`, with each value's mass split between the
+/// lattice points below and above it in the proportions that keep its mean exact.
+fn lattice(values: &[Vec<(i64, f64)>]) -> Lattice {
     fn gcd(a: i64, b: i64) -> i64 {
         if b == 0 { a.abs() } else { gcd(b, a % b) }
     }
     let g = values.iter().flatten().fold(0i64, |g, &(v, _)| gcd(g, v));
-    let max_total: i128 = values.iter().map(|l| l.iter().map(|&(v, _)| v).max().unwrap_or(0) as i128).sum();
+    let maxima: Vec<i64> = values.iter().map(|l| l.iter().map(|&(v, _)| v.max(0)).max().unwrap_or(0)).collect();
+    let max_total: i128 = maxima.iter().map(|&m| m as i128).sum();
     let (unit, exact) = if g == 0 {
         (1, true)
     } else if max_total / (g as i128) < MAX_LATTICE as i128 {
@@ -141,11 +177,21 @@ fn lattice(values: &[Vec<(i64, f64)>]) -> (i64, bool, usize, Vec<Law>) {
     } else {
         (((max_total + MAX_LATTICE as i128 - 2) / (MAX_LATTICE as i128 - 1)) as i64, false)
     };
-    let points = (max_total / unit as i128) as usize + 1;
+    let top: usize = maxima.iter().map(|&m| ((m + unit - 1) / unit) as usize).sum();
     let laws = values
         .iter()
         .map(|l| {
-            let mut law: Law = l.iter().map(|&(v, p)| (((v + unit / 2) / unit) as usize, p)).collect();
+            let mut law: Law = Vec::with_capacity(2 * l.len());
+            for &(v, p) in l {
+                let (lo, rest) = (v.max(0) / unit, v.max(0) % unit);
+                if rest == 0 {
+                    law.push((lo as usize, p));
+                } else {
+                    let up = rest as f64 / unit as f64;
+                    law.push((lo as usize, p * (1.0 - up)));
+                    law.push((lo as usize + 1, p * up));
+                }
+            }
             law.sort_unstable_by_key(|e| e.0);
             law.dedup_by(|a, b| {
                 let same = a.0 == b.0;
@@ -157,7 +203,10 @@ fn lattice(values: &[Vec<(i64, f64)>]) -> (i64, bool, usize, Vec<Law>) {
             law
         })
         .collect();
-    (unit, exact, points.next_power_of_two(), laws)
+    let mut positive: Vec<i64> = maxima.into_iter().filter(|&m| m > 0).collect();
+    positive.sort_unstable();
+    let median_buyer_max = positive.get(positive.len() / 2).copied().unwrap_or(0);
+    Lattice { unit, exact, size: (top + 1).next_power_of_two(), laws, median_buyer_max }
 }
 
 /// How the factors are integrated: outer nodes `(weight, z_g, z_common_sector, z_common_country)`,
@@ -176,7 +225,24 @@ fn hermite(n: usize) -> Vec<(f64, f64)> {
     rule.as_node_weight_pairs().iter().map(|&(x, w)| (w / norm, x * std::f64::consts::SQRT_2)).collect()
 }
 
-fn quadrature(plan: &Plan) -> Result<Quadrature, String> {
+/// A rule for `E[f(Z)]`, Z standard normal, as `∫₀¹ f(Φ⁻¹(u)) du` by composite Gauss–Legendre
+/// over [`PANELS`] with `per_panel` nodes each: the weights of the panels below `u` sum to `u`
+/// exactly, and the lower tail (where losses are large) gets as many nodes as the body.
+fn tail_rule(per_panel: usize) -> Vec<(f64, f64)> {
+    let rule = GaussLegendre::new(NonZeroUsize::new(per_panel).unwrap_or(NonZeroUsize::MIN));
+    let mut out = Vec::with_capacity((PANELS.len() - 1) * per_panel);
+    for edge in PANELS.windows(2) {
+        let half = (edge[1] - edge[0]) / 2.0;
+        for &(x, w) in rule.as_node_weight_pairs().iter() {
+            out.push((w * half, normal::quantile(edge[0] + half * (x + 1.0))));
+        }
+    }
+    out
+}
+
+/// The factor integration for `plan`; `check` takes one node fewer per panel and a quarter fewer
+/// Gauss–Hermite nodes: different nodes of similar accuracy, for the convergence check.
+fn quadrature(plan: &Plan, check: bool) -> Result<Quadrature, String> {
     if plan.t_copula.is_some() {
         return Err("the t copula is not supported (its mixing variable would need one more quadrature)".into());
     }
@@ -200,23 +266,48 @@ fn quadrature(plan: &Plan) -> Result<Quadrature, String> {
             countries.len()
         ));
     }
-    let global = match plan.fixed_global {
-        Some(z) => vec![(1.0, z)],
-        None => Vec::new(),
-    };
-    let common_sector = sectors.len() == 1;
-    let common_country = countries.len() == 1;
-    let dims = usize::from(plan.fixed_global.is_none()) + usize::from(common_sector) + usize::from(common_country);
-    let nodes = if dims > 1 { OUTER_NODES_2D } else { OUTER_NODES };
-    let free = hermite(nodes);
-    let g = if global.is_empty() { free.clone() } else { global };
-    let s = if common_sector { free.clone() } else { vec![(1.0, 0.0)] };
-    let c = if common_country { free.clone() } else { vec![(1.0, 0.0)] };
-    let mut outer = Vec::with_capacity(g.len() * s.len() * c.len());
-    for &(wg, zg) in &g {
-        for &(ws, zs) in &s {
-            for &(wc, zc) in &c {
-                outer.push((wg * ws * wc, zg, zs, zc));
+    let halve = |n: usize| if check { (n - n / 4 - usize::from(n < 4)).max(1) } else { n };
+    // The outer factors: the global one unless fixed, and a sector or country factor shared by
+    // every buyer that loads on that family.
+    let free = [plan.fixed_global.is_none(), sectors.len() == 1, countries.len() == 1];
+    let fixed = [plan.fixed_global.unwrap_or(0.0), 0.0, 0.0];
+    let dims = free.iter().filter(|&&f| f).count();
+    // When every bucket loads on the outer factors in the same proportions, they act as one
+    // standard normal along the unit direction `d` of those loadings: one dimension, not several.
+    let restricted = |load: &[f64; 3]| -> [f64; 3] { std::array::from_fn(|i| if free[i] { load[i] } else { 0.0 }) };
+    let norm = |v: &[f64; 3]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let reference = plan.buckets.iter().map(|b| restricted(&b.load)).max_by(|a, b| norm(a).total_cmp(&norm(b)));
+    let collapsed = reference.filter(|r| norm(r) > 0.0).and_then(|r| {
+        let d = r.map(|x| x / norm(&r));
+        plan.buckets
+            .iter()
+            .all(|b| {
+                let v = restricted(&b.load);
+                let c: f64 = v.iter().zip(&d).map(|(x, y)| x * y).sum();
+                v.iter().zip(&d).all(|(x, y)| (x - c * y).abs() <= 1e-12 * (1.0 + norm(&v)))
+            })
+            .then_some(d)
+    });
+    let mut outer = Vec::new();
+    if dims == 0 || reference.is_none_or(|r| norm(&r) == 0.0) {
+        // Nothing outer moves the default probabilities: one node.
+        outer.push((1.0, fixed[0], fixed[1], fixed[2]));
+    } else if let Some(d) = collapsed {
+        let per_panel = if sectors.len() > 1 || countries.len() > 1 { PANEL_NODES_2D } else { PANEL_NODES };
+        for (w, z) in tail_rule(halve(per_panel)) {
+            let at = |i: usize| if free[i] { z * d[i] } else { fixed[i] };
+            outer.push((w, at(0), at(1), at(2)));
+        }
+    } else {
+        let global = if free[0] { tail_rule(halve(PANEL_NODES_2D)) } else { vec![(1.0, fixed[0])] };
+        let second = hermite(halve(OUTER_NODES_2D));
+        let s = if free[1] { second.clone() } else { vec![(1.0, 0.0)] };
+        let c = if free[2] { second } else { vec![(1.0, 0.0)] };
+        for &(wg, zg) in &global {
+            for &(ws, zs) in &s {
+                for &(wc, zc) in &c {
+                    outer.push((wg * ws * wc, zg, zs, zc));
+                }
             }
         }
     }
@@ -227,7 +318,7 @@ fn quadrature(plan: &Plan) -> Result<Quadrature, String> {
     } else {
         0
     };
-    let inner = if group_factor == 0 { vec![(1.0, 0.0)] } else { hermite(INNER_NODES) };
+    let inner = if group_factor == 0 { vec![(1.0, 0.0)] } else { hermite(halve(INNER_NODES)) };
     Ok(Quadrature { outer, inner, group_factor })
 }
 
@@ -271,9 +362,10 @@ fn convolve(plan: &Plan, quad: &Quadrature, members: &[(usize, Option<usize>)], 
         (0..size).map(|m| Complex64::from_polar(1.0, -2.0 * std::f64::consts::PI * m as f64 / size as f64)).collect();
     let spectrum_of =
         |law: &Law, f: usize| -> Complex64 { law.iter().map(|&(x, p)| twiddle[(x * f) % size] * p).sum() };
+    let chunk = (SPECTRA_BUDGET / (laws.len().max(1) * std::mem::size_of::<Complex64>())).clamp(1, CHUNK);
     let mut spectrum: Vec<Complex64> = (0..size)
         .collect::<Vec<_>>()
-        .par_chunks(CHUNK)
+        .par_chunks(chunk)
         .flat_map_iter(|freqs| {
             let psi: Vec<Vec<Complex64>> =
                 laws.iter().map(|law| freqs.iter().map(|&f| spectrum_of(law, f)).collect()).collect();
@@ -327,10 +419,16 @@ fn measure_distribution(
     members: &[(usize, Option<usize>)],
     values: &[Vec<(i64, f64)>],
 ) -> LossDistribution {
-    let (unit, exact, size, laws) = lattice(values);
-    let pmf = convolve(plan, quad, members, &laws, size);
-    let (values, probs) = pmf.iter().enumerate().map(|(x, &p)| (x as i64 * unit, p)).unzip();
-    LossDistribution { values, probs, unit, exact_lattice: exact }
+    let lattice = lattice(values);
+    let pmf = convolve(plan, quad, members, &lattice.laws, lattice.size);
+    let (values, probs) = pmf.iter().enumerate().map(|(x, &p)| (x as i64 * lattice.unit, p)).unzip();
+    LossDistribution {
+        values,
+        probs,
+        unit: lattice.unit,
+        exact_lattice: lattice.exact,
+        median_buyer_max: lattice.median_buyer_max,
+    }
 }
 
 /// Applies a policy year's aggregate first loss and maximum liability to the sum of claims.
@@ -349,13 +447,19 @@ fn aggregate_terms(d: &LossDistribution, afl: i64, max_liability: i64) -> LossDi
             }
         }
     }
-    LossDistribution { values, probs, unit: d.unit, exact_lattice: d.exact_lattice }
+    LossDistribution {
+        values,
+        probs,
+        unit: d.unit,
+        exact_lattice: d.exact_lattice,
+        median_buyer_max: d.median_buyer_max,
+    }
 }
 
 /// The analytic gross-loss distribution of a scenario and, for a one-year horizon, the claims
 /// distribution of each policy. `Err` names what of the scenario the method cannot integrate.
 pub fn analyze(plan: &Plan) -> Result<AnalyticScenario, Error> {
-    let quad = quadrature(plan)
+    let quad = quadrature(plan, false)
         .map_err(|why| Error::Usage(format!("--method analytic: scenario {:?}: {why}", plan.scenario)))?;
     let mut bucket_of = vec![None; plan.n_buyers];
     for (k, b) in plan.buckets.iter().enumerate() {
@@ -378,12 +482,31 @@ pub fn analyze(plan: &Plan) -> Result<AnalyticScenario, Error> {
     let values = |pick: &dyn Fn(&Outcome) -> i64| -> Vec<Vec<(i64, f64)>> {
         outcomes.iter().map(|o| o.iter().map(|x| (pick(x), x.prob)).collect()).collect()
     };
+    let gross = values(&|o| o.gross);
     let mut measures = vec![AnalyticMeasure {
         policy: crate::run::NO_POLICY.into(),
         measure: "gross_loss",
-        dist: measure_distribution(plan, &quad, &members, &values(&|o| o.gross)),
+        dist: measure_distribution(plan, &quad, &members, &gross),
     }];
     let mut notes = Vec::new();
+    // Convergence: the gross distribution again with a rule of other nodes.
+    let other = quadrature(plan, true).map_err(Error::Usage)?;
+    if other.outer.len() < quad.outer.len() || other.inner.len() < quad.inner.len() {
+        let check = measure_distribution(plan, &other, &members, &gross);
+        let fine = &measures[0].dist;
+        let level = TAIL_LEVELS[1];
+        let change = |a: f64, b: f64| if a == b { 0.0 } else { (a - b).abs() / a.abs().max(b.abs()) };
+        // A quantile may move by one lattice point between two rules without either being wrong.
+        let (v_fine, v_coarse) = (fine.quantile(level), check.quantile(level));
+        let var = if (v_fine - v_coarse).abs() <= fine.unit { 0.0 } else { change(v_fine as f64, v_coarse as f64) };
+        let worst = var.max(change(fine.expected_shortfall(level), check.expected_shortfall(level)));
+        if worst > CONVERGENCE_TOLERANCE {
+            notes.push(format!(
+                "quadrature not converged: gross VaR/ES 99 move by {:.2}% with a rule of fewer nodes",
+                100.0 * worst
+            ));
+        }
+    }
     if plan.year_starts.len() > 1 {
         notes.push("claims not computed: the horizon spans several policy years".to_owned());
     } else {
@@ -396,7 +519,13 @@ pub fn analyze(plan: &Plan) -> Result<AnalyticScenario, Error> {
             });
         }
     }
-    if plan.recovery.iter().any(|r| r.beta.is_some()) {
+    // Recovery index 0 is insolvency, 1 protracted default: only kinds that can occur count.
+    let occurs = |k: usize| {
+        let kind = if k == 0 { DefaultKind::Insolvency } else { DefaultKind::Protracted };
+        let share = if k == 0 { plan.insolvency_share } else { 1.0 - plan.insolvency_share };
+        share > 0.0 && !members.is_empty() || plan.forced.iter().any(|f| f.kind == kind)
+    };
+    if plan.recovery.iter().enumerate().any(|(k, r)| r.beta.is_some() && occurs(k)) {
         notes.push("recovery rates taken at their mean (sd > 0 is not integrated)".to_owned());
     }
     if plan.lateness.is_some() {
@@ -408,8 +537,22 @@ pub fn analyze(plan: &Plan) -> Result<AnalyticScenario, Error> {
     if plan.cuts.is_some() {
         notes.push("limit cuts not included".to_owned());
     }
-    if measures.iter().any(|m| !m.dist.exact_lattice) {
-        notes.push(format!("losses rounded to a lattice of {MAX_LATTICE} points"));
+    for m in measures.iter().filter(|m| !m.dist.exact_lattice) {
+        let d = &m.dist;
+        let unit = crate::money::format_cents(d.unit as i128);
+        notes.push(format!(
+            "{} {}: losses split between lattice points {unit} apart (means exact; quantiles within one unit)",
+            m.policy, m.measure
+        ));
+        if d.unit > d.median_buyer_max {
+            notes.push(format!(
+                "{} {}: the lattice unit {unit} exceeds the median buyer's largest loss {}: the shape of the \
+                 distribution is coarse, prefer Monte Carlo for it",
+                m.policy,
+                m.measure,
+                crate::money::format_cents(d.median_buyer_max as i128)
+            ));
+        }
     }
     Ok(AnalyticScenario { name: plan.scenario.clone(), measures, notes })
 }
@@ -486,12 +629,45 @@ mod tests {
     }
 
     #[test]
+    fn tail_rule_integrates_normal_moments_and_puts_panel_mass_exactly() {
+        let rule = tail_rule(PANEL_NODES);
+        assert!((rule.iter().map(|r| r.0).sum::<f64>() - 1.0).abs() < 1e-12);
+        // E[Φ(a + bZ)] = Φ(a/√(1 + b²)): the mean conditional PD of a Vasicek buyer.
+        for (q, r) in [(0.02f64, 0.15f64), (0.001, 0.3), (0.2, 0.05)] {
+            let c = normal::quantile(q);
+            let mean: f64 = rule.iter().map(|&(w, z)| w * normal::cdf((c - r.sqrt() * z) / (1.0 - r).sqrt())).sum();
+            assert!((mean - q).abs() < 1e-5 * q, "q {q}, R {r}: {mean}");
+        }
+        // The mass of the nodes below Φ⁻¹(0.01) is 0.01 to rounding: no node straddles the level.
+        let below: f64 = rule.iter().filter(|r| r.1 < normal::quantile(0.01)).map(|r| r.0).sum();
+        assert!((below - 0.01).abs() < 1e-15, "{below}");
+    }
+
+    #[test]
+    fn inexact_lattice_keeps_every_mean_and_does_not_wrap() {
+        // Largest losses total far more than MAX_LATTICE units of their gcd (1 cent).
+        let values: Vec<Vec<(i64, f64)>> =
+            (0..50).map(|b| vec![(1_000_003 + 7_919 * b, 0.25), (2_345_677 + 13 * b, 0.5), (0, 0.25)]).collect();
+        let l = lattice(&values);
+        assert!(!l.exact && l.unit > 1);
+        let top: usize = l.laws.iter().map(|law| law.last().unwrap().0).sum();
+        assert!(top < l.size, "total index {top} wraps a lattice of {}", l.size);
+        for (law, original) in l.laws.iter().zip(&values) {
+            let mean: f64 = law.iter().map(|&(x, p)| (x as i64 * l.unit) as f64 * p).sum();
+            let exact: f64 = original.iter().map(|&(v, p)| v as f64 * p).sum();
+            assert!((mean - exact).abs() < 1e-9 * exact, "{mean} vs {exact}");
+            assert!((law.iter().map(|e| e.1).sum::<f64>() - 1.0).abs() < 1e-15);
+        }
+    }
+
+    #[test]
     fn aggregate_terms_take_the_first_loss_and_cap_the_total() {
         let d = LossDistribution {
             values: vec![0, 10, 20, 30],
             probs: vec![0.4, 0.3, 0.2, 0.1],
             unit: 10,
             exact_lattice: true,
+            median_buyer_max: 10,
         };
         let t = aggregate_terms(&d, 10, 15);
         assert_eq!(t.values, vec![0, 10, 15]);
