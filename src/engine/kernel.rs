@@ -106,6 +106,9 @@ pub struct Scratch {
     cut_invoices: Vec<ScheduledInvoice>,
     /// Every claim of the current trial, for risk contributions.
     claim_log: Vec<ClaimRecord>,
+    /// The defaults of the current trial with their random parts drawn (buyer, day, kind,
+    /// recovery rate in ppb), resolved against the invoice schedules in a second pass.
+    pending: Vec<(u32, i32, DefaultKind, i64)>,
 }
 
 /// A claim settled in a trial: what the insurer bears of one buyer's loss under one policy.
@@ -144,6 +147,7 @@ impl Scratch {
             cut_of: vec![(0, 0); if plan.cuts.is_some() { plan.n_buyers } else { 0 }],
             cut_invoices: Vec::new(),
             claim_log: Vec::with_capacity(64),
+            pending: Vec::with_capacity(64),
         }
     }
 
@@ -203,6 +207,7 @@ pub const FIXED_COLUMNS: usize = 2;
 /// sampling).
 pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &mut [i64]) -> u64 {
     scratch.events.clear();
+    scratch.pending.clear();
     scratch.late.clear();
     scratch.cuts.clear();
     scratch.claim_log.clear();
@@ -266,8 +271,9 @@ pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &m
     }
     for f in &plan.forced {
         defaults += 1;
-        default_event(plan, rng, f.buyer, f.day, f.kind, scratch);
+        draw_default(plan, rng, f.buyer, f.day, f.kind, scratch);
     }
+    resolve_defaults(plan, scratch);
     if let Some(late) = &plan.lateness {
         draw_lateness(plan, late, rng, z_g, scratch);
     }
@@ -505,30 +511,49 @@ fn random_default(plan: &Plan, rng: &mut TrialRng, buyer: u32, scratch: &mut Scr
     let day = ((x * plan.horizon_days as f64).floor() as i32).clamp(0, plan.horizon_days - 1);
     let kind =
         if rng.random::<f64>() < plan.insolvency_share { DefaultKind::Insolvency } else { DefaultKind::Protracted };
-    default_event(plan, rng, buyer, day, kind, scratch);
+    draw_default(plan, rng, buyer, day, kind, scratch);
 }
 
-/// Builds the loss event of a default on `day` (SPEC §4.2, §5 step 1) and draws its recovery.
-fn default_event(plan: &Plan, rng: &mut TrialRng, buyer: u32, day: i32, kind: DefaultKind, scratch: &mut Scratch) {
+/// Draws the random part of a default on `day` (its recovery rate) and queues it; the buyer is
+/// marked as defaulted at once.
+fn draw_default(plan: &Plan, rng: &mut TrialRng, buyer: u32, day: i32, kind: DefaultKind, scratch: &mut Scratch) {
     scratch.marks[buyer as usize] = scratch.stamp;
-    let (oldest_due, stop, unpaid) = plan.unpaid_at_default(buyer as usize, day, kind);
     let rec = &plan.recovery[(kind == DefaultKind::Protracted) as usize];
     let rate_ppb = match (&rec.fixed_ppb, &rec.beta) {
         (Some(ppb), _) => *ppb,
         (None, Some(beta)) => (beta.sample(rng) * 1e9).round_ties_even() as i64,
         (None, None) => 0,
     };
-    scratch.events.push(LossEvent {
-        buyer,
-        peril: kind.into(),
-        day,
-        oldest_due,
-        unpaid,
-        recovery: apply_ppb(unpaid, rate_ppb),
-        recovery_day: day.saturating_add(rec.lag_days),
-        delivery_stop: stop,
-        year: plan.year_of(day) as u32,
-    });
+    scratch.pending.push((buyer, day, kind, rate_ppb));
+}
+
+/// Builds the loss events of the queued defaults (SPEC §4.2, §5 step 1), in draw order. Nothing
+/// here is random, so the invoice schedules of the next defaulters are prefetched while one is
+/// resolved: each is a cache miss on a large book.
+fn resolve_defaults(plan: &Plan, scratch: &mut Scratch) {
+    const AHEAD: usize = 4;
+    for &(buyer, ..) in scratch.pending.iter().take(AHEAD) {
+        prefetch(plan.invoices_of(buyer as usize).as_ptr());
+    }
+    for i in 0..scratch.pending.len() {
+        if let Some(&(next, ..)) = scratch.pending.get(i + AHEAD) {
+            prefetch(plan.invoices_of(next as usize).as_ptr());
+        }
+        let (buyer, day, kind, rate_ppb) = scratch.pending[i];
+        let (oldest_due, stop, unpaid) = plan.unpaid_at_default(buyer as usize, day, kind);
+        let rec = &plan.recovery[(kind == DefaultKind::Protracted) as usize];
+        scratch.events.push(LossEvent {
+            buyer,
+            peril: kind.into(),
+            day,
+            oldest_due,
+            unpaid,
+            recovery: apply_ppb(unpaid, rate_ppb),
+            recovery_day: day.saturating_add(rec.lag_days),
+            delivery_stop: stop,
+            year: plan.year_of(day) as u32,
+        });
+    }
 }
 
 /// Settles the trial's events under policy `p`: total claims paid and insurer's recovery share.
