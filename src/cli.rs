@@ -8,7 +8,7 @@ use arstress::portfolio_summary::{self, Summary};
 use arstress::report::{self, Timing};
 use arstress::run::{RunOptions, TargetError, compile_all, run_plans, run_to_target};
 use clap::{Parser, Subcommand};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -32,6 +32,9 @@ pub enum Command {
         /// Study file or folder (default: ./study.toml).
         #[arg(default_value = "study.toml")]
         study: PathBuf,
+        /// `text` (default) or `json` (schema in docs/reports.md).
+        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+        format: String,
     },
     /// Write a synthetic but realistic study of N buyers.
     Generate {
@@ -67,6 +70,9 @@ pub enum Command {
         /// No summary lines.
         #[arg(long, short)]
         quiet: bool,
+        /// Report formats, comma-separated: csv, json (summary.json), html (report.html).
+        #[arg(long, default_value = "csv,html", value_delimiter = ',')]
+        format: Vec<String>,
     },
     /// Compare two report folders (e.g. the last half-year's run and this one): writes
     /// comparison.csv and prints the headline changes, flagging those beyond the Monte Carlo error.
@@ -101,8 +107,8 @@ pub struct RunArgs {
     /// Run only this scenario (repeatable).
     #[arg(long = "scenario")]
     pub scenarios: Vec<String>,
-    /// Report formats, comma-separated (this version writes csv).
-    #[arg(long, default_value = "csv", value_delimiter = ',')]
+    /// Report formats, comma-separated: csv (the tables), json (summary.json), html (report.html).
+    #[arg(long, default_value = "csv,html", value_delimiter = ',')]
     pub format: Vec<String>,
     /// No progress bar and no summary lines.
     #[arg(long, short)]
@@ -169,7 +175,7 @@ fn parse_rel_error(s: &str) -> Result<f64, String> {
 pub fn execute(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Run(args) => run(args),
-        Command::Validate { study } => validate(&study),
+        Command::Validate { study, format } => validate(&study, &format),
         Command::Generate { buyers, out, seed, trials, invoices } => {
             if buyers == 0 {
                 return Err(Error::Usage("generate: the number of buyers must be at least 1".into()));
@@ -178,7 +184,9 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
             eprintln!("wrote a study of {buyers} buyers to {}", out.display());
             Ok(())
         }
-        Command::Merge { shards, out, study, threads, quiet } => merge(&shards, &out, study.as_deref(), threads, quiet),
+        Command::Merge { shards, out, study, threads, quiet, format } => {
+            merge(&shards, &out, study.as_deref(), threads, quiet, report::Formats::parse(&format)?)
+        }
         Command::Compare { old, new, out } => {
             let rows = arstress::compare::compare(&old, &new)?;
             let out = out.unwrap_or_else(|| new.clone());
@@ -200,11 +208,7 @@ fn load(path: &Path) -> Result<Study, Error> {
 }
 
 fn run(args: RunArgs) -> Result<(), Error> {
-    for f in &args.format {
-        if f != "csv" {
-            return Err(Error::Usage(format!("--format {f}: this version writes csv only")));
-        }
-    }
+    let formats = report::Formats::parse(&args.format)?;
     if args.resume && args.target_rel_error.is_some() {
         return Err(Error::Usage(
             "--resume and --target-rel-error cannot be combined: a run to a target error decides its trials as it goes"
@@ -237,23 +241,38 @@ fn run(args: RunArgs) -> Result<(), Error> {
         return run_shard(&args, spec, &study, &plans, (trials, seed), &out, &pool);
     }
 
+    // One bar per scenario on a terminal (indicatif draws nothing when stderr is not one).
     let target = if args.quiet { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() };
-    let bar = ProgressBar::with_draw_target(Some(trials * plans.len() as u64), target);
-    bar.set_style(
-        ProgressStyle::with_template("{prefix} [{bar:30}] {human_pos}/{human_len} trials, {per_sec}, ETA {eta}")
+    let multi = MultiProgress::with_draw_target(target);
+    let style =
+        ProgressStyle::with_template("{prefix:>20} [{bar:30}] {human_pos}/{human_len} trials, {per_sec}, ETA {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
+            .progress_chars("=> ");
+    let per_scenario = if args.target_rel_error.is_some() { args.max_trials } else { trials };
+    let bars: Vec<(String, ProgressBar)> = plans
+        .iter()
+        .map(|(plan, _)| {
+            let bar = multi.add(ProgressBar::new(per_scenario).with_style(style.clone()));
+            bar.set_prefix(plan.scenario.clone());
+            (plan.scenario.clone(), bar)
+        })
+        .collect();
+    let finish = || {
+        for (_, bar) in &bars {
+            bar.finish_and_clear();
+        }
+    };
     let store = args.resume.then(|| arstress::resume::ResumeStore::new(&out, &study, seed, trials));
     let tick = |name: &str, n: u64| {
-        bar.set_prefix(name.to_owned());
-        bar.inc(n);
+        if let Some((_, bar)) = bars.iter().find(|(s, _)| s == name) {
+            bar.inc(n);
+        }
     };
     let result = match args.target_rel_error {
         None => {
             let (result, reused) =
                 pool.install(|| run_plans(&plans, &study.calendar, trials, seed, store.as_ref(), &tick))?;
-            bar.finish_and_clear();
+            finish();
             if !args.quiet && !reused.is_empty() {
                 eprintln!("resumed (inputs unchanged, not recomputed): {}", reused.join(", "));
             }
@@ -261,9 +280,8 @@ fn run(args: RunArgs) -> Result<(), Error> {
         }
         Some(rel_error) => {
             let target = TargetError { rel_error, max_trials: args.max_trials };
-            bar.set_length(args.max_trials * plans.len() as u64);
             let (result, reached) = pool.install(|| run_to_target(&plans, &study.calendar, seed, target, &tick))?;
-            bar.finish_and_clear();
+            finish();
             for r in &reached {
                 let how = if r.reached { "target reached" } else { "stopped at --max-trials, target not reached" };
                 eprintln!(
@@ -276,17 +294,10 @@ fn run(args: RunArgs) -> Result<(), Error> {
     };
     let portfolio = portfolio_summary::summarize(&study);
     let timing = Timing { wall_seconds: started.elapsed().as_secs_f64(), threads: pool.current_num_threads() };
-    report::write(&out, &study, &portfolio, &result, &timing)?;
+    report::write(&out, &study, &portfolio, &result, &timing, formats)?;
     if !args.quiet {
         for s in &result.scenarios {
-            let none = &s.policies[0].measures;
-            eprintln!(
-                "{}: expected gross loss {} {}, ES 99 {}",
-                s.name,
-                arstress::money::format_cents(none[0].mean),
-                study.currency,
-                arstress::money::format_cents(none[0].es[1])
-            );
+            eprintln!("{}", scenario_line(s, &study.currency));
         }
         eprintln!("reports written to {} in {:.2} s", out.display(), timing.wall_seconds);
     }
@@ -331,7 +342,14 @@ fn run_shard(
 }
 
 /// `merge`: checks the shards, joins their outcomes and writes the reports of the whole run.
-fn merge(shards: &[PathBuf], out: &Path, study: Option<&Path>, threads: Option<u16>, quiet: bool) -> Result<(), Error> {
+fn merge(
+    shards: &[PathBuf],
+    out: &Path,
+    study: Option<&Path>,
+    threads: Option<u16>,
+    quiet: bool,
+    formats: report::Formats,
+) -> Result<(), Error> {
     let started = Instant::now();
     let shards = arstress::shard::check_shards(shards)?;
     let m = shards[0].manifest.clone();
@@ -366,7 +384,7 @@ fn merge(shards: &[PathBuf], out: &Path, study: Option<&Path>, threads: Option<u
     let result = arstress::run::RunResult { trials: m.trials, seed: m.seed, scenarios, tail_shift: m.shift() };
     let portfolio = portfolio_summary::summarize(&study);
     let timing = Timing { wall_seconds: started.elapsed().as_secs_f64(), threads: pool.current_num_threads() };
-    report::write(out, &study, &portfolio, &result, &timing)?;
+    report::write(out, &study, &portfolio, &result, &timing, formats)?;
     if !quiet {
         eprintln!(
             "merged {} shards ({} trials) into {} in {:.2} s",
@@ -442,18 +460,47 @@ fn default_out(name: &str) -> PathBuf {
     PathBuf::from("reports").join(safe.trim_matches('-'))
 }
 
-fn validate(path: &Path) -> Result<(), Error> {
+fn validate(path: &Path, format: &str) -> Result<(), Error> {
     let study = load(path)?;
     let summary = portfolio_summary::summarize(&study);
+    if format == "json" {
+        let json = report::json::validate_json(&study, &report::portfolio_csv(&summary)?)?;
+        return print_stdout(&String::from_utf8_lossy(&json));
+    }
     let text = format!("{}{} is valid\n", render_summary(&study, &summary), study_file(path).display());
     print_stdout(&text)
+}
+
+/// The one-line summary of a scenario printed at the end of a run.
+fn scenario_line(s: &arstress::run::ScenarioResult, currency: &str) -> String {
+    let money = |c: i128| format!("{} {currency}", arstress::money::group_thousands(&arstress::money::format_cents(c)));
+    let none = &s.policies[0];
+    let mut line = format!(
+        "{}: expected gross loss {}, ES 99 gross {}",
+        s.name,
+        money(none.measures[0].mean),
+        money(none.measures[0].es[1])
+    );
+    // The policy with the lowest expected total cost, if any.
+    if let Some(best) = s.policies.iter().skip(1).min_by_key(|p| p.measures[3].mean) {
+        line.push_str(&format!(
+            "; cheapest policy {}: ES 99 net {}, expected total cost {}",
+            best.name,
+            money(best.measures[2].es[1]),
+            money(best.measures[3].mean)
+        ));
+    }
+    if let Some(cash) = &none.cash {
+        line.push_str(&format!("; P(shortfall) {:.2}%", 100.0 * cash.peak_shortfall.p_positive));
+    }
+    line
 }
 
 fn render_summary(study: &Study, s: &Summary) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let cur = &study.currency;
-    let money = |c: i64| group_thousands(&arstress::money::format_cents(c as i128));
+    let money = |c: i64| arstress::money::group_thousands(&arstress::money::format_cents(c as i128));
     let _ = writeln!(
         out,
         "study: {} (as of {}, {} months, {} trials, seed {})",
@@ -515,18 +562,4 @@ fn print_stdout(text: &str) -> Result<(), Error> {
         }
         _ => Ok(()),
     }
-}
-
-/// `1234567.89` -> `1,234,567.89`.
-fn group_thousands(s: &str) -> String {
-    let (sign, rest) = s.strip_prefix('-').map_or(("", s), |r| ("-", r));
-    let (int, frac) = rest.split_once('.').unwrap_or((rest, ""));
-    let mut out = String::new();
-    for (i, ch) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    if frac.is_empty() { format!("{sign}{out}") } else { format!("{sign}{out}.{frac}") }
 }

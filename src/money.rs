@@ -75,6 +75,20 @@ pub fn mean_cents(sum: i128, n: u64) -> i128 {
     if twice > n || (twice == n && q.rem_euclid(2) == 1) { q + 1 } else { q }
 }
 
+/// `1234567.89` -> `1,234,567.89`: thousands separators for reading, not for files.
+pub fn group_thousands(s: &str) -> String {
+    let (sign, rest) = s.strip_prefix('-').map_or(("", s), |r| ("-", r));
+    let (int, frac) = rest.split_once('.').unwrap_or((rest, ""));
+    let mut out = String::with_capacity(int.len() + int.len() / 3);
+    for (i, ch) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if frac.is_empty() { format!("{sign}{out}") } else { format!("{sign}{out}.{frac}") }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,6 +13,7 @@ mod golden;
 mod lateness;
 mod limit_cuts;
 mod properties;
+mod reports;
 mod shards;
 mod statistical;
 mod stress_levers;

@@ -97,7 +97,12 @@ pub fn report_bytes(out: &Path) -> Vec<(String, Vec<u8>)> {
     let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(out)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+        // Every report that must be byte-identical: the CSV tables, summary.json and report.html
+        // (manifest.json holds the timing).
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "csv" || x == "html" || x == "json")
+                && p.file_name().is_some_and(|n| n != "manifest.json")
+        })
         .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
         .collect();
     files.sort();

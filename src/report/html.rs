@@ -1,0 +1,624 @@
+//! report.html (SPEC §8): one self-contained page for people — the headline table, loss
+//! distributions with and without insurance, exceedance curves, the monthly cash fan chart, the
+//! top contributors to ES 99, the policy comparison, the portfolio summary and what produced the
+//! run. Charts are inline SVG built here (no script, font or network access); the page holds no
+//! timing, so identical runs give identical pages.
+
+use crate::contrib::apportion;
+use crate::error::Error;
+use crate::model::Study;
+use crate::money::{format_cents, group_thousands, mean_cents};
+use crate::portfolio_summary::Summary;
+use crate::run::{PolicyResult, RunResult, ScenarioResult};
+use crate::stats::{Bin, MeasureStats};
+use std::fmt::Write;
+
+/// Index of the measures in [`PolicyResult::measures`].
+const GROSS: usize = 0;
+const CLAIMS: usize = 1;
+const NET: usize = 2;
+const COST: usize = 3;
+/// Index of the 99% level in the VaR / ES arrays.
+const AT_99: usize = 1;
+/// Line colours of the series: "none" first, then the policies (colour-blind safe palette).
+const COLOURS: [&str; 6] = ["#1f3a5f", "#e07b00", "#2a9d8f", "#b5179e", "#6a994e", "#8d6e63"];
+/// Contributors listed per scenario.
+const TOP: usize = 10;
+
+/// Escapes text for HTML content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// An amount in cents with thousands separators and the currency: `1,234,567.89 EUR`.
+pub fn money(cents: i128, currency: &str) -> String {
+    format!("{} {}", group_thousands(&format_cents(cents)), esc(currency))
+}
+
+/// A whole-unit amount for chart axes: `1.2M`, `350k`, `900`.
+fn short(units: f64) -> String {
+    let a = units.abs();
+    if a >= 1e9 {
+        format!("{:.1}bn", units / 1e9)
+    } else if a >= 1e6 {
+        format!("{:.1}M", units / 1e6)
+    } else if a >= 1e3 {
+        format!("{:.0}k", units / 1e3)
+    } else {
+        format!("{units:.0}")
+    }
+}
+
+fn pct(p: f64) -> String {
+    format!("{:.2}%", 100.0 * p)
+}
+
+/// `value ± standard error`, both amounts.
+fn with_se(cents: i128, se: f64, currency: &str) -> String {
+    format!(
+        "{} <span class=\"se\">± {}</span>",
+        money(cents, currency),
+        group_thousands(&format_cents(se.round() as i128))
+    )
+}
+
+/// The page.
+pub fn report_html(study: &Study, portfolio: &Summary, r: &RunResult) -> Result<Vec<u8>, Error> {
+    let cur = &study.currency;
+    let mut h = String::with_capacity(256 * 1024);
+    let title = format!("arstress — {}", study.name);
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{}</style>\n</head>\n<body>\n",
+        esc(&title),
+        CSS
+    );
+    let _ = write!(
+        h,
+        "<header><h1>{}</h1><p>As of {} · {} months · {} trials · seed {} · amounts in {}{}</p></header>\n<main>\n",
+        esc(&study.name),
+        study.calendar.as_of,
+        study.calendar.horizon_months(),
+        group_thousands(&r.trials.to_string()),
+        r.seed,
+        esc(cur),
+        r.tail_shift.map_or(String::new(), |s| format!(" · tail sampling (shift {s:.3})"))
+    );
+    headline(&mut h, r, cur);
+    for s in &r.scenarios {
+        scenario_section(&mut h, study, s, cur);
+    }
+    portfolio_section(&mut h, portfolio, cur);
+    provenance(&mut h, study, r);
+    h.push_str("</main>\n</body>\n</html>\n");
+    Ok(h.into_bytes())
+}
+
+const CSS: &str = "body{font-family:system-ui,-apple-system,'Segoe UI','Noto Sans','Noto Sans CJK SC','PingFang SC',\
+'Microsoft YaHei',sans-serif;margin:0;color:#1d232b;background:#fafbfc}header{background:#1f3a5f;color:#fff;padding:16px 28px}\
+header h1{margin:0 0 4px;font-size:22px}header p{margin:0;opacity:.85}main{padding:8px 28px 40px;max-width:1500px}\
+h2{margin:28px 0 8px;font-size:19px;border-bottom:2px solid #1f3a5f;padding-bottom:4px}h3{font-size:16px;margin:18px 0 6px}\
+table{border-collapse:collapse;font-size:13px;margin:6px 0 12px;background:#fff}th,td{border:1px solid #d9dee5;padding:4px 8px}\
+th{background:#eef1f5;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\
+.se{color:#6b7480;font-size:11px}.charts{display:flex;flex-wrap:wrap;gap:12px}figure{margin:0;background:#fff;\
+border:1px solid #d9dee5;padding:6px}figcaption{font-size:13px;font-weight:600;margin:2px 4px 4px}\
+svg text{font-family:inherit;font-size:11px;fill:#39424e}.desc{color:#4a5562;font-size:13px;margin:2px 0 8px}\
+code{font-size:12px}.wide{overflow-x:auto}";
+
+/// The headline table: one row per scenario and policy.
+fn headline(h: &mut String, r: &RunResult, cur: &str) {
+    h.push_str("<section id=\"headline\"><h2>Headline figures</h2>\n<p class=\"desc\">Expected net loss, VaR and ES at 99% of \
+        the loss without insurance (gross) and with it (net of claims and the insurer's share of recoveries), the premium, the \
+        expected total cost of credit risk (net loss + premium) and the probability of a cash shortfall in the horizon. \
+        Grey figures are Monte Carlo standard errors.</p>\n<div class=\"wide\"><table class=\"headline\"><thead><tr><th>Scenario</th><th>Policy</th>\
+        <th>Expected net loss</th><th>VaR 99 gross</th><th>VaR 99 net</th><th>ES 99 gross</th><th>ES 99 net</th><th>Premium</th>\
+        <th>Expected total cost</th><th>P(shortfall)</th></tr></thead><tbody>\n");
+    for s in &r.scenarios {
+        for p in &s.policies {
+            let (g, n, c) = (&p.measures[GROSS], &p.measures[NET], &p.measures[COST]);
+            let var_se = |m: &MeasureStats| (m.var_ci[AT_99].1 - m.var_ci[AT_99].0) as f64 / 3.92;
+            let shortfall = p.cash.as_ref().map_or("—".to_owned(), |c| {
+                format!(
+                    "{} <span class=\"se\">± {:.2}%</span>",
+                    pct(c.peak_shortfall.p_positive),
+                    100.0 * c.peak_shortfall.p_positive_std_error
+                )
+            });
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+                 <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                esc(&s.name),
+                esc(&p.name),
+                with_se(n.mean, n.mean_std_error, cur),
+                with_se(g.var[AT_99] as i128, var_se(g), cur),
+                with_se(n.var[AT_99] as i128, var_se(n), cur),
+                with_se(g.es[AT_99], g.es_std_error[AT_99], cur),
+                with_se(n.es[AT_99], n.es_std_error[AT_99], cur),
+                money(p.premium as i128, cur),
+                with_se(c.mean, c.mean_std_error, cur),
+                shortfall
+            );
+        }
+    }
+    h.push_str("</tbody></table></div></section>\n");
+}
+
+fn scenario_section(h: &mut String, study: &Study, s: &ScenarioResult, cur: &str) {
+    let _ = writeln!(h, "<section class=\"scenario\"><h2>Scenario: {}</h2>", esc(&s.name));
+    if !s.description.is_empty() {
+        let _ = writeln!(h, "<p class=\"desc\">{}</p>", esc(&s.description));
+    }
+    // Gross loss once ("none"), then each policy's net loss.
+    let series: Vec<(String, &MeasureStats)> = s
+        .policies
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            if i == 0 {
+                ("gross (no insurance)".to_owned(), &p.measures[GROSS])
+            } else {
+                (format!("net: {}", p.name), &p.measures[NET])
+            }
+        })
+        .collect();
+    h.push_str("<div class=\"charts\">\n");
+    distribution_chart(h, &series, cur);
+    exceedance_chart(h, &series, cur);
+    if s.policies.iter().any(|p| p.cash.is_some()) {
+        for (i, p) in s.policies.iter().enumerate() {
+            cash_chart(h, study, s, p, COLOURS[i % COLOURS.len()], cur);
+        }
+    }
+    h.push_str("</div>\n");
+    policy_comparison(h, s, cur);
+    contributors(h, study, s, cur);
+    h.push_str("</section>\n");
+}
+
+/// Chart frame: plot area inside margins, in pixels.
+struct Frame {
+    w: f64,
+    h: f64,
+    left: f64,
+    right: f64,
+    top: f64,
+    bottom: f64,
+}
+
+const FRAME: Frame = Frame { w: 520.0, h: 316.0, left: 64.0, right: 12.0, top: 14.0, bottom: 60.0 };
+
+impl Frame {
+    fn x(&self, t: f64) -> f64 {
+        self.left + t * (self.w - self.left - self.right)
+    }
+    fn y(&self, t: f64) -> f64 {
+        self.h - self.bottom - t * (self.h - self.top - self.bottom)
+    }
+}
+
+/// Opens a figure with an SVG of the frame's size and draws the axes box.
+fn open_chart(h: &mut String, caption: &str, class: &str) {
+    let f = &FRAME;
+    let _ = write!(
+        h,
+        "<figure class=\"chart {class}\"><figcaption>{}</figcaption><svg xmlns=\"http://www.w3.org/2000/svg\" \
+         width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" role=\"img\" aria-label=\"{}\">\
+         <rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"none\" stroke=\"#c3cad3\"/>",
+        esc(caption),
+        f.w,
+        f.h,
+        f.w,
+        f.h,
+        esc(caption),
+        f.left,
+        f.top,
+        f.w - f.left - f.right,
+        f.h - f.top - f.bottom
+    );
+}
+
+/// Legend lines under the plot, and closes the figure.
+fn close_chart(h: &mut String, legend: &[(String, &str, bool)]) {
+    let f = &FRAME;
+    let mut x = f.left;
+    let mut y = f.h - 20.0;
+    for (label, colour, dashed) in legend {
+        let width = 28.0 + 6.2 * label.chars().count() as f64;
+        if x > f.left && x + width > f.w {
+            x = f.left;
+            y += 14.0;
+        }
+        let dash = if *dashed { " stroke-dasharray=\"5 3\"" } else { "" };
+        let _ = write!(
+            h,
+            "<line x1=\"{x:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"{colour}\" stroke-width=\"2\"{dash}/>\
+             <text x=\"{:.1}\" y=\"{y:.1}\">{}</text>",
+            y - 4.0,
+            x + 16.0,
+            y - 4.0,
+            x + 20.0,
+            esc(label)
+        );
+        x += width;
+    }
+    h.push_str("</svg></figure>\n");
+}
+
+/// X-axis ticks at five evenly spaced values of `[lo, hi]` (whole currency units).
+fn x_ticks(h: &mut String, lo: f64, hi: f64, label: &str) {
+    let f = &FRAME;
+    for k in 0..=4 {
+        let t = k as f64 / 4.0;
+        let _ = write!(
+            h,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+            f.x(t),
+            f.h - f.bottom + 14.0,
+            short(lo + t * (hi - lo))
+        );
+    }
+    let _ = write!(
+        h,
+        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+        f.x(0.5),
+        f.h - f.bottom + 27.0,
+        esc(label)
+    );
+}
+
+/// Loss distributions overlaid: each histogram as a density step line (probability per
+/// 1/100 of the common axis), so different bin widths compare.
+fn distribution_chart(h: &mut String, series: &[(String, &MeasureStats)], cur: &str) {
+    let lo = series.iter().flat_map(|s| s.1.histogram.first()).map(|b| b.from).min().unwrap_or(0) as f64 / 100.0;
+    let hi = series.iter().flat_map(|s| s.1.histogram.last()).map(|b| b.to).max().unwrap_or(1) as f64 / 100.0;
+    let span = (hi - lo).max(1.0);
+    let density = |b: &Bin| b.share * span / 100.0 / ((b.to - b.from) as f64 / 100.0).max(1e-9);
+    let top = series.iter().flat_map(|s| s.1.histogram.iter().map(density)).fold(0.0f64, f64::max).max(1e-12);
+    open_chart(h, "Loss distribution with and without insurance", "distribution");
+    let f = &FRAME;
+    for k in 0..=4 {
+        let t = k as f64 / 4.0;
+        let _ = write!(
+            h,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            f.left - 4.0,
+            f.y(t) + 4.0,
+            pct(top * t)
+        );
+    }
+    x_ticks(h, lo, hi, &format!("loss in the horizon ({cur}); y: probability per 1% of the axis"));
+    let mut legend = Vec::new();
+    for (i, (name, m)) in series.iter().enumerate() {
+        let colour = COLOURS[i % COLOURS.len()];
+        let mut pts = String::new();
+        for b in &m.histogram {
+            let y = f.y(density(b) / top);
+            let (x0, x1) = (f.x((b.from as f64 / 100.0 - lo) / span), f.x((b.to as f64 / 100.0 - lo) / span));
+            let _ = write!(pts, "{x0:.1},{y:.1} {x1:.1},{y:.1} ");
+        }
+        let _ = write!(
+            h,
+            "<polyline class=\"series\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.6\" points=\"{}\"/>",
+            pts.trim_end()
+        );
+        legend.push((name.clone(), colour, false));
+    }
+    close_chart(h, &legend);
+}
+
+/// Exceedance curves P(loss ≥ x) on a log scale down to 1e-4 (or one trial in N).
+fn exceedance_chart(h: &mut String, series: &[(String, &MeasureStats)], cur: &str) {
+    let lo = 0.0f64;
+    let hi = series.iter().flat_map(|s| s.1.histogram.last()).map(|b| b.to).max().unwrap_or(1) as f64 / 100.0;
+    let span = (hi - lo).max(1.0);
+    let floor = series.first().map_or(1e-4, |s| (1.0 / s.1.trials.max(1) as f64).max(1e-6)).min(1e-2);
+    let decades = -floor.log10();
+    let f = &FRAME;
+    open_chart(h, "Exceedance curve P(loss ≥ x), log scale", "exceedance");
+    let mut d = 0;
+    while d as f64 <= decades + 1e-9 {
+        let t = 1.0 - d as f64 / decades;
+        let _ = write!(
+            h,
+            "<line x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#eef1f5\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">1e-{d}</text>",
+            f.left,
+            f.w - f.right,
+            f.y(t),
+            f.y(t),
+            f.left - 4.0,
+            f.y(t) + 4.0
+        );
+        d += 1;
+    }
+    x_ticks(h, lo, hi, &format!("loss x ({cur})"));
+    let mut legend = Vec::new();
+    for (i, (name, m)) in series.iter().enumerate() {
+        let colour = COLOURS[i % COLOURS.len()];
+        let mut pts = String::new();
+        let _ = write!(pts, "{:.1},{:.1} ", f.x(0.0), f.y(1.0));
+        for b in &m.histogram {
+            if b.p_at_or_above_to < floor {
+                break;
+            }
+            let t = 1.0 + b.p_at_or_above_to.log10() / decades;
+            let _ = write!(pts, "{:.1},{:.1} ", f.x((b.to as f64 / 100.0 - lo) / span), f.y(t));
+        }
+        let _ = write!(
+            h,
+            "<polyline class=\"series\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.6\" points=\"{}\"/>",
+            pts.trim_end()
+        );
+        legend.push((name.clone(), colour, false));
+    }
+    close_chart(h, &legend);
+}
+
+/// The monthly cash fan of one policy: 5–95% band, median, the baseline path and minimum cash.
+fn cash_chart(h: &mut String, study: &Study, s: &ScenarioResult, p: &PolicyResult, colour: &str, cur: &str) {
+    let Some(cash) = &p.cash else { return };
+    if cash.months.is_empty() {
+        return;
+    }
+    let minimum = study.company.as_ref().map(|c| c.minimum_cash).and_then(|d| crate::money::to_cents(d, 1.into()));
+    let units = |c: i64| c as f64 / 100.0;
+    let mut values: Vec<f64> = cash
+        .months
+        .iter()
+        .flat_map(|m| [units(m.cash_quantiles[0]), units(m.cash_quantiles[2]), units(m.baseline_cash)])
+        .collect();
+    values.extend(minimum.map(units));
+    let (mut lo, mut hi) = values.iter().fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+    let pad = ((hi - lo) * 0.05).max(1.0);
+    lo -= pad;
+    hi += pad;
+    let f = &FRAME;
+    let n = cash.months.len();
+    let x = |m: usize| f.x(if n == 1 { 0.5 } else { m as f64 / (n - 1) as f64 });
+    let y = |v: f64| f.y((v - lo) / (hi - lo));
+    open_chart(h, &format!("Month-end cash: {} ({})", p.name, s.name), "cash");
+    for k in 0..=4 {
+        let v = lo + (hi - lo) * k as f64 / 4.0;
+        let _ = write!(
+            h,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            f.left - 4.0,
+            y(v) + 4.0,
+            short(v)
+        );
+    }
+    for (m, info) in s.months.iter().enumerate().filter(|(m, _)| n <= 12 || m % 3 == 0) {
+        let _ = write!(
+            h,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}-{:02}</text>",
+            x(m),
+            f.h - f.bottom + 14.0,
+            info.start.year() % 100,
+            info.start.month() as u8
+        );
+    }
+    let _ = write!(
+        h,
+        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">month ({cur})</text>",
+        f.x(0.5),
+        f.h - f.bottom + 27.0
+    );
+    let mut band = String::new();
+    for (m, mc) in cash.months.iter().enumerate() {
+        let _ = write!(band, "{:.1},{:.1} ", x(m), y(units(mc.cash_quantiles[2])));
+    }
+    for (m, mc) in cash.months.iter().enumerate().rev() {
+        let _ = write!(band, "{:.1},{:.1} ", x(m), y(units(mc.cash_quantiles[0])));
+    }
+    let _ = write!(
+        h,
+        "<polygon class=\"fan\" fill=\"{colour}\" fill-opacity=\"0.18\" stroke=\"none\" points=\"{}\"/>",
+        band.trim_end()
+    );
+    let line = |q: &dyn Fn(&crate::run::MonthCash) -> i64| -> String {
+        cash.months
+            .iter()
+            .enumerate()
+            .map(|(m, mc)| format!("{:.1},{:.1}", x(m), y(units(q(mc)))))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let _ = write!(
+        h,
+        "<polyline class=\"series\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"/>",
+        line(&|m| m.cash_quantiles[1])
+    );
+    let _ = write!(
+        h,
+        "<polyline fill=\"none\" stroke=\"#39424e\" stroke-width=\"1.4\" stroke-dasharray=\"5 3\" points=\"{}\"/>",
+        line(&|m| m.baseline_cash)
+    );
+    let mut legend = vec![("median, 5–95% band".to_owned(), colour, false), ("baseline".to_owned(), "#39424e", true)];
+    if let Some(min) = minimum {
+        let _ = write!(
+            h,
+            "<line x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#c1121f\" stroke-width=\"1.4\"/>",
+            f.left,
+            f.w - f.right,
+            y(units(min)),
+            y(units(min))
+        );
+        legend.push(("minimum cash".to_owned(), "#c1121f", false));
+    }
+    close_chart(h, &legend);
+}
+
+/// Each policy against "none": premium, expected claims, net loss and total cost, ES 99 net and
+/// its reduction, and how often the policy pays back its premium.
+fn policy_comparison(h: &mut String, s: &ScenarioResult, cur: &str) {
+    let Some(none) = s.policies.first() else { return };
+    h.push_str(
+        "<h3>Policy comparison</h3>\n<table class=\"policies\"><thead><tr><th>Policy</th><th>Premium</th>\
+        <th>Expected claims</th><th>Expected net loss</th><th>Expected total cost</th><th>ES 99 net</th>\
+        <th>ES 99 reduction</th><th>P(claims repay the premium)</th></tr></thead><tbody>\n",
+    );
+    let es_none = none.measures[NET].es[AT_99];
+    for p in &s.policies {
+        let es = p.measures[NET].es[AT_99];
+        let reduction = if es_none > 0 { pct((es_none - es) as f64 / es_none as f64) } else { "—".into() };
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            esc(&p.name),
+            money(p.premium as i128, cur),
+            money(p.measures[CLAIMS].mean, cur),
+            money(p.measures[NET].mean, cur),
+            money(p.measures[COST].mean, cur),
+            money(es, cur),
+            reduction,
+            p.p_pays_back.map_or("—".into(), pct)
+        );
+    }
+    h.push_str("</tbody></table>\n");
+}
+
+/// The buyers contributing most to ES 99 of the gross loss, with their contribution to each
+/// policy's net ES 99 (rounded as in contributions.csv, so the columns add up over all buyers).
+fn contributors(h: &mut String, study: &Study, s: &ScenarioResult, cur: &str) {
+    let alts = &s.contributions.alternatives;
+    let Some(gross) = alts.first() else { return };
+    let columns: Vec<Vec<i128>> = alts.iter().map(|a| apportion(&a.tail_sum, a.tail_divisor)).collect();
+    let total = mean_cents(gross.tail_sum.iter().sum(), gross.tail_divisor);
+    let mut order: Vec<usize> = (0..gross.tail_sum.len()).filter(|&b| columns[0][b] != 0).collect();
+    order.sort_by(|&a, &b| columns[0][b].cmp(&columns[0][a]).then(a.cmp(&b)));
+    order.truncate(TOP);
+    let _ = write!(
+        h,
+        "<h3>Top {TOP} contributors to ES 99</h3>\n<table class=\"contributors\"><thead><tr><th>Buyer</th><th>Name</th>\
+         <th>Country</th><th>Sector</th><th>ES 99 gross</th><th>Share</th>"
+    );
+    for p in s.policies.iter().skip(1) {
+        let _ = write!(h, "<th>ES 99 net: {}</th>", esc(&p.name));
+    }
+    h.push_str("</tr></thead><tbody>\n");
+    for &b in &order {
+        let buyer = &study.portfolio.buyers[b];
+        let share = if total > 0 { pct(columns[0][b] as f64 / total as f64) } else { "—".into() };
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>",
+            esc(&buyer.id),
+            esc(&buyer.name),
+            esc(&buyer.country),
+            esc(&buyer.sector),
+            money(columns[0][b], cur),
+            share
+        );
+        for col in columns.iter().skip(1) {
+            let _ = write!(h, "<td class=\"n\">{}</td>", money(col[b], cur));
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</tbody></table>\n");
+}
+
+/// Concentration, insured share and exposure above limits, then the largest slices.
+fn portfolio_section(h: &mut String, p: &Summary, cur: &str) {
+    let t = &p.total;
+    let share = |x: i64| if t.exposure > 0 { pct(x as f64 / t.exposure as f64) } else { "—".into() };
+    let _ = write!(
+        h,
+        "<section id=\"portfolio\"><h2>Portfolio</h2>\n<table class=\"portfolio\"><tbody>\
+         <tr><th>Buyers</th><td class=\"n\">{}</td></tr><tr><th>Insured buyers</th><td class=\"n\">{}</td></tr>\
+         <tr><th>Exposure</th><td class=\"n\">{}</td></tr><tr><th>Insured exposure (within limits)</th><td class=\"n\">{} ({})</td></tr>\
+         <tr><th>Exposure above limits</th><td class=\"n\">{} ({})</td></tr><tr><th>Monthly sales</th><td class=\"n\">{}</td></tr>\
+         <tr><th>HHI buyers / groups</th><td class=\"n\">{:.4} / {:.4}</td></tr></tbody></table>\n",
+        group_thousands(&t.buyers.to_string()),
+        group_thousands(&p.insured_buyers.to_string()),
+        money(t.exposure as i128, cur),
+        money(t.insured_exposure as i128, cur),
+        share(t.insured_exposure),
+        money(t.above_limit as i128, cur),
+        share(t.above_limit),
+        money(t.monthly_sales as i128, cur),
+        p.hhi_buyers,
+        p.hhi_groups
+    );
+    let mut sections: Vec<&str> = p.rows.iter().map(|r| r.section).collect();
+    sections.dedup();
+    for section in sections {
+        let mut rows: Vec<_> = p.rows.iter().filter(|r| r.section == section).collect();
+        rows.sort_by(|a, b| b.slice.exposure.cmp(&a.slice.exposure).then(a.key.cmp(&b.key)));
+        let shown = rows.len().min(TOP);
+        let _ = write!(
+            h,
+            "<h3>By {} (largest {shown} of {})</h3>\n<table class=\"slices\"><thead><tr><th>{}</th><th>Buyers</th><th>Exposure</th>\
+             <th>Share</th><th>Insured</th><th>Above limits</th></tr></thead><tbody>\n",
+            esc(section),
+            rows.len(),
+            esc(section)
+        );
+        for r in rows.into_iter().take(TOP) {
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                esc(&r.key),
+                r.slice.buyers,
+                money(r.slice.exposure as i128, cur),
+                share(r.slice.exposure),
+                money(r.slice.insured_exposure as i128, cur),
+                money(r.slice.above_limit as i128, cur)
+            );
+        }
+        h.push_str("</tbody></table>\n");
+    }
+    h.push_str("</section>\n");
+}
+
+/// What produced the run: version, seed, trials and every input's SHA-256.
+fn provenance(h: &mut String, study: &Study, r: &RunResult) {
+    let _ = write!(
+        h,
+        "<section id=\"provenance\"><h2>Inputs and run</h2>\n<p class=\"desc\">arstress {} · seed {} · {} trials per scenario{}. \
+         The same inputs, seed and trials give the same figures on any machine and thread count.</p>\n\
+         <table class=\"inputs\"><thead><tr><th>Input</th><th>SHA-256</th></tr></thead><tbody>\n",
+        env!("CARGO_PKG_VERSION"),
+        r.seed,
+        group_thousands(&r.trials.to_string()),
+        r.tail_shift.map_or(String::new(), |s| format!(" · tail sampling, shift {s:.3}"))
+    );
+    let base = study.inputs.first().and_then(|f| f.path.parent()).map(|p| p.to_path_buf()).unwrap_or_default();
+    for f in &study.inputs {
+        let rel = f.path.strip_prefix(&base).unwrap_or(&f.path);
+        let _ = writeln!(
+            h,
+            "<tr><td><code>{}</code></td><td><code>{}</code></td></tr>",
+            esc(&rel.to_string_lossy()),
+            esc(&f.sha256)
+        );
+    }
+    h.push_str("</tbody></table></section>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_escaped_and_amounts_grouped() {
+        assert_eq!(esc("<a href=\"x\">R&D 'co'</a>"), "&lt;a href=&quot;x&quot;&gt;R&amp;D &#39;co&#39;&lt;/a&gt;");
+        assert_eq!(esc("上海贸易有限公司"), "上海贸易有限公司");
+        assert_eq!(money(123_456_789, "EUR"), "1,234,567.89 EUR");
+        assert_eq!(money(-5, "EUR"), "-0.05 EUR");
+        assert_eq!(short(1_234_567.0), "1.2M");
+        assert_eq!(short(-35_000.0), "-35k");
+    }
+}
