@@ -415,6 +415,19 @@ fn buyer_distribution(q: f64, loss_on_day: impl Fn(i32) -> i64) -> Vec<(i64, f64
     dist.into_iter().collect()
 }
 
+/// Every buyer's gross-loss distribution in the independent study (recovery 0.4), with its PD
+/// scaled by `pd_scale`.
+fn gross_parts(book: &Book, pd_scale: f64) -> Vec<Vec<(i64, f64)>> {
+    (0..book.pd.len())
+        .map(|b| {
+            buyer_distribution(book.pd[b] * pd_scale, |d| {
+                let u = unpaid_at(&book.schedule[b], d);
+                u - recovery_of(u)
+            })
+        })
+        .collect()
+}
+
 /// A distribution on the lattice `{0, unit, 2·unit, ...}` (cents).
 struct Lattice {
     unit: i64,
@@ -546,27 +559,13 @@ fn independent_defaults_gross_loss_matches_the_exact_convolution() {
         assert_eq!(row[0], sum, "trial {t}");
         gross.push(row[0]);
     }
-    let parts: Vec<Vec<(i64, f64)>> = (0..book.pd.len())
-        .map(|b| {
-            buyer_distribution(book.pd[b], |d| {
-                let u = unpaid_at(&book.schedule[b], d);
-                u - recovery_of(u)
-            })
-        })
-        .collect();
+    let parts = gross_parts(&book, 1.0);
     let exact = Lattice::convolution(&parts);
     assert!((exact.p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
     compare_to_exact(&gross, &exact, "gross");
 
     // Power: the same book with every PD 10% higher moves the exact mean by 10%, far outside.
-    let biased: Vec<Vec<(i64, f64)>> = (0..book.pd.len())
-        .map(|b| {
-            buyer_distribution(book.pd[b] * 1.1, |d| {
-                let u = unpaid_at(&book.schedule[b], d);
-                u - recovery_of(u)
-            })
-        })
-        .collect();
+    let biased = gross_parts(&book, 1.1);
     let (mean, se) = mean_and_se(&gross);
     let wrong = Lattice::convolution(&biased).mean();
     assert!((mean - wrong).abs() > 4.0 * se, "a 10% PD error would go unnoticed");
@@ -582,14 +581,7 @@ fn analytic_inexact_lattice_keeps_the_mean_and_the_tail_within_one_unit() {
     let dir = tempfile::tempdir().unwrap();
     let book = heterogeneous_book(1_000);
     let plan = independent_study(dir.path(), &book, "");
-    let parts: Vec<Vec<(i64, f64)>> = (0..book.pd.len())
-        .map(|b| {
-            buyer_distribution(book.pd[b], |d| {
-                let u = unpaid_at(&book.schedule[b], d);
-                u - recovery_of(u)
-            })
-        })
-        .collect();
+    let parts = gross_parts(&book, 1.0);
     let exact = Lattice::convolution(&parts);
     let analytic = arstress::analytic::analyze(&plan).unwrap();
     let a = &analytic.measures[0].dist;
