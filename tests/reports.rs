@@ -135,6 +135,15 @@ fn summary_json_has_the_figures_of_summary_csv() {
         .code(2);
     let stderr = String::from_utf8_lossy(&bad.get_output().stderr).into_owned();
     assert!(stderr.contains("--format \"pdf\": expected csv, json or html"), "{stderr}");
+    let empty = arstress()
+        .args(["run"])
+        .arg(example_study())
+        .args(["--trials", "10", "--format", "", "--out"])
+        .arg(dir.path().join("empty"))
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&empty.get_output().stderr).into_owned();
+    assert!(stderr.contains("--format \"\": expected csv, json or html"), "{stderr}");
 }
 
 #[test]
