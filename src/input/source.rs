@@ -16,8 +16,13 @@ impl Source {
     /// Reads a UTF-8 file; a leading BOM is removed. Non-UTF-8 bytes are a located problem.
     pub fn read(path: &Path) -> Result<Self, Error> {
         let bytes = std::fs::read(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
-        let sha256 = sha256_hex(&bytes);
-        let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+        Self::from_bytes(path, &bytes)
+    }
+
+    /// A source from bytes already read (`path` names them in messages): as [`Source::read`].
+    pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Self, Error> {
+        let sha256 = sha256_hex(bytes);
+        let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         match std::str::from_utf8(body) {
             Ok(text) => Ok(Source { path: path.to_path_buf(), text: text.to_owned(), sha256 }),
             Err(e) => {
