@@ -593,11 +593,7 @@ fn round_cents(d: Decimal) -> i64 {
 }
 
 fn index_labels<'a>(labels: impl Iterator<Item = &'a str>) -> BTreeMap<&'a str, u32> {
-    let mut map: BTreeMap<&str, u32> = labels.map(|l| (l, 0)).collect();
-    for (i, v) in map.values_mut().enumerate() {
-        *v = i as u32;
-    }
-    map
+    crate::model::distinct(labels).into_iter().enumerate().map(|(i, l)| (l, i as u32)).collect()
 }
 
 fn recovery_plan(rec: &Recovery, multiplier: Decimal, scenario: &Scenario) -> Result<RecoveryPlan, Error> {

@@ -5,7 +5,7 @@ use crate::calendar::Calendar;
 use crate::error::{Error, Location, Problem, Problems};
 use crate::model::{Buyer, Invoice, LimitType};
 use rust_decimal::Decimal;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
 /// A parsed CSV table: header names and rows with their physical line numbers.
@@ -158,16 +158,17 @@ pub fn load_buyers(src: &Source, ctx: &CsvContext) -> Result<(Vec<Buyer>, Vec<St
         warnings.push(format!("{}: ignoring unknown columns: {}", src.path.display(), unknown.join(", ")));
     }
 
-    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(table.rows.len());
     let mut buyers = Vec::new();
     for (line, rec) in &table.rows {
         let line = *line;
         let mut bad =
             |field: &str, value: &str, expected: &str| problems.push(line_problem(src, line, field, value, expected));
-        let id = table.get(rec, "buyer_id").unwrap_or("").to_owned();
+        let id_text = table.get(rec, "buyer_id").unwrap_or("");
+        let id = id_text.to_owned();
         if id.is_empty() {
             bad("buyer_id", "", "a non-empty buyer id");
-        } else if let Some(first) = seen.insert(id.clone(), line) {
+        } else if let Some(first) = seen.insert(id_text, line) {
             bad("buyer_id", &id, &format!("a unique buyer id (already used on line {first})"));
         }
         let country = table.get(rec, "country").unwrap_or("").to_owned();
@@ -300,25 +301,32 @@ pub fn load_invoices(src: &Source, buyers: &[Buyer], ctx: &CsvContext) -> Result
     if !unknown.is_empty() {
         warnings.push(format!("{}: ignoring unknown columns: {}", src.path.display(), unknown.join(", ")));
     }
-    let index: BTreeMap<&str, usize> = buyers.iter().enumerate().map(|(i, b)| (b.id.as_str(), i)).collect();
-    let ids: Vec<&str> = index.keys().copied().collect();
-    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    // "Did you mean" hints search every buyer_id: only for the first few unknown buyers.
+    const HINTS: usize = 10;
+    let mut hints = 0;
+    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(table.rows.len());
     let as_of = ctx.calendar.as_of;
     let mut invoices = Vec::new();
     for (line, rec) in &table.rows {
         let line = *line;
         let mut bad =
             |field: &str, value: &str, expected: &str| problems.push(line_problem(src, line, field, value, expected));
-        let id = table.get(rec, "invoice_id").unwrap_or("").to_owned();
+        let id_text = table.get(rec, "invoice_id").unwrap_or("");
+        let id = id_text.to_owned();
         if id.is_empty() {
             bad("invoice_id", "", "a non-empty invoice id");
-        } else if let Some(first) = seen.insert(id.clone(), line) {
+        } else if let Some(first) = seen.insert(id_text, line) {
             bad("invoice_id", &id, &format!("a unique invoice id (already used on line {first})"));
         }
         let buyer_id = table.get(rec, "buyer_id").unwrap_or("");
-        let buyer = index.get(buyer_id).copied();
+        let buyer = crate::model::buyer_position(buyers, buyer_id);
         if buyer.is_none() {
-            let hint = closest(buyer_id, &ids).map(|h| format!(" (did you mean `{h}`?)")).unwrap_or_default();
+            hints += 1;
+            let hint = (hints <= HINTS)
+                .then(|| closest(buyer_id, &buyers.iter().map(|b| b.id.as_str()).collect::<Vec<_>>()))
+                .flatten()
+                .map(|h| format!(" (did you mean `{h}`?)"))
+                .unwrap_or_default();
             bad("buyer_id", buyer_id, &format!("a buyer_id of buyers.csv{hint}"));
         }
         let currency = table

@@ -154,6 +154,9 @@ pub struct ScenarioContext<'a> {
     pub horizon_days: i32,
     /// Buyer indices by day-0 exposure after an fx shock, largest first, ties by buyer_id.
     pub rank_by_exposure: &'a dyn Fn(&BTreeMap<String, Decimal>) -> Vec<usize>,
+    /// The portfolio's sectors and countries (computed once, not per scenario).
+    pub sectors: &'a BTreeSet<&'a str>,
+    pub countries: &'a BTreeSet<&'a str>,
 }
 
 /// Parses and validates one scenario file.
@@ -432,16 +435,14 @@ fn decimal(c: &mut Check, key: &str, raw: &Option<Spanned<Num>>, lo: Decimal, hi
 }
 
 fn stress(c: &mut Check, raw: &RawStress, ratings: &BTreeMap<String, f64>, ctx: &ScenarioContext) -> Stress {
-    let buyers = &ctx.portfolio.buyers;
-    let sectors: BTreeSet<&str> = buyers.iter().map(|b| b.sector.as_str()).collect();
-    let countries: BTreeSet<&str> = buyers.iter().map(|b| b.country.as_str()).collect();
+    let (sectors, countries) = (ctx.sectors, ctx.countries);
     let grades: BTreeSet<&str> = ratings.keys().map(String::as_str).collect();
     let currencies: BTreeSet<&str> = ctx.currencies.iter().map(String::as_str).collect();
 
     let pd_multiplier = c.float("stress.pd_multiplier", &raw.pd_multiplier, 1.0, |x| x >= 0.0, "a multiplier >= 0");
-    let by_sector = multipliers(c, "stress.pd_multiplier_by_sector", &raw.pd_multiplier_by_sector, &sectors, "sector");
+    let by_sector = multipliers(c, "stress.pd_multiplier_by_sector", &raw.pd_multiplier_by_sector, sectors, "sector");
     let by_country =
-        multipliers(c, "stress.pd_multiplier_by_country", &raw.pd_multiplier_by_country, &countries, "country");
+        multipliers(c, "stress.pd_multiplier_by_country", &raw.pd_multiplier_by_country, countries, "country");
     let by_rating =
         multipliers(c, "stress.pd_multiplier_by_rating", &raw.pd_multiplier_by_rating, &grades, "rating grade");
     let systematic_quantile = raw.systematic_quantile.as_ref().map(|s| {
@@ -467,18 +468,13 @@ fn stress(c: &mut Check, raw: &RawStress, ratings: &BTreeMap<String, f64>, ctx: 
         decimal(c, "stress.recovery_multiplier", &raw.recovery_multiplier, Decimal::ZERO, Decimal::from(100));
     let sales_multiplier =
         decimal(c, "stress.sales_multiplier", &raw.sales_multiplier, Decimal::ZERO, Decimal::from(1000));
-    let sales_by_sector = decimal_multipliers(
-        c,
-        "stress.sales_multiplier_by_sector",
-        &raw.sales_multiplier_by_sector,
-        &sectors,
-        "sector",
-    );
+    let sales_by_sector =
+        decimal_multipliers(c, "stress.sales_multiplier_by_sector", &raw.sales_multiplier_by_sector, sectors, "sector");
     let sales_by_country = decimal_multipliers(
         c,
         "stress.sales_multiplier_by_country",
         &raw.sales_multiplier_by_country,
-        &countries,
+        countries,
         "country",
     );
     let late_share_addon = c.float(
@@ -625,7 +621,6 @@ fn forced_defaults(
     ctx: &ScenarioContext,
 ) -> Vec<ForcedDefault> {
     let buyers = &ctx.portfolio.buyers;
-    let index: BTreeMap<&str, usize> = buyers.iter().enumerate().map(|(i, b)| (b.id.as_str(), i)).collect();
     let mut taken = vec![false; buyers.len()];
     let mut ranking: Option<Vec<usize>> = None;
     let mut out = Vec::new();
@@ -664,9 +659,9 @@ fn forced_defaults(
         let mut hit = Vec::new();
         for b in f.buyers.iter().flatten() {
             let id = b.get_ref();
-            match index.get(id.as_str()) {
+            match crate::model::buyer_position(buyers, id).as_ref() {
                 None => {
-                    let ids: Vec<&str> = index.keys().copied().collect();
+                    let ids: Vec<&str> = buyers.iter().map(|b| b.id.as_str()).collect();
                     let hint = closest(id, &ids).map(|h| format!(" (did you mean `{h}`?)")).unwrap_or_default();
                     c.bad(&format!("{key}.buyers"), b, id.clone(), format!("a buyer_id of buyers.csv{hint}"));
                 }

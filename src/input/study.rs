@@ -149,7 +149,11 @@ pub fn load_study(path: &Path) -> Result<Study, Error> {
     // Scenarios, in the given order; globs sorted.
     let currencies: BTreeSet<String> = fx.keys().cloned().collect();
     let rank = |shock: &BTreeMap<String, Decimal>| portfolio.rank_by_exposure(&fx, shock);
+    let sectors = crate::model::distinct(portfolio.buyers.iter().map(|b| b.sector.as_str()));
+    let countries = crate::model::distinct(portfolio.buyers.iter().map(|b| b.country.as_str()));
     let sctx = ScenarioContext {
+        sectors: &sectors,
+        countries: &countries,
         portfolio: &portfolio,
         currencies: &currencies,
         horizon_days: calendar.horizon_days(),
@@ -168,6 +172,9 @@ pub fn load_study(path: &Path) -> Result<Study, Error> {
     }
     let mut problems = Problems::default();
     let mut names = BTreeSet::new();
+    let rated = crate::model::distinct(
+        portfolio.buyers.iter().filter(|b| b.pd_1y.is_none()).filter_map(|b| b.rating.as_deref()),
+    );
     for s in &scenarios {
         if !names.insert(s.name.clone()) || s.name.contains(',') {
             problems.push(Problem {
@@ -177,6 +184,10 @@ pub fn load_study(path: &Path) -> Result<Study, Error> {
                 value: s.name.clone(),
                 expected: "a scenario name used by one scenario only, without commas".into(),
             });
+        }
+        // Walk the buyers only when a grade they use is missing from this scenario's table.
+        if rated.iter().all(|r| s.ratings.contains_key(*r)) {
+            continue;
         }
         for b in &portfolio.buyers {
             if let (Some(r), None) = (&b.rating, b.pd_1y)
