@@ -723,6 +723,22 @@ fn company_negative_amount() {
 }
 
 #[test]
+fn toml_amount_beyond_exact_decimal() {
+    let text = POLICIES.replace("max_liability = 2_000_000", "max_liability = 1e40");
+    let dir = study_with("policies.toml", &text);
+    let err = validate_fails(dir.path());
+    assert_line(&err, &[&at_toml("policies.toml", 10), &key("policy[1].max_liability"), &value("1e40"), "7.9e28"]);
+    let huge = "123456789012345678901234567890123";
+    let text = POLICIES.replace("max_liability = 2_000_000", &format!("max_liability = {huge}"));
+    let dir = study_with("policies.toml", &text);
+    let err = validate_fails(dir.path());
+    assert_line(&err, &[&at_toml("policies.toml", 10), &key("policy[1].max_liability"), &value(huge), "7.9e28"]);
+    let dir = study_with("study.toml", &format!("{STUDY}\n[company]\nopening_cash = 1e40\n"));
+    let err = validate_fails(dir.path());
+    assert_line(&err, &[&at_toml("study.toml", 18), &key("company.opening_cash"), &value("1e40"), "7.9e28"]);
+}
+
+#[test]
 fn defaults_of_later_releases_are_accepted() {
     let dir = scenario(
         "[credit]\ncopula = \"gaussian\"\n[payment]\nlate_share = 0.45\n[country_risk]\ndefault_probability = 0.0\n\
@@ -790,6 +806,25 @@ fn horizon_out_of_range() {
         let err = validate_fails(dir.path());
         assert_line(&err, &[&at_toml("study.toml", 3), &key("horizon_months"), &value(h), "1..=60"]);
     }
+}
+
+#[test]
+fn as_of_out_of_bounds() {
+    for d in ["1500-01-01", "9999-12-31"] {
+        let dir = study_with("study.toml", &STUDY.replace("as_of = 2027-01-01", &format!("as_of = {d}")));
+        let err = validate_fails(dir.path());
+        assert_line(&err, &[&at_toml("study.toml", 2), &key("as_of"), &value(d), "from 1970-01-01 to 2099-12-31"]);
+    }
+}
+
+#[test]
+fn toml_syntax_error() {
+    let dir = study_with("study.toml", &STUDY.replace("name = \"validation test\"", "name = \"validation test"));
+    let err = validate_fails(dir.path());
+    assert_line(&err, &["study.toml:1:24: ", &key("name"), &value("name = \"validation test"), "valid TOML", "`\"`"]);
+    let dir = study_with("study.toml", &STUDY.replace("seed = 1", "seed = 1\nseed = 2"));
+    let err = validate_fails(dir.path());
+    assert_line(&err, &["study.toml:6:1: ", &key("seed"), "valid TOML (duplicate key)"]);
 }
 
 #[test]
