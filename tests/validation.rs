@@ -281,6 +281,36 @@ fn amount_above_1e12() {
 }
 
 #[test]
+fn amount_not_finite() {
+    let dir = study_with(
+        "buyers.csv",
+        &buyers_line(2, "B001,Alpha GmbH,DE,construction,BBB,,EUR,NaN,60,inf,200000,approved,G1"),
+    );
+    let err = validate_fails(dir.path());
+    assert_line(&err, &[&at_csv("buyers.csv", 2), &field("outstanding"), &value("NaN"), "finite", "not NaN"]);
+    assert_line(&err, &[&at_csv("buyers.csv", 2), &field("monthly_sales"), &value("inf"), "finite"]);
+    let dir = study_with("invoices.csv", &replace_line(INVOICES, 3, "I002,B001,-inf,EUR,2026-12-15,2027-02-13"));
+    let err = validate_fails(dir.path());
+    assert_line(&err, &[&at_csv("invoices.csv", 3), &field("amount"), &value("-inf"), "finite"]);
+}
+
+#[test]
+fn amount_beyond_exact_decimal() {
+    // More digits than rust_decimal holds (7.9e28): refused as too large, never rounded or a parse failure.
+    let huge = "123456789012345678901234567890123";
+    let dir = study_with(
+        "buyers.csv",
+        &buyers_line(2, &format!("B001,Alpha GmbH,DE,construction,BBB,,EUR,{huge},60,50000,1e40,approved,G1")),
+    );
+    let err = validate_fails(dir.path());
+    assert_line(&err, &[&at_csv("buyers.csv", 2), &field("outstanding"), &value(huge), "an amount <= 1e12"]);
+    assert_line(&err, &[&at_csv("buyers.csv", 2), &field("credit_limit"), &value("1e40"), "an amount <= 1e12"]);
+    let dir = study_with("invoices.csv", &replace_line(INVOICES, 2, "I001,B001,1e40,EUR,2026-12-01,2027-01-30"));
+    let err = validate_fails(dir.path());
+    assert_line(&err, &[&at_csv("invoices.csv", 2), &field("amount"), &value("1e40"), "an amount <= 1e12"]);
+}
+
+#[test]
 fn terms_days_out_of_range() {
     let dir = study_with(
         "buyers.csv",
@@ -331,6 +361,17 @@ fn empty_portfolio() {
     let dir = study_with("buyers.csv", &format!("{header}\n"));
     let err = validate_fails(dir.path());
     assert_line(&err, &["buyers.csv", &field("buyers"), &value("0 rows"), "at least one buyer"]);
+}
+
+#[test]
+fn empty_buyers_file() {
+    let dir = study_with("buyers.csv", "");
+    let err = validate_fails(dir.path());
+    assert_line(&err, &["buyers.csv: ", &field("header"), &value("empty file (0 bytes)"), "a header line"]);
+    assert!(err.contains("1 input problem\n"), "one problem, not one per column:\n{err}");
+    let dir = study_with("buyers.csv", "\n  \n");
+    let err = validate_fails(dir.path());
+    assert_line(&err, &["buyers.csv: ", &field("header"), &value("blank lines only"), "a header line"]);
 }
 
 #[test]
@@ -412,6 +453,33 @@ fn negative_invoice_amount() {
     let dir = study_with("invoices.csv", &replace_line(INVOICES, 2, "I001,B001,-60000,EUR,2026-12-01,2027-01-30"));
     let err = validate_fails(dir.path());
     assert_line(&err, &[&at_csv("invoices.csv", 2), &field("amount"), &value("-60000"), ">= 0"]);
+}
+
+#[test]
+fn invoice_date_outside_bounds() {
+    let dir = study_with("invoices.csv", &replace_line(INVOICES, 2, "I001,B001,60000,EUR,1899-12-01,2027-01-30"));
+    let err = validate_fails(dir.path());
+    assert_line(
+        &err,
+        &[&at_csv("invoices.csv", 2), &field("issue_date"), &value("1899-12-01"), "from 2017-01-01 to 2027-01-01"],
+    );
+    let dir = study_with("invoices.csv", &replace_line(INVOICES, 3, "I002,B001,40000,EUR,2026-12-15,2300-02-13"));
+    let err = validate_fails(dir.path());
+    assert_line(
+        &err,
+        &[&at_csv("invoices.csv", 3), &field("due_date"), &value("2300-02-13"), "from 2017-01-01 to 2037-01-01"],
+    );
+}
+
+#[test]
+fn invoices_missing_required_column() {
+    let text = "\
+invoice_id,buyer_id,currency,issue_date,due_date
+I001,B001,EUR,2026-12-01,2027-01-30
+";
+    let dir = study_with("invoices.csv", text);
+    let err = validate_fails(dir.path());
+    assert_line(&err, &[&at_csv("invoices.csv", 1), &field("amount"), "invoice_id", "required column `amount`"]);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -655,6 +723,22 @@ fn company_negative_amount() {
 }
 
 #[test]
+fn toml_amount_beyond_exact_decimal() {
+    let text = POLICIES.replace("max_liability = 2_000_000", "max_liability = 1e40");
+    let dir = study_with("policies.toml", &text);
+    let err = validate_fails(dir.path());
+    assert_line(&err, &[&at_toml("policies.toml", 10), &key("policy[1].max_liability"), &value("1e40"), "7.9e28"]);
+    let huge = "123456789012345678901234567890123";
+    let text = POLICIES.replace("max_liability = 2_000_000", &format!("max_liability = {huge}"));
+    let dir = study_with("policies.toml", &text);
+    let err = validate_fails(dir.path());
+    assert_line(&err, &[&at_toml("policies.toml", 10), &key("policy[1].max_liability"), &value(huge), "7.9e28"]);
+    let dir = study_with("study.toml", &format!("{STUDY}\n[company]\nopening_cash = 1e40\n"));
+    let err = validate_fails(dir.path());
+    assert_line(&err, &[&at_toml("study.toml", 18), &key("company.opening_cash"), &value("1e40"), "7.9e28"]);
+}
+
+#[test]
 fn defaults_of_later_releases_are_accepted() {
     let dir = scenario(
         "[credit]\ncopula = \"gaussian\"\n[payment]\nlate_share = 0.45\n[country_risk]\ndefault_probability = 0.0\n\
@@ -725,6 +809,25 @@ fn horizon_out_of_range() {
 }
 
 #[test]
+fn as_of_out_of_bounds() {
+    for d in ["1500-01-01", "9999-12-31"] {
+        let dir = study_with("study.toml", &STUDY.replace("as_of = 2027-01-01", &format!("as_of = {d}")));
+        let err = validate_fails(dir.path());
+        assert_line(&err, &[&at_toml("study.toml", 2), &key("as_of"), &value(d), "from 1970-01-01 to 2099-12-31"]);
+    }
+}
+
+#[test]
+fn toml_syntax_error() {
+    let dir = study_with("study.toml", &STUDY.replace("name = \"validation test\"", "name = \"validation test"));
+    let err = validate_fails(dir.path());
+    assert_line(&err, &["study.toml:1:24: ", &key("name"), &value("name = \"validation test"), "valid TOML", "`\"`"]);
+    let dir = study_with("study.toml", &STUDY.replace("seed = 1", "seed = 1\nseed = 2"));
+    let err = validate_fails(dir.path());
+    assert_line(&err, &["study.toml:6:1: ", &key("seed"), "valid TOML (duplicate key)"]);
+}
+
+#[test]
 fn scenarios_glob_matches_nothing() {
     let dir = study_with("study.toml", &STUDY.replace("scenarios/*.toml", "scenario/*.toml"));
     let err = validate_fails(dir.path());
@@ -764,6 +867,31 @@ fn ragged_row() {
     let dir = study_with("buyers.csv", &buyers_line(3, "B002,Beta Inc,US,retail,,0.02,USD,50000,30,20000,,,,extra"));
     let err = validate_fails(dir.path());
     assert_line(&err, &[&at_csv("buyers.csv", 3), "14 fields", "13 fields"]);
+}
+
+#[test]
+fn unclosed_quote() {
+    let text = buyers_line(3, "B002,\"Beta Inc,US,retail,,0.02,USD,50000,30,20000,,,");
+    let dir = study_with("buyers.csv", &text);
+    let err = validate_fails(dir.path());
+    assert_line(
+        &err,
+        &[
+            &at_csv("buyers.csv", 3),
+            &field("name"),
+            "\"\\\"Beta Inc,US",
+            "a closing `\"`",
+            "runs to the end of the file",
+        ],
+    );
+}
+
+#[test]
+fn duplicate_column_name() {
+    let header = BUYERS.lines().next().unwrap_or_default().replace("group_id", "outstanding");
+    let dir = study_with("buyers.csv", &replace_line(BUYERS, 1, &header));
+    let err = validate_fails(dir.path());
+    assert_line(&err, &[&at_csv("buyers.csv", 1), &field("outstanding"), &value("outstanding"), "once in the header"]);
 }
 
 #[test]

@@ -33,7 +33,13 @@ impl<'de> serde::Deserialize<'de> for Num {
                 Decimal::from_str(&format!("{v}"))
                     .or_else(|_| Decimal::from_scientific(&format!("{v:e}")))
                     .map(Num)
-                    .map_err(|_| E::custom(format!("a number within ±7.9e28, not {v}")))
+                    .map_err(|_| E::custom(too_large(&format!("{v:e}"))))
+            }
+            fn visit_i128<E: de::Error>(self, v: i128) -> Result<Num, E> {
+                Decimal::try_from_i128_with_scale(v, 0).map(Num).map_err(|_| E::custom(too_large(&v.to_string())))
+            }
+            fn visit_u128<E: de::Error>(self, v: u128) -> Result<Num, E> {
+                i128::try_from(v).map_or_else(|_| Err(E::custom(too_large(&v.to_string()))), |v| self.visit_i128(v))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Num, E> {
                 Decimal::from_str(v.trim().replace('_', "").as_str())
@@ -43,6 +49,11 @@ impl<'de> serde::Deserialize<'de> for Num {
         }
         deserializer.deserialize_any(NumVisitor)
     }
+}
+
+/// The message for a number beyond what an exact decimal holds.
+fn too_large(v: &str) -> String {
+    format!("a number within ±7.9e28, the range of an exact decimal (amounts at most 1e12), not {v}")
 }
 
 impl fmt::Display for Num {

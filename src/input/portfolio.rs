@@ -16,7 +16,20 @@ struct Table<'a> {
 }
 
 impl<'a> Table<'a> {
-    fn read(src: &'a Source, problems: &mut Problems) -> Result<Self, Error> {
+    /// Reads the header and rows; `required` names the columns a header must have (for the empty-file message).
+    fn read(src: &'a Source, required: &[&str], problems: &mut Problems) -> Result<Self, Error> {
+        if src.text.trim().is_empty() {
+            return Err(Error::problem(Problem {
+                file: src.path.clone(),
+                location: Location::File,
+                field: "header".into(),
+                value: if src.text.is_empty() { "empty file (0 bytes)".into() } else { "blank lines only".into() },
+                expected: format!(
+                    "a header line with at least the columns {} and one row per record",
+                    required.join(",")
+                ),
+            }));
+        }
         let first_line = src.text.lines().next().unwrap_or("");
         if first_line.contains(';') && !first_line.contains(',') {
             return Err(Error::problem(Problem {
@@ -29,8 +42,15 @@ impl<'a> Table<'a> {
                     .into(),
             }));
         }
+        let open_quote = unclosed_quote(&src.text);
+        if let Some(q) = open_quote.as_ref().filter(|q| q.line == 1) {
+            return Err(Error::problem(quote_problem(src, q, "header")));
+        }
         let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(src.text.as_bytes());
         let headers = reader.headers().map_err(|e| csv_problem(src, &e))?.clone();
+        if let Some(q) = open_quote {
+            return Err(Error::problem(quote_problem(src, &q, headers.get(q.field).map_or("row", str::trim))));
+        }
         let mut columns = BTreeMap::new();
         for (i, h) in headers.iter().enumerate() {
             let name = h.trim().to_owned();
@@ -88,6 +108,69 @@ fn csv_problem(src: &Source, e: &csv::Error) -> Error {
     Error::problem(line_problem(src, line, "row", &value, &expected))
 }
 
+/// A quoted field that is still open at the end of the text.
+struct OpenQuote {
+    /// Line (1-based) where the quote opens.
+    line: usize,
+    /// Index of the field within its record.
+    field: usize,
+    /// Byte offset of the opening quote.
+    offset: usize,
+}
+
+/// Finds a quoted field left open at the end of the text, scanning as the csv crate does: a `"` opens a quoted
+/// field only at the start of a field, and `""` inside one is a literal quote.
+fn unclosed_quote(text: &str) -> Option<OpenQuote> {
+    let (mut line, mut field, mut at_start) = (1, 0, true);
+    let mut open: Option<OpenQuote> = None;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if open.is_some() {
+            match c {
+                '"' if chars.peek().is_some_and(|&(_, n)| n == '"') => {
+                    chars.next();
+                }
+                '"' => open = None,
+                '\n' => line += 1,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' if at_start => {
+                open = Some(OpenQuote { line, field, offset: i });
+                at_start = false;
+            }
+            ',' => {
+                field += 1;
+                at_start = true;
+            }
+            '\n' | '\r' => {
+                if c == '\n' {
+                    line += 1;
+                }
+                field = 0;
+                at_start = true;
+            }
+            _ => at_start = false,
+        }
+    }
+    open
+}
+
+fn quote_problem(src: &Source, q: &OpenQuote, field: &str) -> Problem {
+    let rest = &src.text[q.offset..];
+    let value = rest.lines().next().unwrap_or(rest).trim_end();
+    line_problem(
+        src,
+        q.line,
+        field,
+        value,
+        "a closing `\"` for the quoted field that opens on this line (it runs to the end of the file; \
+         write `\"\"` for a quote inside a quoted field)",
+    )
+}
+
 fn line_problem(src: &Source, line: usize, field: &str, value: &str, expected: &str) -> Problem {
     Problem {
         file: src.path.clone(),
@@ -103,7 +186,14 @@ pub fn parse_amount(s: &str) -> Result<Decimal, &'static str> {
     if s.contains(',') {
         return Err("a decimal amount with a point as decimal separator and no thousands separators");
     }
-    let d = Decimal::from_str(s).map_err(|_| "a decimal amount such as 1234.56")?;
+    // f64 only classifies text that is not an exact decimal, to say why; amounts never go through f64.
+    let d = Decimal::from_str(s).map_err(|_| match f64::from_str(s) {
+        Ok(x) if !x.is_finite() => "a finite decimal amount such as 1234.56 (not NaN or infinity)",
+        Ok(x) if x < 0.0 => "an amount >= 0",
+        Ok(x) if x >= 1.0 => "an amount <= 1e12 (SPEC §3.1.12)",
+        Ok(_) => "a decimal amount with at most 28 decimal places",
+        Err(_) => "a decimal amount such as 1234.56",
+    })?;
     if d < Decimal::ZERO {
         return Err("an amount >= 0");
     }
@@ -111,6 +201,14 @@ pub fn parse_amount(s: &str) -> Result<Decimal, &'static str> {
         return Err("an amount <= 1e12 (SPEC §3.1.12)");
     }
     Ok(d)
+}
+
+/// `date` moved by whole calendar years (29 February becomes 28 February); saturates at the calendar's ends.
+fn years_from(date: time::Date, years: i32) -> time::Date {
+    let year = date.year() + years;
+    date.replace_year(year)
+        .or_else(|_| date.replace_day(28).and_then(|d| d.replace_year(year)))
+        .unwrap_or(if years < 0 { time::Date::MIN } else { time::Date::MAX })
 }
 
 fn is_currency(s: &str) -> bool {
@@ -144,7 +242,7 @@ pub const BUYER_COLUMNS: [&str; 13] = [
 /// Loads buyers, sorted by `buyer_id`. Returns warnings for unknown columns.
 pub fn load_buyers(src: &Source, ctx: &CsvContext) -> Result<(Vec<Buyer>, Vec<String>), Error> {
     let mut problems = Problems::default();
-    let table = Table::read(src, &mut problems)?;
+    let table = Table::read(src, &["buyer_id", "country", "sector", "rating", "terms_days"], &mut problems)?;
     for col in ["buyer_id", "country", "sector", "terms_days"] {
         table.require(col, &mut problems);
     }
@@ -290,8 +388,9 @@ pub fn load_buyers(src: &Source, ctx: &CsvContext) -> Result<(Vec<Buyer>, Vec<St
 /// Loads open invoices against the (sorted) buyers.
 pub fn load_invoices(src: &Source, buyers: &[Buyer], ctx: &CsvContext) -> Result<(Vec<Invoice>, Vec<String>), Error> {
     let mut problems = Problems::default();
-    let table = Table::read(src, &mut problems)?;
-    for col in ["invoice_id", "buyer_id", "amount", "due_date"] {
+    let required = ["invoice_id", "buyer_id", "amount", "due_date"];
+    let table = Table::read(src, &required, &mut problems)?;
+    for col in required {
         table.require(col, &mut problems);
     }
     problems.clone().into_result()?;
@@ -306,6 +405,10 @@ pub fn load_invoices(src: &Source, buyers: &[Buyer], ctx: &CsvContext) -> Result
     let mut hints = 0;
     let mut seen: HashMap<&str, usize> = HashMap::with_capacity(table.rows.len());
     let as_of = ctx.calendar.as_of;
+    // Open invoices of a live ledger: issued at most ten years before as_of (older ones are written off, or a
+    // defaulted date cell such as Excel's 1899-12-30), due at most ten years after it (payment terms are at most
+    // 720 days; ten years leaves room for instalment schedules).
+    let (earliest, latest) = (years_from(as_of, -10), years_from(as_of, 10));
     let mut invoices = Vec::new();
     for (line, rec) in &table.rows {
         let line = *line;
@@ -345,10 +448,10 @@ pub fn load_invoices(src: &Source, buyers: &[Buyer], ctx: &CsvContext) -> Result
                 Decimal::ZERO
             }
         };
-        let mut date = |field: &str| -> Option<i64> {
+        let mut date = |field: &str| -> Option<(time::Date, i64)> {
             let text = table.get(rec, field)?;
             match time::Date::parse(text, time::macros::format_description!("[year]-[month]-[day]")) {
-                Ok(d) => Some((d - as_of).whole_days()),
+                Ok(d) => Some((d, (d - as_of).whole_days())),
                 Err(_) => {
                     problems.push(line_problem(src, line, field, text, "a date YYYY-MM-DD"));
                     None
@@ -359,19 +462,23 @@ pub fn load_invoices(src: &Source, buyers: &[Buyer], ctx: &CsvContext) -> Result
         let issue = date("issue_date");
         let mut bad =
             |field: &str, value: &str, expected: &str| problems.push(line_problem(src, line, field, value, expected));
-        const TEN_YEARS: i64 = 3653;
-        if let Some(i) = issue
-            && !(-TEN_YEARS..=0).contains(&i)
+        if let Some((d, _)) = issue
+            && !(earliest..=as_of).contains(&d)
         {
             let text = table.get(rec, "issue_date").unwrap_or("");
-            bad("issue_date", text, &format!("a date on or before as_of ({as_of}) and at most ten years before it"));
+            bad(
+                "issue_date",
+                text,
+                &format!("a date from {earliest} to {as_of} (on or before as_of, at most ten years before it)"),
+            );
         }
-        if let Some(d) = due
-            && !(-TEN_YEARS..=TEN_YEARS).contains(&d)
+        if let Some((d, _)) = due
+            && !(earliest..=latest).contains(&d)
         {
             let text = table.get(rec, "due_date").unwrap_or("");
-            bad("due_date", text, "a date within ten years of as_of");
+            bad("due_date", text, &format!("a date from {earliest} to {latest} (within ten years of as_of)"));
         }
+        let (issue, due) = (issue.map(|(_, i)| i), due.map(|(_, d)| d));
         if let (Some(i), Some(d)) = (issue, due)
             && d < i
         {

@@ -96,7 +96,12 @@ impl Source {
                 let hint = closest(name, &choices).map(|c| format!(" (did you mean `{c}`?)")).unwrap_or_default();
                 format!("a known key{hint}; valid keys here: {}", choices.join(", "))
             });
-            let path = key_path_at(&self.text, start, unknown.is_some().then_some(snippet.as_str()));
+            // A syntax error (the text is not TOML at all) shows the offending line when its span is empty.
+            let syntax = unknown.is_none() && toml::de::DeTable::parse(&self.text).is_err();
+            let line_text = self.text[..start].rfind('\n').map_or(&self.text[..], |i| &self.text[i + 1..]);
+            let line_text = line_text.lines().next().unwrap_or("").trim();
+            let names_key = unknown.is_some() || (syntax && message.starts_with("duplicate key"));
+            let path = key_path_at(&self.text, start, names_key.then_some(snippet.as_str()));
             let field = path.rsplit('.').next().unwrap_or("").to_owned();
             Error::problem(Problem {
                 file: self.path.clone(),
@@ -106,8 +111,8 @@ impl Source {
                     column,
                 },
                 field: if field.is_empty() { "syntax".into() } else { field },
-                value: snippet,
-                expected: unknown.unwrap_or(message),
+                value: if syntax && snippet.trim().is_empty() { line_text.to_owned() } else { snippet },
+                expected: unknown.unwrap_or(if syntax { format!("valid TOML ({message})") } else { message }),
             })
         })
     }

@@ -52,6 +52,12 @@ struct RawCompany {
     bad_debt_reserve: Option<Spanned<Num>>,
 }
 
+/// Bounds of `as_of`: any back-test on electronic ledgers and any forward projection fits, while a mistyped year
+/// (0207, 2207, 20270) is caught, and as_of ± ten years of invoice dates plus horizon and claim lags stays far inside
+/// the calendar's range.
+const AS_OF_EARLIEST: time::Date = time::macros::date!(1970 - 01 - 01);
+const AS_OF_LATEST: time::Date = time::macros::date!(2099 - 12 - 31);
+
 /// Default number of trials when study.toml gives none.
 pub const DEFAULT_TRIALS: u64 = 100_000;
 
@@ -79,10 +85,22 @@ pub fn load_study(path: &Path) -> Result<Study, Error> {
             .and_then(|m| time::Date::from_calendar_date(d.year as i32, m, d.day).ok()),
         _ => None,
     };
-    let as_of = as_of.unwrap_or_else(|| {
-        c.bad("as_of", &raw.as_of, raw.as_of.get_ref().to_string(), "a local date such as 2027-01-01");
-        time::Date::MIN
-    });
+    let as_of = match as_of {
+        Some(d) if (AS_OF_EARLIEST..=AS_OF_LATEST).contains(&d) => d,
+        Some(_) => {
+            c.bad(
+                "as_of",
+                &raw.as_of,
+                raw.as_of.get_ref().to_string(),
+                format!("a valuation date from {AS_OF_EARLIEST} to {AS_OF_LATEST}"),
+            );
+            AS_OF_LATEST
+        }
+        None => {
+            c.bad("as_of", &raw.as_of, raw.as_of.get_ref().to_string(), "a local date such as 2027-01-01");
+            AS_OF_LATEST
+        }
+    };
     let horizon = c.int("horizon_months", &Some(raw.horizon_months.clone()), 12, 1, 60) as u32;
     let trials = c.int("trials", &raw.trials, DEFAULT_TRIALS as i64, 1, 1_000_000_000) as u64;
     let seed = c.int("seed", &raw.seed, 0, 0, i64::MAX) as u64;
