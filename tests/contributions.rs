@@ -66,12 +66,6 @@ fn contributions_csv_adds_up_to_the_summary() {
     let dir = tempfile::tempdir().unwrap();
     let out = run_study(&example_study(), &dir.path().join("out"), &["--trials", "3000", "--scenario", "baseline"]);
     let rows = read_csv(&out.join("contributions.csv"));
-    let cents = |s: &str| -> i128 {
-        let (units, frac) = s.split_once('.').unwrap();
-        let neg = units.starts_with('-');
-        let v = units.trim_start_matches('-').parse::<i128>().unwrap() * 100 + frac.parse::<i128>().unwrap();
-        if neg { -v } else { v }
-    };
     let mut sums: BTreeMap<(String, String, String), (i128, i128)> = BTreeMap::new();
     for r in &rows {
         let e = sums.entry((r["policy"].clone(), r["measure"].clone(), r["dimension"].clone())).or_default();

@@ -1,4 +1,4 @@
-//! Property tests of the settlement and statistics invariants.
+//! Property tests of the settlement, statistics and report invariants.
 
 use arstress::claims::{Terms, insurer_recovery_share, settle_year};
 use arstress::stats::{MeasureStats, QUANTILE_LEVELS, expected_shortfall_sorted, quantile_sorted};
@@ -88,7 +88,7 @@ mod engine_invariants {
     use std::fmt::Write as _;
 
     #[derive(Debug, Clone)]
-    struct Case {
+    pub(super) struct Case {
         buyers: Vec<(u32, u32, u32, u32)>, // (pd ‰, monthly sales, limit, terms)
         late_share: f64,
         median: u32,
@@ -102,7 +102,7 @@ mod engine_invariants {
         deductible: u32,
     }
 
-    fn case() -> impl Strategy<Value = Case> {
+    pub(super) fn case() -> impl Strategy<Value = Case> {
         (
             prop::collection::vec(
                 (1u32..600, 0u32..50_000, 0u32..120_000, prop::sample::select(vec![0u32, 30, 45, 60, 90])),
@@ -134,14 +134,55 @@ mod engine_invariants {
             )
     }
 
+    /// What the report properties add to a [`Case`]: buyers spread over sectors, groups and limit
+    /// types, and a second policy (an aggregate first loss and a maximum liability as a multiple of
+    /// the premium, political cover or not).
+    #[derive(Debug, Clone)]
+    pub(super) struct Extra {
+        sectors: u32,
+        indemnity_pct: u32,
+        political: bool,
+        nql: u32,
+        afl: u32,
+        multiple: u32,
+        waiting: u32,
+    }
+
+    pub(super) fn extra() -> impl Strategy<Value = Extra> {
+        (1u32..4, 50u32..=100, any::<bool>(), 0u32..5_000, 0u32..60_000, 1u32..60, 0u32..240).prop_map(
+            |(sectors, indemnity_pct, political, nql, afl, multiple, waiting)| Extra {
+                sectors,
+                indemnity_pct,
+                political,
+                nql,
+                afl,
+                multiple,
+                waiting,
+            },
+        )
+    }
+
     fn study(c: &Case) -> tempfile::TempDir {
+        study_with(c, None)
+    }
+
+    /// The study of `c` in a temporary folder (one scenario, `s`), with `extra`'s additions.
+    pub(super) fn study_with(c: &Case, extra: Option<&Extra>) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         let mut buyers =
-            String::from("buyer_id,country,sector,pd_1y,terms_days,monthly_sales,outstanding,credit_limit\n");
+            String::from("buyer_id,country,sector,pd_1y,terms_days,monthly_sales,outstanding,credit_limit");
+        buyers += if extra.is_some() { ",limit_type,group_id\n" } else { "\n" };
         for (i, &(pd, sales, limit, terms)) in c.buyers.iter().enumerate() {
             let country = ["DE", "AR"][i % 2];
-            writeln!(buyers, "B{i},{country},retail,{},{terms},{sales},{},{limit}", pd as f64 / 1000.0, sales * 2)
+            let sector = extra.map_or("retail".to_owned(), |e| format!("s{}", i as u32 % e.sectors));
+            write!(buyers, "B{i},{country},{sector},{},{terms},{sales},{},{limit}", pd as f64 / 1000.0, sales * 2)
                 .unwrap();
+            if extra.is_some() {
+                let kind = if limit > 0 && i % 2 == 1 { "discretionary" } else { "" };
+                let group = if i % 3 == 0 { "G0" } else { "" };
+                write!(buyers, ",{kind},{group}").unwrap();
+            }
+            buyers.push('\n');
         }
         let event = c
             .event
@@ -151,6 +192,28 @@ mod engine_invariants {
                 )
             })
             .unwrap_or_default();
+        let mut policies = format!(
+            "[[policy]]\nname = \"p\"\nindemnity = 0.9\nindemnity_political = 0.85\npolitical_cover = true\n\
+             premium_rate = 0.003\nminimum_premium = 1000\nnql = 500\ndeductible = {}\naggregate_first_loss = {}\n\
+             max_liability = {}\nwaiting_period_days = {}\ninsolvency_claim_days = {}\nclaim_payment_days = {}\n",
+            c.deductible, c.afl, c.ml, c.waiting, c.claim_days, c.claim_days
+        );
+        if let Some(e) = extra {
+            write!(
+                policies,
+                "[[policy]]\nname = \"q\"\nindemnity = {}\nindemnity_discretionary = 0.7\npolitical_cover = {}\n\
+                 premium_rate = 0.002\nminimum_premium = 500\nnql = {}\naggregate_first_loss = {}\n\
+                 max_liability_multiple = {}\nwaiting_period_days = {}\npolitical_waiting_days = {}\n",
+                e.indemnity_pct as f64 / 100.0,
+                e.political,
+                e.nql,
+                e.afl,
+                e.multiple,
+                e.waiting,
+                e.waiting
+            )
+            .unwrap();
+        }
         let files = [
             (
                 "study.toml",
@@ -159,15 +222,7 @@ mod engine_invariants {
                        credit_line = 50_000\nadvance_rate_insured = 0.9\nadvance_rate_uninsured = 0.7\nminimum_cash = 10_000\n",
             ),
             ("buyers.csv", buyers),
-            (
-                "policies.toml",
-                format!(
-                    "[[policy]]\nname = \"p\"\nindemnity = 0.9\nindemnity_political = 0.85\npolitical_cover = true\n\
-                     premium_rate = 0.003\nminimum_premium = 1000\nnql = 500\ndeductible = {}\naggregate_first_loss = {}\n\
-                     max_liability = {}\nwaiting_period_days = {}\ninsolvency_claim_days = {}\nclaim_payment_days = {}\n",
-                    c.deductible, c.afl, c.ml, c.waiting, c.claim_days, c.claim_days
-                ),
-            ),
+            ("policies.toml", policies),
             (
                 "scenarios/s.toml",
                 format!(
@@ -217,6 +272,150 @@ mod engine_invariants {
                 for k in 0..h {
                     premium += cash.premium_instalments[k];
                     prop_assert!(with[k] >= none[k] - premium, "month {k}: {} < {} - {premium}", with[k], none[k]);
+                }
+            }
+        }
+    }
+}
+
+/// The reports of a small random study (two policies, sectors, groups, sometimes tail sampling):
+/// the contributions add up to the totals they apportion.
+mod report_invariants {
+    use super::engine_invariants::{case, extra, study_with};
+    use super::*;
+    use crate::common::{cents, parse_csv};
+    use arstress::contrib::{CONTRIBUTION_LEVEL, row_loss, weighted_tail_set};
+    use arstress::run::{RunOptions, RunResult, compile_all, summarize};
+    use std::collections::BTreeMap;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+        /// Per alternative ("none": gross loss, each policy: net loss), the per-buyer sums add up
+        /// exactly to the (weighted) sums of the trials' losses over all trials and over the ES 99
+        /// tail set; and in contributions.csv, per alternative and dimension, `expected_loss` adds
+        /// up to summary.csv's `mean` and `es_99` to its `es_99`, to the cent (docs/reports.md).
+        #[test]
+        fn contributions_add_up_to_the_reported_totals(
+            c in case(),
+            e in extra(),
+            trials in 40u64..400,
+            seed in any::<u64>(),
+            shift in prop::option::of(0.5f64..3.5),
+        ) {
+            let dir = study_with(&c, Some(&e));
+            let study = arstress::input::load_study(dir.path()).unwrap();
+            let opts = RunOptions { trials: Some(trials), seed: Some(seed), scenarios: Vec::new(), tail_shift: shift };
+            let plans = compile_all(&study, &opts).unwrap();
+            let (plan, description) = &plans[0];
+            let out = arstress::engine::run_trials(plan, seed, 0..trials, &|_| {});
+            let scenario = summarize(plan, &study.calendar, description, seed, &out).unwrap();
+            let w = out.weighting();
+            prop_assert_eq!(scenario.contributions.alternatives.len(), 3);
+            for (q, alt) in scenario.contributions.alternatives.iter().enumerate() {
+                let values: Vec<i64> = (0..out.trials).map(|i| row_loss(out.row(i), q)).collect();
+                let all: i128 = values.iter().enumerate().map(|(i, &v)| v as i128 * w.weight(i) as i128).sum();
+                prop_assert_eq!(alt.expected_sum.iter().sum::<i128>(), all, "alternative {}: all trials", q);
+                prop_assert_eq!(alt.expected_divisor, trials * w.unit());
+                let (tail, mass) = weighted_tail_set(&values, w, CONTRIBUTION_LEVEL);
+                let in_tail: i128 = tail.iter().map(|&(i, part)| values[i] as i128 * part as i128).sum();
+                prop_assert_eq!(alt.tail_sum.iter().sum::<i128>(), in_tail, "alternative {}: tail set", q);
+                prop_assert_eq!(alt.tail_divisor as u128, mass);
+            }
+
+            let result = RunResult { trials, seed, scenarios: vec![scenario], tail_shift: shift };
+            let summary = parse_csv(&arstress::report::summary_csv(&result).unwrap());
+            let rows = parse_csv(&arstress::report::contributions_csv(&study, &result).unwrap());
+            let mut sums: BTreeMap<(String, String, String), (i128, i128)> = BTreeMap::new();
+            for r in &rows {
+                let s = sums.entry((r["policy"].clone(), r["measure"].clone(), r["dimension"].clone())).or_default();
+                s.0 += cents(&r["expected_loss"]);
+                s.1 += cents(&r["es_99"]);
+            }
+            let mut checked = 0;
+            for s in &summary {
+                let measure = if s["policy"] == "none" { "gross_loss" } else { "net_loss" };
+                if s["measure"] != measure {
+                    continue;
+                }
+                for dimension in ["buyer", "sector", "country", "group"] {
+                    // A block whose keys all contribute zero has no rows.
+                    let key = (s["policy"].clone(), measure.to_owned(), dimension.to_owned());
+                    let got = sums.get(&key).copied().unwrap_or_default();
+                    checked += sums.contains_key(&key) as usize;
+                    prop_assert_eq!(
+                        got,
+                        (cents(&s["mean"]), cents(&s["es_99"])),
+                        "{} {} by {}: (expected loss, ES 99) contributions vs summary.csv",
+                        &s["policy"],
+                        measure,
+                        dimension
+                    );
+                }
+            }
+            prop_assert_eq!(checked, sums.len(), "contribution blocks without a summary row: {:?}", sums.keys());
+        }
+    }
+}
+
+/// Sharded runs: the shard folders merge into the same reports whatever order `merge` is given
+/// them in.
+mod merge_order {
+    use super::engine_invariants::{case, extra, study_with};
+    use super::*;
+    use crate::common::{arstress, report_bytes, run_study};
+    use std::path::PathBuf;
+
+    /// A shard count in 2..=5 and a permutation of the shards.
+    fn shuffled_shards() -> impl Strategy<Value = Vec<usize>> {
+        (2usize..=5).prop_flat_map(|n| Just((0..n).collect::<Vec<_>>()).prop_shuffle())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(5))]
+        /// `merge` of the shard folders in trial order, in reverse and in a random order writes
+        /// reports (every CSV, summary.json, report.html) byte-identical to the unsharded run's.
+        #[test]
+        fn shards_merge_in_any_order_into_the_single_run(
+            c in case(),
+            e in extra(),
+            trials in 50u64..500,
+            order in shuffled_shards(),
+            tail_sampling in any::<bool>(),
+        ) {
+            let study = study_with(&c, Some(&e));
+            let dir = tempfile::tempdir().unwrap();
+            let trials = trials.to_string();
+            let mut args = vec!["--trials", &trials, "--format", "csv,json,html"];
+            if tail_sampling {
+                args.push("--tail-sampling");
+            }
+            let want = report_bytes(&run_study(study.path(), &dir.path().join("single"), &args));
+            let n = order.len();
+            let shards: Vec<PathBuf> = (0..n)
+                .map(|i| {
+                    let shard = format!("{i}/{n}");
+                    let more = [&args[..], &["--shard", &shard, "--threads", "1"]].concat();
+                    run_study(study.path(), &dir.path().join(format!("shard{i}")), &more)
+                })
+                .collect();
+            let orders = [("in order", (0..n).collect()), ("reversed", (0..n).rev().collect()), ("shuffled", order.clone())];
+            for (how, order) in orders {
+                let out = dir.path().join(format!("merged-{how}"));
+                let folders: Vec<&PathBuf> = order.iter().map(|&i: &usize| &shards[i]).collect();
+                let o = arstress()
+                    .arg("merge")
+                    .args(&folders)
+                    .arg("--out")
+                    .arg(&out)
+                    .args(["--format", "csv,json,html", "--quiet"])
+                    .output()
+                    .unwrap();
+                prop_assert!(o.status.success(), "merge {:?}: {}", order, String::from_utf8_lossy(&o.stderr));
+                let got = report_bytes(&out);
+                let names = |r: &[(String, Vec<u8>)]| r.iter().map(|f| f.0.clone()).collect::<Vec<_>>();
+                prop_assert_eq!(names(&got), names(&want), "merge {:?}", &order);
+                for ((name, a), (_, b)) in got.iter().zip(&want) {
+                    prop_assert!(a == b, "{} of the shards merged {} ({:?}) differs from the single run", name, how, order);
                 }
             }
         }

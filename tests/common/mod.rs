@@ -29,7 +29,12 @@ pub fn run_study(study: &Path, out: &Path, extra: &[&str]) -> PathBuf {
 
 /// Rows of a CSV report as maps from column name to value.
 pub fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
-    let mut reader = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    parse_csv(&std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+}
+
+/// Rows of a CSV report built in memory, as maps from column name to value.
+pub fn parse_csv(bytes: &[u8]) -> Vec<BTreeMap<String, String>> {
+    let mut reader = csv::Reader::from_reader(bytes);
     let headers = reader.headers().unwrap().clone();
     reader
         .records()
@@ -38,6 +43,14 @@ pub fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
             headers.iter().zip(r.iter()).map(|(h, v)| (h.to_owned(), v.to_owned())).collect()
         })
         .collect()
+}
+
+/// An amount printed with two decimals (`-12.34`), in cents.
+pub fn cents(s: &str) -> i128 {
+    let (units, frac) = s.split_once('.').unwrap_or_else(|| panic!("{s:?}: not an amount with two decimals"));
+    assert_eq!(frac.len(), 2, "{s:?}: not an amount with two decimals");
+    let v = units.trim_start_matches('-').parse::<i128>().unwrap() * 100 + frac.parse::<i128>().unwrap();
+    if units.starts_with('-') { -v } else { v }
 }
 
 /// One value of summary.csv.
