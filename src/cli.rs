@@ -73,6 +73,9 @@ pub enum Command {
         /// Report formats, comma-separated: csv, json (summary.json), html (report.html).
         #[arg(long, default_value = "csv,html", value_delimiter = ',')]
         format: Vec<String>,
+        /// Memory the merge may use, e.g. 8GiB (default: what is available).
+        #[arg(long, value_parser = arstress::limits::parse_size)]
+        max_memory: Option<u64>,
     },
     /// Compare two report folders (e.g. the last half-year's run and this one): writes
     /// comparison.csv and prints the headline changes, flagging those beyond the Monte Carlo error.
@@ -140,6 +143,10 @@ pub struct RunArgs {
     /// Upper bound on the trials of a run with --target-rel-error.
     #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
     pub max_trials: u64,
+    /// Memory the run may use, e.g. 8GiB (default: what the system and the cgroup leave
+    /// available). A run that would need more is refused before any trial, with the figures.
+    #[arg(long, value_parser = arstress::limits::parse_size)]
+    pub max_memory: Option<u64>,
 }
 
 /// How `run` computes the loss distributions.
@@ -184,8 +191,9 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
             eprintln!("wrote a study of {buyers} buyers to {}", out.display());
             Ok(())
         }
-        Command::Merge { shards, out, study, threads, quiet, format } => {
-            merge(&shards, &out, study.as_deref(), threads, quiet, report::Formats::parse(&format)?)
+        Command::Merge { shards, out, study, threads, quiet, format, max_memory } => {
+            let formats = report::Formats::parse(&format)?;
+            merge(&shards, &out, study.as_deref(), threads, quiet, formats, memory_limit(max_memory))
         }
         Command::Compare { old, new, out } => {
             let rows = arstress::compare::compare(&old, &new)?;
@@ -197,6 +205,34 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
     }
+}
+
+/// The memory a command may use: `--max-memory`, else what the system leaves available.
+fn memory_limit(max_memory: Option<u64>) -> Option<u64> {
+    max_memory.or_else(arstress::limits::available_memory)
+}
+
+/// Loads a study after checking that its portfolio files fit into `memory`.
+fn load_within(path: &Path, memory: Option<u64>) -> Result<Study, Error> {
+    let files = arstress::limits::portfolio_files(&study_file(path));
+    let sizes: Vec<(&Path, u64)> = files.iter().map(|(p, n)| (p.as_path(), *n)).collect();
+    arstress::limits::check_portfolio_memory(&sizes, memory)?;
+    load(path)
+}
+
+/// What holding `trials` outcome rows of the widest scenario takes beside what is resident.
+fn trial_memory(plans: &[(arstress::plan::Plan, String)], trials: u64) -> arstress::limits::TrialMemory {
+    // Tail sampling keeps a weight per trial beside its row.
+    let measures = plans.iter().map(|(p, _)| p.row_width() + usize::from(p.tail_sampling.is_some())).max();
+    arstress::limits::TrialMemory {
+        trials,
+        measures: measures.unwrap_or(0),
+        resident: arstress::limits::resident_memory().unwrap_or(0),
+    }
+}
+
+fn report_bytes(study: &Study, plans: &[(arstress::plan::Plan, String)]) -> u64 {
+    arstress::limits::report_bytes(plans.len(), study.portfolio.buyers.len(), study.policies.len())
 }
 
 fn load(path: &Path) -> Result<Study, Error> {
@@ -221,14 +257,29 @@ fn run(args: RunArgs) -> Result<(), Error> {
         ));
     }
     let started = Instant::now();
-    let study = load(&args.study)?;
+    let memory = memory_limit(args.max_memory);
+    let study = load_within(&args.study, memory)?;
     let tail_shift = args.tail_sampling.then(|| args.tail_shift.unwrap_or(arstress::plan::DEFAULT_TAIL_SHIFT));
     let opts = RunOptions { trials: args.trials, seed: args.seed, scenarios: args.scenarios.clone(), tail_shift };
     let trials = opts.trials.unwrap_or(study.trials);
     let seed = opts.seed.unwrap_or(study.seed);
     let plans = compile_all(&study, &opts)?;
     let out = args.out.clone().unwrap_or_else(|| default_out(&study.name));
-    report::check_writable(&out)?;
+    if args.method == Method::MonteCarlo {
+        let held = match (args.shard, args.target_rel_error) {
+            (Some(spec), _) => spec.range(trials).end - spec.range(trials).start,
+            (None, Some(_)) => args.max_trials,
+            (None, None) => trials,
+        };
+        trial_memory(&plans, held).check(memory, "run")?;
+    }
+    // Shard folders and the resume store also hold the trials' outcomes (8 bytes a value).
+    let mut needed = report_bytes(&study, &plans);
+    if args.shard.is_some() || args.resume {
+        let rows = trial_memory(&plans, args.shard.map_or(trials, |s| s.range(trials).end - s.range(trials).start));
+        needed = needed.saturating_add(rows.trials.saturating_mul(rows.measures as u64 * 8 * plans.len() as u64));
+    }
+    report::check_writable(&out, needed)?;
     let threads = args.threads.map_or(0, usize::from);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -349,12 +400,13 @@ fn merge(
     threads: Option<u16>,
     quiet: bool,
     formats: report::Formats,
+    memory: Option<u64>,
 ) -> Result<(), Error> {
     let started = Instant::now();
     let shards = arstress::shard::check_shards(shards)?;
     let m = shards[0].manifest.clone();
     let study_path = study.map_or_else(|| m.study.clone(), Path::to_path_buf);
-    let study = load(&study_path)?;
+    let study = load_within(&study_path, memory)?;
     if arstress::shard::inputs_of(&study) != m.inputs {
         return Err(Error::Usage(format!(
             "merge: the study at {} is not the one the shards ran: its input files changed (compare their SHA-256 \
@@ -363,7 +415,6 @@ fn merge(
             shards[0].dir.join(arstress::shard::SHARD_MANIFEST).display()
         )));
     }
-    report::check_writable(out)?;
     let opts = RunOptions {
         trials: Some(m.trials),
         seed: Some(m.seed),
@@ -371,6 +422,8 @@ fn merge(
         tail_shift: m.shift(),
     };
     let plans = compile_all(&study, &opts)?;
+    trial_memory(&plans, m.trials).check(memory, "merge")?;
+    report::check_writable(out, report_bytes(&study, &plans))?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.map_or(0, usize::from))
         .build()
@@ -461,7 +514,7 @@ fn default_out(name: &str) -> PathBuf {
 }
 
 fn validate(path: &Path, format: &str) -> Result<(), Error> {
-    let study = load(path)?;
+    let study = load_within(path, arstress::limits::available_memory())?;
     let summary = portfolio_summary::summarize(&study);
     if format == "json" {
         let json = report::json::validate_json(&study, &report::portfolio_csv(&summary)?)?;

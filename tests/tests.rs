@@ -10,6 +10,7 @@ mod contributions;
 mod country;
 mod determinism;
 mod golden;
+mod interrupt;
 mod lateness;
 mod limit_cuts;
 mod properties;

@@ -1,0 +1,227 @@
+//! Resource limits checked before the work starts: memory for the portfolio and for the trials'
+//! outcomes, disk space for the reports. A clear error with the figures beats an out-of-memory
+//! kill an hour into a batch job.
+
+use crate::error::Error;
+use std::path::Path;
+
+/// Memory the process may still use, in bytes: the smaller of the system's available memory
+/// (`MemAvailable`) and the room left under the cgroup limit (containers, batch schedulers).
+/// `None` where neither can be read (then nothing is refused).
+pub fn available_memory() -> Option<u64> {
+    let system = std::fs::read_to_string("/proc/meminfo").ok().and_then(|text| {
+        text.lines()
+            .find_map(|l| l.strip_prefix("MemAvailable:"))
+            .and_then(|rest| rest.trim().strip_suffix("kB"))
+            .and_then(|kb| kb.trim().parse::<u64>().ok())
+            .map(|kb| kb * 1024)
+    });
+    let cgroup = cgroup_room();
+    match (system, cgroup) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Room under the cgroup (v2) memory limit of this process, if it has one.
+fn cgroup_room() -> Option<u64> {
+    let own = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+    let rel = own.lines().find_map(|l| l.strip_prefix("0::"))?.trim();
+    let dir = Path::new("/sys/fs/cgroup").join(rel.trim_start_matches('/'));
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).ok();
+    let max: u64 = read("memory.max")?.trim().parse().ok()?; // "max" (no limit) does not parse
+    let current: u64 = read("memory.current").and_then(|s| s.trim().parse().ok()).unwrap_or(0);
+    Some(max.saturating_sub(current))
+}
+
+/// Resident memory of this process now, in bytes (Linux; `None` elsewhere).
+pub fn resident_memory() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
+/// Free space for this user on the disk holding `dir` (`None` where it cannot be read).
+pub fn free_disk_bytes(dir: &Path) -> Option<u64> {
+    fs4::available_space(dir).ok()
+}
+
+/// `n` bytes for people: "512 B", "3.2 MiB", "1.50 GiB".
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    match u {
+        0 => format!("{n} B"),
+        _ if v < 10.0 => format!("{v:.2} {}", UNITS[u]),
+        _ => format!("{v:.1} {}", UNITS[u]),
+    }
+}
+
+/// Parses a size such as `512MiB`, `4GiB`, `2G`, `1.5GB` or a number of bytes (binary units:
+/// `G`, `GB` and `GiB` all mean 2³⁰ bytes, as memory limits are usually meant).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        "t" | "tb" | "tib" => 1 << 40,
+        _ => return Err(format!("{text:?}: expected a size such as 512MiB, 4GiB or 2G")),
+    };
+    let value: f64 = number.parse().map_err(|_| format!("{text:?}: expected a size such as 512MiB, 4GiB or 2G"))?;
+    let n = value * scale as f64;
+    if !(n.is_finite() && n >= 1.0 && n < u64::MAX as f64) {
+        return Err(format!("{text:?}: expected a size of at least 1 byte"));
+    }
+    Ok(n as u64)
+}
+
+/// Memory that loading and validating the portfolio takes, estimated from its files' sizes
+/// (parsed rows, buyers, invoices and the checks' indexes: measured at about 8 times the CSV
+/// bytes for a million buyers with 2.4 million invoices; 10 is kept as a margin).
+pub const LOAD_BYTES_PER_CSV_BYTE: u64 = 10;
+
+/// Bytes held per trial and outcome value: one `i64`, plus a quarter for the statistics' sorted
+/// copies of one measure at a time and the vector's growth.
+pub const BYTES_PER_VALUE: f64 = 8.0 * 1.25;
+
+/// The portfolio files a study names (`[portfolio] buyers` and `invoices`) with their sizes, read
+/// before the study is loaded; a study file that cannot be read yields none (loading reports it).
+pub fn portfolio_files(study_file: &Path) -> Vec<(std::path::PathBuf, u64)> {
+    let Ok(text) = std::fs::read_to_string(study_file) else { return Vec::new() };
+    let Ok(table) = text.parse::<toml::Table>() else { return Vec::new() };
+    let dir = study_file.parent().unwrap_or(Path::new(""));
+    let Some(portfolio) = table.get("portfolio").and_then(toml::Value::as_table) else { return Vec::new() };
+    ["buyers", "invoices"]
+        .iter()
+        .filter_map(|k| portfolio.get(*k).and_then(toml::Value::as_str))
+        .map(|name| dir.join(name))
+        .filter_map(|p| std::fs::metadata(&p).ok().map(|m| (p, m.len())))
+        .collect()
+}
+
+/// Refuses a portfolio whose files would need more memory than is available.
+pub fn check_portfolio_memory(files: &[(&Path, u64)], available: Option<u64>) -> Result<(), Error> {
+    let Some(available) = available else { return Ok(()) };
+    let csv: u64 = files.iter().map(|f| f.1).sum();
+    let need = csv.saturating_mul(LOAD_BYTES_PER_CSV_BYTE);
+    if need > available {
+        let names: Vec<String> = files.iter().map(|f| f.0.display().to_string()).collect();
+        return Err(Error::Usage(format!(
+            "the portfolio ({}: {}) needs about {} of memory to load and validate, but {} is available: \
+             run on a machine with more memory, or split the portfolio into studies that fit",
+            names.join(", "),
+            bytes(csv),
+            bytes(need),
+            bytes(available)
+        )));
+    }
+    Ok(())
+}
+
+/// What a run holds at its peak for one scenario: every trial's outcome row (the statistics
+/// need them all) besides what is already resident (the study and its plans).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrialMemory {
+    pub trials: u64,
+    /// Values per trial (the plan's row width).
+    pub measures: usize,
+    /// Already resident, in bytes.
+    pub resident: u64,
+}
+
+impl TrialMemory {
+    pub fn outcome_bytes(&self) -> u64 {
+        let b = self.trials as f64 * self.measures as f64 * BYTES_PER_VALUE;
+        if b >= u64::MAX as f64 { u64::MAX } else { b as u64 }
+    }
+
+    pub fn total(&self) -> u64 {
+        self.outcome_bytes().saturating_add(self.resident)
+    }
+
+    /// The most trials whose outcomes fit into `available` beside what is resident.
+    pub fn trials_that_fit(&self, available: u64) -> u64 {
+        let room = available.saturating_sub(self.resident) as f64;
+        (room / (self.measures.max(1) as f64 * BYTES_PER_VALUE)).floor() as u64
+    }
+
+    /// Refuses a run (or a shard, or a merge) whose outcomes would not fit in memory; the message
+    /// gives the figures and how to get the same trials within the limit.
+    pub fn check(&self, available: Option<u64>, what: &str) -> Result<(), Error> {
+        let Some(available) = available else { return Ok(()) };
+        if self.total() <= available {
+            return Ok(());
+        }
+        let fit = self.trials_that_fit(available);
+        let shards = self.trials.div_ceil(fit.max(1));
+        Err(Error::Usage(format!(
+            "{what}: {} trials × {} measures per scenario need about {} of memory ({} for the outcomes, \
+             {} already in use), but {} is available. Run at most {} trials here (--trials), or split the run \
+             into {} or more shards (`arstress run STUDY --shard i/{shards} --out shards/i` on machines with \
+             this memory each); `arstress merge` of the whole run then needs the full {} on one machine, \
+             or set --max-memory if the limit detected is wrong",
+            self.trials,
+            self.measures,
+            bytes(self.total()),
+            bytes(self.outcome_bytes()),
+            bytes(self.resident),
+            bytes(available),
+            fit,
+            shards,
+            bytes(self.total()),
+        )))
+    }
+}
+
+/// A rough upper bound on the bytes of the reports: per scenario a fixed part (summary,
+/// quantiles, distribution, cash flow, the HTML page) and per buyer and alternative a few
+/// contribution rows.
+pub fn report_bytes(scenarios: usize, buyers: usize, policies: usize) -> u64 {
+    let alternatives = (policies + 1) as u64;
+    let per_scenario = 512 * 1024 + alternatives * buyers as u64 * 2 * 120;
+    per_scenario.saturating_mul(scenarios as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_in_binary_units() {
+        assert_eq!(parse_size("512MiB"), Ok(512 << 20));
+        assert_eq!(parse_size("4G"), Ok(4 << 30));
+        assert_eq!(parse_size("1.5gb"), Ok(3 << 29));
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("-1G").is_err());
+    }
+
+    #[test]
+    fn sizes_print_for_people() {
+        assert_eq!(bytes(512), "512 B");
+        assert_eq!(bytes(3 << 20), "3.00 MiB");
+        assert_eq!(bytes(150 << 30), "150.0 GiB");
+    }
+
+    #[test]
+    fn trials_that_fit_leave_room_for_what_is_resident() {
+        let m = TrialMemory { trials: 1_000_000, measures: 100, resident: 1 << 20 };
+        let fit = m.trials_that_fit(1 << 30);
+        let at = TrialMemory { trials: fit, ..m };
+        assert!(at.total() <= 1 << 30);
+        assert!(TrialMemory { trials: fit + 1, ..m }.total() > 1 << 30);
+        assert!(m.check(Some(1 << 30), "run").is_err());
+        assert!(at.check(Some(1 << 30), "run").is_ok());
+        assert!(m.check(None, "run").is_ok());
+    }
+}

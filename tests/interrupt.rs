@@ -1,0 +1,215 @@
+//! Nothing lost (issue 8): an interrupted run exits 130 (SIGINT) or 143 (SIGTERM) and leaves its
+//! report folder with the previous reports or the complete new ones, never a mix and never a
+//! temporary file; a full disk and too little memory are refused before any trial, with figures.
+
+use crate::common::{arstress, example_study, report_bytes};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn binary() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("arstress")
+}
+
+/// Starts `arstress run` on the example study in the background.
+fn spawn_run(out: &Path, trials: u64, seed: u64) -> Child {
+    Command::new(binary())
+        .arg("run")
+        .arg(example_study())
+        .arg("--out")
+        .arg(out)
+        .args(["--trials", &trials.to_string(), "--seed", &seed.to_string(), "--quiet", "--threads", "2"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start arstress")
+}
+
+fn send(child: &Child, signal: &str) {
+    let status = Command::new("kill").arg(format!("-{signal}")).arg(child.id().to_string()).status().expect("kill");
+    assert!(status.success(), "kill -{signal} failed");
+}
+
+/// Waits for the child (at most a minute) and returns its exit code and stderr.
+fn finish(mut child: Child) -> (Option<i32>, String) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().expect("wait").is_none() {
+        assert!(Instant::now() < deadline, "arstress did not stop within a minute");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("output");
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// Every file of a folder with its bytes, sorted by name (hidden temporary files included).
+fn folder(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .expect("report folder")
+        .map(|e| e.expect("entry").path())
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .collect();
+    files.sort();
+    files
+}
+
+fn hidden(dir: &Path) -> Vec<String> {
+    folder(dir).into_iter().map(|f| f.0).filter(|n| n.starts_with('.')).collect()
+}
+
+fn copy_folder(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for (name, bytes) in folder(from) {
+        std::fs::write(to.join(name), bytes).unwrap();
+    }
+}
+
+#[test]
+fn an_interrupted_run_keeps_the_previous_reports() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (signal, code) in [("INT", 130), ("TERM", 143)] {
+        let out = tmp.path().join(signal);
+        let (status, stderr) = finish(spawn_run(&out, 300, 1));
+        assert_eq!(status, Some(0), "{stderr}");
+        let before = folder(&out);
+        // Long enough (hundreds of thousands of trials × 7 scenarios) to be killed mid-run.
+        let child = spawn_run(&out, 400_000, 2);
+        std::thread::sleep(Duration::from_millis(1200));
+        send(&child, signal);
+        let (status, stderr) = finish(child);
+        assert_eq!(status, Some(code), "SIG{signal}: {stderr}");
+        assert!(stderr.contains(&format!("interrupted by SIG{signal}")), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert_eq!(folder(&out), before, "SIG{signal} changed the report folder");
+    }
+}
+
+#[test]
+fn an_interruption_at_any_moment_leaves_whole_old_or_whole_new_reports() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (old, new) = (tmp.path().join("old"), tmp.path().join("new"));
+    let trials = 4_000;
+    assert_eq!(finish(spawn_run(&old, trials, 1)).0, Some(0));
+    let started = Instant::now();
+    assert_eq!(finish(spawn_run(&new, trials, 2)).0, Some(0));
+    let duration = started.elapsed();
+    let (old_reports, new_reports) = (report_bytes(&old), report_bytes(&new));
+    assert_ne!(old_reports, new_reports, "the two seeds must give different reports");
+    // Kills spread over the whole run, the writing of the reports at its end included.
+    let mut outcomes = (0, 0);
+    for k in 1..=14u32 {
+        let out = tmp.path().join(format!("run{k}"));
+        copy_folder(&old, &out);
+        let child = spawn_run(&out, trials, 2);
+        std::thread::sleep(duration * k / 12);
+        send(&child, "INT");
+        let (status, stderr) = finish(child);
+        assert!(hidden(&out).is_empty(), "kill {k}: temporary files left: {:?}", hidden(&out));
+        match status {
+            Some(0) => {
+                assert_eq!(report_bytes(&out), new_reports, "kill {k}: exit 0 without the complete new reports");
+                outcomes.1 += 1;
+            }
+            Some(130) => {
+                let now = report_bytes(&out);
+                assert!(now == old_reports || now == new_reports, "kill {k}: the folder mixes old and new reports");
+                outcomes.0 += 1;
+            }
+            other => panic!("kill {k}: exit {other:?}\n{stderr}"),
+        }
+        assert!(out.join("manifest.json").exists());
+    }
+    eprintln!("interrupted {} times, finished {} times", outcomes.0, outcomes.1);
+    assert!(outcomes.0 > 0, "no kill landed while the run was going");
+}
+
+/// Whether this machine lets an unprivileged test mount a small tmpfs in its own namespaces.
+fn namespaces_available() -> bool {
+    let ok = Command::new("unshare").args(["-rm", "true"]).status().is_ok_and(|s| s.success());
+    if !ok && std::env::var_os("ARSTRESS_REQUIRE_NAMESPACES").is_some() {
+        panic!("ARSTRESS_REQUIRE_NAMESPACES is set but `unshare -rm` does not work here");
+    }
+    ok
+}
+
+#[test]
+fn a_full_disk_is_refused_before_any_trial() {
+    if !namespaces_available() {
+        eprintln!("skipped: `unshare -rm` is not available (set ARSTRESS_REQUIRE_NAMESPACES to fail instead)");
+        return;
+    }
+    let disk = tempfile::tempdir().unwrap();
+    // A 64 KiB file system mounted over `disk` in a private mount namespace.
+    let output = Command::new("unshare")
+        .args([
+            "-rm",
+            "sh",
+            "-c",
+            r#"mount -t tmpfs -o size=64k tmpfs "$1" && exec "$2" run "$3" --out "$1/reports" --trials 100"#,
+            "sh",
+        ])
+        .arg(disk.path())
+        .arg(binary())
+        .arg(example_study())
+        .output()
+        .expect("unshare");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--out") && stderr.contains("KiB free") && stderr.contains("the reports need about"),
+        "{stderr}"
+    );
+    // Refused before any trial: no scenario summary line was printed.
+    assert!(!stderr.contains("expected gross loss"), "{stderr}");
+}
+
+#[test]
+fn more_trials_than_memory_allows_are_refused_with_the_figures() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("reports");
+    let assert = arstress()
+        .arg("run")
+        .arg(example_study())
+        .arg("--out")
+        .arg(&out)
+        .args(["--trials", "1000000", "--max-memory", "64MiB", "--quiet"])
+        .assert();
+    let o = assert.get_output();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    for part in ["1000000 trials", "measures per scenario", "but 64.0 MiB is available", "--shard i/", "--trials"] {
+        assert!(stderr.contains(part), "missing {part:?} in\n{stderr}");
+    }
+    assert!(!out.exists(), "the report folder was created");
+
+    // Without --max-memory the limit is the machine's: a billion trials fit on none.
+    let assert = arstress()
+        .arg("run")
+        .arg(example_study())
+        .arg("--out")
+        .arg(&out)
+        .args(["--trials", "1000000000", "--quiet"])
+        .timeout(Duration::from_secs(60))
+        .assert();
+    let o = assert.get_output();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("1000000000 trials") && stderr.contains("is available"), "{stderr}");
+}
+
+#[test]
+fn a_portfolio_too_large_for_memory_is_refused_before_loading() {
+    let tmp = tempfile::tempdir().unwrap();
+    let assert = arstress()
+        .arg("run")
+        .arg(example_study())
+        .arg("--out")
+        .arg(tmp.path().join("reports"))
+        .args(["--max-memory", "100KiB", "--quiet"])
+        .assert();
+    let o = assert.get_output();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    for part in ["buyers.csv", "invoices.csv", "to load and validate", "but 100.0 KiB is available"] {
+        assert!(stderr.contains(part), "missing {part:?} in\n{stderr}");
+    }
+}
