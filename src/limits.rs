@@ -215,7 +215,7 @@ mod tests {
 
     #[test]
     fn trials_that_fit_leave_room_for_what_is_resident() {
-        let m = TrialMemory { trials: 1_000_000, measures: 100, resident: 1 << 20 };
+        let m = TrialMemory { trials: 2_000_000, measures: 100, resident: 1 << 20 };
         let fit = m.trials_that_fit(1 << 30);
         let at = TrialMemory { trials: fit, ..m };
         assert!(at.total() <= 1 << 30);

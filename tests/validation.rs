@@ -863,6 +863,23 @@ B002;Beta Inc;US;retail;BB;50000,00;30;20000,00
 }
 
 #[test]
+fn stray_quote_that_closes_on_a_later_line() {
+    // The quote opened in B002's name closes in B003's row: one record over two lines.
+    let text = buyers_line(3, "B002,\"Beta Inc,US,retail,,0.02,USD,50000,30,20000,,,")
+        .replace("B003,Gamma SA", "B003,Gamma\" SA");
+    let dir = study_with("buyers.csv", &text);
+    let err = validate_fails(dir.path());
+    assert_line(&err, &[&at_csv("buyers.csv", 3), &field("name"), "\"Beta Inc", "closes on line 4", "stray `\"`"]);
+    // An unbalanced quote that makes a row too long names the quote as the likely cause.
+    let text =
+        buyers_line(3, "B002,Beta Inc,US,retail,,0.02,USD,50000,30,20000,,,").replace("Gamma SA,", "\"Gamma SA,");
+    let text = text.replace("discretionary,G1\n", "discretionary,G1\nB004,\"Delta\",DE,retail,,0.01,,0,30,1,,,\n");
+    let dir = study_with("buyers.csv", &text);
+    let err = validate_fails(dir.path());
+    assert_line(&err, &[&at_csv("buyers.csv", 4), &field("name"), "closes on line 5"]);
+}
+
+#[test]
 fn ragged_row() {
     let dir = study_with("buyers.csv", &buyers_line(3, "B002,Beta Inc,US,retail,,0.02,USD,50000,30,20000,,,,extra"));
     let err = validate_fails(dir.path());

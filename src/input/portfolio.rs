@@ -108,7 +108,8 @@ fn csv_problem(src: &Source, e: &csv::Error) -> Error {
     Error::problem(line_problem(src, line, "row", &value, &expected))
 }
 
-/// A quoted field that is still open at the end of the text.
+/// A quoted field that is still open at the end of the text, or that closes and goes on with more
+/// text (`"Gamma" SA`): the csv crate reads both leniently, silently merging rows.
 struct OpenQuote {
     /// Line (1-based) where the quote opens.
     line: usize,
@@ -116,10 +117,13 @@ struct OpenQuote {
     field: usize,
     /// Byte offset of the opening quote.
     offset: usize,
+    /// Line where the quote closes before more text, if it does (`None`: open to the end).
+    closes_on: Option<usize>,
 }
 
-/// Finds a quoted field left open at the end of the text, scanning as the csv crate does: a `"` opens a quoted
-/// field only at the start of a field, and `""` inside one is a literal quote.
+/// Finds a quoted field left open at the end of the text, or closed and followed by more text than a
+/// delimiter, scanning as the csv crate does: a `"` opens a quoted field only at the start of a field,
+/// and `""` inside one is a literal quote.
 fn unclosed_quote(text: &str) -> Option<OpenQuote> {
     let (mut line, mut field, mut at_start) = (1, 0, true);
     let mut open: Option<OpenQuote> = None;
@@ -130,7 +134,10 @@ fn unclosed_quote(text: &str) -> Option<OpenQuote> {
                 '"' if chars.peek().is_some_and(|&(_, n)| n == '"') => {
                     chars.next();
                 }
-                '"' => open = None,
+                '"' => match chars.peek() {
+                    None | Some((_, ',' | '\n' | '\r')) => open = None,
+                    Some(_) => return open.map(|q| OpenQuote { closes_on: Some(line), ..q }),
+                },
                 '\n' => line += 1,
                 _ => {}
             }
@@ -138,7 +145,7 @@ fn unclosed_quote(text: &str) -> Option<OpenQuote> {
         }
         match c {
             '"' if at_start => {
-                open = Some(OpenQuote { line, field, offset: i });
+                open = Some(OpenQuote { line, field, offset: i, closes_on: None });
                 at_start = false;
             }
             ',' => {
@@ -161,14 +168,16 @@ fn unclosed_quote(text: &str) -> Option<OpenQuote> {
 fn quote_problem(src: &Source, q: &OpenQuote, field: &str) -> Problem {
     let rest = &src.text[q.offset..];
     let value = rest.lines().next().unwrap_or(rest).trim_end();
-    line_problem(
-        src,
-        q.line,
-        field,
-        value,
-        "a closing `\"` for the quoted field that opens on this line (it runs to the end of the file; \
-         write `\"\"` for a quote inside a quoted field)",
-    )
+    let expected = match q.closes_on {
+        None => "a closing `\"` for the quoted field that opens on this line (it runs to the end of the file; \
+                 write `\"\"` for a quote inside a quoted field)"
+            .to_owned(),
+        Some(end) => format!(
+            "a quoted field that ends at its closing `\"` (the quote opened on this line closes on line {end} \
+             and text follows it: a stray `\"` merges rows; write `\"\"` for a quote inside a quoted field)"
+        ),
+    };
+    line_problem(src, q.line, field, value, &expected)
 }
 
 fn line_problem(src: &Source, line: usize, field: &str, value: &str, expected: &str) -> Problem {
