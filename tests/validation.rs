@@ -558,7 +558,7 @@ fn non_finite_decimal_names_key() {
 fn wrong_type() {
     let dir = scenario("[stress]\npd_multiplier = \"two\"\n");
     let err = validate_fails(dir.path());
-    assert_line(&err, &[&at_toml("base.toml", 3), "two", "f64"]);
+    assert_line(&err, &[&at_toml("base.toml", 3), "two", "expected a number (found string \"two\")"]);
     let dir = study_with("study.toml", &STUDY.replace("horizon_months = 6", "horizon_months = \"6\""));
     let err = validate_fails(dir.path());
     assert_line(&err, &[&at_toml("study.toml", 3), &value("\"6\""), "string"]);

@@ -85,7 +85,7 @@ impl Source {
             let (start, end) = (span.start.min(self.text.len()), span.end.min(self.text.len()));
             let (line, column) = self.line_col(start);
             let snippet = self.text.get(start..end).unwrap_or("").to_owned();
-            let message = e.message().trim().replace('\n', " ");
+            let message = plain_type_error(&e.message().trim().replace('\n', " "));
             let unknown = message.strip_prefix("unknown field `").map(|rest| {
                 let choices: Vec<&str> = rest
                     .split('`')
@@ -185,6 +185,19 @@ pub fn key_path_at(text: &str, offset: usize, key: Option<&str>) -> String {
     }
     parts.retain(|p| !p.is_empty());
     parts.join(".")
+}
+
+/// serde's "invalid type: string \"two\", expected f64" as "a number (found string \"two\")".
+fn plain_type_error(message: &str) -> String {
+    let Some(rest) = message.strip_prefix("invalid type: ") else { return message.to_owned() };
+    let Some((found, wanted)) = rest.rsplit_once(", expected ") else { return message.to_owned() };
+    let wanted = match wanted {
+        "f64" | "f32" => "a number",
+        "i64" | "i32" | "u64" | "u32" | "u16" | "u8" | "i128" | "u128" => "a whole number",
+        "a boolean" => "true or false",
+        other => other,
+    };
+    format!("{wanted} (found {found})")
 }
 
 /// The candidate closest to `name` by edit distance, if reasonably close.
