@@ -292,8 +292,13 @@ fn assign_groups(seed: u64, buyers: &mut [GenBuyer]) {
     }
 }
 
+/// Writes one file atomically (temporary name, then rename), so an interrupted `generate` leaves
+/// only complete files.
 fn write_file(path: PathBuf, bytes: &[u8]) -> Result<(), Error> {
-    std::fs::write(&path, bytes).map_err(|source| Error::Write { path, source })
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return Err(Error::Internal(format!("generate: {} is not a file path", path.display())));
+    };
+    crate::report::atomic::write_files(dir, &[(name.to_string_lossy().into_owned(), bytes.to_vec())])
 }
 
 fn csv_bytes(path: &Path, rows: &[Vec<String>]) -> Result<Vec<u8>, Error> {
