@@ -271,7 +271,8 @@ fn run(args: RunArgs) -> Result<(), Error> {
             (None, Some(_)) => args.max_trials,
             (None, None) => trials,
         };
-        trial_memory(&plans, held).check(memory, "run")?;
+        let what = if args.target_rel_error.is_some() { "run (--max-trials)" } else { "run (--trials)" };
+        trial_memory(&plans, held).check(memory, what)?;
     }
     // Shard folders and the resume store also hold the trials' outcomes (8 bytes a value).
     let mut needed = report_bytes(&study, &plans);
@@ -422,7 +423,7 @@ fn merge(
         tail_shift: m.shift(),
     };
     let plans = compile_all(&study, &opts)?;
-    trial_memory(&plans, m.trials).check(memory, "merge")?;
+    trial_memory(&plans, m.trials).check(memory, "merge (the shards' --trials)")?;
     report::check_writable(out, report_bytes(&study, &plans))?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.map_or(0, usize::from))

@@ -155,7 +155,8 @@ impl TrialMemory {
     }
 
     /// Refuses a run (or a shard, or a merge) whose outcomes would not fit in memory; the message
-    /// gives the figures and how to get the same trials within the limit.
+    /// gives the figures and how to get the same trials within the limit. `what` names the
+    /// command and the option that sets the trials, e.g. `run (--trials)`.
     pub fn check(&self, available: Option<u64>, what: &str) -> Result<(), Error> {
         let Some(available) = available else { return Ok(()) };
         if self.total() <= available {
@@ -165,7 +166,7 @@ impl TrialMemory {
         let shards = self.trials.div_ceil(fit.max(1));
         Err(Error::Usage(format!(
             "{what}: {} trials × {} measures per scenario need about {} of memory ({} for the outcomes, \
-             {} already in use), but {} is available. Run at most {} trials here (--trials), or split the run \
+             {} already in use), but {} is available. Run at most {} trials here, or split the run \
              into {} or more shards (`arstress run STUDY --shard i/{shards} --out shards/i` on machines with \
              this memory each); `arstress merge` of the whole run then needs the full {} on one machine, \
              or set --max-memory if the limit detected is wrong",

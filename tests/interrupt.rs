@@ -176,7 +176,7 @@ fn more_trials_than_memory_allows_are_refused_with_the_figures() {
     let o = assert.get_output();
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{stderr}");
-    for part in ["1000000 trials", "measures per scenario", "but 64.0 MiB is available", "--shard i/", "--trials"] {
+    for part in ["run (--trials): 1000000 trials", "measures per scenario", "but 64.0 MiB is available", "--shard i/"] {
         assert!(stderr.contains(part), "missing {part:?} in\n{stderr}");
     }
     assert!(!out.exists(), "the report folder was created");
