@@ -220,13 +220,38 @@ fn load_within(path: &Path, memory: Option<u64>) -> Result<Study, Error> {
     load(path)
 }
 
-/// What holding `trials` outcome rows of the widest scenario takes beside what is resident.
-fn trial_memory(plans: &[(arstress::plan::Plan, String)], trials: u64) -> arstress::limits::TrialMemory {
+/// How a command holds the trials' outcome rows at its peak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Holding {
+    /// One scenario's rows at a time.
+    Run,
+    /// One scenario's rows in a vector that grows as trials are added (a reallocation copies them).
+    Growing,
+    /// Every scenario's rows together, and their encoded bytes.
+    Shard,
+    /// One scenario's joined rows beside a shard's file bytes and decoded rows.
+    Merge,
+}
+
+/// What holding `trials` outcome rows takes beside what is resident.
+fn trial_memory(
+    plans: &[(arstress::plan::Plan, String)],
+    trials: u64,
+    holding: Holding,
+) -> arstress::limits::TrialMemory {
     // Tail sampling keeps a weight per trial beside its row.
-    let measures = plans.iter().map(|(p, _)| p.row_width() + usize::from(p.tail_sampling.is_some())).max();
+    let widths = plans.iter().map(|(p, _)| p.row_width() + usize::from(p.tail_sampling.is_some()));
+    let (measures, copies) = match holding {
+        Holding::Run => (widths.max().unwrap_or(0), 1),
+        Holding::Growing | Holding::Merge => (widths.max().unwrap_or(0), 2),
+        Holding::Shard => (widths.sum(), 2),
+    };
+    let policies = plans.iter().map(|(p, _)| p.n_policies()).max().unwrap_or(0);
     arstress::limits::TrialMemory {
         trials,
-        measures: measures.unwrap_or(0),
+        measures,
+        copies,
+        columns: 1 + 3 * policies,
         resident: arstress::limits::resident_memory().unwrap_or(0),
     }
 }
@@ -265,20 +290,24 @@ fn run(args: RunArgs) -> Result<(), Error> {
     let seed = opts.seed.unwrap_or(study.seed);
     let plans = compile_all(&study, &opts)?;
     let out = args.out.clone().unwrap_or_else(|| default_out(&study.name));
+    let shard_trials = args.shard.map(|s| s.range(trials).end - s.range(trials).start);
     if args.method == Method::MonteCarlo {
-        let held = match (args.shard, args.target_rel_error) {
-            (Some(spec), _) => spec.range(trials).end - spec.range(trials).start,
-            (None, Some(_)) => args.max_trials,
-            (None, None) => trials,
+        let (held, holding, what) = match (shard_trials, args.target_rel_error) {
+            (Some(n), _) => (n, Holding::Shard, "run --shard (--trials)"),
+            (None, Some(_)) => (args.max_trials, Holding::Growing, "run (--max-trials)"),
+            (None, None) => (trials, Holding::Run, "run (--trials)"),
         };
-        let what = if args.target_rel_error.is_some() { "run (--max-trials)" } else { "run (--trials)" };
-        trial_memory(&plans, held).check(memory, what)?;
+        trial_memory(&plans, held, holding).check(memory, what)?;
     }
-    // Shard folders and the resume store also hold the trials' outcomes (8 bytes a value).
+    // Shard folders and the resume store also hold the trials' outcomes (8 bytes a value); the
+    // resume store only for the scenarios it does not hold yet.
     let mut needed = report_bytes(&study, &plans);
+    let stored = |name: &str| args.resume && arstress::resume::ResumeStore::new(&out, &study, seed, trials).has(name);
     if args.shard.is_some() || args.resume {
-        let rows = trial_memory(&plans, args.shard.map_or(trials, |s| s.range(trials).end - s.range(trials).start));
-        needed = needed.saturating_add(rows.trials.saturating_mul(rows.measures as u64 * 8 * plans.len() as u64));
+        let rows = shard_trials.unwrap_or(trials);
+        for (plan, _) in plans.iter().filter(|(p, _)| !stored(&p.scenario)) {
+            needed = needed.saturating_add(rows.saturating_mul(plan.row_width() as u64 * 8));
+        }
     }
     report::check_writable(&out, needed)?;
     let threads = args.threads.map_or(0, usize::from);
@@ -423,7 +452,7 @@ fn merge(
         tail_shift: m.shift(),
     };
     let plans = compile_all(&study, &opts)?;
-    trial_memory(&plans, m.trials).check(memory, "merge (the shards' --trials)")?;
+    trial_memory(&plans, m.trials, Holding::Merge).check(memory, "merge (the shards' --trials)")?;
     report::check_writable(out, report_bytes(&study, &plans))?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.map_or(0, usize::from))

@@ -23,22 +23,57 @@ pub fn available_memory() -> Option<u64> {
     }
 }
 
-/// Room under the cgroup (v2) memory limit of this process, if it has one.
+/// Room under the cgroup memory limit of this process (v2, else v1), if it has one. Reclaimable
+/// page cache (`inactive_file`) counts as room: a long-lived container's usage includes it.
 fn cgroup_room() -> Option<u64> {
     let own = std::fs::read_to_string("/proc/self/cgroup").ok()?;
-    let rel = own.lines().find_map(|l| l.strip_prefix("0::"))?.trim();
-    let dir = Path::new("/sys/fs/cgroup").join(rel.trim_start_matches('/'));
-    let read = |name: &str| std::fs::read_to_string(dir.join(name)).ok();
-    let max: u64 = read("memory.max")?.trim().parse().ok()?; // "max" (no limit) does not parse
-    let current: u64 = read("memory.current").and_then(|s| s.trim().parse().ok()).unwrap_or(0);
-    Some(max.saturating_sub(current))
+    let number = |path: &Path| -> Option<u64> { std::fs::read_to_string(path).ok()?.trim().parse().ok() };
+    let stat = |path: &Path, key: &str| -> u64 {
+        std::fs::read_to_string(path)
+            .ok()
+            .and_then(|t| t.lines().find_map(|l| l.strip_prefix(key)?.trim().parse().ok()))
+            .unwrap_or(0)
+    };
+    // v2: "0::/path"; v1: "N:memory:/path" (or a controller list that includes memory).
+    let v2 = own.lines().find_map(|l| l.strip_prefix("0::")).map(|rel| (Path::new("/sys/fs/cgroup"), rel));
+    let v1 = own.lines().find_map(|l| {
+        let mut parts = l.splitn(3, ':');
+        let (_, controllers, rel) = (parts.next()?, parts.next()?, parts.next()?);
+        controllers.split(',').any(|c| c == "memory").then_some((Path::new("/sys/fs/cgroup/memory"), rel))
+    });
+    let (max, current, reclaimable) = match (v2, v1) {
+        (Some((root, rel)), _) if root.join(rel.trim_start_matches('/')).join("memory.max").exists() => {
+            let dir = root.join(rel.trim_start_matches('/'));
+            // "max" (no limit) does not parse: no room to compute.
+            (
+                number(&dir.join("memory.max"))?,
+                number(&dir.join("memory.current"))?,
+                stat(&dir.join("memory.stat"), "inactive_file "),
+            )
+        }
+        (_, Some((root, rel))) => {
+            // Inside a container the cgroup's own folder is often mounted as the root.
+            let dir = [root.join(rel.trim_start_matches('/')), root.to_path_buf()]
+                .into_iter()
+                .find(|d| d.join("memory.limit_in_bytes").exists())?;
+            let max = number(&dir.join("memory.limit_in_bytes"))?;
+            if max >= 1 << 60 {
+                return None; // v1's "no limit" is a huge number
+            }
+            (max, number(&dir.join("memory.usage_in_bytes"))?, stat(&dir.join("memory.stat"), "total_inactive_file "))
+        }
+        _ => return None,
+    };
+    Some(max.saturating_sub(current.saturating_sub(reclaimable)))
 }
 
 /// Resident memory of this process now, in bytes (Linux; `None` elsewhere).
 pub fn resident_memory() -> Option<u64> {
     let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
     let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    Some(pages * 4096)
+    // SAFETY: sysconf only reads a system constant.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    Some(pages * u64::try_from(page).ok().filter(|&p| p > 0).unwrap_or(4096))
 }
 
 /// Free space for this user on the disk holding `dir` (`None` where it cannot be read).
@@ -89,9 +124,8 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 /// bytes for a million buyers with 2.4 million invoices; 10 is kept as a margin).
 pub const LOAD_BYTES_PER_CSV_BYTE: u64 = 10;
 
-/// Bytes held per trial and outcome value: one `i64`, plus a quarter for the statistics' sorted
-/// copies of one measure at a time and the vector's growth.
-pub const BYTES_PER_VALUE: f64 = 8.0 * 1.25;
+/// Bytes of one outcome value (an `i64`).
+pub const BYTES_PER_VALUE: u64 = 8;
 
 /// The portfolio files a study names (`[portfolio] buyers` and `invoices`) with their sizes, read
 /// before the study is loaded; a study file that cannot be read yields none (loading reports it).
@@ -127,21 +161,33 @@ pub fn check_portfolio_memory(files: &[(&Path, u64)], available: Option<u64>) ->
     Ok(())
 }
 
-/// What a run holds at its peak for one scenario: every trial's outcome row (the statistics
-/// need them all) besides what is already resident (the study and its plans).
+/// What a run holds at its peak: the trials' outcome rows (the statistics need them all), the
+/// measure columns the statistics extract and sort, and what is already resident (the study and
+/// its plans).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TrialMemory {
     pub trials: u64,
-    /// Values per trial (the plan's row width).
+    /// Outcome values per trial held at once (the widest scenario's row, or the sum over the
+    /// scenarios where all are held together, as a shard does).
     pub measures: usize,
+    /// Copies of the rows at the peak: 1 for a run; 2 where a growing vector reallocates (runs
+    /// to a target error), where a shard encodes its rows, or where merge decodes a shard beside
+    /// the joined rows.
+    pub copies: u64,
+    /// Columns the statistics extract at once, each with a sorted copy (gross loss, and claims,
+    /// net loss and total cost of every policy).
+    pub columns: usize,
     /// Already resident, in bytes.
     pub resident: u64,
 }
 
 impl TrialMemory {
+    fn bytes_per_trial(&self) -> u64 {
+        (self.measures as u64 * self.copies + 2 * self.columns as u64) * BYTES_PER_VALUE
+    }
+
     pub fn outcome_bytes(&self) -> u64 {
-        let b = self.trials as f64 * self.measures as f64 * BYTES_PER_VALUE;
-        if b >= u64::MAX as f64 { u64::MAX } else { b as u64 }
+        self.trials.saturating_mul(self.bytes_per_trial())
     }
 
     pub fn total(&self) -> u64 {
@@ -150,8 +196,7 @@ impl TrialMemory {
 
     /// The most trials whose outcomes fit into `available` beside what is resident.
     pub fn trials_that_fit(&self, available: u64) -> u64 {
-        let room = available.saturating_sub(self.resident) as f64;
-        (room / (self.measures.max(1) as f64 * BYTES_PER_VALUE)).floor() as u64
+        available.saturating_sub(self.resident) / self.bytes_per_trial().max(1)
     }
 
     /// Refuses a run (or a shard, or a merge) whose outcomes would not fit in memory; the message
@@ -163,21 +208,28 @@ impl TrialMemory {
             return Ok(());
         }
         let fit = self.trials_that_fit(available);
-        let shards = self.trials.div_ceil(fit.max(1));
-        Err(Error::Usage(format!(
-            "{what}: {} trials × {} measures per scenario need about {} of memory ({} for the outcomes, \
-             {} already in use), but {} is available. Run at most {} trials here, or split the run \
-             into {} or more shards (`arstress run STUDY --shard i/{shards} --out shards/i` on machines with \
-             this memory each); `arstress merge` of the whole run then needs the full {} on one machine, \
-             or set --max-memory if the limit detected is wrong",
+        let head = format!(
+            "{what}: {} trials × {} measures need about {} of memory ({} for the outcomes, {} already in use), \
+             but {} is available",
             self.trials,
             self.measures,
             bytes(self.total()),
             bytes(self.outcome_bytes()),
             bytes(self.resident),
             bytes(available),
-            fit,
-            shards,
+        );
+        if fit == 0 {
+            return Err(Error::Usage(format!(
+                "{head}: the study itself leaves no room for trials here; run on a machine with more memory, \
+                 or set --max-memory if the limit detected is wrong"
+            )));
+        }
+        let shards = self.trials.div_ceil(fit);
+        Err(Error::Usage(format!(
+            "{head}. Run at most {fit} trials here, or split the run into {shards} or more shards \
+             (`arstress run STUDY --shard i/{shards} --out shards/i` on machines with this memory each); \
+             `arstress merge` of the whole run then needs about {} on one machine. Set --max-memory if the \
+             limit detected is wrong",
             bytes(self.total()),
         )))
     }
@@ -216,7 +268,7 @@ mod tests {
 
     #[test]
     fn trials_that_fit_leave_room_for_what_is_resident() {
-        let m = TrialMemory { trials: 2_000_000, measures: 100, resident: 1 << 20 };
+        let m = TrialMemory { trials: 2_000_000, measures: 100, copies: 1, columns: 4, resident: 1 << 20 };
         let fit = m.trials_that_fit(1 << 30);
         let at = TrialMemory { trials: fit, ..m };
         assert!(at.total() <= 1 << 30);

@@ -4,6 +4,7 @@
 mod cli;
 
 use clap::Parser;
+use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -23,9 +24,14 @@ fn main() -> ExitCode {
 /// On SIGINT, SIGTERM or SIGHUP: let a set of reports being renamed into place finish, remove
 /// the temporary files of reports not yet complete, and exit with 128 + the signal number
 /// (130, 143, 129), so the report folder keeps its previous reports or holds the complete new set.
+/// A signal the process inherited as ignored (`nohup`, background jobs) stays ignored.
 fn on_interrupt_abandon_reports() -> std::io::Result<()> {
     use signal_hook::consts::signal::{SIGHUP, SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])?;
+    let wanted: Vec<i32> = [SIGINT, SIGTERM, SIGHUP].into_iter().filter(|&s| !inherited_as_ignored(s)).collect();
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let mut signals = signal_hook::iterator::Signals::new(&wanted)?;
     std::thread::Builder::new().name("signals".into()).spawn(move || {
         if let Some(signal) = signals.forever().next() {
             // Held until exit: no rename starts after this point.
@@ -35,7 +41,9 @@ fn on_interrupt_abandon_reports() -> std::io::Result<()> {
                 SIGTERM => "SIGTERM",
                 _ => "SIGHUP",
             };
-            eprintln!(
+            // Never panics (stderr may be a closed pipe or a hung-up terminal): the exit must happen.
+            let _ = writeln!(
+                std::io::stderr(),
                 "\ninterrupted by {name}: incomplete reports discarded ({removed} temporary file(s) removed); \
                  the report folder holds only complete reports"
             );
@@ -43,4 +51,14 @@ fn on_interrupt_abandon_reports() -> std::io::Result<()> {
         }
     })?;
     Ok(())
+}
+
+/// Whether `signal` is ignored (`SIG_IGN`) as this process started.
+fn inherited_as_ignored(signal: i32) -> bool {
+    // SAFETY: sigaction with a null new action only reads the current disposition into `old`,
+    // a zeroed plain-old-data struct owned here.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(signal, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN
+    }
 }

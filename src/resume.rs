@@ -61,6 +61,12 @@ impl ResumeStore {
         self.dir.join(format!("{safe}-{tag}.outcomes"))
     }
 
+    /// Whether a file for `scenario` is stored (it may still be of other inputs; [`Self::load`]
+    /// decides). Runs count the disk space of the scenarios not stored yet.
+    pub fn has(&self, scenario: &str) -> bool {
+        self.path(scenario).is_file()
+    }
+
     /// The stored outcomes of `plan`'s scenario, if they were produced under the same key.
     pub fn load(&self, plan: &Plan, trials: u64) -> Option<Outcomes> {
         let (scenario, width) = (plan.scenario.as_str(), plan.row_width());

@@ -11,9 +11,25 @@ fn binary() -> PathBuf {
     assert_cmd::cargo::cargo_bin("arstress")
 }
 
-/// Starts `arstress run` on the example study in the background.
+/// Starts `arstress run` on the example study in the background (with SIGINT and SIGTERM at their
+/// default disposition, whatever this test process inherited).
 fn spawn_run(out: &Path, trials: u64, seed: u64) -> Child {
-    Command::new(binary())
+    spawn_run_with(out, trials, seed, &[])
+}
+
+fn spawn_run_with(out: &Path, trials: u64, seed: u64, env: &[(&str, &str)]) -> Child {
+    use std::os::unix::process::CommandExt;
+    let mut command = Command::new(binary());
+    // SAFETY: only async-signal-safe calls (signal) between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            libc::signal(libc::SIGTERM, libc::SIG_DFL);
+            Ok(())
+        });
+    }
+    command
+        .envs(env.iter().copied())
         .arg("run")
         .arg(example_study())
         .arg("--out")
@@ -84,6 +100,36 @@ fn an_interrupted_run_keeps_the_previous_reports() {
 }
 
 #[test]
+fn an_interruption_while_the_reports_are_renamed_waits_for_the_whole_set() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (old, new) = (tmp.path().join("old"), tmp.path().join("new"));
+    assert_eq!(finish(spawn_run(&old, 300, 1)).0, Some(0));
+    assert_eq!(finish(spawn_run(&new, 300, 2)).0, Some(0));
+    let out = tmp.path().join("out");
+    copy_folder(&old, &out);
+    // 250 ms between the renames of the set: the interruption lands in the middle of renaming.
+    let child = spawn_run_with(&out, 300, 2, &[("ARSTRESS_TEST_RENAME_PAUSE_MS", "250")]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let old_reports = report_bytes(&old);
+    // Wait until the first report of the set is renamed into place (the rest follow, 250 ms apart).
+    let mixed = loop {
+        let now = report_bytes(&out);
+        if now != old_reports {
+            break now;
+        }
+        assert!(Instant::now() < deadline, "the run never started renaming its reports");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    assert!(mixed != report_bytes(&new), "every report renamed within one poll: too fast to test");
+    send(&child, "INT");
+    let (status, stderr) = finish(child);
+    assert_eq!(status, Some(130), "{stderr}");
+    // The handler waited for the set to be complete: every report is the new run's.
+    assert_eq!(report_bytes(&out), report_bytes(&new), "the folder mixes old and new reports");
+    assert!(hidden(&out).is_empty(), "temporary files left: {:?}", hidden(&out));
+}
+
+#[test]
 fn an_interruption_at_any_moment_leaves_whole_old_or_whole_new_reports() {
     let tmp = tempfile::tempdir().unwrap();
     let (old, new) = (tmp.path().join("old"), tmp.path().join("new"));
@@ -109,7 +155,8 @@ fn an_interruption_at_any_moment_leaves_whole_old_or_whole_new_reports() {
                 assert_eq!(report_bytes(&out), new_reports, "kill {k}: exit 0 without the complete new reports");
                 outcomes.1 += 1;
             }
-            Some(130) => {
+            // 130: interrupted by the handler; None: killed by SIGINT before it was installed.
+            Some(130) | None => {
                 let now = report_bytes(&out);
                 assert!(now == old_reports || now == new_reports, "kill {k}: the folder mixes old and new reports");
                 outcomes.0 += 1;
@@ -176,7 +223,7 @@ fn more_trials_than_memory_allows_are_refused_with_the_figures() {
     let o = assert.get_output();
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{stderr}");
-    for part in ["run (--trials): 1000000 trials", "measures per scenario", "but 64.0 MiB is available", "--shard i/"] {
+    for part in ["run (--trials): 1000000 trials", "measures need about", "but 64.0 MiB is available", "--shard i/"] {
         assert!(stderr.contains(part), "missing {part:?} in\n{stderr}");
     }
     assert!(!out.exists(), "the report folder was created");

@@ -275,8 +275,10 @@ pub fn load_buyers(src: &Source, ctx: &CsvContext) -> Result<(Vec<Buyer>, Vec<St
         let id = id_text.to_owned();
         if id.is_empty() {
             bad("buyer_id", "", "a non-empty buyer id");
-        } else if let Some(first) = seen.insert(id_text, line) {
+        } else if let Some(&first) = seen.get(id_text) {
             bad("buyer_id", &id, &format!("a unique buyer id (already used on line {first})"));
+        } else {
+            seen.insert(id_text, line);
         }
         let country = table.get(rec, "country").unwrap_or("").to_owned();
         if !super::scenario::is_country_code(&country) {
@@ -427,8 +429,10 @@ pub fn load_invoices(src: &Source, buyers: &[Buyer], ctx: &CsvContext) -> Result
         let id = id_text.to_owned();
         if id.is_empty() {
             bad("invoice_id", "", "a non-empty invoice id");
-        } else if let Some(first) = seen.insert(id_text, line) {
+        } else if let Some(&first) = seen.get(id_text) {
             bad("invoice_id", &id, &format!("a unique invoice id (already used on line {first})"));
+        } else {
+            seen.insert(id_text, line);
         }
         let buyer_id = table.get(rec, "buyer_id").unwrap_or("");
         let buyer = crate::model::buyer_position(buyers, buyer_id);

@@ -58,8 +58,12 @@ pub fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), Error>
         }
     }
     // All complete: rename the set under the lock, so an interruption sees all or none renamed.
+    let pause = rename_pause();
     let mut registry = in_flight();
     for (i, (tmp, (name, _))) in temps.iter().zip(files).enumerate() {
+        if i > 0 && !pause.is_zero() {
+            std::thread::sleep(pause);
+        }
         let target = dir.join(name);
         if let Err(source) = std::fs::rename(tmp, &target) {
             for t in &temps[i..] {
@@ -73,6 +77,13 @@ pub fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), Error>
     drop(registry);
     sync_dir(dir);
     Ok(())
+}
+
+/// Test hook: `ARSTRESS_TEST_RENAME_PAUSE_MS` pauses between the renames of a set (still under the
+/// lock), so that tests/interrupt.rs can interrupt a run in the middle of renaming its reports.
+fn rename_pause() -> std::time::Duration {
+    let ms = std::env::var("ARSTRESS_TEST_RENAME_PAUSE_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(0u64);
+    std::time::Duration::from_millis(ms.min(10_000))
 }
 
 /// Makes the renames durable where the platform allows (best effort: the reports are complete
