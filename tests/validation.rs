@@ -985,3 +985,51 @@ fn unwritable_output_folder_fails_before_running() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--out") && err.contains("a-file/reports") && err.contains("not writable"), "stderr:\n{err}");
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Found by fuzzing (docs/fuzzing.md): inputs that panicked instead of exiting 2.
+
+/// `stress.fx_shock` beyond (0, 1000] was reported but still used to rank buyers for `top_n`, where the shocked
+/// rate (fx × shock) overflowed an exact decimal and panicked.
+#[test]
+fn fuzz_huge_fx_shock_with_top_n_is_reported_not_a_panic() {
+    let dir = study(&[
+        ("study.toml", &STUDY.replace("USD = 0.92", "USD = 2")),
+        (
+            "scenarios/base.toml",
+            "name = \"base\"\n[stress]\nfx_shock = { USD = 5e28 }\nforced_defaults = [{ top_n = 1 }]\n",
+        ),
+    ]);
+    let err = validate_fails(dir.path());
+    assert_line(
+        &err,
+        &[
+            &at_toml("base.toml", 3),
+            &key("stress.fx_shock.USD"),
+            &field("USD"),
+            &value("50000000000000000000000000000"),
+            "(0, 1000]",
+        ],
+    );
+}
+
+/// A recovery mean and `recovery_multiplier` both far out of range: their product (the Beta mean) overflowed an
+/// exact decimal and panicked; each key is reported instead.
+#[test]
+fn fuzz_huge_recovery_mean_times_multiplier_is_reported_not_a_panic() {
+    let dir = scenario("[credit]\nrecovery_insolvency = { mean = 1e20 }\n[stress]\nrecovery_multiplier = 1e20\n");
+    let err = validate_fails(dir.path());
+    assert_line(
+        &err,
+        &[
+            &at_toml("base.toml", 3),
+            &key("credit.recovery_insolvency.mean"),
+            &value("100000000000000000000"),
+            "a mean recovery rate in [0, 1]",
+        ],
+    );
+    assert_line(
+        &err,
+        &[&at_toml("base.toml", 5), &key("stress.recovery_multiplier"), &value("100000000000000000000"), "[0, 100]"],
+    );
+}

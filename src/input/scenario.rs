@@ -490,13 +490,17 @@ fn stress(c: &mut Check, raw: &RawStress, ratings: &BTreeMap<String, f64>, ctx: 
     for (cur, s) in &raw.fx_shock {
         let v = s.get_ref().0;
         let key = format!("stress.fx_shock.{cur}");
-        if v <= Decimal::ZERO || v > Decimal::from(1000) {
+        let in_range = v > Decimal::ZERO && v <= Decimal::from(1000);
+        if !in_range {
             c.bad(&key, s, v.to_string(), "a multiplier of the fx rate in (0, 1000]");
         }
         if !currencies.contains(cur.as_str()) {
             c.bad(&key, s, cur.clone(), "a currency of the portfolio with an fx rate");
         }
-        fx_shock.insert(cur.clone(), v);
+        // An out-of-range shock is left out: `top_n` below ranks buyers by exposure at the shocked rates.
+        if in_range {
+            fx_shock.insert(cur.clone(), v);
+        }
     }
 
     let forced_defaults = forced_defaults(c, raw, &fx_shock, ctx);
@@ -586,7 +590,8 @@ fn stress(c: &mut Check, raw: &RawStress, ratings: &BTreeMap<String, f64>, ctx: 
 /// SPEC §3.1.5: a Beta recovery needs `sd² < μ(1−μ)` with `μ = mean × recovery_multiplier` (sd = 0 is fixed).
 fn check_beta(c: &mut Check, key: &str, rec: &Recovery, raw: Option<&Spanned<RawRecovery>>, stress: &RawStress) {
     let multiplier = stress.recovery_multiplier.as_ref().map_or(Decimal::ONE, |m| m.get_ref().0);
-    let mu = rec.mean * multiplier;
+    // Beyond an exact decimal, the mean or the multiplier is far out of its range, and reported as such already.
+    let Some(mu) = rec.mean.checked_mul(multiplier) else { return };
     let mu_f: f64 = mu.try_into().unwrap_or(f64::NAN);
     let bad = if rec.sd == 0.0 { mu > Decimal::ONE } else { mu_f.is_nan() || rec.sd * rec.sd >= mu_f * (1.0 - mu_f) };
     if !bad {
