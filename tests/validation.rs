@@ -880,6 +880,14 @@ fn stray_quote_that_closes_on_a_later_line() {
 }
 
 #[test]
+fn input_that_is_not_a_regular_file() {
+    // /dev/zero would be read without end.
+    let dir = study_with("study.toml", &STUDY.replace("buyers = \"buyers.csv\"", "buyers = \"/dev/zero\""));
+    let err = validate_fails(dir.path());
+    assert_line(&err, &["/dev/zero", "not a regular file"]);
+}
+
+#[test]
 fn ragged_row() {
     let dir = study_with("buyers.csv", &buyers_line(3, "B002,Beta Inc,US,retail,,0.02,USD,50000,30,20000,,,,extra"));
     let err = validate_fails(dir.path());
