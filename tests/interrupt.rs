@@ -100,6 +100,23 @@ fn an_interrupted_run_keeps_the_previous_reports() {
 }
 
 #[test]
+fn temporary_files_of_a_killed_run_are_removed_by_the_next() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    assert_eq!(finish(spawn_run(&out, 300, 1)).0, Some(0));
+    // SIGKILL runs no handler: such a run leaves its temporary files. PID 2^31 - 2 runs nowhere.
+    let stale = out.join(".summary.csv.tmp-2147483646");
+    std::fs::write(&stale, b"half a report").unwrap();
+    // Another program's hidden file and a live process's temporary file are left alone.
+    let other = out.join(".notes");
+    std::fs::write(&other, b"mine").unwrap();
+    let live = out.join(format!(".summary.csv.tmp-{}", std::process::id()));
+    std::fs::write(&live, b"being written").unwrap();
+    assert_eq!(finish(spawn_run(&out, 300, 2)).0, Some(0));
+    assert_eq!(hidden(&out), vec![".notes".to_string(), format!(".summary.csv.tmp-{}", std::process::id())]);
+}
+
+#[test]
 fn an_interruption_while_the_reports_are_renamed_waits_for_the_whole_set() {
     let tmp = tempfile::tempdir().unwrap();
     let (old, new) = (tmp.path().join("old"), tmp.path().join("new"));

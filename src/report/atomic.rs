@@ -35,9 +35,28 @@ fn create_registered(tmp: &Path) -> std::io::Result<std::fs::File> {
     Ok(file)
 }
 
+/// Removes temporary files that a killed run (SIGKILL, the OOM killer: no handler runs) left in
+/// `dir` for these report names: `.NAME.tmp-PID` whose process no longer runs (Linux; elsewhere
+/// nothing is removed).
+fn remove_stale_temporaries(dir: &Path, files: &[(String, Vec<u8>)]) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let stale = files.iter().any(|(report, _)| {
+            name.strip_prefix(&format!(".{report}.tmp-"))
+                .and_then(|pid| pid.parse::<u32>().ok())
+                .is_some_and(|pid| pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists())
+        });
+        if stale && Path::new("/proc/self").exists() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Writes `files` (name, bytes) into `dir` atomically.
 pub fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), Error> {
     std::fs::create_dir_all(dir).map_err(|source| Error::Write { path: dir.to_path_buf(), source })?;
+    remove_stale_temporaries(dir, files);
     let mut temps: Vec<PathBuf> = Vec::with_capacity(files.len());
     let cleanup = |temps: &[PathBuf]| {
         for tmp in temps {
