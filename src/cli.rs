@@ -214,9 +214,7 @@ fn memory_limit(max_memory: Option<u64>) -> Option<u64> {
 
 /// Loads a study after checking that its portfolio files fit into `memory`.
 fn load_within(path: &Path, memory: Option<u64>) -> Result<Study, Error> {
-    let files = arstress::limits::portfolio_files(&study_file(path));
-    let sizes: Vec<(&Path, u64)> = files.iter().map(|(p, n)| (p.as_path(), *n)).collect();
-    arstress::limits::check_portfolio_memory(&sizes, memory)?;
+    arstress::limits::check_portfolio_memory(&arstress::limits::portfolio_files(&study_file(path)), memory)?;
     load(path)
 }
 
@@ -290,7 +288,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
     let seed = opts.seed.unwrap_or(study.seed);
     let plans = compile_all(&study, &opts)?;
     let out = args.out.clone().unwrap_or_else(|| default_out(&study.name));
-    let shard_trials = args.shard.map(|s| s.range(trials).end - s.range(trials).start);
+    let shard_trials = args.shard.map(|s| s.range(trials)).map(|r| r.end - r.start);
     if args.method == Method::MonteCarlo {
         let (held, holding, what) = match (shard_trials, args.target_rel_error) {
             (Some(n), _) => (n, Holding::Shard, "run --shard (--trials)"),
@@ -302,9 +300,10 @@ fn run(args: RunArgs) -> Result<(), Error> {
     // Shard folders and the resume store also hold the trials' outcomes (8 bytes a value); the
     // resume store only for the scenarios it does not hold yet.
     let mut needed = report_bytes(&study, &plans);
-    let stored = |name: &str| args.resume && arstress::resume::ResumeStore::new(&out, &study, seed, trials).has(name);
+    let store = args.resume.then(|| arstress::resume::ResumeStore::new(&out, &study, seed, trials));
     if args.shard.is_some() || args.resume {
         let rows = shard_trials.unwrap_or(trials);
+        let stored = |name: &str| store.as_ref().is_some_and(|s| s.has(name));
         for (plan, _) in plans.iter().filter(|(p, _)| !stored(&p.scenario)) {
             needed = needed.saturating_add(rows.saturating_mul(plan.row_width() as u64 * 8));
         }
@@ -343,7 +342,6 @@ fn run(args: RunArgs) -> Result<(), Error> {
             bar.finish_and_clear();
         }
     };
-    let store = args.resume.then(|| arstress::resume::ResumeStore::new(&out, &study, seed, trials));
     let tick = |name: &str, n: u64| {
         if let Some((_, bar)) = bars.iter().find(|(s, _)| s == name) {
             bar.inc(n);

@@ -143,7 +143,7 @@ pub fn portfolio_files(study_file: &Path) -> Vec<(std::path::PathBuf, u64)> {
 }
 
 /// Refuses a portfolio whose files would need more memory than is available.
-pub fn check_portfolio_memory(files: &[(&Path, u64)], available: Option<u64>) -> Result<(), Error> {
+pub fn check_portfolio_memory(files: &[(std::path::PathBuf, u64)], available: Option<u64>) -> Result<(), Error> {
     let Some(available) = available else { return Ok(()) };
     let csv: u64 = files.iter().map(|f| f.1).sum();
     let need = csv.saturating_mul(LOAD_BYTES_PER_CSV_BYTE);
@@ -228,9 +228,8 @@ impl TrialMemory {
         Err(Error::Usage(format!(
             "{head}. Run at most {fit} trials here, or split the run into {shards} or more shards \
              (`arstress run STUDY --shard i/{shards} --out shards/i` on machines with this memory each); \
-             `arstress merge` of the whole run then needs about {} on one machine. Set --max-memory if the \
-             limit detected is wrong",
-            bytes(self.total()),
+             `arstress merge` then holds every trial's rows of one scenario on one machine (docs/cluster.md). \
+             Set --max-memory if the limit detected is wrong"
         )))
     }
 }

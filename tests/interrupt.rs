@@ -226,53 +226,41 @@ fn a_full_disk_is_refused_before_any_trial() {
     assert!(!stderr.contains("expected gross loss"), "{stderr}");
 }
 
+/// `arstress run` of the example study with `args` must be refused (exit 2) before writing to
+/// `out`; returns stderr.
+fn refused(out: &Path, args: &[&str]) -> String {
+    let assert = arstress()
+        .arg("run")
+        .arg(example_study())
+        .arg("--out")
+        .arg(out)
+        .args(args)
+        .timeout(Duration::from_secs(60))
+        .assert();
+    let o = assert.get_output();
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(!out.exists(), "the report folder was created");
+    stderr
+}
+
 #[test]
 fn more_trials_than_memory_allows_are_refused_with_the_figures() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("reports");
-    let assert = arstress()
-        .arg("run")
-        .arg(example_study())
-        .arg("--out")
-        .arg(&out)
-        .args(["--trials", "1000000", "--max-memory", "64MiB", "--quiet"])
-        .assert();
-    let o = assert.get_output();
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    let stderr = refused(&out, &["--trials", "1000000", "--max-memory", "64MiB", "--quiet"]);
     for part in ["run (--trials): 1000000 trials", "measures need about", "but 64.0 MiB is available", "--shard i/"] {
         assert!(stderr.contains(part), "missing {part:?} in\n{stderr}");
     }
-    assert!(!out.exists(), "the report folder was created");
-
     // Without --max-memory the limit is the machine's: a billion trials fit on none.
-    let assert = arstress()
-        .arg("run")
-        .arg(example_study())
-        .arg("--out")
-        .arg(&out)
-        .args(["--trials", "1000000000", "--quiet"])
-        .timeout(Duration::from_secs(60))
-        .assert();
-    let o = assert.get_output();
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    let stderr = refused(&out, &["--trials", "1000000000", "--quiet"]);
     assert!(stderr.contains("1000000000 trials") && stderr.contains("is available"), "{stderr}");
 }
 
 #[test]
 fn a_portfolio_too_large_for_memory_is_refused_before_loading() {
     let tmp = tempfile::tempdir().unwrap();
-    let assert = arstress()
-        .arg("run")
-        .arg(example_study())
-        .arg("--out")
-        .arg(tmp.path().join("reports"))
-        .args(["--max-memory", "100KiB", "--quiet"])
-        .assert();
-    let o = assert.get_output();
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    let stderr = refused(&tmp.path().join("reports"), &["--max-memory", "100KiB", "--quiet"]);
     for part in ["buyers.csv", "invoices.csv", "to load and validate", "but 100.0 KiB is available"] {
         assert!(stderr.contains(part), "missing {part:?} in\n{stderr}");
     }

@@ -664,16 +664,16 @@ fn forced_defaults(
         let mut hit = Vec::new();
         for b in f.buyers.iter().flatten() {
             let id = b.get_ref();
-            match crate::model::buyer_position(buyers, id).as_ref() {
+            match crate::model::buyer_position(buyers, id) {
                 None => {
                     let ids: Vec<&str> = buyers.iter().map(|b| b.id.as_str()).collect();
                     let hint = closest(id, &ids).map(|h| format!(" (did you mean `{h}`?)")).unwrap_or_default();
                     c.bad(&format!("{key}.buyers"), b, id.clone(), format!("a buyer_id of buyers.csv{hint}"));
                 }
-                Some(&bi) if taken[bi] => {
+                Some(bi) if taken[bi] => {
                     c.bad(&format!("{key}.buyers"), b, id.clone(), "a buyer named only once across forced_defaults");
                 }
-                Some(&bi) => {
+                Some(bi) => {
                     taken[bi] = true;
                     hit.push(bi);
                 }

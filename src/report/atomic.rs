@@ -39,6 +39,10 @@ fn create_registered(tmp: &Path) -> std::io::Result<std::fs::File> {
 /// `dir` for these report names: `.NAME.tmp-PID` whose process no longer runs (Linux; elsewhere
 /// nothing is removed).
 fn remove_stale_temporaries(dir: &Path, files: &[(String, Vec<u8>)]) {
+    // Without /proc no process can be told dead.
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -47,7 +51,7 @@ fn remove_stale_temporaries(dir: &Path, files: &[(String, Vec<u8>)]) {
                 .and_then(|pid| pid.parse::<u32>().ok())
                 .is_some_and(|pid| pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists())
         });
-        if stale && Path::new("/proc/self").exists() {
+        if stale {
             let _ = std::fs::remove_file(entry.path());
         }
     }
