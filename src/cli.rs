@@ -12,6 +12,17 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+/// `eprintln!` with control characters escaped (all but the line breaks of the message itself):
+/// names and paths printed come from users' files ([`arstress::terminal`]).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let text = format!($($arg)*);
+        // A closed stderr is no reason to fail or panic.
+        let _ = writeln!(std::io::stderr(), "{}", arstress::terminal::printable_lines(&text));
+    }};
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "arstress",
@@ -188,7 +199,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
                 return Err(Error::Usage("generate: the number of buyers must be at least 1".into()));
             }
             generate(&out, &GenerateOptions { buyers, seed, trials, with_invoices: invoices })?;
-            eprintln!("wrote a study of {buyers} buyers to {}", out.display());
+            say!("wrote a study of {buyers} buyers to {}", out.display());
             Ok(())
         }
         Command::Merge { shards, out, study, threads, quiet, format, max_memory } => {
@@ -200,8 +211,8 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
             let out = out.unwrap_or_else(|| new.clone());
             let csv = arstress::compare::comparison_csv(&rows)?;
             report::atomic::write_files(&out, &[("comparison.csv".to_string(), csv)])?;
-            print!("{}", arstress::compare::terminal_table(&rows));
-            eprintln!("wrote {}", out.join("comparison.csv").display());
+            print_stdout(&arstress::compare::terminal_table(&rows))?;
+            say!("wrote {}", out.join("comparison.csv").display());
             Ok(())
         }
     }
@@ -261,7 +272,7 @@ fn report_bytes(study: &Study, plans: &[(arstress::plan::Plan, String)]) -> u64 
 fn load(path: &Path) -> Result<Study, Error> {
     let study = load_study(path)?;
     for w in &study.warnings {
-        eprintln!("warning: {w}");
+        say!("warning: {}", arstress::terminal::printable(w));
     }
     Ok(study)
 }
@@ -353,7 +364,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
                 pool.install(|| run_plans(&plans, &study.calendar, trials, seed, store.as_ref(), &tick))?;
             finish();
             if !args.quiet && !reused.is_empty() {
-                eprintln!("resumed (inputs unchanged, not recomputed): {}", reused.join(", "));
+                say!("resumed (inputs unchanged, not recomputed): {}", reused.join(", "));
             }
             result
         }
@@ -363,9 +374,12 @@ fn run(args: RunArgs) -> Result<(), Error> {
             finish();
             for r in &reached {
                 let how = if r.reached { "target reached" } else { "stopped at --max-trials, target not reached" };
-                eprintln!(
+                say!(
                     "{}: {how}: relative standard error of ES 99 of the net loss {:.4} (target {}) after {} trials",
-                    r.scenario, r.rel_error, rel_error, r.trials
+                    r.scenario,
+                    r.rel_error,
+                    rel_error,
+                    r.trials
                 );
             }
             result
@@ -376,9 +390,9 @@ fn run(args: RunArgs) -> Result<(), Error> {
     report::write(&out, &study, &portfolio, &result, &timing, formats)?;
     if !args.quiet {
         for s in &result.scenarios {
-            eprintln!("{}", scenario_line(s, &study.currency));
+            say!("{}", scenario_line(s, &study.currency));
         }
-        eprintln!("reports written to {} in {:.2} s", out.display(), timing.wall_seconds);
+        say!("reports written to {} in {:.2} s", out.display(), timing.wall_seconds);
     }
     Ok(())
 }
@@ -407,7 +421,7 @@ fn run_shard(
     let files = arstress::shard::shard_files(study, &args.study, seed, trials, spec, tail_shift, &outcomes)?;
     report::write_files(out, &files)?;
     if !args.quiet {
-        eprintln!(
+        say!(
             "shard {}/{}: trials {}..{} of {} written to {}",
             spec.index,
             spec.count,
@@ -467,7 +481,7 @@ fn merge(
     let timing = Timing { wall_seconds: started.elapsed().as_secs_f64(), threads: pool.current_num_threads() };
     report::write(out, &study, &portfolio, &result, &timing, formats)?;
     if !quiet {
-        eprintln!(
+        say!(
             "merged {} shards ({} trials) into {} in {:.2} s",
             shards.len(),
             m.trials,
@@ -520,7 +534,7 @@ fn run_analytic(
         for s in &scenarios {
             let gross = &s.measures[0].dist;
             let level = arstress::stats::TAIL_LEVELS[1];
-            eprintln!(
+            say!(
                 "{} (analytic): expected gross loss {:.2} {}, ES 99 {:.2}{}",
                 s.name,
                 gross.mean() / 100.0,
@@ -529,7 +543,7 @@ fn run_analytic(
                 if s.notes.is_empty() { String::new() } else { format!(" [{}]", s.notes.join("; ")) }
             );
         }
-        eprintln!("reports written to {} in {:.2} s", out.display(), started.elapsed().as_secs_f64());
+        say!("reports written to {} in {:.2} s", out.display(), started.elapsed().as_secs_f64());
     }
     Ok(())
 }
@@ -552,27 +566,31 @@ fn validate(path: &Path, format: &str) -> Result<(), Error> {
     print_stdout(&text)
 }
 
-/// The one-line summary of a scenario printed at the end of a run.
+/// The one-line summary of a scenario printed at the end of a run: the gross loss, then the
+/// alternative (no insurance included) with the lowest expected total cost and that alternative's
+/// own ES 99 of the net loss and P(shortfall).
 fn scenario_line(s: &arstress::run::ScenarioResult, currency: &str) -> String {
     let money = |c: i128| format!("{} {currency}", arstress::money::group_thousands(&arstress::money::format_cents(c)));
+    let name = |text: &str| arstress::terminal::printable(text).into_owned();
     let none = &s.policies[0];
     let mut line = format!(
         "{}: expected gross loss {}, ES 99 gross {}",
-        s.name,
+        name(&s.name),
         money(none.measures[0].mean),
         money(none.measures[0].es[1])
     );
-    // The policy with the lowest expected total cost, if any.
-    if let Some(best) = s.policies.iter().skip(1).min_by_key(|p| p.measures[3].mean) {
+    // Lowest expected total cost among all alternatives, "none" included; the first on ties.
+    if let Some(best) = s.policies.iter().min_by_key(|p| p.measures[3].mean) {
+        let what = if s.policies.len() > 1 { "cheapest alternative" } else { "alternative" };
         line.push_str(&format!(
-            "; cheapest policy {}: ES 99 net {}, expected total cost {}",
-            best.name,
-            money(best.measures[2].es[1]),
-            money(best.measures[3].mean)
+            "; {what} {}: expected total cost {}, ES 99 net {}",
+            name(&best.name),
+            money(best.measures[3].mean),
+            money(best.measures[2].es[1])
         ));
-    }
-    if let Some(cash) = &none.cash {
-        line.push_str(&format!("; P(shortfall) {:.2}%", 100.0 * cash.peak_shortfall.p_positive));
+        if let Some(cash) = &best.cash {
+            line.push_str(&format!(", P(shortfall) {:.2}%", 100.0 * cash.peak_shortfall.p_positive));
+        }
     }
     line
 }
@@ -581,11 +599,12 @@ fn render_summary(study: &Study, s: &Summary) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let cur = &study.currency;
+    let p = |text: &str| arstress::terminal::printable(text).into_owned();
     let money = |c: i64| arstress::money::group_thousands(&arstress::money::format_cents(c as i128));
     let _ = writeln!(
         out,
         "study: {} (as of {}, {} months, {} trials, seed {})",
-        study.name,
+        p(&study.name),
         study.calendar.as_of,
         study.calendar.horizon_months(),
         study.trials,
@@ -611,10 +630,12 @@ fn render_summary(study: &Study, s: &Summary) -> String {
     let _ = writeln!(
         out,
         "policies: {}",
-        std::iter::once("none").chain(study.policies.iter().map(|p| p.name.as_str())).collect::<Vec<_>>().join(", ")
+        std::iter::once("none".to_owned())
+            .chain(study.policies.iter().map(|x| p(&x.name)))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
-    let _ =
-        writeln!(out, "scenarios: {}", study.scenarios.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "));
+    let _ = writeln!(out, "scenarios: {}", study.scenarios.iter().map(|s| p(&s.name)).collect::<Vec<_>>().join(", "));
     let total = s.total.exposure.max(1) as f64;
     let mut last = "";
     for r in s.rows.iter().filter(|r| r.section != "total") {
@@ -625,7 +646,7 @@ fn render_summary(study: &Study, s: &Summary) -> String {
         let _ = writeln!(
             out,
             "  {:<24} {:>6} {:>22} {cur} {:>6.1}%",
-            r.key,
+            p(&r.key),
             r.slice.buyers,
             money(r.slice.exposure),
             100.0 * r.slice.exposure as f64 / total
@@ -637,6 +658,7 @@ fn render_summary(study: &Study, s: &Summary) -> String {
 /// Prints to stdout; a closed pipe (`| head`) is not an error.
 fn print_stdout(text: &str) -> Result<(), Error> {
     use std::io::Write;
+    let text = arstress::terminal::printable_lines(text);
     match std::io::stdout().lock().write_all(text.as_bytes()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             Err(Error::Write { path: PathBuf::from("<stdout>"), source: e })

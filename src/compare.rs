@@ -2,7 +2,7 @@
 //! half-year's run against the last), with each change judged against the combined Monte Carlo
 //! error of the two runs.
 
-use crate::error::{Error, Location, Problem};
+use crate::error::{Error, Location, Problem, Problems};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -68,15 +68,46 @@ fn read_summary(dir: &Path) -> Result<Summary, Error> {
         }
     }
     let mut out = Summary::new();
+    let mut problems = Problems::default();
     for (i, record) in reader.records().enumerate() {
         let line = i + 2;
         let record = record.map_err(|e| bad(line, "row", e.to_string(), "a well-formed CSV row"))?;
         let row: BTreeMap<String, String> =
             headers.iter().zip(record.iter()).map(|(h, v)| (h.into(), v.into())).collect();
+        // Every column but the three keys holds a figure as arstress writes it: a plain decimal.
+        for (column, value) in &row {
+            if !KEYS.contains(&column.as_str()) && !value.is_empty() && !is_plain_decimal(value) {
+                problems.push(Problem {
+                    file: path.clone(),
+                    location: Location::Line(line),
+                    field: column.clone(),
+                    value: value.clone(),
+                    expected: "a finite decimal number as arstress writes it (e.g. 1234.56), or nothing".into(),
+                });
+            }
+        }
         let key = (row["scenario"].clone(), row["policy"].clone(), row["measure"].clone());
         out.insert(key, row);
     }
+    problems.into_result()?;
     Ok(out)
+}
+
+/// The key columns of summary.csv; every other column holds a figure.
+const KEYS: [&str; 3] = ["scenario", "policy", "measure"];
+
+/// Whether `text` is a decimal as the reports print it: an optional minus, at most 40 digits, an
+/// optional fraction. NaN, infinities and exponents (`1e400`) never are.
+fn is_plain_decimal(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    !int.is_empty()
+        && int.len() <= 40
+        && frac.len() <= 40
+        && all_digits(int)
+        && all_digits(frac)
+        && (frac.is_empty() == !digits.contains('.'))
 }
 
 /// Parses a reported number; empty means absent.

@@ -25,14 +25,22 @@ pub struct Problem {
 }
 
 impl fmt::Display for Problem {
+    /// One line, control characters of the file name, key, field and expectation escaped (they come
+    /// from the user's files and must not drive the terminal or forge lines).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file.display())?;
-        match &self.location {
-            Location::Line(line) => write!(f, ":{line}")?,
-            Location::Key { path, line, column } => write!(f, ":{line}:{column}: key `{path}`")?,
-            Location::File => {}
-        }
-        write!(f, ": field `{}`, value {}: expected {}", self.field, quote(&self.value), self.expected)
+        let location = match &self.location {
+            Location::Line(line) => format!(":{line}"),
+            Location::Key { path, line, column } => format!(":{line}:{column}: key `{path}`"),
+            Location::File => String::new(),
+        };
+        let line = format!(
+            "{}{location}: field `{}`, value {}: expected {}",
+            self.file.display(),
+            self.field,
+            quote(&self.value),
+            self.expected
+        );
+        f.write_str(&crate::terminal::printable(&line))
     }
 }
 

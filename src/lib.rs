@@ -33,5 +33,6 @@ pub mod rng;
 pub mod run;
 pub mod shard;
 pub mod stats;
+pub mod terminal;
 
 pub use error::{Error, Result};

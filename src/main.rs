@@ -15,7 +15,7 @@ fn main() -> ExitCode {
     match cli::execute(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", arstress::terminal::printable_lines(&format!("{e:#}")));
             if e.is_user_error() { ExitCode::from(2) } else { ExitCode::from(1) }
         }
     }

@@ -19,4 +19,5 @@ mod shards;
 mod statistical;
 mod stress_levers;
 mod tail_sampling;
+mod terminal;
 mod validation;
