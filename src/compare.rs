@@ -107,7 +107,7 @@ fn is_plain_decimal(text: &str) -> bool {
         && frac.len() <= 40
         && all_digits(int)
         && all_digits(frac)
-        && (frac.is_empty() == !digits.contains('.'))
+        && (digits.contains('.') != frac.is_empty())
 }
 
 /// Parses a reported number; empty means absent.
