@@ -8,9 +8,11 @@ use arstress::portfolio_summary::{self, Summary};
 use arstress::report::{self, Timing};
 use arstress::run::{RunOptions, TargetError, compile_all, run_plans, run_to_target};
 use clap::{Parser, Subcommand};
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressDrawTarget;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+mod progress;
 
 /// `eprintln!` with control characters escaped (all but the line breaks of the message itself):
 /// names and paths printed come from users' files ([`arstress::terminal`]).
@@ -332,32 +334,17 @@ fn run(args: RunArgs) -> Result<(), Error> {
         return run_shard(&args, spec, &study, &plans, (trials, seed), &out, &pool);
     }
 
-    // One bar per scenario on a terminal (indicatif draws nothing when stderr is not one).
-    let target = if args.quiet { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() };
-    let multi = MultiProgress::with_draw_target(target);
-    let style =
-        ProgressStyle::with_template("{prefix:>20} [{bar:30}] {human_pos}/{human_len} trials, {per_sec}, ETA {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> ");
+    // One bar for the trials of every scenario, on a terminal (indicatif draws nothing when
+    // stderr is not one).
+    let target = || if args.quiet { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() };
     let per_scenario = if args.target_rel_error.is_some() { args.max_trials } else { trials };
-    let bars: Vec<(String, ProgressBar)> = plans
-        .iter()
-        .map(|(plan, _)| {
-            let bar = multi.add(ProgressBar::new(per_scenario).with_style(style.clone()));
-            bar.set_prefix(plan.scenario.clone());
-            (plan.scenario.clone(), bar)
-        })
-        .collect();
-    let finish = || {
-        for (_, bar) in &bars {
-            bar.finish_and_clear();
-        }
-    };
-    let tick = |name: &str, n: u64| {
-        if let Some((_, bar)) = bars.iter().find(|(s, _)| s == name) {
-            bar.inc(n);
-        }
-    };
+    let bar = progress::RunProgress::new(
+        target(),
+        plans.iter().map(|(plan, _)| plan.scenario.clone()).collect(),
+        per_scenario,
+    );
+    let finish = || bar.finish();
+    let tick = |name: &str, n: u64| bar.tick(name, n);
     let result = match args.target_rel_error {
         None => {
             let (result, reused) =
@@ -387,7 +374,10 @@ fn run(args: RunArgs) -> Result<(), Error> {
     };
     let portfolio = portfolio_summary::summarize(&study);
     let timing = Timing { wall_seconds: started.elapsed().as_secs_f64(), threads: pool.current_num_threads() };
-    report::write(&out, &study, &portfolio, &result, &timing, formats)?;
+    {
+        let _spinner = progress::Spinner::new(target(), format!("writing the reports to {}", out.display()));
+        report::write(&out, &study, &portfolio, &result, &timing, formats)?;
+    }
     if !args.quiet {
         for s in &result.scenarios {
             say!("{}", scenario_line(s, &study.currency));
