@@ -65,6 +65,9 @@ pub enum Command {
         /// Also write invoices.csv with open invoices per buyer.
         #[arg(long)]
         invoices: bool,
+        /// Memory generating may use, e.g. 8GiB (default: what is available).
+        #[arg(long, value_parser = arstress::limits::parse_size)]
+        max_memory: Option<u64>,
     },
     /// Join the shard folders of one run (`run --shard i/n`) into the reports of a single run.
     Merge {
@@ -196,11 +199,13 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Run(args) => run(args),
         Command::Validate { study, format } => validate(&study, &format),
-        Command::Generate { buyers, out, seed, trials, invoices } => {
+        Command::Generate { buyers, out, seed, trials, invoices, max_memory } => {
             if buyers == 0 {
                 return Err(Error::Usage("generate: the number of buyers must be at least 1".into()));
             }
-            generate(&out, &GenerateOptions { buyers, seed, trials, with_invoices: invoices })?;
+            let opts = GenerateOptions { buyers, seed, trials, with_invoices: invoices };
+            arstress::generate::check_resources(&out, &opts, memory_limit(max_memory))?;
+            generate(&out, &opts)?;
             say!("wrote a study of {buyers} buyers to {}", out.display());
             Ok(())
         }
@@ -244,25 +249,42 @@ enum Holding {
     Merge,
 }
 
-/// What holding `trials` outcome rows takes beside what is resident.
+/// What a command holding `trials` outcome rows of `scenarios` scenarios takes at its peak, beside
+/// what is resident: estimated from the study alone, so that it is checked before any plan is
+/// compiled or any trial runs.
 fn trial_memory(
-    plans: &[(arstress::plan::Plan, String)],
+    study: &Study,
+    scenarios: usize,
+    tail_sampling: bool,
     trials: u64,
     holding: Holding,
+    formats: report::Formats,
 ) -> arstress::limits::TrialMemory {
-    // Tail sampling keeps a weight per trial beside its row.
-    let widths = plans.iter().map(|(p, _)| p.row_width() + usize::from(p.tail_sampling.is_some()));
+    let policies = study.policies.len();
+    let months = study.calendar.horizon_months() as usize;
+    // Plan::row_width, and a weight per trial under tail sampling.
+    let credit = arstress::engine::FIXED_COLUMNS + 2 * policies;
+    let cash = if study.company.is_some() { 2 * months + 2 * months * (policies + 1) } else { 0 };
+    let width = credit + cash + usize::from(tail_sampling);
     let (measures, copies) = match holding {
-        Holding::Run => (widths.max().unwrap_or(0), 1),
-        Holding::Growing | Holding::Merge => (widths.max().unwrap_or(0), 2),
-        Holding::Shard => (widths.sum(), 2),
+        Holding::Run => (width, 1),
+        Holding::Growing | Holding::Merge => (width, 2),
+        Holding::Shard => (width * scenarios, 2),
     };
-    let policies = plans.iter().map(|(p, _)| p.n_policies()).max().unwrap_or(0);
+    // A shard keeps no per-buyer statistics and builds no reports, but its plans are compiled all at once.
+    let contributions_csv = formats.csv && holding != Holding::Shard;
     arstress::limits::TrialMemory {
         trials,
         measures,
         copies,
         columns: 1 + 3 * policies,
+        study: arstress::limits::study_bytes(
+            study.portfolio.buyers.len(),
+            study.portfolio.invoices.len(),
+            scenarios,
+            policies + 1,
+            contributions_csv,
+        ),
         resident: arstress::limits::resident_memory().unwrap_or(0),
     }
 }
@@ -299,17 +321,22 @@ fn run(args: RunArgs) -> Result<(), Error> {
     let opts = RunOptions { trials: args.trials, seed: args.seed, scenarios: args.scenarios.clone(), tail_shift };
     let trials = opts.trials.unwrap_or(study.trials);
     let seed = opts.seed.unwrap_or(study.seed);
-    let plans = compile_all(&study, &opts)?;
     let out = args.out.clone().unwrap_or_else(|| default_out(&study.name));
     let shard_trials = args.shard.map(|s| s.range(trials)).map(|r| r.end - r.start);
+    // The whole run's memory, checked before any plan is compiled (docs/errors.md, memory).
+    let mut estimate = None;
     if args.method == Method::MonteCarlo {
         let (held, holding, what) = match (shard_trials, args.target_rel_error) {
             (Some(n), _) => (n, Holding::Shard, "run --shard (--trials)"),
             (None, Some(_)) => (args.max_trials, Holding::Growing, "run (--max-trials)"),
             (None, None) => (trials, Holding::Run, "run (--trials)"),
         };
-        trial_memory(&plans, held, holding).check(memory, what)?;
+        let scenarios = arstress::run::select_scenarios(&study, &opts.scenarios)?.len();
+        let need = trial_memory(&study, scenarios, args.tail_sampling, held, holding, formats);
+        need.check(memory, what)?;
+        estimate = Some(need.total());
     }
+    let plans = compile_all(&study, &opts)?;
     // Shard folders and the resume store also hold the trials' outcomes (8 bytes a value); the
     // resume store only for the scenarios it does not hold yet.
     let mut needed = report_bytes(&study, &plans);
@@ -373,7 +400,11 @@ fn run(args: RunArgs) -> Result<(), Error> {
         }
     };
     let portfolio = portfolio_summary::summarize(&study);
-    let timing = Timing { wall_seconds: started.elapsed().as_secs_f64(), threads: pool.current_num_threads() };
+    let timing = Timing {
+        wall_seconds: started.elapsed().as_secs_f64(),
+        threads: pool.current_num_threads(),
+        memory_estimate: estimate,
+    };
     {
         let _spinner = progress::Spinner::new(target(), format!("writing the reports to {}", out.display()));
         report::write(&out, &study, &portfolio, &result, &timing, formats)?;
@@ -453,8 +484,9 @@ fn merge(
         scenarios: m.scenarios.iter().map(|s| s.name.clone()).collect(),
         tail_shift: m.shift(),
     };
+    let need = trial_memory(&study, m.scenarios.len(), m.shift().is_some(), m.trials, Holding::Merge, formats);
+    need.check(memory, "merge (the shards' --trials)")?;
     let plans = compile_all(&study, &opts)?;
-    trial_memory(&plans, m.trials, Holding::Merge).check(memory, "merge (the shards' --trials)")?;
     report::check_writable(out, report_bytes(&study, &plans))?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.map_or(0, usize::from))
@@ -468,7 +500,11 @@ fn merge(
     }
     let result = arstress::run::RunResult { trials: m.trials, seed: m.seed, scenarios, tail_shift: m.shift() };
     let portfolio = portfolio_summary::summarize(&study);
-    let timing = Timing { wall_seconds: started.elapsed().as_secs_f64(), threads: pool.current_num_threads() };
+    let timing = Timing {
+        wall_seconds: started.elapsed().as_secs_f64(),
+        threads: pool.current_num_threads(),
+        memory_estimate: Some(need.total()),
+    };
     report::write(out, &study, &portfolio, &result, &timing, formats)?;
     if !quiet {
         say!(
@@ -508,7 +544,11 @@ fn run_analytic(
         ("analytic_distribution.csv".to_owned(), report::analytic::analytic_distribution_csv(&scenarios)?),
         ("portfolio.csv".to_owned(), report::portfolio_csv(&portfolio)?),
     ];
-    let timing = Timing { wall_seconds: started.elapsed().as_secs_f64(), threads: pool.current_num_threads() };
+    let timing = Timing {
+        wall_seconds: started.elapsed().as_secs_f64(),
+        threads: pool.current_num_threads(),
+        memory_estimate: None,
+    };
     let facts = report::RunFacts {
         method: "analytic",
         seed: None,

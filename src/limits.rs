@@ -121,8 +121,9 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 
 /// Memory that loading and validating the portfolio takes, estimated from its files' sizes
 /// (parsed rows, buyers, invoices and the checks' indexes: measured at about 8 times the CSV
-/// bytes for a million buyers with 2.4 million invoices; 10 is kept as a margin).
-pub const LOAD_BYTES_PER_CSV_BYTE: u64 = 10;
+/// bytes for a million buyers with 2.4 million invoices, and 9.95 times (1.79 GiB for 180 MiB)
+/// for two million buyers without invoices; 12 is kept as a margin).
+pub const LOAD_BYTES_PER_CSV_BYTE: u64 = 12;
 
 /// Bytes of one outcome value (an `i64`).
 pub const BYTES_PER_VALUE: u64 = 8;
@@ -177,8 +178,49 @@ pub struct TrialMemory {
     /// Columns the statistics extract at once, each with a sorted copy (gross loss, and claims,
     /// net loss and total cost of every policy).
     pub columns: usize,
+    /// The scenarios' compiled plans, per-buyer statistics and built reports, whatever the trials
+    /// ([`study_bytes`]), in bytes.
+    pub study: u64,
     /// Already resident, in bytes.
     pub resident: u64,
+}
+
+/// Bytes of one scenario's compiled plan and per-buyer statistics, per buyer (thresholds,
+/// schedules, limits, the buyer's sums over trials) and per open invoice; and per buyer and
+/// alternative, the contribution accumulators and, when written, a contributions.csv row built in
+/// memory. Measured as peak resident memory on generated studies of 50,000 and 200,000 buyers
+/// (1 and 3 scenarios, 1 and 4 alternatives, with and without invoices: about 620 bytes a buyer,
+/// 45 a buyer and alternative, 95 a contributions.csv row), then raised by half as a margin, so that
+/// the estimate stays an upper bound (tests/terminal.rs compares it with the peak).
+pub const PLAN_BYTES_PER_BUYER: u64 = 960;
+pub const PLAN_BYTES_PER_INVOICE: u64 = 96;
+pub const STATS_BYTES_PER_BUYER_ALTERNATIVE: u64 = 72;
+pub const CSV_BYTES_PER_CONTRIBUTION_ROW: u64 = 144;
+
+/// What the plans, per-buyer statistics and reports of `scenarios` scenarios take beside the trials'
+/// outcome rows (every scenario's plan and statistics are held until the reports are written).
+pub fn study_bytes(
+    buyers: usize,
+    invoices: usize,
+    scenarios: usize,
+    alternatives: usize,
+    contributions_csv: bool,
+) -> u64 {
+    let per_buyer = PLAN_BYTES_PER_BUYER
+        + alternatives as u64
+            * (STATS_BYTES_PER_BUYER_ALTERNATIVE + if contributions_csv { CSV_BYTES_PER_CONTRIBUTION_ROW } else { 0 });
+    let per_scenario = (buyers as u64)
+        .saturating_mul(per_buyer)
+        .saturating_add((invoices as u64).saturating_mul(PLAN_BYTES_PER_INVOICE));
+    per_scenario.saturating_mul(scenarios as u64).saturating_add(report_bytes(scenarios, 0, 0))
+}
+
+/// Peak resident memory of this process so far (`VmHWM`, Linux; `None` elsewhere).
+pub fn peak_resident_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: u64 =
+        status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?.trim().strip_suffix("kB")?.trim().parse().ok()?;
+    Some(kb * 1024)
 }
 
 impl TrialMemory {
@@ -190,13 +232,14 @@ impl TrialMemory {
         self.trials.saturating_mul(self.bytes_per_trial())
     }
 
+    /// The estimated peak: outcomes, plans and statistics, and what is resident.
     pub fn total(&self) -> u64 {
-        self.outcome_bytes().saturating_add(self.resident)
+        self.outcome_bytes().saturating_add(self.study).saturating_add(self.resident)
     }
 
-    /// The most trials whose outcomes fit into `available` beside what is resident.
+    /// The most trials whose outcomes fit into `available` beside what is resident and the plans.
     pub fn trials_that_fit(&self, available: u64) -> u64 {
-        available.saturating_sub(self.resident) / self.bytes_per_trial().max(1)
+        available.saturating_sub(self.resident).saturating_sub(self.study) / self.bytes_per_trial().max(1)
     }
 
     /// Refuses a run (or a shard, or a merge) whose outcomes would not fit in memory; the message
@@ -209,19 +252,21 @@ impl TrialMemory {
         }
         let fit = self.trials_that_fit(available);
         let head = format!(
-            "{what}: {} trials × {} measures need about {} of memory ({} for the outcomes, {} already in use), \
-             but {} is available",
+            "{what}: {} trials × {} measures need about {} of memory ({} for the outcomes, {} for the scenarios' \
+             plans, statistics and reports, {} already in use), but {} is available",
             self.trials,
             self.measures,
             bytes(self.total()),
             bytes(self.outcome_bytes()),
+            bytes(self.study),
             bytes(self.resident),
             bytes(available),
         );
         if fit == 0 {
             return Err(Error::Usage(format!(
-                "{head}: the study itself leaves no room for trials here; run on a machine with more memory, \
-                 or set --max-memory if the limit detected is wrong"
+                "{head}: the study itself leaves no room for trials here; run fewer scenarios at a time \
+                 (--scenario, one run each), leave contributions.csv out (--format html), run on a machine with \
+                 more memory, or set --max-memory if the limit detected is wrong"
             )));
         }
         let shards = self.trials.div_ceil(fit);
@@ -267,7 +312,8 @@ mod tests {
 
     #[test]
     fn trials_that_fit_leave_room_for_what_is_resident() {
-        let m = TrialMemory { trials: 2_000_000, measures: 100, copies: 1, columns: 4, resident: 1 << 20 };
+        let m =
+            TrialMemory { trials: 2_000_000, measures: 100, copies: 1, columns: 4, study: 3 << 20, resident: 1 << 20 };
         let fit = m.trials_that_fit(1 << 30);
         let at = TrialMemory { trials: fit, ..m };
         assert!(at.total() <= 1 << 30);

@@ -15,6 +15,7 @@ mod lateness;
 mod limit_cuts;
 mod properties;
 mod reports;
+mod resources;
 mod shards;
 mod statistical;
 mod stress_levers;

@@ -10,6 +10,8 @@ use serde_json::{Value, json};
 pub struct Timing {
     pub wall_seconds: f64,
     pub threads: usize,
+    /// The peak memory estimated before the run (checked against `--max-memory`), in bytes.
+    pub memory_estimate: Option<u64>,
 }
 
 /// What a manifest says of the run itself.
@@ -71,6 +73,11 @@ pub fn run_manifest_json(study: &Study, r: &RunFacts, reports: &[String], timing
         "crates": crates,
         "reports": reports,
         "timing": { "wall_seconds": (timing.wall_seconds * 1000.0).round() / 1000.0, "threads": timing.threads },
+        // The reports are built in memory before this manifest: the peak so far is the run's.
+        "memory": {
+            "estimated_peak_bytes": timing.memory_estimate,
+            "peak_resident_bytes": crate::limits::peak_resident_memory(),
+        },
     });
     let mut out = serde_json::to_vec_pretty(&m).map_err(|e| Error::Internal(format!("manifest: {e}")))?;
     out.push(b'\n');
