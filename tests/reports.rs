@@ -160,7 +160,8 @@ fn validate_json_lists_the_portfolio() {
 }
 
 /// Opens report.html in headless Chromium: it renders without console errors, the charts and
-/// tables are in the DOM it built, and a screenshot is saved as target/report-screenshot.png.
+/// tables are in the DOM it built, and a screenshot is saved as report-screenshot.png in Cargo's
+/// temporary folder for integration tests (`CARGO_TARGET_TMPDIR`, e.g. target/tmp/).
 /// Skipped when Chromium is missing unless `ARSTRESS_BROWSER_TEST=1` (set by .ci/run, which
 /// installs it) makes that a failure.
 #[test]
@@ -204,7 +205,9 @@ fn report_renders_in_a_browser() {
         assert!(count(&rendered, needle) > 0, "{needle}");
     }
     assert!(count(&rendered, "<polyline") >= count(&html, "<polyline"), "SVG parsed as SVG");
-    let shot = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/report-screenshot.png");
+    // Cargo's own folder for integration tests' files: it exists wherever CARGO_TARGET_DIR points
+    // (the repository's target/ may not exist at all).
+    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-screenshot.png");
     let mut capture = Command::new(browser);
     common(&mut capture);
     let status = capture
