@@ -20,6 +20,7 @@ pub mod engine;
 pub mod error;
 pub mod generate;
 pub mod input;
+pub mod interrupt;
 pub mod limits;
 pub mod model;
 pub mod money;

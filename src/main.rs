@@ -12,7 +12,13 @@ fn main() -> ExitCode {
     if let Err(e) = on_interrupt_abandon_reports() {
         eprintln!("warning: cannot install the interrupt handler ({e}); an interrupted run may leave temporary files");
     }
-    match cli::execute(cli) {
+    let result = cli::execute(cli);
+    // A signal delivered while the last reports were renamed into place (the handler waits for
+    // the set): the run ends as interrupted, whichever thread gets here first.
+    if let Some(signal) = arstress::interrupt::requested() {
+        exit_interrupted(signal);
+    }
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", arstress::terminal::printable_lines(&format!("{e:#}")));
@@ -31,26 +37,37 @@ fn on_interrupt_abandon_reports() -> std::io::Result<()> {
     if wanted.is_empty() {
         return Ok(());
     }
+    // Set at delivery, before the thread below wakes: main sees it even if it finishes first.
+    for &signal in &wanted {
+        signal_hook::flag::register_usize(signal, std::sync::Arc::clone(arstress::interrupt::flag()), signal as usize)?;
+    }
     let mut signals = signal_hook::iterator::Signals::new(&wanted)?;
     std::thread::Builder::new().name("signals".into()).spawn(move || {
         if let Some(signal) = signals.forever().next() {
-            // Held until exit: no rename starts after this point.
-            let (_lock, removed) = arstress::report::atomic::abandon_writes();
-            let name = match signal {
-                SIGINT => "SIGINT",
-                SIGTERM => "SIGTERM",
-                _ => "SIGHUP",
-            };
-            // Never panics (stderr may be a closed pipe or a hung-up terminal): the exit must happen.
-            let _ = writeln!(
-                std::io::stderr(),
-                "\ninterrupted by {name}: incomplete reports discarded ({removed} temporary file(s) removed); \
-                 the report folder holds only complete reports"
-            );
-            std::process::exit(128 + signal);
+            exit_interrupted(signal);
         }
     })?;
     Ok(())
+}
+
+/// Waits for a set of reports being renamed to be complete, removes the temporary files in flight,
+/// says so and exits with 128 + the signal number. The lock taken is held until the exit, so a
+/// second caller (the signal thread, or main) waits here until the first has ended the process.
+fn exit_interrupted(signal: i32) -> ! {
+    use signal_hook::consts::signal::{SIGINT, SIGTERM};
+    let (_lock, removed) = arstress::report::atomic::abandon_writes();
+    let name = match signal {
+        SIGINT => "SIGINT",
+        SIGTERM => "SIGTERM",
+        _ => "SIGHUP",
+    };
+    // Never panics (stderr may be a closed pipe or a hung-up terminal): the exit must happen.
+    let _ = writeln!(
+        std::io::stderr(),
+        "\ninterrupted by {name}: incomplete reports discarded ({removed} temporary file(s) removed); \
+         the report folder holds only complete reports"
+    );
+    std::process::exit(128 + signal);
 }
 
 /// Whether `signal` is ignored (`SIG_IGN`) as this process started.
