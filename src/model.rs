@@ -423,3 +423,29 @@ pub fn distinct<'a>(labels: impl Iterator<Item = &'a str>) -> BTreeSet<&'a str> 
 pub fn buyer_position(buyers: &[Buyer], id: &str) -> Option<usize> {
     buyers.binary_search_by(|b| b.id.as_str().cmp(id)).ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn product_of_multipliers_zero_wins_and_overflow_is_none() {
+        assert_eq!(product(&[1e308, 1e308, 0.0]), Some(0.0));
+        assert_eq!(product(&[0.0, 1e308, 1e308]), Some(0.0));
+        assert_eq!(product(&[1e308, 1e308]), None);
+        assert_eq!(product(&[2.0, 0.5, 3.0]), Some(3.0));
+        assert_eq!(product::<f64>(&[]), Some(1.0));
+        let big = Decimal::MAX;
+        assert_eq!(product(&[big, big, Decimal::ZERO]), Some(Decimal::ZERO));
+        assert_eq!(product(&[big, Decimal::TWO]), None);
+        assert_eq!(product(&[Decimal::new(15, 1), Decimal::TWO]), Some(Decimal::new(3, 0)));
+    }
+
+    #[test]
+    fn outstanding_is_spread_over_terms_in_monthly_parts() {
+        assert_eq!(spread_outstanding(10_000_002, 45), vec![(23, 5_000_001), (45, 5_000_001)]);
+        assert_eq!(spread_outstanding(100, 0), vec![(0, 100)]);
+        assert_eq!(spread_outstanding(100, 90), vec![(30, 33), (60, 33), (90, 34)]);
+        assert!(spread_outstanding(0, 60).is_empty());
+    }
+}

@@ -1153,6 +1153,28 @@ B006,Zeta Srl,IT,retail,ZZ,,,0,30,10000,,,
     assert_line(&err, &[&at_toml("base.toml", 3), &key("payment.late_share"), &value("1.3")]);
     assert_line(&err, &[&at_toml("study.toml", 4), &key("trials"), &value("0")]);
     assert!(err.contains("7 input problems\n"), "stderr:\n{err}");
+    // In reading order: study.toml, buyers.csv (by line), invoices.csv, policies.toml, the scenario.
+    let at = |needle: &str| err.find(needle).unwrap_or_else(|| panic!("{needle} missing:\n{err}"));
+    let order =
+        ["study.toml:4:", "buyers.csv:3:", "buyers.csv:5:", "buyers.csv:7:", "invoices.csv:3:", "policies.toml:9:"];
+    assert!(order.windows(2).all(|w| at(w[0]) < at(w[1])), "not in reading order:\n{err}");
+    assert!(at("policies.toml:9:") < at("base.toml:3:"), "not in reading order:\n{err}");
+}
+
+/// A grade that several scenarios' (identical) rating tables lack is one problem naming them all, not one
+/// line per scenario.
+#[test]
+fn unknown_rating_is_one_problem_naming_every_scenario_that_lacks_it() {
+    let dir = study(&[
+        ("buyers.csv", &buyers_line(4, "B003,Gamma SA,FR,construction,ZZ,,,0,90,10000,100000,discretionary,G1")),
+        ("scenarios/other.toml", "name = \"other\"\n"),
+    ]);
+    let err = validate_fails(dir.path());
+    assert_line(
+        &err,
+        &[&at_csv("buyers.csv", 4), &field("rating"), &value("ZZ"), "the rating table of scenarios base, other ("],
+    );
+    assert!(err.contains("1 input problem\n"), "stderr:\n{err}");
 }
 
 /// 101 buyers of 999,999,999,999.99 each: 100,999,999,999,998.99 in all, above the 1e14 portfolio limit,

@@ -579,3 +579,29 @@ pub fn read_invoices(
     }
     Ok((invoices, warnings, problems))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_strict_iso() {
+        assert_eq!(parse_date("2027-01-31"), Some(time::macros::date!(2027 - 01 - 31)));
+        for bad in
+            ["+2027-01-31", "-2027-01-31", "02027-01-31", "2027-1-31", "2027-01-1", "2027-02-30", "2027/01/31", ""]
+        {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn line_numbers_skip_terminators_before_a_record() {
+        let text = "h\r\na\r\nb\r\n";
+        let mut lines = LineCounter::new(text);
+        // The csv crate's record start for `b` can sit on the `\n` of the previous `\r\n`.
+        assert_eq!(lines.line_at(3), 2);
+        assert_eq!(lines.line_at(5), 3);
+        assert_eq!(lines.line_at(6), 3);
+        assert_eq!(LineCounter::new(text).line_at(0), 1);
+    }
+}

@@ -212,14 +212,15 @@ pub fn load_study(path: &Path) -> Result<Study, Error> {
         scenarios.push(scenario);
         all.extend(p);
     }
-    let mut problems = Problems::default();
     let mut names = BTreeSet::new();
     let rated = crate::model::distinct(
         portfolio.buyers.iter().filter(|b| b.pd_1y.is_none()).filter_map(|b| b.rating.as_deref()),
     );
+    // Buyers whose grade some scenario's rating table lacks, with those scenarios (at most MAX_PROBLEMS buyers).
+    let mut missing: BTreeMap<usize, Vec<&Scenario>> = BTreeMap::new();
     for s in &scenarios {
         if !names.insert(s.name.clone()) || s.name.contains(',') {
-            problems.push(Problem {
+            all.push(Problem {
                 file: s.file.clone(),
                 location: Location::File,
                 field: "name".into(),
@@ -231,29 +232,57 @@ pub fn load_study(path: &Path) -> Result<Study, Error> {
         if rated.iter().all(|r| s.ratings.contains_key(*r)) {
             continue;
         }
-        for b in &portfolio.buyers {
+        for (i, b) in portfolio.buyers.iter().enumerate() {
             if let (Some(r), None) = (&b.rating, b.pd_1y)
                 && !s.ratings.contains_key(r)
             {
-                let grades: Vec<&str> = s.ratings.keys().map(String::as_str).collect();
-                problems.push(Problem {
-                    file: buyers_src.path.clone(),
-                    location: Location::Line(b.line),
-                    field: "rating".into(),
-                    value: r.clone(),
-                    expected: format!(
-                        "a grade of scenario {}'s rating table ({}) or a pd_1y value",
-                        s.name,
-                        grades.join(", ")
-                    ),
-                });
+                if missing.len() > crate::error::MAX_PROBLEMS && !missing.contains_key(&i) {
+                    break;
+                }
+                missing.entry(i).or_default().push(s);
             }
         }
-        if problems.len() > crate::error::MAX_PROBLEMS {
-            break;
+    }
+    // One problem per buyer when the scenarios lacking its grade have the same grades, else one per scenario.
+    for (i, lacking) in missing {
+        let b = &portfolio.buyers[i];
+        let grades = |s: &Scenario| s.ratings.keys().map(String::as_str).collect::<Vec<_>>().join(", ");
+        let same = lacking.windows(2).all(|w| w[0].ratings.keys().eq(w[1].ratings.keys()));
+        let expected: Vec<String> = match lacking.as_slice() {
+            [s] => vec![format!("a grade of scenario {}'s rating table ({}) or a pd_1y value", s.name, grades(s))],
+            [first, ..] if same => {
+                let names: Vec<&str> = lacking.iter().map(|s| s.name.as_str()).collect();
+                vec![format!(
+                    "a grade of the rating table of scenarios {} ({}) or a pd_1y value",
+                    names.join(", "),
+                    grades(first)
+                )]
+            }
+            _ => lacking
+                .iter()
+                .map(|s| format!("a grade of scenario {}'s rating table ({}) or a pd_1y value", s.name, grades(s)))
+                .collect(),
+        };
+        for expected in expected {
+            all.push(Problem {
+                file: buyers_src.path.clone(),
+                location: Location::Line(b.line),
+                field: "rating".into(),
+                value: b.rating.clone().unwrap_or_default(),
+                expected,
+            });
         }
     }
-    all.extend(problems);
+    // Problems in reading order of the files, then by line.
+    let order = |p: &Problem| {
+        let file = inputs.iter().position(|f| f.path == p.file).unwrap_or(usize::MAX);
+        let line = match &p.location {
+            Location::Line(l) | Location::Key { line: l, .. } => *l,
+            Location::File => 0,
+        };
+        (file, line)
+    };
+    all.0.sort_by_key(order);
     all.into_result()?;
 
     Ok(Study { name, calendar, trials, seed, currency, fx, portfolio, policies, scenarios, company, inputs, warnings })
