@@ -589,7 +589,7 @@ fn validate(path: &Path, format: &str) -> Result<(), Error> {
     let study = load_within(path, arstress::limits::available_memory())?;
     let summary = portfolio_summary::summarize(&study);
     if format == "json" {
-        let json = report::json::validate_json(&study, &report::portfolio_csv(&summary)?)?;
+        let json = report::json::validate_json(&study, &report::portfolio_csv(&summary)?, &summary.spread)?;
         return print_stdout(&String::from_utf8_lossy(&json));
     }
     let text = format!("{}{} is valid\n", render_summary(&study, &summary), study_file(path).display());
@@ -648,6 +648,16 @@ fn render_summary(study: &Study, s: &Summary) -> String {
         money(s.total.exposure),
         money(s.total.monthly_sales)
     );
+    if study.portfolio.has_invoice_file && s.spread.buyers > 0 {
+        let n = s.spread.buyers;
+        let _ = writeln!(
+            out,
+            "note: {n} buyer{} without rows in invoices.csv: outstanding {} {cur} spread over payment terms \
+             (as without invoices.csv)",
+            if n == 1 { "" } else { "s" },
+            money(s.spread.exposure)
+        );
+    }
     let _ = writeln!(
         out,
         "insured: {} buyers, {:.1}% of exposure within limits, {} {cur} above limits; HHI buyers {:.4}, groups {:.4}",

@@ -61,6 +61,10 @@ impl Problems {
     pub fn push(&mut self, problem: Problem) {
         self.0.push(problem);
     }
+    /// Adds all of `other`'s problems.
+    pub fn extend(&mut self, other: Problems) {
+        self.0.extend(other.0);
+    }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

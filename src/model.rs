@@ -91,7 +91,8 @@ pub struct Invoice {
 pub struct Portfolio {
     pub buyers: Vec<Buyer>,
     pub invoices: Vec<Invoice>,
-    /// Whether invoices.csv was given (then buyers without rows have no open invoices).
+    /// Whether invoices.csv was given (buyers without rows in it still have their `outstanding`, spread over
+    /// their terms as without the file: [`Portfolio::open_invoices_cents`]).
     pub has_invoice_file: bool,
 }
 
@@ -262,6 +263,42 @@ pub struct Company {
     pub bad_debt_reserve: Option<Decimal>,
 }
 
+impl Stress {
+    /// The PD multipliers that apply to `buyer`: the scenario-wide one, then its sector's, country's and rating
+    /// grade's (a label without an entry contributes 1). Their product is taken with [`product`].
+    pub fn pd_factors(&self, buyer: &Buyer) -> [f64; 4] {
+        let by = |map: &BTreeMap<String, f64>, label: Option<&str>| label.and_then(|l| map.get(l)).copied();
+        [
+            self.pd_multiplier,
+            by(&self.pd_multiplier_by_sector, Some(&buyer.sector)).unwrap_or(1.0),
+            by(&self.pd_multiplier_by_country, Some(&buyer.country)).unwrap_or(1.0),
+            by(&self.pd_multiplier_by_rating, buyer.rating.as_deref()).unwrap_or(1.0),
+        ]
+    }
+
+    /// The scenario keys (under `stress`) of [`Stress::pd_factors`], `None` for a factor no key sets, for messages.
+    pub fn pd_factor_keys(&self, buyer: &Buyer) -> [Option<String>; 4] {
+        let by = |key: &str, map: &BTreeMap<String, f64>, label: Option<&str>| {
+            label.filter(|l| map.contains_key(*l)).map(|l| format!("{key}.{l}"))
+        };
+        [
+            Some("pd_multiplier".to_owned()),
+            by("pd_multiplier_by_sector", &self.pd_multiplier_by_sector, Some(&buyer.sector)),
+            by("pd_multiplier_by_country", &self.pd_multiplier_by_country, Some(&buyer.country)),
+            by("pd_multiplier_by_rating", &self.pd_multiplier_by_rating, buyer.rating.as_deref()),
+        ]
+    }
+
+    /// The sales multipliers that apply to `buyer`: scenario-wide, its sector's and its country's.
+    pub fn sales_factors(&self, buyer: &Buyer) -> [Decimal; 3] {
+        [
+            self.sales_multiplier,
+            self.sales_multiplier_by_sector.get(&buyer.sector).copied().unwrap_or(Decimal::ONE),
+            self.sales_multiplier_by_country.get(&buyer.country).copied().unwrap_or(Decimal::ONE),
+        ]
+    }
+}
+
 /// S&P long-run average annual default rates by grade: the default rating table.
 pub fn default_rating_table() -> BTreeMap<String, f64> {
     [("AAA", 0.0001), ("AA", 0.0002), ("A", 0.0005), ("BBB", 0.0014), ("BB", 0.0056), ("B", 0.0293), ("CCC", 0.2612)]
@@ -277,35 +314,34 @@ impl Portfolio {
     }
 
     /// Each buyer's open invoices at day 0 in reporting cents (SPEC §3.1.11), as (due_day, cents) pairs.
-    /// Without invoices.csv, `outstanding` is converted once and split into `k` parts (SPEC §2.2).
+    /// A buyer without rows in invoices.csv (or every buyer, without that file) has its `outstanding`
+    /// converted once and split into `k` parts (SPEC §2.2, [`Portfolio::spread_outstanding`]).
     pub fn open_invoices_cents(
         &self,
         fx: &BTreeMap<String, Decimal>,
         shock: &BTreeMap<String, Decimal>,
     ) -> Option<Vec<Vec<(i64, i64)>>> {
         let mut out: Vec<Vec<(i64, i64)>> = vec![Vec::new(); self.buyers.len()];
-        if self.has_invoice_file {
-            for inv in &self.invoices {
-                let cents = crate::money::to_cents(inv.amount, Self::rate(fx, shock, &inv.currency))?;
-                out[inv.buyer].push((inv.due_day, cents));
-            }
-        } else {
-            for (b, buyer) in self.buyers.iter().enumerate() {
-                let total = crate::money::to_cents(buyer.outstanding, Self::rate(fx, shock, &buyer.currency))?;
-                if total == 0 {
-                    continue;
-                }
-                let t = buyer.terms_days as i64;
-                let k = ((t + 29) / 30).max(1);
-                let part = total / k;
-                for j in 1..=k {
-                    let due = (t * j + k - 1) / k;
-                    let amount = if j == k { total - part * (k - 1) } else { part };
-                    out[b].push((due, amount));
-                }
-            }
+        for inv in &self.invoices {
+            let cents = crate::money::to_cents(inv.amount, Self::rate(fx, shock, &inv.currency))?;
+            out[inv.buyer].push((inv.due_day, cents));
+        }
+        for b in self.spread_buyers() {
+            let buyer = &self.buyers[b];
+            let total = crate::money::to_cents(buyer.outstanding, Self::rate(fx, shock, &buyer.currency))?;
+            out[b] = spread_outstanding(total, buyer.terms_days);
         }
         Some(out)
+    }
+
+    /// Buyers whose `outstanding` is spread over their terms: those without a row in invoices.csv
+    /// (every buyer when there is no such file), in buyer order.
+    pub fn spread_buyers(&self) -> impl Iterator<Item = usize> + '_ {
+        let mut has_rows = vec![false; self.buyers.len()];
+        for inv in &self.invoices {
+            has_rows[inv.buyer] = true;
+        }
+        (0..self.buyers.len()).filter(move |&b| !has_rows[b])
     }
 
     /// Buyer indices by day-0 exposure (largest first, ties by buyer_id) after an fx shock.
@@ -317,6 +353,56 @@ impl Portfolio {
         order.sort_by_key(|&b| std::cmp::Reverse(exposure.get(b).copied().unwrap_or(0)));
         order
     }
+}
+
+/// SPEC §2.2: `total` cents split into `k = ceil(terms / 30)` parts (at least 1) due on days
+/// `ceil(terms × j / k)`, `j = 1..=k`, the remainder on the last; nothing for a zero total.
+pub fn spread_outstanding(total: i64, terms_days: u32) -> Vec<(i64, i64)> {
+    if total == 0 {
+        return Vec::new();
+    }
+    let t = terms_days as i64;
+    let k = ((t + 29) / 30).max(1);
+    let part = total / k;
+    (1..=k).map(|j| ((t * j + k - 1) / k, if j == k { total - part * (k - 1) } else { part })).collect()
+}
+
+/// A factor of a product of multipliers ([`product`]).
+pub trait Factor: Copy {
+    const ONE: Self;
+    fn is_zero(self) -> bool;
+    /// `None` when the product does not fit (an `f64` overflowing to infinity, a `Decimal` beyond 7.9e28).
+    fn checked_mul(self, other: Self) -> Option<Self>;
+}
+
+impl Factor for f64 {
+    const ONE: Self = 1.0;
+    fn is_zero(self) -> bool {
+        self == 0.0
+    }
+    fn checked_mul(self, other: Self) -> Option<Self> {
+        let p = self * other;
+        p.is_finite().then_some(p)
+    }
+}
+
+impl Factor for Decimal {
+    const ONE: Self = Decimal::ONE;
+    fn is_zero(self) -> bool {
+        Decimal::is_zero(&self)
+    }
+    fn checked_mul(self, other: Self) -> Option<Self> {
+        Decimal::checked_mul(self, other)
+    }
+}
+
+/// The product of multipliers (every stress lever that multiplies: PD, sales, recovery): a zero factor wins,
+/// whatever the others (`1e308 × 1e308 × 0 = 0`, never `inf × 0 = NaN`); `None` when the product overflows.
+pub fn product<T: Factor>(factors: &[T]) -> Option<T> {
+    if let Some(&zero) = factors.iter().find(|f| f.is_zero()) {
+        return Some(zero);
+    }
+    factors.iter().try_fold(T::ONE, |p, &f| p.checked_mul(f))
 }
 
 /// The distinct labels of many, sorted. Inserted one by one: `O(n log k)` for `k` distinct labels,
@@ -336,4 +422,30 @@ pub fn distinct<'a>(labels: impl Iterator<Item = &'a str>) -> BTreeSet<&'a str> 
 /// Position of `id` among buyers sorted by `buyer_id` (binary search: no index map to build).
 pub fn buyer_position(buyers: &[Buyer], id: &str) -> Option<usize> {
     buyers.binary_search_by(|b| b.id.as_str().cmp(id)).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn product_of_multipliers_zero_wins_and_overflow_is_none() {
+        assert_eq!(product(&[1e308, 1e308, 0.0]), Some(0.0));
+        assert_eq!(product(&[0.0, 1e308, 1e308]), Some(0.0));
+        assert_eq!(product(&[1e308, 1e308]), None);
+        assert_eq!(product(&[2.0, 0.5, 3.0]), Some(3.0));
+        assert_eq!(product::<f64>(&[]), Some(1.0));
+        let big = Decimal::MAX;
+        assert_eq!(product(&[big, big, Decimal::ZERO]), Some(Decimal::ZERO));
+        assert_eq!(product(&[big, Decimal::TWO]), None);
+        assert_eq!(product(&[Decimal::new(15, 1), Decimal::TWO]), Some(Decimal::new(3, 0)));
+    }
+
+    #[test]
+    fn outstanding_is_spread_over_terms_in_monthly_parts() {
+        assert_eq!(spread_outstanding(10_000_002, 45), vec![(23, 5_000_001), (45, 5_000_001)]);
+        assert_eq!(spread_outstanding(100, 0), vec![(0, 100)]);
+        assert_eq!(spread_outstanding(100, 90), vec![(30, 33), (60, 33), (90, 34)]);
+        assert!(spread_outstanding(0, 60).is_empty());
+    }
 }

@@ -268,13 +268,9 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
     let mut monthly_cents = vec![0i64; n];
     inv_offsets.push(0u32);
     for (b, buyer) in pf.buyers.iter().enumerate() {
-        let mult = st.sales_multiplier
-            * st.sales_multiplier_by_sector.get(&buyer.sector).copied().unwrap_or(Decimal::ONE)
-            * st.sales_multiplier_by_country.get(&buyer.country).copied().unwrap_or(Decimal::ONE);
         let rate = Portfolio::rate(&study.fx, &st.fx_shock, &buyer.currency);
-        let monthly = buyer
-            .monthly_sales
-            .checked_mul(mult)
+        let [a, b_, c] = st.sales_factors(buyer);
+        let monthly = crate::model::product(&[buyer.monthly_sales, a, b_, c])
             .and_then(|m| to_cents(m, rate))
             .ok_or_else(|| internal(scenario, "monthly sales"))?;
         monthly_cents[b] = monthly;
@@ -315,12 +311,8 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
     for (b, buyer) in pf.buyers.iter().enumerate() {
         let base =
             buyer.pd_1y.or_else(|| buyer.rating.as_ref().and_then(|r| scenario.ratings.get(r).copied())).unwrap_or(0.0);
-        let mut m = st.pd_multiplier
-            * st.pd_multiplier_by_sector.get(&buyer.sector).copied().unwrap_or(1.0)
-            * st.pd_multiplier_by_country.get(&buyer.country).copied().unwrap_or(1.0);
-        if let Some(r) = &buyer.rating {
-            m *= st.pd_multiplier_by_rating.get(r).copied().unwrap_or(1.0);
-        }
+        // Validated finite (a zero factor wins over an overflow: SPEC §2.3, issue 17).
+        let m = crate::model::product(&st.pd_factors(buyer)).ok_or_else(|| internal(scenario, "PD multipliers"))?;
         let p = (base * m).min(0.9999);
         q[b] = horizon_pd(p, cal.horizon_months());
         let r0 = match scenario.credit.correlation {
@@ -517,7 +509,8 @@ fn cut_plan(
     let thresholds = buckets
         .iter()
         .map(|b| {
-            let trigger = lc.trigger_pd_multiple * q[members[b.start as usize] as usize];
+            let q_b = q[members[b.start as usize] as usize];
+            let trigger = crate::model::product(&[lc.trigger_pd_multiple, q_b]).unwrap_or(f64::INFINITY);
             if trigger >= 1.0 { f64::INFINITY } else { threshold(trigger) }
         })
         .collect();
@@ -597,7 +590,7 @@ fn index_labels<'a>(labels: impl Iterator<Item = &'a str>) -> BTreeMap<&'a str, 
 }
 
 fn recovery_plan(rec: &Recovery, multiplier: Decimal, scenario: &Scenario) -> Result<RecoveryPlan, Error> {
-    let mu = rec.mean * multiplier;
+    let mu = crate::model::product(&[rec.mean, multiplier]).ok_or_else(|| internal(scenario, "recovery mean"))?;
     let lag_days = rec.lag_days as i32;
     if rec.sd == 0.0 {
         let ppb = rate_to_ppb(mu).min(PPB);

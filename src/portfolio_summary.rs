@@ -35,8 +35,18 @@ pub struct Row {
     pub slice: Slice,
 }
 
+/// Buyers whose `outstanding` is spread over their payment terms (SPEC §2.2): with invoices.csv, those without
+/// a row in it; without the file, every buyer. Only buyers with a non-zero exposure are counted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Spread {
+    pub buyers: u64,
+    /// Their exposure at day 0 (cents).
+    pub exposure: i64,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
+    pub spread: Spread,
     pub rows: Vec<Row>,
     pub total: Slice,
     /// Herfindahl–Hirschman index of buyer exposures (0..1).
@@ -112,7 +122,13 @@ pub fn summarize(study: &Study) -> Summary {
         rows.push(Row { section: "top_group", key: k.to_owned(), slice: s.clone() });
     }
     let ungrouped = slices.iter().zip(&pf.buyers).filter(|(_, b)| b.group_id.is_none()).map(|(s, _)| s.exposure);
+    let mut spread = Spread::default();
+    for b in pf.spread_buyers().filter(|&b| slices[b].exposure != 0) {
+        spread.buyers += 1;
+        spread.exposure += slices[b].exposure;
+    }
     Summary {
+        spread,
         hhi_buyers: hhi(slices.iter().map(|s| s.exposure), total.exposure),
         hhi_groups: hhi(groups.values().map(|s| s.exposure).chain(ungrouped), total.exposure),
         insured_buyers: pf.buyers.iter().filter(|b| b.is_insured()).count() as u64,

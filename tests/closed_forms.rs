@@ -839,7 +839,8 @@ fn days_late_follow_the_rounded_lognormal() {
 #[test]
 fn country_event_durations_follow_the_rounded_lognormal() {
     let dir = tempfile::tempdir().unwrap();
-    let code = |i: usize| format!("{}{}", (b'A' + (i / 26) as u8) as char, (b'A' + (i % 26) as u8) as char);
+    // Assigned ISO codes (refused otherwise), sorted: index i is the i-th country of the portfolio.
+    let code = |i: usize| arstress::input::country::ISO_3166_ALPHA2[i];
     let mut buyers = String::from("buyer_id,country,sector,pd_1y,terms_days,outstanding\n");
     let mut scenario = String::from(
         "name = \"events\"\n[payment]\nlate_share = 0\n[country_risk]\ndefault_probability = 1.0\n\

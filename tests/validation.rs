@@ -1041,3 +1041,234 @@ fn fuzz_huge_recovery_mean_times_multiplier_is_reported_not_a_panic() {
         &[&at_toml("base.toml", 5), &key("stress.recovery_multiplier"), &value("100000000000000000000"), "[0, 100]"],
     );
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Issue 17: input defects.
+
+/// A study with invoices.csv where buyer `N` (`outstanding = 100000.02`, `terms_days = 45`) has no invoice row,
+/// and a scenario that forces `N` insolvent on day 23 with no recovery. Buyer `A` has its row and no PD.
+fn study_with_buyer_without_invoice_rows() -> TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    crate::common::write_invoice_study(
+        dir.path(),
+        "spread",
+        20,
+        6,
+        "buyer_id,country,sector,pd_1y,outstanding,terms_days,monthly_sales\n\
+         A,DE,food,0,500.00,30,0\n\
+         N,FR,food,0,100000.02,45,0\n",
+        "invoice_id,buyer_id,amount,due_date\nA1,A,500.00,2027-01-20\n",
+        &[(
+            "scenarios/forced.toml",
+            "name = \"forced\"\n[credit]\nrecovery_insolvency = { mean = 0, sd = 0, lag_days = 540 }\n\
+             [stress]\nforced_defaults = [{ buyers = [\"N\"], day = 23, kind = \"insolvency\" }]\n",
+        )],
+    );
+    dir
+}
+
+#[test]
+fn buyer_without_invoice_rows_keeps_its_outstanding_in_validate() {
+    let dir = study_with_buyer_without_invoice_rows();
+    let (code, stdout, stderr) = run_cli(&["validate".as_ref(), dir.path().as_os_str()]);
+    assert_eq!(code, Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stdout.contains("exposure 100,500.02 EUR"), "A's invoice plus N's outstanding:\n{stdout}");
+    assert!(
+        stdout.lines().any(|l| l.contains("1 buyer without rows in invoices.csv")
+            && l.contains("outstanding 100,000.02 EUR spread over payment terms")),
+        "{stdout}"
+    );
+    let json = arstress().arg("validate").arg(dir.path()).args(["--format", "json"]).output().expect("run");
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert_eq!(v["outstanding_spread"]["buyers"], 1, "{v}");
+    assert_eq!(v["outstanding_spread"]["exposure"].to_string(), "100000.02", "{v}");
+}
+
+#[test]
+fn buyer_without_invoice_rows_loses_its_outstanding_at_a_forced_insolvency() {
+    let dir = study_with_buyer_without_invoice_rows();
+    let out = crate::common::run_study(dir.path(), &dir.path().join("out"), &[]);
+    // Spread as without invoices.csv: 50,000.01 due on day 23 and 50,000.01 on day 45, both unpaid on day 23.
+    assert_eq!(crate::common::summary(&out, "forced", "none", "gross_loss", "mean"), "100000.02");
+    assert_eq!(crate::common::summary(&out, "forced", "none", "gross_loss", "std_dev"), "0.00");
+}
+
+/// Line numbers come from the row's byte offset: the same with LF and CRLF, with and without a BOM.
+#[test]
+fn crlf_line_numbers_match_lf_in_buyers_and_invoices() {
+    let buyers = buyers_line(4, "B003,Gamma SA,FR,construction,BB,,,-5.00,90,10000,100000,discretionary,G1");
+    let invoices = replace_line(INVOICES, 4, "I003,B002,-7.00,USD,2026-12-20,2027-01-19");
+    for (file, text, name) in [("buyers.csv", &buyers, "outstanding"), ("invoices.csv", &invoices, "amount")] {
+        for crlf in [false, true] {
+            for bom in [false, true] {
+                let body = if crlf { text.replace('\n', "\r\n") } else { text.clone() };
+                let body = if bom { format!("\u{FEFF}{body}") } else { body };
+                let dir = study_with(file, &body);
+                let err = validate_fails(dir.path());
+                let bad = if file == "buyers.csv" { "-5.00" } else { "-7.00" };
+                assert!(
+                    err.lines()
+                        .any(|l| l.contains(&at_csv(file, 4)) && l.contains(&field(name)) && l.contains(&value(bad))),
+                    "{file} crlf={crlf} bom={bom}: expected line 4\n{err}"
+                );
+            }
+        }
+    }
+    // A ragged row (a csv reader error, not a field check) is located the same way.
+    let ragged = replace_line(BUYERS, 4, "B003,Gamma SA,FR").replace('\n', "\r\n");
+    let err = validate_fails(study_with("buyers.csv", &ragged).path());
+    assert_line(&err, &[&at_csv("buyers.csv", 4), &field("row"), &value("3 fields")]);
+}
+
+/// Row-level problems of every file come in one run: buyers (negative amount, pd_1y = 2, a grade the rating
+/// table lacks), invoices, policies, scenarios and study.toml.
+#[test]
+fn every_row_problem_of_every_file_is_reported_in_one_run() {
+    let buyers = "\
+buyer_id,name,country,sector,rating,pd_1y,currency,outstanding,terms_days,monthly_sales,credit_limit,limit_type,group_id
+B001,Alpha GmbH,DE,construction,BBB,,EUR,100000,60,50000,200000,approved,G1
+B002,Beta Inc,US,retail,,0.02,USD,-5,30,20000,,,
+B003,Gamma SA,FR,construction,BB,,,0,90,10000,100000,discretionary,G1
+B004,Delta AG,DE,retail,,2,EUR,0,30,10000,,,
+B005,Epsilon SA,FR,retail,BB,,,0,30,10000,,,
+B006,Zeta Srl,IT,retail,ZZ,,,0,30,10000,,,
+";
+    let invoices = replace_line(INVOICES, 3, "I002,B001,40000,EUR,2026-12-15,2027-02-31");
+    let policies = POLICIES.replace("indemnity = 0.85", "indemnity = 1.85");
+    let scen = "name = \"base\"\n[payment]\nlate_share = 1.3\n";
+    let study_toml = STUDY.replace("horizon_months = 6\ntrials = 100", "horizon_months = 6\ntrials = 0");
+    let dir = study(&[
+        ("buyers.csv", buyers),
+        ("invoices.csv", &invoices),
+        ("policies.toml", &policies),
+        ("scenarios/base.toml", scen),
+        ("study.toml", &study_toml),
+    ]);
+    let err = validate_fails(dir.path());
+    assert_line(&err, &[&at_csv("buyers.csv", 3), &field("outstanding"), &value("-5")]);
+    assert_line(&err, &[&at_csv("buyers.csv", 5), &field("pd_1y"), &value("2")]);
+    assert_line(&err, &[&at_csv("buyers.csv", 7), &field("rating"), &value("ZZ")]);
+    assert_line(&err, &[&at_csv("invoices.csv", 3), &field("due_date"), &value("2027-02-31")]);
+    assert_line(&err, &[&at_toml("policies.toml", 9), &key("policy[1].indemnity"), &value("1.85")]);
+    assert_line(&err, &[&at_toml("base.toml", 3), &key("payment.late_share"), &value("1.3")]);
+    assert_line(&err, &[&at_toml("study.toml", 4), &key("trials"), &value("0")]);
+    assert!(err.contains("7 input problems\n"), "stderr:\n{err}");
+    // In reading order: study.toml, buyers.csv (by line), invoices.csv, policies.toml, the scenario.
+    let at = |needle: &str| err.find(needle).unwrap_or_else(|| panic!("{needle} missing:\n{err}"));
+    let order =
+        ["study.toml:4:", "buyers.csv:3:", "buyers.csv:5:", "buyers.csv:7:", "invoices.csv:3:", "policies.toml:9:"];
+    assert!(order.windows(2).all(|w| at(w[0]) < at(w[1])), "not in reading order:\n{err}");
+    assert!(at("policies.toml:9:") < at("base.toml:3:"), "not in reading order:\n{err}");
+}
+
+/// A grade that several scenarios' (identical) rating tables lack is one problem naming them all, not one
+/// line per scenario.
+#[test]
+fn unknown_rating_is_one_problem_naming_every_scenario_that_lacks_it() {
+    let dir = study(&[
+        ("buyers.csv", &buyers_line(4, "B003,Gamma SA,FR,construction,ZZ,,,0,90,10000,100000,discretionary,G1")),
+        ("scenarios/other.toml", "name = \"other\"\n"),
+    ]);
+    let err = validate_fails(dir.path());
+    assert_line(
+        &err,
+        &[&at_csv("buyers.csv", 4), &field("rating"), &value("ZZ"), "the rating table of scenarios base, other ("],
+    );
+    assert!(err.contains("1 input problem\n"), "stderr:\n{err}");
+}
+
+/// 101 buyers of 999,999,999,999.99 each: 100,999,999,999,998.99 in all, above the 1e14 portfolio limit,
+/// with or without invoices.csv.
+#[test]
+fn portfolio_of_buyers_outstanding_above_1e14_is_refused() {
+    let mut buyers = String::from("buyer_id,country,sector,pd_1y,outstanding,terms_days\n");
+    for i in 0..101 {
+        buyers.push_str(&format!("B{i:03},DE,retail,0.01,999999999999.99,30\n"));
+    }
+    for with_invoices in [false, true] {
+        let study_toml =
+            if with_invoices { STUDY.to_owned() } else { STUDY.replace("invoices = \"invoices.csv\"\n", "") };
+        let dir = study(&[
+            ("study.toml", &study_toml),
+            ("buyers.csv", &buyers),
+            ("invoices.csv", "invoice_id,buyer_id,amount,due_date\n"),
+        ]);
+        let err = validate_fails(dir.path());
+        assert_line(
+            &err,
+            &["study.toml: ", &field("portfolio"), &value("100999999999998.99 open and planned"), "at most 1e14"],
+        );
+    }
+}
+
+/// `pd_multiplier = 1e308` × `pd_multiplier_by_sector.construction = 1e308` × `pd_multiplier_by_country.FR = 0`:
+/// the zero wins (the French construction buyer keeps a PD of 0), and the other construction buyer's product
+/// overflows, which is refused with the keys named.
+#[test]
+fn pd_multiplier_product_zero_wins_and_overflow_names_the_keys() {
+    let stress = "[stress]\npd_multiplier = 1e308\npd_multiplier_by_sector = { construction = 1e308 }\n\
+                  pd_multiplier_by_country = { FR = 0.0 }\n";
+    let dir = scenario(stress);
+    let err = validate_fails(dir.path());
+    assert_line(
+        &err,
+        &[
+            &at_toml("base.toml", 4),
+            &key("stress.pd_multiplier_by_sector.construction"),
+            &value("1e308 × 1e308"),
+            "stress.pd_multiplier × stress.pd_multiplier_by_sector.construction",
+            "buyer B001",
+        ],
+    );
+    assert!(err.contains("1 input problem\n"), "B003 (FR) has a zero factor, not an overflow:\n{err}");
+
+    // Only the French construction buyer in that sector: valid, and its PD stays 0 (no loss at all).
+    let dir = tempfile::tempdir().expect("temp dir");
+    crate::common::write_invoice_study(
+        dir.path(),
+        "zero wins",
+        200,
+        12,
+        "buyer_id,country,sector,pd_1y,outstanding,terms_days,monthly_sales\n\
+         F,FR,food,0.05,1000.00,30,100\nG,DE,retail,0,1000.00,30,100\n",
+        "invoice_id,buyer_id,amount,due_date\nF1,F,1000.00,2027-01-20\nG1,G,1000.00,2027-01-20\n",
+        &[(
+            "scenarios/s.toml",
+            "name = \"s\"\n[stress]\npd_multiplier = 1e308\npd_multiplier_by_sector = { food = 1e308 }\n\
+             pd_multiplier_by_country = { FR = 0.0 }\n",
+        )],
+    );
+    let out = crate::common::run_study(dir.path(), &dir.path().join("out"), &[]);
+    assert_eq!(crate::common::summary(&out, "s", "none", "gross_loss", "mean"), "0.00");
+}
+
+#[test]
+fn signed_due_date_is_refused() {
+    let dir = study_with("invoices.csv", &replace_line(INVOICES, 3, "I002,B001,40000,EUR,2026-12-15,+2027-01-31"));
+    let err = validate_fails(dir.path());
+    assert_line(&err, &[&at_csv("invoices.csv", 3), &field("due_date"), &value("+2027-01-31"), "a date YYYY-MM-DD"]);
+    let dir = study_with("invoices.csv", &replace_line(INVOICES, 2, "I001,B001,60000,EUR,2026-12-1,2027-01-30"));
+    let err = validate_fails(dir.path());
+    assert_line(&err, &[&at_csv("invoices.csv", 2), &field("issue_date"), &value("2026-12-1"), "a date YYYY-MM-DD"]);
+}
+
+#[test]
+fn country_codes_outside_iso_3166_are_refused_with_a_hint() {
+    let dir = study_with(
+        "buyers.csv",
+        &replace_line(
+            &buyers_line(2, "B001,Alpha GmbH,UK,construction,BBB,,EUR,100000,60,50000,200000,approved,G1"),
+            4,
+            "B003,Gamma SA,AB,construction,BB,,,0,90,10000,100000,discretionary,G1",
+        ),
+    );
+    let err = validate_fails(dir.path());
+    assert_line(
+        &err,
+        &[&at_csv("buyers.csv", 2), &field("country"), &value("UK"), "ISO 3166-1 alpha-2", "did you mean GB"],
+    );
+    assert_line(&err, &[&at_csv("buyers.csv", 4), &field("country"), &value("AB"), "ISO 3166-1 alpha-2"]);
+    let dir = scenario("[country_risk.countries.UK]\nprobability = 0.1\n");
+    let err = validate_fails(dir.path());
+    assert_line(&err, &[&at_toml("base.toml", 2), &key("country_risk.countries.UK"), &value("UK"), "did you mean GB"]);
+}

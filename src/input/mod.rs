@@ -1,6 +1,7 @@
 //! Reading inputs: raw serde structs and CSV rows, validated into the [`crate::model`].
 
 mod check;
+pub mod country;
 pub mod num;
 pub mod policy;
 pub mod portfolio;

@@ -62,9 +62,10 @@ impl<'a> Table<'a> {
             }
         }
         let mut rows = Vec::new();
+        let mut lines = LineCounter::new(&src.text);
         for record in reader.records() {
             let record = record.map_err(|e| csv_problem(src, &e))?;
-            let line = record.position().map_or(0, |p| p.line() as usize);
+            let line = record.position().map_or(0, |p| lines.line_at(p.byte() as usize));
             if record.iter().all(|f| f.trim().is_empty()) {
                 continue;
             }
@@ -96,8 +97,37 @@ impl<'a> Table<'a> {
     }
 }
 
+/// Physical line (1-based) of byte offsets into a text, taken in increasing order: the number of `\n` before
+/// the offset, plus one. Used for every CSV location, so that LF and CRLF files, with or without a BOM (which
+/// [`Source`] strips), give the same line numbers.
+struct LineCounter<'t> {
+    text: &'t [u8],
+    offset: usize,
+    line: usize,
+}
+
+impl<'t> LineCounter<'t> {
+    fn new(text: &'t str) -> Self {
+        LineCounter { text: text.as_bytes(), offset: 0, line: 1 }
+    }
+
+    /// The line of the first byte at or after `offset` that is not a line terminator: the csv crate puts a
+    /// record's start before the `\n` of a `\r\n` that ended the previous record (hence its line one too small).
+    fn line_at(&mut self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        let skip = self.text[offset..].iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
+        let offset = offset + skip;
+        if offset < self.offset {
+            *self = LineCounter { text: self.text, offset: 0, line: 1 };
+        }
+        self.line += self.text[self.offset..offset].iter().filter(|&&b| b == b'\n').count();
+        self.offset = offset;
+        self.line
+    }
+}
+
 fn csv_problem(src: &Source, e: &csv::Error) -> Error {
-    let line = e.position().map_or(1, |p| p.line() as usize);
+    let line = e.position().map_or(1, |p| LineCounter::new(&src.text).line_at(p.byte() as usize));
     let (value, expected) = match e.kind() {
         csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
             (format!("{len} fields"), format!("{expected_len} fields, as many as the header has"))
@@ -212,6 +242,20 @@ pub fn parse_amount(s: &str) -> Result<Decimal, &'static str> {
     Ok(d)
 }
 
+/// A strict ISO 8601 calendar date `YYYY-MM-DD`: four-digit year without a sign, two-digit month and day.
+/// (The `time` crate's `[year]` also takes a leading `+` or `-` and more digits.)
+pub fn parse_date(text: &str) -> Option<time::Date> {
+    let b = text.as_bytes();
+    let shape = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if !shape {
+        return None;
+    }
+    time::Date::parse(text, time::macros::format_description!("[year]-[month]-[day]")).ok()
+}
+
 /// `date` moved by whole calendar years (29 February becomes 28 February); saturates at the calendar's ends.
 fn years_from(date: time::Date, years: i32) -> time::Date {
     let year = date.year() + years;
@@ -250,6 +294,14 @@ pub const BUYER_COLUMNS: [&str; 13] = [
 
 /// Loads buyers, sorted by `buyer_id`. Returns warnings for unknown columns.
 pub fn load_buyers(src: &Source, ctx: &CsvContext) -> Result<(Vec<Buyer>, Vec<String>), Error> {
+    let (buyers, warnings, problems) = read_buyers(src, ctx)?;
+    problems.into_result()?;
+    Ok((buyers, warnings))
+}
+
+/// Buyers sorted by `buyer_id`, warnings, and the problems of the rows (a bad field takes a neutral value, so
+/// that the other files can still be checked against the buyers). `Err` when the table cannot be read at all.
+pub fn read_buyers(src: &Source, ctx: &CsvContext) -> Result<(Vec<Buyer>, Vec<String>, Problems), Error> {
     let mut problems = Problems::default();
     let table = Table::read(src, &["buyer_id", "country", "sector", "rating", "terms_days"], &mut problems)?;
     for col in ["buyer_id", "country", "sector", "terms_days"] {
@@ -281,8 +333,8 @@ pub fn load_buyers(src: &Source, ctx: &CsvContext) -> Result<(Vec<Buyer>, Vec<St
             seen.insert(id_text, line);
         }
         let country = table.get(rec, "country").unwrap_or("").to_owned();
-        if !super::scenario::is_country_code(&country) {
-            bad("country", &country, "an ISO 3166-1 alpha-2 country code such as DE");
+        if !super::country::is_country_code(&country) {
+            bad("country", &country, &super::country::expected_country(&country));
         }
         let sector = table.get(rec, "sector").unwrap_or("").to_owned();
         if sector.is_empty() {
@@ -391,13 +443,23 @@ pub fn load_buyers(src: &Source, ctx: &CsvContext) -> Result<(Vec<Buyer>, Vec<St
             expected: "at least one buyer (an empty portfolio cannot be stress-tested)".into(),
         });
     }
-    problems.into_result()?;
     buyers.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok((buyers, warnings))
+    Ok((buyers, warnings, problems))
 }
 
 /// Loads open invoices against the (sorted) buyers.
 pub fn load_invoices(src: &Source, buyers: &[Buyer], ctx: &CsvContext) -> Result<(Vec<Invoice>, Vec<String>), Error> {
+    let (invoices, warnings, problems) = read_invoices(src, buyers, ctx)?;
+    problems.into_result()?;
+    Ok((invoices, warnings))
+}
+
+/// Open invoices, warnings and the problems of the rows, as [`read_buyers`].
+pub fn read_invoices(
+    src: &Source,
+    buyers: &[Buyer],
+    ctx: &CsvContext,
+) -> Result<(Vec<Invoice>, Vec<String>, Problems), Error> {
     let mut problems = Problems::default();
     let required = ["invoice_id", "buyer_id", "amount", "due_date"];
     let table = Table::read(src, &required, &mut problems)?;
@@ -463,9 +525,9 @@ pub fn load_invoices(src: &Source, buyers: &[Buyer], ctx: &CsvContext) -> Result
         };
         let mut date = |field: &str| -> Option<(time::Date, i64)> {
             let text = table.get(rec, field)?;
-            match time::Date::parse(text, time::macros::format_description!("[year]-[month]-[day]")) {
-                Ok(d) => Some((d, (d - as_of).whole_days())),
-                Err(_) => {
+            match parse_date(text) {
+                Some(d) => Some((d, (d - as_of).whole_days())),
+                None => {
                     problems.push(line_problem(src, line, field, text, "a date YYYY-MM-DD"));
                     None
                 }
@@ -515,6 +577,31 @@ pub fn load_invoices(src: &Source, buyers: &[Buyer], ctx: &CsvContext) -> Result
             break;
         }
     }
-    problems.into_result()?;
-    Ok((invoices, warnings))
+    Ok((invoices, warnings, problems))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_strict_iso() {
+        assert_eq!(parse_date("2027-01-31"), Some(time::macros::date!(2027 - 01 - 31)));
+        for bad in
+            ["+2027-01-31", "-2027-01-31", "02027-01-31", "2027-1-31", "2027-01-1", "2027-02-30", "2027/01/31", ""]
+        {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn line_numbers_skip_terminators_before_a_record() {
+        let text = "h\r\na\r\nb\r\n";
+        let mut lines = LineCounter::new(text);
+        // The csv crate's record start for `b` can sit on the `\n` of the previous `\r\n`.
+        assert_eq!(lines.line_at(3), 2);
+        assert_eq!(lines.line_at(5), 3);
+        assert_eq!(lines.line_at(6), 3);
+        assert_eq!(LineCounter::new(text).line_at(0), 1);
+    }
 }

@@ -3,7 +3,7 @@
 use super::check::{Check, unit};
 use super::num::Num;
 use super::source::{Source, closest};
-use crate::error::Error;
+use crate::error::{Error, Problems};
 use crate::model::*;
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -161,6 +161,14 @@ pub struct ScenarioContext<'a> {
 
 /// Parses and validates one scenario file.
 pub fn load_scenario(src: &Source, ctx: &ScenarioContext) -> Result<Scenario, Error> {
+    let (scenario, problems) = read_scenario(src, ctx)?;
+    problems.into_result()?;
+    Ok(scenario)
+}
+
+/// A scenario and its problems (a bad value takes its default, so that the buyers' rating grades can still be
+/// checked against its table). `Err` when the file is not a scenario's TOML at all.
+pub fn read_scenario(src: &Source, ctx: &ScenarioContext) -> Result<(Scenario, Problems), Error> {
     let raw: RawScenario = src.parse_toml()?;
     let mut c = Check::new(src);
     let stem = src.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
@@ -202,8 +210,7 @@ pub fn load_scenario(src: &Source, ctx: &ScenarioContext) -> Result<Scenario, Er
         &raw.stress,
     );
 
-    c.problems.into_result()?;
-    Ok(Scenario {
+    let scenario = Scenario {
         name,
         description: raw.description.unwrap_or_default(),
         file: src.path.clone(),
@@ -212,7 +219,8 @@ pub fn load_scenario(src: &Source, ctx: &ScenarioContext) -> Result<Scenario, Er
         payment,
         country_risk,
         stress,
-    })
+    };
+    Ok((scenario, c.problems))
 }
 
 fn credit(c: &mut Check, raw: &RawCredit) -> Credit {
@@ -337,8 +345,8 @@ fn country_risk(c: &mut Check, raw: &RawCountryRisk) -> CountryRiskTable {
     let mut countries = BTreeMap::new();
     for (code, s) in &raw.countries {
         let key = format!("country_risk.countries.{code}");
-        if !is_country_code(code) {
-            c.bad(&key, s, code.clone(), "an ISO 3166-1 alpha-2 country code such as AR");
+        if !super::country::is_country_code(code) {
+            c.bad(&key, s, code.clone(), super::country::expected_country(code));
         }
         let r = s.get_ref();
         let cr = CountryRisk {
@@ -369,10 +377,6 @@ fn country_risk(c: &mut Check, raw: &RawCountryRisk) -> CountryRiskTable {
     CountryRiskTable { default, countries }
 }
 
-pub fn is_country_code(s: &str) -> bool {
-    s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase())
-}
-
 fn multipliers(
     c: &mut Check,
     key: &str,
@@ -384,13 +388,15 @@ fn multipliers(
     for (label, s) in raw {
         let k = format!("{key}.{label}");
         let v = *s.get_ref();
-        if !(v.is_finite() && v >= 0.0) {
-            c.bad(&k, s, v.to_string(), "a multiplier >= 0");
-        }
         if !known.contains(label.as_str()) {
             let cands: Vec<&str> = known.iter().copied().collect();
             let hint = closest(label, &cands).map(|h| format!(" (did you mean `{h}`?)")).unwrap_or_default();
             c.bad(&k, s, label.clone(), format!("a {what} of the portfolio{hint}"));
+        }
+        // A value out of range is left out, so that products of multipliers only see valid factors.
+        if !(v.is_finite() && v >= 0.0) {
+            c.bad(&k, s, v.to_string(), "a multiplier >= 0");
+            continue;
         }
         out.insert(label.clone(), v);
     }
@@ -567,7 +573,7 @@ fn stress(c: &mut Check, raw: &RawStress, ratings: &BTreeMap<String, f64>, ctx: 
         }
     };
 
-    Stress {
+    let stress = Stress {
         pd_multiplier,
         pd_multiplier_by_sector: by_sector,
         pd_multiplier_by_country: by_country,
@@ -584,6 +590,74 @@ fn stress(c: &mut Check, raw: &RawStress, ratings: &BTreeMap<String, f64>, ctx: 
         forced_defaults,
         forced_country_events,
         limit_cuts,
+    };
+    check_pd_products(c, raw, &stress, ctx);
+    stress
+}
+
+/// A multiplier as written in a message: `1e308` rather than 309 digits.
+fn show(x: f64) -> String {
+    if x != 0.0 && !(1e-4..1e15).contains(&x.abs()) { format!("{x:e}") } else { x.to_string() }
+}
+
+/// The PD multipliers that apply to each buyer must have a finite product ([`crate::model::product`]: a zero
+/// factor wins over the others). An overflow is refused once per combination of keys, naming them.
+fn check_pd_products(c: &mut Check, raw: &RawStress, st: &Stress, ctx: &ScenarioContext) {
+    let max = |m: &BTreeMap<String, f64>| m.values().copied().fold(1.0f64, f64::max);
+    let [a, b, cc, d] = [
+        st.pd_multiplier,
+        max(&st.pd_multiplier_by_sector),
+        max(&st.pd_multiplier_by_country),
+        max(&st.pd_multiplier_by_rating),
+    ];
+    // Every buyer's product is at most this one: when it is finite, no buyer needs a look.
+    if (a * b * cc * d).is_finite() {
+        return;
+    }
+    let span = |key: &str| -> Option<std::ops::Range<usize>> {
+        if key == "pd_multiplier" {
+            return raw.pd_multiplier.as_ref().map(Spanned::span);
+        }
+        let (map, label) = key.split_once('.')?;
+        let map = match map {
+            "pd_multiplier_by_sector" => &raw.pd_multiplier_by_sector,
+            "pd_multiplier_by_country" => &raw.pd_multiplier_by_country,
+            _ => &raw.pd_multiplier_by_rating,
+        };
+        map.get(label).map(Spanned::span)
+    };
+    let mut seen: BTreeSet<Vec<String>> = BTreeSet::new();
+    for buyer in &ctx.portfolio.buyers {
+        let factors = st.pd_factors(buyer);
+        if crate::model::product(&factors).is_some() {
+            continue;
+        }
+        let named: Vec<(String, f64)> = st
+            .pd_factor_keys(buyer)
+            .into_iter()
+            .zip(factors)
+            .filter_map(|(k, f)| k.filter(|_| f != 1.0).map(|k| (k, f)))
+            .collect();
+        let keys: Vec<String> = named.iter().map(|(k, _)| k.clone()).collect();
+        if !seen.insert(keys.clone()) {
+            continue;
+        }
+        let names: Vec<String> = keys.iter().map(|k| format!("stress.{k}")).collect();
+        let value = named.iter().map(|(_, f)| show(*f)).collect::<Vec<_>>().join(" × ");
+        let expected = format!(
+            "PD multipliers whose product is a finite number: {} overflows for buyer {} (lower one of them; a multiplier of 0 makes the product 0)",
+            names.join(" × "),
+            buyer.id
+        );
+        let last = keys.last().map(String::as_str).unwrap_or("pd_multiplier");
+        let problem = match span(last) {
+            Some(sp) => c.src.key_problem(&format!("stress.{last}"), sp, value, expected),
+            None => c.src.file_problem(&format!("stress.{last}"), value, expected),
+        };
+        c.push(problem);
+        if seen.len() >= crate::error::MAX_PROBLEMS {
+            break;
+        }
     }
 }
 
@@ -591,7 +665,7 @@ fn stress(c: &mut Check, raw: &RawStress, ratings: &BTreeMap<String, f64>, ctx: 
 fn check_beta(c: &mut Check, key: &str, rec: &Recovery, raw: Option<&Spanned<RawRecovery>>, stress: &RawStress) {
     let multiplier = stress.recovery_multiplier.as_ref().map_or(Decimal::ONE, |m| m.get_ref().0);
     // Beyond an exact decimal, the mean or the multiplier is far out of its range, and reported as such already.
-    let Some(mu) = rec.mean.checked_mul(multiplier) else { return };
+    let Some(mu) = crate::model::product(&[rec.mean, multiplier]) else { return };
     let mu_f: f64 = mu.try_into().unwrap_or(f64::NAN);
     let bad = if rec.sd == 0.0 { mu > Decimal::ONE } else { mu_f.is_nan() || rec.sd * rec.sd >= mu_f * (1.0 - mu_f) };
     if !bad {

@@ -3,8 +3,8 @@
 use super::check::{Check, unit};
 use super::num::Num;
 use super::policy::load_policies;
-use super::portfolio::{CsvContext, load_buyers, load_invoices};
-use super::scenario::{ScenarioContext, load_scenario};
+use super::portfolio::{CsvContext, read_buyers, read_invoices};
+use super::scenario::{ScenarioContext, read_scenario};
 use super::source::Source;
 use crate::calendar::Calendar;
 use crate::error::{Error, Location, Problem, Problems};
@@ -129,8 +129,10 @@ pub fn load_study(path: &Path) -> Result<Study, Error> {
         fx.insert(cur.clone(), v);
     }
     let company = raw.company.as_ref().map(|s| company(&mut c, s));
-    let problems = c.problems;
-    problems.into_result()?;
+    // Every file is checked even when an earlier one has problems: all row-level problems come in one run.
+    // A file that cannot be read as a whole (no header, not TOML) stops only the checks that depend on it.
+    let mut all = c.problems;
+    let as_of_ok = !all.0.iter().any(|p| p.field == "as_of");
     let calendar = Calendar::new(as_of, horizon);
 
     // Portfolio.
@@ -138,20 +140,33 @@ pub fn load_study(path: &Path) -> Result<Study, Error> {
     let buyers_path = dir.join(raw.portfolio.buyers.get_ref());
     let buyers_src = Source::read(&buyers_path)?;
     inputs.push(InputFile { path: buyers_path, sha256: buyers_src.sha256.clone() });
-    let (buyers, mut warnings) = load_buyers(&buyers_src, &ctx)?;
-    let (invoices, has_invoice_file) = match &raw.portfolio.invoices {
-        None => (Vec::new(), false),
-        Some(p) => {
-            let inv_path = dir.join(p.get_ref());
-            let inv_src = Source::read(&inv_path)?;
-            inputs.push(InputFile { path: inv_path, sha256: inv_src.sha256.clone() });
-            let (inv, w) = load_invoices(&inv_src, &buyers, &ctx)?;
+    let mut warnings = Vec::new();
+    let buyers = absorb(read_buyers(&buyers_src, &ctx), &mut all)?.map(|(b, w, p)| {
+        warnings.extend(w);
+        all.extend(p);
+        b
+    });
+    let mut invoices = Vec::new();
+    if let Some(p) = &raw.portfolio.invoices {
+        let inv_path = dir.join(p.get_ref());
+        let inv_src = Source::read(&inv_path)?;
+        inputs.push(InputFile { path: inv_path, sha256: inv_src.sha256.clone() });
+        // Invoice dates are checked against as_of, and buyer ids against the buyers: both must be known.
+        if let (Some(buyers), true) = (&buyers, as_of_ok)
+            && let Some((inv, w, p)) = absorb(read_invoices(&inv_src, buyers, &ctx), &mut all)?
+        {
+            invoices = inv;
             warnings.extend(w);
-            (inv, true)
+            all.extend(p);
         }
-    };
-    let portfolio = Portfolio { buyers, invoices, has_invoice_file };
-    check_totals(&src, &portfolio, &fx, &calendar)?;
+    }
+    let has_invoice_file = raw.portfolio.invoices.is_some();
+    let portfolio = buyers.map(|buyers| Portfolio { buyers, invoices, has_invoice_file });
+    if let Some(portfolio) = &portfolio
+        && let Some(p) = check_totals(&src, portfolio, &fx, &calendar)
+    {
+        all.push(p);
+    }
 
     // Policies.
     let policies = match &raw.policies {
@@ -160,11 +175,16 @@ pub fn load_study(path: &Path) -> Result<Study, Error> {
             let pol_path = dir.join(p.get_ref());
             let pol_src = Source::read(&pol_path)?;
             inputs.push(InputFile { path: pol_path, sha256: pol_src.sha256.clone() });
-            load_policies(&pol_src)?
+            absorb(load_policies(&pol_src), &mut all)?.unwrap_or_default()
         }
     };
 
-    // Scenarios, in the given order; globs sorted.
+    // Scenarios, in the given order; globs sorted. They are checked against the portfolio's labels.
+    let files = absorb(scenario_files(&src, &dir, raw.scenarios.as_deref()), &mut all)?.unwrap_or_default();
+    let Some(portfolio) = portfolio else {
+        all.into_result()?;
+        return Err(Error::Internal("buyers missing without a problem".into()));
+    };
     let currencies: BTreeSet<String> = fx.keys().cloned().collect();
     let rank = |shock: &BTreeMap<String, Decimal>| portfolio.rank_by_exposure(&fx, shock);
     let sectors = crate::model::distinct(portfolio.buyers.iter().map(|b| b.sector.as_str()));
@@ -178,24 +198,29 @@ pub fn load_study(path: &Path) -> Result<Study, Error> {
         rank_by_exposure: &rank,
     };
     let mut scenarios = Vec::new();
-    let files = scenario_files(&src, &dir, raw.scenarios.as_deref())?;
     for file in &files {
         let s_src = Source::read(file)?;
         inputs.push(InputFile { path: file.clone(), sha256: s_src.sha256.clone() });
-        scenarios.push(load_scenario(&s_src, &sctx)?);
+        if let Some((scenario, p)) = absorb(read_scenario(&s_src, &sctx), &mut all)? {
+            scenarios.push(scenario);
+            all.extend(p);
+        }
     }
-    if files.is_empty() {
+    if raw.scenarios.as_deref().unwrap_or_default().is_empty() {
         let baseline = Source { path: path.clone(), text: "name = \"baseline\"".into(), sha256: String::new() };
-        scenarios.push(load_scenario(&baseline, &sctx)?);
+        let (scenario, p) = read_scenario(&baseline, &sctx)?;
+        scenarios.push(scenario);
+        all.extend(p);
     }
-    let mut problems = Problems::default();
     let mut names = BTreeSet::new();
     let rated = crate::model::distinct(
         portfolio.buyers.iter().filter(|b| b.pd_1y.is_none()).filter_map(|b| b.rating.as_deref()),
     );
+    // Buyers whose grade some scenario's rating table lacks, with those scenarios (at most MAX_PROBLEMS buyers).
+    let mut missing: BTreeMap<usize, Vec<&Scenario>> = BTreeMap::new();
     for s in &scenarios {
         if !names.insert(s.name.clone()) || s.name.contains(',') {
-            problems.push(Problem {
+            all.push(Problem {
                 file: s.file.clone(),
                 location: Location::File,
                 field: "name".into(),
@@ -207,31 +232,73 @@ pub fn load_study(path: &Path) -> Result<Study, Error> {
         if rated.iter().all(|r| s.ratings.contains_key(*r)) {
             continue;
         }
-        for b in &portfolio.buyers {
+        for (i, b) in portfolio.buyers.iter().enumerate() {
             if let (Some(r), None) = (&b.rating, b.pd_1y)
                 && !s.ratings.contains_key(r)
             {
-                let grades: Vec<&str> = s.ratings.keys().map(String::as_str).collect();
-                problems.push(Problem {
-                    file: buyers_src.path.clone(),
-                    location: Location::Line(b.line),
-                    field: "rating".into(),
-                    value: r.clone(),
-                    expected: format!(
-                        "a grade of scenario {}'s rating table ({}) or a pd_1y value",
-                        s.name,
-                        grades.join(", ")
-                    ),
-                });
+                if missing.len() > crate::error::MAX_PROBLEMS && !missing.contains_key(&i) {
+                    break;
+                }
+                missing.entry(i).or_default().push(s);
             }
         }
-        if problems.len() > crate::error::MAX_PROBLEMS {
-            break;
+    }
+    // One problem per buyer when the scenarios lacking its grade have the same grades, else one per scenario.
+    for (i, lacking) in missing {
+        let b = &portfolio.buyers[i];
+        let grades = |s: &Scenario| s.ratings.keys().map(String::as_str).collect::<Vec<_>>().join(", ");
+        let same = lacking.windows(2).all(|w| w[0].ratings.keys().eq(w[1].ratings.keys()));
+        let expected: Vec<String> = match lacking.as_slice() {
+            [s] => vec![format!("a grade of scenario {}'s rating table ({}) or a pd_1y value", s.name, grades(s))],
+            [first, ..] if same => {
+                let names: Vec<&str> = lacking.iter().map(|s| s.name.as_str()).collect();
+                vec![format!(
+                    "a grade of the rating table of scenarios {} ({}) or a pd_1y value",
+                    names.join(", "),
+                    grades(first)
+                )]
+            }
+            _ => lacking
+                .iter()
+                .map(|s| format!("a grade of scenario {}'s rating table ({}) or a pd_1y value", s.name, grades(s)))
+                .collect(),
+        };
+        for expected in expected {
+            all.push(Problem {
+                file: buyers_src.path.clone(),
+                location: Location::Line(b.line),
+                field: "rating".into(),
+                value: b.rating.clone().unwrap_or_default(),
+                expected,
+            });
         }
     }
-    problems.into_result()?;
+    // Problems in reading order of the files, then by line.
+    let order = |p: &Problem| {
+        let file = inputs.iter().position(|f| f.path == p.file).unwrap_or(usize::MAX);
+        let line = match &p.location {
+            Location::Line(l) | Location::Key { line: l, .. } => *l,
+            Location::File => 0,
+        };
+        (file, line)
+    };
+    all.0.sort_by_key(order);
+    all.into_result()?;
 
     Ok(Study { name, calendar, trials, seed, currency, fx, portfolio, policies, scenarios, company, inputs, warnings })
+}
+
+/// The value of a file's loading, or `None` when it has problems, which join `all`; other errors (a file that
+/// cannot be read) are returned.
+fn absorb<T>(result: Result<T, Error>, all: &mut Problems) -> Result<Option<T>, Error> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(Error::Invalid(p)) => {
+            all.extend(p);
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 fn scenario_files(src: &Source, dir: &Path, patterns: Option<&[Spanned<String>]>) -> Result<Vec<PathBuf>, Error> {
@@ -297,13 +364,14 @@ fn company(c: &mut Check, s: &Spanned<RawCompany>) -> Company {
     }
 }
 
-/// SPEC §3.1.12: open invoices plus planned sales over the horizon must stay below 1e14.
+/// SPEC §3.1.12: open invoices (buyers without rows in invoices.csv with their spread `outstanding`) plus
+/// planned sales over the horizon must stay below 1e14; the problem when they do not.
 fn check_totals(
     src: &Source,
     portfolio: &Portfolio,
     fx: &BTreeMap<String, Decimal>,
     cal: &Calendar,
-) -> Result<(), Error> {
+) -> Option<Problem> {
     let none = BTreeMap::new();
     let limit: i128 = 100_000_000_000_000 * 100;
     let open = portfolio.open_invoices_cents(fx, &none);
@@ -313,11 +381,11 @@ fn check_totals(
         total += m as i128 * cal.horizon_months() as i128;
     }
     if open.is_none() || total > limit {
-        return Err(Error::problem(src.file_problem(
+        return Some(src.file_problem(
             "portfolio",
             format!("{} open and planned", crate::money::format_cents(total)),
             "open invoices plus planned sales over the horizon of at most 1e14 in the reporting currency (SPEC §3.1.12)",
-        )));
+        ));
     }
-    Ok(())
+    None
 }

@@ -64,16 +64,22 @@ pub fn summary_json(study: &Study, r: &RunResult, summary_csv: &[u8]) -> Result<
 }
 
 /// `validate --format json`: the study's identity, its warnings and portfolio.csv's rows.
-pub fn validate_json(study: &Study, portfolio_csv: &[u8]) -> Result<Vec<u8>, Error> {
+pub fn validate_json(
+    study: &Study,
+    portfolio_csv: &[u8],
+    spread: &crate::portfolio_summary::Spread,
+) -> Result<Vec<u8>, Error> {
     let rows = csv_rows_json(portfolio_csv, "  ")?;
     let warnings = Value::Array(study.warnings.iter().map(|w| Value::String(w.clone())).collect());
     let text = format!(
-        "{{\n  \"schema\": {},\n  \"valid\": true,\n  \"study\": {},\n  \"as_of\": {},\n  \"currency\": {},\n  \"buyers\": {},\n  \"warnings\": {warnings},\n  \"portfolio\": {rows}\n}}\n",
+        "{{\n  \"schema\": {},\n  \"valid\": true,\n  \"study\": {},\n  \"as_of\": {},\n  \"currency\": {},\n  \"buyers\": {},\n  \"outstanding_spread\": {{ \"buyers\": {}, \"exposure\": {} }},\n  \"warnings\": {warnings},\n  \"portfolio\": {rows}\n}}\n",
         Value::String(VALIDATE_SCHEMA.into()),
         Value::String(study.name.clone()),
         Value::String(study.calendar.as_of.to_string()),
         Value::String(study.currency.clone()),
         study.portfolio.buyers.len(),
+        spread.buyers,
+        crate::money::format_cents(spread.exposure as i128),
     );
     Ok(text.into_bytes())
 }
