@@ -13,6 +13,13 @@ fn main() -> ExitCode {
         eprintln!("warning: cannot install the interrupt handler ({e}); an interrupted run may leave temporary files");
     }
     let result = cli::execute(cli);
+    // Capacity planning (and tests): the peak resident memory of this process, which a parent's
+    // rusage cannot tell apart from its own (a spawned child's maxrss starts at its parent's).
+    if std::env::var_os("ARSTRESS_PRINT_PEAK_MEMORY").is_some()
+        && let Some(peak) = arstress::limits::peak_resident_memory()
+    {
+        let _ = writeln!(std::io::stderr(), "peak resident memory: {peak} bytes");
+    }
     // A signal delivered while the last reports were renamed into place (the handler waits for
     // the set): the run ends as interrupted, whichever thread gets here first.
     if let Some(signal) = arstress::interrupt::requested() {

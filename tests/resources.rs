@@ -6,27 +6,23 @@ use crate::common::arstress;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+
 /// Runs the binary with `args`, and returns its exit code, its stderr and its peak resident memory
-/// in bytes (`ru_maxrss` of the reaped child, which counts only that process).
+/// in bytes, as the process itself reads it (`VmHWM`, printed under `ARSTRESS_PRINT_PEAK_MEMORY`):
+/// the rusage of a spawned child would count its parent's memory, which it starts as a copy of.
 fn run_measured(args: &[&std::ffi::OsStr]) -> (Option<i32>, String, u64) {
-    let dir = tempfile::tempdir().unwrap();
-    let err_path = dir.path().join("stderr");
-    // Reaped by wait4 below, which also gives its resource usage.
-    #[allow(clippy::zombie_processes)]
-    let child = Command::new(assert_cmd::cargo::cargo_bin("arstress"))
+    let output = Command::new(assert_cmd::cargo::cargo_bin("arstress"))
         .args(args)
+        .env("ARSTRESS_PRINT_PEAK_MEMORY", "1")
         .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&err_path).unwrap())
-        .spawn()
+        .output()
         .unwrap();
-    let mut status = 0;
-    // SAFETY: rusage is plain old data written by wait4; the pid is our own child's.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
-    assert_eq!(pid, child.id() as libc::pid_t, "wait4");
-    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
-    let stderr = std::fs::read_to_string(&err_path).unwrap();
-    (code, stderr, usage.ru_maxrss as u64 * 1024)
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let peak = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("peak resident memory: ")?.strip_suffix(" bytes")?.parse().ok())
+        .unwrap_or_else(|| panic!("no peak printed: {stderr}"));
+    (output.status.code(), stderr, peak)
 }
 
 fn os(args: &[&str]) -> Vec<std::ffi::OsString> {
@@ -54,10 +50,9 @@ fn the_memory_estimate_bounds_the_peak_and_is_checked_before_use() {
     assert_eq!(code, Some(0), "{stderr}");
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
-    let estimate = manifest["memory"]["estimated_peak_bytes"].as_u64().expect("the estimate is recorded");
-    let recorded = manifest["memory"]["peak_resident_bytes"].as_u64().expect("the peak is recorded");
-    // The kernel's two counts (VmHWM then, ru_maxrss at exit) may differ by a few pages.
-    let peak = peak.max(recorded);
+    let estimate = manifest["timing"]["estimated_peak_memory_bytes"].as_u64().expect("the estimate is recorded");
+    let recorded = manifest["timing"]["peak_memory_bytes"].as_u64().expect("the peak is recorded");
+    assert!(recorded <= peak, "the manifest's peak {recorded} is above the process's final peak {peak}");
     assert!(peak <= estimate, "peak {peak} above the estimate {estimate}");
     assert!(estimate <= 3 * peak, "estimate {estimate} is no useful bound of the peak {peak}");
 

@@ -72,11 +72,12 @@ pub fn run_manifest_json(study: &Study, r: &RunFacts, reports: &[String], timing
         "inputs": inputs,
         "crates": crates,
         "reports": reports,
-        "timing": { "wall_seconds": (timing.wall_seconds * 1000.0).round() / 1000.0, "threads": timing.threads },
         // The reports are built in memory before this manifest: the peak so far is the run's.
-        "memory": {
-            "estimated_peak_bytes": timing.memory_estimate,
-            "peak_resident_bytes": crate::limits::peak_resident_memory(),
+        "timing": {
+            "wall_seconds": (timing.wall_seconds * 1000.0).round() / 1000.0,
+            "threads": timing.threads,
+            "estimated_peak_memory_bytes": timing.memory_estimate,
+            "peak_memory_bytes": crate::limits::peak_resident_memory(),
         },
     });
     let mut out = serde_json::to_vec_pretty(&m).map_err(|e| Error::Internal(format!("manifest: {e}")))?;
