@@ -2,6 +2,7 @@
 
 mod check;
 pub mod num;
+pub mod open;
 pub mod policy;
 pub mod portfolio;
 pub mod scenario;
