@@ -147,6 +147,7 @@ impl Drop for FolderLock {
 /// Takes this process's lock on `dir` (created if missing), or fails with [`Error::Locked`] when
 /// another process holds it. Reentrant: a process may lock a folder it has locked already.
 pub fn lock_folder(dir: &Path) -> Result<FolderLock, Error> {
+    let dir = current_if_empty(dir);
     std::fs::create_dir_all(dir).map_err(|source| Error::Write { path: dir.to_path_buf(), source })?;
     let key = std::fs::canonicalize(dir).map_err(|source| Error::Write { path: dir.to_path_buf(), source })?;
     let mut state = state();
@@ -160,6 +161,11 @@ pub fn lock_folder(dir: &Path) -> Result<FolderLock, Error> {
     drop(state);
     let mixed = read_marker(&key);
     Ok(FolderLock { dir: key, mixed })
+}
+
+/// `.` for the empty path (the folder of a bare file name).
+fn current_if_empty(dir: &Path) -> &Path {
+    if dir.as_os_str().is_empty() { Path::new(".") } else { dir }
 }
 
 /// Opens `path` without following a symbolic link and without blocking (a FIFO), creating it
@@ -265,6 +271,7 @@ pub fn check_complete(dir: &Path) -> Result<(), Error> {
 /// files the marker lists and this set does not hold are removed with the marker. A single file
 /// is renamed at once and leaves a marker alone.
 pub fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), Error> {
+    let dir = current_if_empty(dir);
     std::fs::create_dir_all(dir).map_err(|source| Error::Write { path: dir.to_path_buf(), source })?;
     let lock = lock_folder(dir)?;
     remove_stale_temporaries(dir, files);
@@ -429,6 +436,25 @@ mod tests {
         assert!(lock.exists());
         drop(b);
         assert!(!lock.exists());
+    }
+
+    #[test]
+    fn temporaries_of_dead_processes_are_removed_in_both_namings() {
+        if !Path::new("/proc/self").exists() {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        // PID 2^31 - 2 runs nowhere; this process's own temporaries stay.
+        let own = format!(".summary.csv.tmp-{}-abcdEFGH", std::process::id());
+        for name in [".summary.csv.tmp-2147483646", ".summary.csv.tmp-2147483646-abcdEFGH", own.as_str()] {
+            std::fs::write(d.join(name), "stale").unwrap();
+        }
+        write_files(d, &[("summary.csv".into(), b"new".to_vec())]).unwrap();
+        let mut names: Vec<String> =
+            std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        names.sort();
+        assert_eq!(names, [own, "summary.csv".to_owned()]);
     }
 
     #[test]
