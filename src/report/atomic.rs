@@ -364,7 +364,15 @@ fn rename_pause() -> std::time::Duration {
 /// Makes the renames durable where the platform allows (best effort: the reports are complete
 /// either way).
 fn sync_dir(dir: &Path) {
-    if let Ok(d) = File::open(dir) {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // A folder only (never a FIFO swapped in, which would block).
+        options.custom_flags(libc::O_DIRECTORY | libc::O_NONBLOCK);
+    }
+    if let Ok(d) = options.open(dir) {
         let _ = d.sync_all();
     }
 }
