@@ -68,6 +68,9 @@ pub enum Command {
         /// Memory generating may use, e.g. 8GiB (default: what is available).
         #[arg(long, value_parser = arstress::limits::parse_size)]
         max_memory: Option<u64>,
+        /// Write into a folder that is not empty (its study files are replaced).
+        #[arg(long)]
+        force: bool,
     },
     /// Join the shard folders of one run (`run --shard i/n`) into the reports of a single run.
     Merge {
@@ -199,12 +202,14 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Run(args) => run(args),
         Command::Validate { study, format } => validate(&study, &format),
-        Command::Generate { buyers, out, seed, trials, invoices, max_memory } => {
+        Command::Generate { buyers, out, seed, trials, invoices, max_memory, force } => {
             if buyers == 0 {
                 return Err(Error::Usage("generate: the number of buyers must be at least 1".into()));
             }
+            refuse_non_empty(&out, force)?;
             let opts = GenerateOptions { buyers, seed, trials, with_invoices: invoices };
             arstress::generate::check_resources(&out, &opts, memory_limit(max_memory))?;
+            report::check_writable(&out, 0)?;
             generate(&out, &opts)?;
             say!("wrote a study of {buyers} buyers to {}", out.display());
             Ok(())
@@ -217,12 +222,97 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
             let rows = arstress::compare::compare(&old, &new)?;
             let out = out.unwrap_or_else(|| new.clone());
             let csv = arstress::compare::comparison_csv(&rows)?;
+            // comparison.csv is all it writes: refused when that name is one of the files compared.
+            let written = out.join("comparison.csv");
+            let inputs = [old.join("summary.csv"), new.join("summary.csv")];
+            if let Some(input) = inputs.iter().find(|i| same_path(&written, i)) {
+                return Err(Error::Usage(format!(
+                    "--out {}: comparison.csv there is {}, a file being compared: choose another folder",
+                    out.display(),
+                    input.display()
+                )));
+            }
+            report::check_writable(&out, csv.len() as u64)?;
             report::atomic::write_files(&out, &[("comparison.csv".to_string(), csv)])?;
             print_stdout(&arstress::compare::terminal_table(&rows))?;
             say!("wrote {}", out.join("comparison.csv").display());
             Ok(())
         }
     }
+}
+
+/// Whether two paths name the same existing file.
+fn same_path(a: &Path, b: &Path) -> bool {
+    matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y)
+}
+
+/// Refuses a report folder that holds an input of the study (directly, or as the target of a
+/// symbolic link among the study's files): reports written there could replace it.
+fn refuse_out_holding_inputs(out: &Path, study: &Study) -> Result<(), Error> {
+    // A folder that does not exist yet holds nothing.
+    let Ok(folder) = std::fs::canonicalize(out) else { return Ok(()) };
+    let parent = |p: &Path| -> Option<PathBuf> {
+        let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::canonicalize(dir).ok()
+    };
+    for input in &study.inputs {
+        let target = std::fs::canonicalize(&input.path).ok();
+        let held = parent(&input.path).is_some_and(|d| d == folder)
+            || target.as_deref().and_then(Path::parent).is_some_and(|d| d == folder);
+        if held {
+            return Err(Error::Usage(format!(
+                "--out {}: the folder holds {}, an input of the study, which reports written there could replace: \
+                 choose another folder",
+                out.display(),
+                input.path.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `generate --out`: a folder that does not exist or is empty, unless `force`.
+fn refuse_non_empty(out: &Path, force: bool) -> Result<(), Error> {
+    let Ok(meta) = std::fs::metadata(out) else { return Ok(()) };
+    if !meta.is_dir() {
+        return Err(Error::Usage(format!("--out {}: not a folder (a file of that name exists)", out.display())));
+    }
+    if force {
+        return Ok(());
+    }
+    let mut held: Vec<String> = std::fs::read_dir(out)
+        .map_err(|source| Error::Read { path: out.to_path_buf(), source })?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    if held.is_empty() {
+        return Ok(());
+    }
+    held.sort();
+    let more = if held.len() > 3 { format!(" and {} more", held.len() - 3) } else { String::new() };
+    held.truncate(3);
+    Err(Error::Usage(format!(
+        "--out {}: the folder is not empty (it holds {}{more}): choose a new or empty folder, or pass --force to \
+         write the study over what it holds",
+        out.display(),
+        held.join(", ")
+    )))
+}
+
+/// Takes the lock of the report folder for the rest of the command (a second run into it fails
+/// at once), warning when a killed run left a mixed set there (this run replaces it).
+fn lock_out(out: &Path) -> Result<report::atomic::FolderLock, Error> {
+    let lock = report::atomic::lock_folder(out)?;
+    if let Some(files) = lock.mixed() {
+        say!(
+            "warning: {} holds a mixed set of reports: a run was killed while renaming them into place ({}{}); \
+             this run replaces them with a complete set",
+            out.display(),
+            report::atomic::INCOMPLETE_MARKER,
+            if files.is_empty() { String::new() } else { format!(" lists {}", files.join(", ")) }
+        );
+    }
+    Ok(lock)
 }
 
 /// The memory a command may use: `--max-memory`, else what the system leaves available.
@@ -322,6 +412,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
     let trials = opts.trials.unwrap_or(study.trials);
     let seed = opts.seed.unwrap_or(study.seed);
     let out = args.out.clone().unwrap_or_else(|| default_out(&study.name));
+    refuse_out_holding_inputs(&out, &study)?;
     let shard_trials = args.shard.map(|s| s.range(trials)).map(|r| r.end - r.start);
     // The whole run's memory, checked before any plan is compiled (docs/errors.md, memory).
     let mut estimate = None;
@@ -349,6 +440,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
         }
     }
     report::check_writable(&out, needed)?;
+    let _lock = lock_out(&out)?;
     let threads = args.threads.map_or(0, usize::from);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -374,11 +466,18 @@ fn run(args: RunArgs) -> Result<(), Error> {
     let tick = |name: &str, n: u64| bar.tick(name, n);
     let result = match args.target_rel_error {
         None => {
-            let (result, reused) =
+            let (result, resumed) =
                 pool.install(|| run_plans(&plans, &study.calendar, trials, seed, store.as_ref(), &tick))?;
             finish();
-            if !args.quiet && !reused.is_empty() {
-                say!("resumed (inputs unchanged, not recomputed): {}", reused.join(", "));
+            for (scenario, file) in &resumed.damaged {
+                say!(
+                    "warning: {}: the stored outcomes of scenario {scenario:?} do not match their SHA-256 (the file \
+                     was changed or damaged): recomputed",
+                    file.display()
+                );
+            }
+            if !args.quiet && !resumed.reused.is_empty() {
+                say!("resumed (inputs unchanged, not recomputed): {}", resumed.reused.join(", "));
             }
             result
         }
@@ -484,10 +583,12 @@ fn merge(
         scenarios: m.scenarios.iter().map(|s| s.name.clone()).collect(),
         tail_shift: m.shift(),
     };
+    refuse_out_holding_inputs(out, &study)?;
     let need = trial_memory(&study, m.scenarios.len(), m.shift().is_some(), m.trials, Holding::Merge, formats);
     need.check(memory, "merge (the shards' --trials)")?;
     let plans = compile_all(&study, &opts)?;
     report::check_writable(out, report_bytes(&study, &plans))?;
+    let _lock = lock_out(out)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.map_or(0, usize::from))
         .build()

@@ -44,8 +44,9 @@ pub struct Row {
 type Summary = BTreeMap<(String, String, String), BTreeMap<String, String>>;
 
 fn read_summary(dir: &Path) -> Result<Summary, Error> {
+    crate::report::atomic::check_complete(dir)?;
     let path = dir.join("summary.csv");
-    let bytes = std::fs::read(&path).map_err(|source| Error::Read { path: path.clone(), source })?;
+    let bytes = crate::input::open::read_regular(&path, crate::input::open::csv_cap())?;
     let bad = |line: usize, field: &str, value: String, expected: &str| {
         Error::problem(Problem {
             file: path.clone(),

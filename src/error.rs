@@ -112,6 +112,15 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// Another process (another arstress run) holds the lock of a folder this run writes to
+    /// (exit code 1: retry when it is done).
+    #[error(
+        "{} is in use by another arstress run (process {}, which holds {}): wait for it to finish, or write to another folder",
+        dir.display(),
+        pid.map_or_else(|| "unknown".to_owned(), |p| p.to_string()),
+        crate::report::atomic::LOCK_FILE
+    )]
+    Locked { dir: PathBuf, pid: Option<u32> },
     /// A command-line value is invalid (exit code 2).
     #[error("{0}")]
     Usage(String),

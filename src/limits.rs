@@ -131,7 +131,11 @@ pub const BYTES_PER_VALUE: u64 = 8;
 /// The portfolio files a study names (`[portfolio] buyers` and `invoices`) with their sizes, read
 /// before the study is loaded; a study file that cannot be read yields none (loading reports it).
 pub fn portfolio_files(study_file: &Path) -> Vec<(std::path::PathBuf, u64)> {
-    let Ok(text) = std::fs::read_to_string(study_file) else { return Vec::new() };
+    // Through the one opener: a FIFO or a device as study.toml is refused, not read without end.
+    let Ok(bytes) = crate::input::open::read_regular(study_file, crate::input::open::TEXT_CAP) else {
+        return Vec::new();
+    };
+    let Ok(text) = std::str::from_utf8(&bytes) else { return Vec::new() };
     let Ok(table) = text.parse::<toml::Table>() else { return Vec::new() };
     let dir = study_file.parent().unwrap_or(Path::new(""));
     let Some(portfolio) = table.get("portfolio").and_then(toml::Value::as_table) else { return Vec::new() };
@@ -212,7 +216,10 @@ pub fn study_bytes(
     let per_scenario = (buyers as u64)
         .saturating_mul(per_buyer)
         .saturating_add((invoices as u64).saturating_mul(PLAN_BYTES_PER_INVOICE));
-    per_scenario.saturating_mul(scenarios as u64).saturating_add(report_bytes(scenarios, 0, 0)).saturating_add(RUN_OVERHEAD_BYTES)
+    per_scenario
+        .saturating_mul(scenarios as u64)
+        .saturating_add(report_bytes(scenarios, 0, 0))
+        .saturating_add(RUN_OVERHEAD_BYTES)
 }
 
 /// What a run takes whatever its size: worker threads' stacks and allocator arenas, the statistics'

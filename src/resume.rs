@@ -1,6 +1,7 @@
 //! `run --resume`: each finished scenario's outcome rows are kept in the report folder
 //! (`.resume/<scenario>.outcomes`, with the per-buyer loss sums of the contributions) under a key of everything that determines them, so a rerun with
-//! unchanged inputs reads them back instead of simulating again.
+//! unchanged inputs reads them back instead of simulating again. The stored bytes carry their
+//! SHA-256: a file edited or damaged since is recomputed (with a warning), never trusted.
 //!
 //! The key hashes the arstress version, the versions of the crates that determine simulated values,
 //! the generator, the executable's hash ([`crate::provenance`]), the SHA-256 of every input file, the scenario name, seed and number of trials. Any
@@ -13,7 +14,7 @@ use crate::plan::Plan;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
-const MAGIC: &[u8; 24] = b"arstress-outcomes-v3\n\0\0\0";
+const MAGIC: &[u8; 24] = b"arstress-outcomes-v4\n\0\0\0";
 
 /// Where a run keeps its finished scenarios.
 #[derive(Debug, Clone)]
@@ -67,23 +68,56 @@ impl ResumeStore {
         self.path(scenario).is_file()
     }
 
-    /// The stored outcomes of `plan`'s scenario, if they were produced under the same key.
-    pub fn load(&self, plan: &Plan, trials: u64) -> Option<Outcomes> {
+    /// The stored outcomes of `plan`'s scenario, if they were produced under the same key and
+    /// match their checksum. A stored file that is not a regular file (a FIFO, a device) is an
+    /// error rather than read without end.
+    pub fn load(&self, plan: &Plan, trials: u64) -> Result<Stored, Error> {
         let (scenario, width) = (plan.scenario.as_str(), plan.row_width());
-        let bytes = std::fs::read(self.path(scenario)).ok()?;
+        let path = self.path(scenario);
+        if std::fs::symlink_metadata(&path).is_err() {
+            return Ok(Stored::Missing);
+        }
+        let cap = (MAGIC.len() + 128) as u64 + crate::shard::encoded_len(plan, trials);
+        // Larger than this scenario's rows can take: another run's (replaced when stored).
+        let Some(bytes) = crate::input::open::read_regular_within(&path, cap)? else { return Ok(Stored::Missing) };
         let key = self.key(scenario, width);
-        let body = bytes.strip_prefix(MAGIC.as_slice())?.strip_prefix(key.as_bytes())?;
-        crate::shard::decode(body, plan).filter(|o| o.first_trial == 0 && o.trials as u64 == trials)
+        let Some(rest) = bytes.strip_prefix(MAGIC.as_slice()).and_then(|b| b.strip_prefix(key.as_bytes())) else {
+            // Another version's format or other inputs, seed or trials: recomputed silently.
+            return Ok(Stored::Missing);
+        };
+        let damaged = || Stored::Damaged(path.clone());
+        let Some((sum, body)) = rest.split_at_checked(64) else { return Ok(damaged()) };
+        if sum != hex(&Sha256::digest(body)).as_bytes() {
+            return Ok(damaged());
+        }
+        Ok(crate::shard::decode(body, plan)
+            .filter(|o| o.first_trial == 0 && o.trials as u64 == trials)
+            .map_or_else(damaged, Stored::Found))
     }
 
-    /// Stores the outcomes of `scenario` (atomically: a temporary file renamed into place).
+    /// Stores the outcomes of `scenario` (atomically: a temporary file renamed into place), with
+    /// the SHA-256 of their bytes.
     pub fn save(&self, scenario: &str, outcomes: &Outcomes) -> Result<(), Error> {
+        let body = crate::shard::encode(outcomes);
         let mut bytes = Vec::from(MAGIC.as_slice());
         bytes.extend_from_slice(self.key(scenario, outcomes.width).as_bytes());
-        bytes.extend_from_slice(&crate::shard::encode(outcomes));
+        bytes.extend_from_slice(hex(&Sha256::digest(&body)).as_bytes());
+        bytes.extend_from_slice(&body);
         let name = self.path(scenario).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         crate::report::atomic::write_files(&self.dir, &[(name, bytes)])
     }
+}
+
+/// What the store holds for a scenario.
+#[derive(Debug)]
+pub enum Stored {
+    /// Outcomes of the same inputs, seed and trials, intact.
+    Found(Outcomes),
+    /// Nothing, or outcomes of other inputs, seed, trials or version (recomputed silently).
+    Missing,
+    /// A file of this key whose bytes do not match their SHA-256 (edited or damaged): recomputed,
+    /// and worth a warning.
+    Damaged(PathBuf),
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -145,9 +145,18 @@ pub fn compile_all(study: &Study, opts: &RunOptions) -> Result<Vec<(Plan, String
         .collect()
 }
 
+/// What a run with a resume store read back.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resumed {
+    /// Scenarios read back from the store.
+    pub reused: Vec<String>,
+    /// Scenarios whose stored file did not match its checksum, with the file: recomputed.
+    pub damaged: Vec<(String, std::path::PathBuf)>,
+}
+
 /// Runs the compiled plans on the current rayon pool. With a `store` (`run --resume`), scenarios it
-/// already holds are read back and the others stored as they finish. Returns the result and the
-/// names of the scenarios read back.
+/// already holds are read back and the others stored as they finish. Returns the result and what
+/// was read back.
 pub fn run_plans(
     plans: &[(Plan, String)],
     calendar: &Calendar,
@@ -155,18 +164,25 @@ pub fn run_plans(
     seed: u64,
     store: Option<&crate::resume::ResumeStore>,
     progress: &(dyn Fn(&str, u64) + Sync),
-) -> Result<(RunResult, Vec<String>), Error> {
+) -> Result<(RunResult, Resumed), Error> {
+    use crate::resume::Stored;
     let mut scenarios = Vec::with_capacity(plans.len());
-    let mut reused = Vec::new();
+    let mut resumed = Resumed::default();
     for (plan, description) in plans {
-        let stored = store.and_then(|s| s.load(plan, trials));
+        let stored = match store {
+            Some(s) => s.load(plan, trials)?,
+            None => Stored::Missing,
+        };
+        if let Stored::Damaged(path) = &stored {
+            resumed.damaged.push((plan.scenario.clone(), path.clone()));
+        }
         let outcomes = match stored {
-            Some(o) => {
-                reused.push(plan.scenario.clone());
+            Stored::Found(o) => {
+                resumed.reused.push(plan.scenario.clone());
                 progress(&plan.scenario, trials);
                 o
             }
-            None => {
+            Stored::Missing | Stored::Damaged(_) => {
                 let o = run_trials(plan, seed, 0..trials, &|n| progress(&plan.scenario, n));
                 if let Some(s) = store {
                     s.save(&plan.scenario, &o)?;
@@ -176,7 +192,7 @@ pub fn run_plans(
         };
         scenarios.push(summarize(plan, calendar, description, seed, &outcomes)?);
     }
-    Ok((RunResult { trials, seed, scenarios, tail_shift: tail_shift(plans) }, reused))
+    Ok((RunResult { trials, seed, scenarios, tail_shift: tail_shift(plans) }, resumed))
 }
 
 /// `run --target-rel-error`: add trials in fixed blocks until the relative standard error of

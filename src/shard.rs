@@ -127,6 +127,14 @@ pub fn encode(out: &Outcomes) -> Vec<u8> {
     bytes
 }
 
+/// The largest size [`encode`] gives `trials` outcome rows of `plan` (with a weight per trial):
+/// the cap of an outcome file read back.
+pub fn encoded_len(plan: &Plan, trials: u64) -> u64 {
+    let per_trial = (plan.row_width() as u64).saturating_add(1).saturating_mul(8);
+    let sums = (plan.n_buyers as u64).saturating_mul(1 + plan.n_policies() as u64).saturating_mul(16);
+    (MAGIC.len() as u64 + 32).saturating_add(trials.saturating_mul(per_trial)).saturating_add(sums)
+}
+
 /// Reads what [`encode`] wrote for `plan`; `None` if the bytes do not fit it.
 pub fn decode(bytes: &[u8], plan: &Plan) -> Option<Outcomes> {
     let body = bytes.strip_prefix(MAGIC.as_slice())?;
@@ -247,9 +255,10 @@ pub fn check_shards(dirs: &[PathBuf]) -> Result<Vec<Shard>, Error> {
     }
     let mut shards = Vec::with_capacity(dirs.len());
     for dir in dirs {
+        crate::report::atomic::check_complete(dir).map_err(|e| refuse(e.to_string()))?;
         let path = dir.join(SHARD_MANIFEST);
-        let text = std::fs::read_to_string(&path).map_err(|source| Error::Read { path: path.clone(), source })?;
-        let manifest: ShardManifest = serde_json::from_str(&text)
+        let bytes = crate::input::open::read_regular(&path, crate::input::open::TEXT_CAP)?;
+        let manifest: ShardManifest = serde_json::from_slice(&bytes)
             .map_err(|e| refuse(format!("{}: not a shard manifest ({e})", path.display())))?;
         shards.push(Shard { dir: dir.clone(), manifest });
     }
@@ -357,7 +366,8 @@ pub fn join_scenario(shards: &[Shard], plan: &Plan) -> Result<Outcomes, Error> {
             .find(|e| e.name == plan.scenario)
             .ok_or_else(|| refuse(format!("{} has no scenario {:?}", s.dir.display(), plan.scenario)))?;
         let path = s.dir.join(&entry.file);
-        let bytes = std::fs::read(&path).map_err(|source| Error::Read { path: path.clone(), source })?;
+        let trials = s.manifest.end_trial.saturating_sub(s.manifest.first_trial);
+        let bytes = crate::input::open::read_regular(&path, encoded_len(plan, trials))?;
         if hex(&Sha256::digest(&bytes)) != entry.sha256 {
             return Err(refuse(format!("{}: the file does not match its hash in shard.json", path.display())));
         }

@@ -6,7 +6,6 @@ use crate::common::arstress;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-
 /// Runs the binary with `args`, and returns its exit code, its stderr and its peak resident memory
 /// in bytes, as the process itself reads it (`VmHWM`, printed under `ARSTRESS_PRINT_PEAK_MEMORY`):
 /// the rusage of a spawned child would count its parent's memory, which it starts as a copy of.

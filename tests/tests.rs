@@ -9,6 +9,7 @@ mod compare;
 mod contributions;
 mod country;
 mod determinism;
+mod files;
 mod golden;
 mod interrupt;
 mod lateness;

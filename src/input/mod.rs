@@ -3,6 +3,7 @@
 mod check;
 pub mod country;
 pub mod num;
+pub mod open;
 pub mod policy;
 pub mod portfolio;
 pub mod scenario;

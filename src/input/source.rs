@@ -13,14 +13,10 @@ pub struct Source {
 }
 
 impl Source {
-    /// Reads a UTF-8 file; a leading BOM is removed. Non-UTF-8 bytes are a located problem.
-    pub fn read(path: &Path) -> Result<Self, Error> {
-        let fail = |source| Error::Read { path: path.to_path_buf(), source };
-        // A device or a FIFO (`/dev/zero`, `/dev/stdin`) would be read without end.
-        if !std::fs::metadata(path).map_err(fail)?.is_file() {
-            return Err(fail(std::io::Error::other("not a regular file")));
-        }
-        let bytes = std::fs::read(path).map_err(fail)?;
+    /// Reads a UTF-8 file of at most `cap` bytes (a regular file only: see
+    /// [`super::open::read_regular`]); a leading BOM is removed. Non-UTF-8 bytes are a located problem.
+    pub fn read(path: &Path, cap: u64) -> Result<Self, Error> {
+        let bytes = super::open::read_regular(path, cap)?;
         Self::from_bytes(path, &bytes)
     }
 

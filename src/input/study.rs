@@ -2,6 +2,7 @@
 
 use super::check::{Check, unit};
 use super::num::Num;
+use super::open::{TEXT_CAP, csv_cap};
 use super::policy::load_policies;
 use super::portfolio::{CsvContext, read_buyers, read_invoices};
 use super::scenario::{ScenarioContext, read_scenario};
@@ -69,7 +70,7 @@ pub fn study_file(path: &Path) -> PathBuf {
 /// Reads and validates a whole study. All problems of a file are reported together.
 pub fn load_study(path: &Path) -> Result<Study, Error> {
     let path = study_file(path);
-    let src = Source::read(&path)?;
+    let src = Source::read(&path, TEXT_CAP)?;
     let raw: RawStudy = src.parse_toml()?;
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut inputs = vec![InputFile { path: path.clone(), sha256: src.sha256.clone() }];
@@ -138,7 +139,7 @@ pub fn load_study(path: &Path) -> Result<Study, Error> {
     // Portfolio.
     let ctx = CsvContext { currency: &currency, fx: &fx, calendar: &calendar };
     let buyers_path = dir.join(raw.portfolio.buyers.get_ref());
-    let buyers_src = Source::read(&buyers_path)?;
+    let buyers_src = Source::read(&buyers_path, csv_cap())?;
     inputs.push(InputFile { path: buyers_path, sha256: buyers_src.sha256.clone() });
     let mut warnings = Vec::new();
     let buyers = absorb(read_buyers(&buyers_src, &ctx), &mut all)?.map(|(b, w, p)| {
@@ -149,7 +150,7 @@ pub fn load_study(path: &Path) -> Result<Study, Error> {
     let mut invoices = Vec::new();
     if let Some(p) = &raw.portfolio.invoices {
         let inv_path = dir.join(p.get_ref());
-        let inv_src = Source::read(&inv_path)?;
+        let inv_src = Source::read(&inv_path, csv_cap())?;
         inputs.push(InputFile { path: inv_path, sha256: inv_src.sha256.clone() });
         // Invoice dates are checked against as_of, and buyer ids against the buyers: both must be known.
         if let (Some(buyers), true) = (&buyers, as_of_ok)
@@ -173,7 +174,7 @@ pub fn load_study(path: &Path) -> Result<Study, Error> {
         None => Vec::new(),
         Some(p) => {
             let pol_path = dir.join(p.get_ref());
-            let pol_src = Source::read(&pol_path)?;
+            let pol_src = Source::read(&pol_path, TEXT_CAP)?;
             inputs.push(InputFile { path: pol_path, sha256: pol_src.sha256.clone() });
             absorb(load_policies(&pol_src), &mut all)?.unwrap_or_default()
         }
@@ -199,7 +200,7 @@ pub fn load_study(path: &Path) -> Result<Study, Error> {
     };
     let mut scenarios = Vec::new();
     for file in &files {
-        let s_src = Source::read(file)?;
+        let s_src = Source::read(file, TEXT_CAP)?;
         inputs.push(InputFile { path: file.clone(), sha256: s_src.sha256.clone() });
         if let Some((scenario, p)) = absorb(read_scenario(&s_src, &sctx), &mut all)? {
             scenarios.push(scenario);
@@ -305,19 +306,22 @@ fn scenario_files(src: &Source, dir: &Path, patterns: Option<&[Spanned<String>]>
     let mut files = Vec::new();
     let mut problems = Problems::default();
     for (i, pat) in patterns.unwrap_or_default().iter().enumerate() {
-        let full = dir.join(pat.get_ref());
-        let text = full.to_string_lossy().into_owned();
-        let found: Vec<PathBuf> = match glob::glob(&text) {
-            Ok(paths) => {
-                let mut v: Vec<PathBuf> = paths.filter_map(Result::ok).filter(|p| p.is_file()).collect();
-                v.sort();
-                v
+        let key = format!("scenarios[{i}]");
+        let found = match glob_files(dir, pat.get_ref()) {
+            Ok(found) => found,
+            Err(e) => {
+                problems.push(src.key_problem(
+                    &key,
+                    pat.span(),
+                    pat.get_ref().clone(),
+                    format!("a valid glob pattern ({} at character {})", e.msg, e.pos),
+                ));
+                continue;
             }
-            Err(_) => Vec::new(),
         };
         if found.is_empty() {
             problems.push(src.key_problem(
-                &format!("scenarios[{i}]"),
+                &key,
                 pat.span(),
                 pat.get_ref().clone(),
                 "a path or glob that matches at least one scenario file",
@@ -331,6 +335,85 @@ fn scenario_files(src: &Source, dir: &Path, patterns: Option<&[Spanned<String>]>
     }
     problems.into_result()?;
     Ok(files)
+}
+
+/// The files matching the glob `pattern` relative to `dir` (an absolute pattern stands alone),
+/// sorted. `**` matches any number of folders but never descends into a symbolic link to a folder
+/// nor into a folder twice, so a link loop (`scenarios/a -> ..`) cannot trap it; a symbolic link
+/// to a file matches like the file. `dir` itself is taken literally, whatever characters it holds.
+fn glob_files(dir: &Path, pattern: &str) -> Result<Vec<PathBuf>, glob::PatternError> {
+    use std::path::Component;
+    glob::Pattern::new(pattern)?;
+    let options = glob::MatchOptions::new();
+    let mut current = vec![dir.to_path_buf()];
+    for component in Path::new(pattern).components() {
+        match component {
+            Component::Prefix(_) | Component::RootDir => {
+                current = vec![PathBuf::from(component.as_os_str())];
+            }
+            Component::CurDir => {}
+            Component::ParentDir => current.iter_mut().for_each(|p| p.push("..")),
+            Component::Normal(name) => {
+                let name = name.to_string_lossy();
+                if name == "**" {
+                    let mut seen = BTreeSet::new();
+                    let mut folders = Vec::new();
+                    for d in &current {
+                        folders_below(d, &mut seen, &mut folders);
+                    }
+                    current = folders;
+                } else if name.contains(['*', '?', '[']) {
+                    let wanted = glob::Pattern::new(&name)?;
+                    let mut next = Vec::new();
+                    for d in &current {
+                        let Ok(entries) = std::fs::read_dir(d) else { continue };
+                        for entry in entries.flatten() {
+                            let entry_name = entry.file_name();
+                            if entry_name.to_str().is_some_and(|n| wanted.matches_with(n, options)) {
+                                next.push(d.join(entry_name));
+                            }
+                        }
+                    }
+                    current = next;
+                } else {
+                    current.iter_mut().for_each(|p| p.push(&*name));
+                }
+            }
+        }
+    }
+    let mut files: Vec<PathBuf> = current.into_iter().filter(|p| p.is_file()).collect();
+    files.sort();
+    files.dedup();
+    Ok(files)
+}
+
+/// `dir` and every folder below it, not following symbolic links and visiting a folder (device and
+/// inode) once.
+fn folders_below(dir: &Path, seen: &mut BTreeSet<(u64, u64)>, out: &mut Vec<PathBuf>) {
+    let Ok(meta) = std::fs::metadata(dir) else { return };
+    if !meta.is_dir() || file_id(&meta).is_some_and(|id| !seen.insert(id)) {
+        return;
+    }
+    out.push(dir.to_path_buf());
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut children: Vec<PathBuf> =
+        entries.flatten().filter(|e| e.file_type().is_ok_and(|t| t.is_dir())).map(|e| e.path()).collect();
+    children.sort();
+    for child in children {
+        folders_below(&child, seen, out);
+    }
+}
+
+#[cfg(unix)]
+fn file_id(meta: &std::fs::Metadata) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    Some((meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_id(_: &std::fs::Metadata) -> Option<(u64, u64)> {
+    // No identity to compare: symbolic links are still not followed.
+    None
 }
 
 fn company(c: &mut Check, s: &Spanned<RawCompany>) -> Company {
