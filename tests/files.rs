@@ -364,22 +364,24 @@ fn a_run_killed_between_two_renames_leaves_a_marker_the_next_run_repairs() {
     let out = dir.path().join("out");
     run_study(&golden_study(), &out, &["--trials", "200", "--seed", "1"]);
     let mut child = Command::new(binary())
-        .env("ARSTRESS_TEST_RENAME_PAUSE_MS", "10000")
+        .env("ARSTRESS_TEST_PAUSE_AFTER_FIRST_RENAME", "1")
         .arg("run")
         .arg(golden_study())
         .arg("--out")
         .arg(&out)
         .args(["--trials", "200", "--seed", "2", "--quiet"])
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // The marker is in place before the first rename; the second waits 10 s: kill in between.
-    let deadline = std::time::Instant::now() + TIMEOUT;
-    while !out.join(".arstress-incomplete").exists() {
-        assert!(child.try_wait().unwrap().is_none(), "the run ended without renaming a set");
-        assert!(std::time::Instant::now() < deadline, "no marker appeared");
-        std::thread::sleep(Duration::from_millis(5));
+    // The marker is in place before the first rename; after it the run pauses (and says so) until
+    // a signal comes: kill it there.
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("paused after the first rename") {
+        line.clear();
+        assert!(std::io::BufRead::read_line(&mut stderr, &mut line).unwrap() > 0, "the run ended without pausing");
     }
+    assert!(out.join(".arstress-incomplete").exists(), "no marker during the renames");
     child.kill().unwrap();
     child.wait().unwrap();
     let (code, stderr) = compare_args(&out, &out, &dir.path().join("cmp"));

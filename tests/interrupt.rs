@@ -116,31 +116,36 @@ fn temporary_files_of_a_killed_run_are_removed_by_the_next() {
     assert_eq!(hidden(&out), vec![".notes".to_string(), format!(".summary.csv.tmp-{}", std::process::id())]);
 }
 
+/// Regression (issue 17, item 20): this test slept between renames and polled the folder, and once
+/// saw exit 0 instead of 130 (the run finished its renames and exited before the signal thread took
+/// over). Now the run pauses after its first rename until the signal is delivered (a test hook that
+/// says so on stderr), and a signal delivered during the renames always ends the run as interrupted.
 #[test]
 fn an_interruption_while_the_reports_are_renamed_waits_for_the_whole_set() {
+    use std::io::BufRead;
     let tmp = tempfile::tempdir().unwrap();
     let (old, new) = (tmp.path().join("old"), tmp.path().join("new"));
     assert_eq!(finish(spawn_run(&old, 300, 1)).0, Some(0));
     assert_eq!(finish(spawn_run(&new, 300, 2)).0, Some(0));
     let out = tmp.path().join("out");
     copy_folder(&old, &out);
-    // 250 ms between the renames of the set: the interruption lands in the middle of renaming.
-    let child = spawn_run_with(&out, 300, 2, &[("ARSTRESS_TEST_RENAME_PAUSE_MS", "250")]);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let old_reports = report_bytes(&old);
-    // Wait until the first report of the set is renamed into place (the rest follow, 250 ms apart).
-    let mixed = loop {
-        let now = report_bytes(&out);
-        if now != old_reports {
-            break now;
-        }
-        assert!(Instant::now() < deadline, "the run never started renaming its reports");
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    assert!(mixed != report_bytes(&new), "every report renamed within one poll: too fast to test");
+    let mut child = spawn_run_with(&out, 300, 2, &[("ARSTRESS_TEST_PAUSE_AFTER_FIRST_RENAME", "1")]);
+    // Blocks until the run has renamed the first report of its set and paused.
+    let mut stderr = std::io::BufReader::new(child.stderr.take().expect("piped stderr"));
+    let mut said = String::new();
+    while !said.contains("paused after the first rename") {
+        let mut line = String::new();
+        assert!(stderr.read_line(&mut line).expect("stderr") > 0, "the run ended without pausing: {said}");
+        said.push_str(&line);
+    }
+    let mixed = report_bytes(&out);
+    assert!(mixed != report_bytes(&old) && mixed != report_bytes(&new), "the folder is between the two sets");
     send(&child, "INT");
-    let (status, stderr) = finish(child);
-    assert_eq!(status, Some(130), "{stderr}");
+    let (status, _) = finish(child);
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).expect("stderr");
+    assert_eq!(status, Some(130), "{said}{rest}");
+    assert!(rest.contains("interrupted by SIGINT"), "{rest}");
     // The handler waited for the set to be complete: every report is the new run's.
     assert_eq!(report_bytes(&out), report_bytes(&new), "the folder mixes old and new reports");
     assert!(hidden(&out).is_empty(), "temporary files left: {:?}", hidden(&out));

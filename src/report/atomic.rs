@@ -312,7 +312,6 @@ pub fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), Error>
     }
     let marker = dir.join(INCOMPLETE_MARKER);
     // All complete: rename the set under the lock, so an interruption sees all or none renamed.
-    let pause = rename_pause();
     let mut state = state();
     let abandon = |state: &mut State, from: usize, source, path| {
         for t in &temps[from..] {
@@ -330,13 +329,13 @@ pub fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), Error>
         sync_dir(dir);
     }
     for (i, (tmp, name)) in temps.iter().zip(&names).enumerate() {
-        if i > 0 && !pause.is_zero() {
-            std::thread::sleep(pause);
-        }
         let target = dir.join(name);
         if let Err(source) = std::fs::rename(tmp, &target) {
             // The folder now mixes two sets: the marker stays to say so.
             return Err(abandon(&mut state, i, source, target));
+        }
+        if i == 0 {
+            pause_until_interrupted();
         }
     }
     if set {
@@ -354,11 +353,20 @@ pub fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), Error>
     Ok(())
 }
 
-/// Test hook: `ARSTRESS_TEST_RENAME_PAUSE_MS` pauses between the renames of a set (still under the
-/// lock), so that tests/interrupt.rs can interrupt a run in the middle of renaming its reports.
-fn rename_pause() -> std::time::Duration {
-    let ms = std::env::var("ARSTRESS_TEST_RENAME_PAUSE_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(0u64);
-    std::time::Duration::from_millis(ms.min(10_000))
+/// Test hook: with `ARSTRESS_TEST_PAUSE_AFTER_FIRST_RENAME` set, after the first report of a set
+/// is renamed into place (still under the lock) the run says so on stderr and waits until a signal
+/// has been delivered (at most a minute), so that tests/interrupt.rs interrupts it in the middle of
+/// renaming without guessing a moment.
+fn pause_until_interrupted() {
+    if std::env::var_os("ARSTRESS_TEST_PAUSE_AFTER_FIRST_RENAME").is_none() {
+        return;
+    }
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "arstress test hook: paused after the first rename");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while crate::interrupt::requested().is_none() && std::time::Instant::now() < deadline {
+        std::thread::park_timeout(std::time::Duration::from_millis(1));
+    }
 }
 
 /// Makes the renames durable where the platform allows (best effort: the reports are complete
