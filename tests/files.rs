@@ -316,6 +316,22 @@ fn compare_args(old: &Path, new: &Path, out: &Path) -> (Option<i32>, String) {
     guarded(&[os("compare"), old.as_os_str(), new.as_os_str(), os("--out"), out.as_os_str()])
 }
 
+/// `run` of the golden study with seed 2 into `out`, guarded: exit code and stderr.
+fn rerun_seed_2(out: &Path) -> (Option<i32>, String) {
+    let study = golden_study();
+    guarded(&[
+        os("run"),
+        study.as_os_str(),
+        os("--out"),
+        out.as_os_str(),
+        os("--trials"),
+        os("200"),
+        os("--seed"),
+        os("2"),
+        os("--quiet"),
+    ])
+}
+
 #[test]
 fn a_mixed_report_set_is_refused_by_compare_and_repaired_by_the_next_run() {
     let dir = tempfile::tempdir().unwrap();
@@ -328,17 +344,7 @@ fn a_mixed_report_set_is_refused_by_compare_and_repaired_by_the_next_run() {
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains(&b.display().to_string()) && stderr.contains("mixed set"), "{stderr}");
     // The next run into the folder says so and writes a complete set.
-    let (code, stderr) = guarded(&[
-        os("run"),
-        golden_study().as_os_str(),
-        os("--out"),
-        b.as_os_str(),
-        os("--trials"),
-        os("200"),
-        os("--seed"),
-        os("2"),
-        os("--quiet"),
-    ]);
+    let (code, stderr) = rerun_seed_2(&b);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stderr.contains("warning:") && stderr.contains("mixed set"), "{stderr}");
     assert!(!b.join(".arstress-incomplete").exists());
@@ -388,17 +394,7 @@ fn a_run_killed_between_two_renames_leaves_a_marker_the_next_run_repairs() {
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("mixed set"), "{stderr}");
     let fresh = run_study(&golden_study(), &dir.path().join("fresh"), &["--trials", "200", "--seed", "2"]);
-    let (code, stderr) = guarded(&[
-        os("run"),
-        golden_study().as_os_str(),
-        os("--out"),
-        out.as_os_str(),
-        os("--trials"),
-        os("200"),
-        os("--seed"),
-        os("2"),
-        os("--quiet"),
-    ]);
+    let (code, stderr) = rerun_seed_2(&out);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stderr.contains("mixed set"), "{stderr}");
     assert_eq!(report_bytes(&out), report_bytes(&fresh));

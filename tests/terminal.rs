@@ -19,6 +19,18 @@ fn example_copy(dir: &Path, edit: impl Fn(&str) -> String) {
     }
 }
 
+/// buyers.csv's text with the first buyer's `cells` (column, raw CSV text) replaced.
+fn first_buyer_with(text: &str, cells: &[(&str, &str)]) -> String {
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let mut row: Vec<String> = lines[1].split(',').map(str::to_owned).collect();
+    for (column, value) in cells {
+        row[header.iter().position(|h| h == column).unwrap()] = (*value).to_owned();
+    }
+    lines[1] = row.join(",");
+    lines.join("\n") + "\n"
+}
+
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -34,15 +46,10 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 fn terminal_escapes_in_names_are_printed_escaped() {
     let dir = tempfile::tempdir().unwrap();
     example_copy(dir.path(), |text| {
-        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
-        let header: Vec<&str> = lines[0].split(',').collect();
-        let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
-        let (sector, group) = (col("sector"), col("group_id"));
-        let mut cells: Vec<String> = lines[1].split(',').map(str::to_owned).collect();
-        cells[sector] = "\u{1b}]0;pwned\u{7}".into();
-        cells[group] = "\"G\u{1b}[2J\nFORGED: all is valid\"".into();
-        lines[1] = cells.join(",");
-        lines.join("\n") + "\n"
+        first_buyer_with(
+            text,
+            &[("sector", "\u{1b}]0;pwned\u{7}"), ("group_id", "\"G\u{1b}[2J\nFORGED: all is valid\"")],
+        )
     });
     let output = arstress().arg("validate").arg(dir.path()).output().unwrap();
     let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
@@ -60,15 +67,7 @@ fn terminal_escapes_in_names_are_printed_escaped() {
 #[test]
 fn terminal_escapes_in_a_bad_value_are_printed_escaped() {
     let dir = tempfile::tempdir().unwrap();
-    example_copy(dir.path(), |text| {
-        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
-        let header: Vec<&str> = lines[0].split(',').collect();
-        let rating = header.iter().position(|h| *h == "rating").unwrap();
-        let mut cells: Vec<String> = lines[1].split(',').map(str::to_owned).collect();
-        cells[rating] = "\u{1b}[2J".into();
-        lines[1] = cells.join(",");
-        lines.join("\n") + "\n"
-    });
+    example_copy(dir.path(), |text| first_buyer_with(text, &[("rating", "\u{1b}[2J")]));
     let output = arstress().arg("validate").arg(dir.path()).output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
