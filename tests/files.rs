@@ -514,16 +514,22 @@ fn an_out_that_is_a_file_is_a_usage_error_for_every_command() {
 
 // ---- 11. `**` globs do not follow link loops; a malformed glob says so ----------------------
 
-#[test]
-fn a_recursive_glob_over_a_symlink_loop_finishes_with_the_scenarios_found() {
-    let dir = tempfile::tempdir().unwrap();
-    let study = dir.path().join("study");
+/// A copy of the golden study in `dir/study` whose `scenarios` key is the one pattern given.
+fn golden_with_scenarios(dir: &Path, pattern: &str) -> PathBuf {
+    let study = dir.join("study");
     copy_dir(&golden_study(), &study);
     let text = std::fs::read_to_string(study.join("study.toml")).unwrap();
     let start = text.find("scenarios = [").unwrap();
     let end = start + text[start..].find(']').unwrap() + 1;
-    let text = format!("{}scenarios = [\"scenarios/**/*.toml\"]{}", &text[..start], &text[end..]);
+    let text = format!("{}scenarios = [\"{pattern}\"]{}", &text[..start], &text[end..]);
     std::fs::write(study.join("study.toml"), text).unwrap();
+    study
+}
+
+#[test]
+fn a_recursive_glob_over_a_symlink_loop_finishes_with_the_scenarios_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = golden_with_scenarios(dir.path(), "scenarios/**/*.toml");
     let names: Vec<String> = std::fs::read_dir(study.join("scenarios"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -550,13 +556,7 @@ fn a_recursive_glob_over_a_symlink_loop_finishes_with_the_scenarios_found() {
 #[test]
 fn a_malformed_scenario_glob_says_it_is_malformed() {
     let dir = tempfile::tempdir().unwrap();
-    let study = dir.path().join("study");
-    copy_dir(&golden_study(), &study);
-    let text = std::fs::read_to_string(study.join("study.toml")).unwrap();
-    let start = text.find("scenarios = [").unwrap();
-    let end = start + text[start..].find(']').unwrap() + 1;
-    let text = format!("{}scenarios = [\"[*.toml\"]{}", &text[..start], &text[end..]);
-    std::fs::write(study.join("study.toml"), text).unwrap();
+    let study = golden_with_scenarios(dir.path(), "[*.toml");
     let (code, stderr) = guarded(&[os("validate"), study.as_os_str()]);
     assert_eq!(code, Some(2), "{stderr}");
     for part in ["scenarios[0]", "[*.toml", "a valid glob pattern ("] {
