@@ -27,9 +27,17 @@ fn report_html_is_self_contained_and_complete() {
     assert!(!html.contains("<script") && !html.contains("<link") && !html.contains("@import"));
     assert_eq!(html.matches("http").count(), html.matches("xmlns=\"http://www.w3.org/2000/svg\"").count());
     assert!(!html.contains("src="), "no external images or frames");
-    // One headline row per scenario × policy.
+    // One headline row per scenario × policy (and the header row).
     let headline = &html[html.find("id=\"headline\"").unwrap()..html.find("class=\"scenario\"").unwrap()];
-    assert_eq!(count(headline, "<tr><td>"), pairs.len());
+    assert_eq!(count(headline, "</tr>"), pairs.len() + 1);
+    // The first screen: a set of answer tiles per scenario, picked by a radio button each, and
+    // the dot plots across scenarios with a mark (and its hover title) per scenario × alternative.
+    assert_eq!(count(&html, "<div class=\"tiles s"), scenarios.len());
+    assert_eq!(count(&html, "type=\"radio\""), scenarios.len());
+    for chart in ["across-cost", "across-es", "across-shortfall"] {
+        assert_eq!(count(&html, &format!("class=\"chart {chart}\"")), 1, "{chart}");
+    }
+    assert_eq!(count(&html, "<g class=\"mark\"><title>"), 3 * pairs.len());
     // Per scenario: a distribution and an exceedance chart with one series per alternative, a
     // cash fan per policy (the example has a cash side), the policy comparison and the top
     // contributors.

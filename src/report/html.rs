@@ -9,6 +9,7 @@ use crate::error::Error;
 use crate::model::Study;
 use crate::money::{format_cents, group_thousands, mean_cents};
 use crate::portfolio_summary::Summary;
+use crate::report::figures::{nice_ticks, percent_with_error, tick_amount, tick_percent, with_error};
 use crate::run::{PolicyResult, RunResult, ScenarioResult};
 use crate::stats::{Bin, MeasureStats};
 use std::fmt::Write;
@@ -46,31 +47,8 @@ pub fn money(cents: i128, currency: &str) -> String {
     format!("{} {}", group_thousands(&format_cents(cents)), esc(currency))
 }
 
-/// A whole-unit amount for chart axes: `1.2M`, `350k`, `900`.
-fn short(units: f64) -> String {
-    let a = units.abs();
-    if a >= 1e9 {
-        format!("{:.1}bn", units / 1e9)
-    } else if a >= 1e6 {
-        format!("{:.1}M", units / 1e6)
-    } else if a >= 1e3 {
-        format!("{:.0}k", units / 1e3)
-    } else {
-        format!("{units:.0}")
-    }
-}
-
 fn pct(p: f64) -> String {
     format!("{:.2}%", 100.0 * p)
-}
-
-/// `value ± standard error`, both amounts.
-fn with_se(cents: i128, se: f64, currency: &str) -> String {
-    format!(
-        "{} <span class=\"se\">± {}</span>",
-        money(cents, currency),
-        group_thousands(&format_cents(se.round() as i128))
-    )
 }
 
 /// The page.
@@ -96,6 +74,9 @@ pub fn report_html(study: &Study, portfolio: &Summary, r: &RunResult) -> Result<
         esc(cur),
         r.tail_shift.map_or(String::new(), |s| format!(" · tail sampling (shift {s:.3})"))
     );
+    let reserve = study.company.as_ref().and_then(|c| c.bad_debt_reserve).and_then(|d| f64::try_from(d).ok());
+    answers_section(&mut h, r, reserve, cur);
+    across_scenarios(&mut h, r, cur);
     headline(&mut h, r, cur);
     for s in &r.scenarios {
         scenario_section(&mut h, study, s, cur);
@@ -115,45 +96,246 @@ th{background:#eef1f5;text-align:left}td.n{text-align:right;font-variant-numeric
 .se{color:#6b7480;font-size:11px}.charts{display:flex;flex-wrap:wrap;gap:12px}figure{margin:0;background:#fff;\
 border:1px solid #d9dee5;padding:6px}figcaption{font-size:13px;font-weight:600;margin:2px 4px 4px}\
 svg text{font-family:inherit;font-size:11px;fill:#39424e}.desc{color:#4a5562;font-size:13px;margin:2px 0 8px}\
-code{font-size:12px}.wide{overflow-x:auto}";
+code{font-size:12px}.wide{overflow-x:auto}input.pick{position:absolute;opacity:0}label.pick{display:inline-block;\
+border:1px solid #1f3a5f;border-radius:14px;padding:3px 10px;margin:0 6px 6px 0;font-size:13px;cursor:pointer;color:#1f3a5f}\
+.tiles{grid-template-columns:repeat(auto-fit,minmax(260px,1fr));gap:12px;margin:8px 0 4px}.tile{background:#fff;\
+border:1px solid #d9dee5;border-left:4px solid #1f3a5f;padding:8px 14px}.tile h3{margin:4px 0 6px;font-size:14px;color:#1f3a5f}\
+.tile p{margin:0;font-size:15px;line-height:1.45}table.headline td{padding:3px 7px}";
 
-/// The headline table: one row per scenario and policy.
+/// A cell `value ± error`, both rounded to what the error supports.
+fn cell(value_cents: f64, se_cents: f64) -> String {
+    let (v, e) = with_error(value_cents / 100.0, se_cents / 100.0);
+    format!("{v} <span class=\"se\">± {e}</span>")
+}
+
+/// The headline table: one row per scenario and alternative, amounts rounded to their errors (in
+/// the study's currency, named once in the caption), sized to fit a 1280-pixel window.
 fn headline(h: &mut String, r: &RunResult, cur: &str) {
-    h.push_str("<section id=\"headline\"><h2>Headline figures</h2>\n<p class=\"desc\">Expected net loss, VaR and ES at 99% of \
-        the loss without insurance (gross) and with it (net of claims and the insurer's share of recoveries), the premium, the \
-        expected total cost of credit risk (net loss + premium) and the probability of a cash shortfall in the horizon. \
-        Grey figures are Monte Carlo standard errors.</p>\n<div class=\"wide\"><table class=\"headline\"><thead><tr><th>Scenario</th><th>Policy</th>\
-        <th>Expected net loss</th><th>VaR 99 gross</th><th>VaR 99 net</th><th>ES 99 gross</th><th>ES 99 net</th><th>Premium</th>\
-        <th>Expected total cost</th><th>P(shortfall)</th></tr></thead><tbody>\n");
+    let _ = write!(
+        h,
+        "<section id=\"headline\"><h2>Headline figures</h2>\n<p class=\"desc\">Per scenario and alternative, in {cur}: the \
+         expected total cost of credit risk (net loss + premium) and its difference to no insurance, the expected net \
+         loss (after claims and the insurer's share of recoveries), VaR and ES at 99% of the net loss (the loss without \
+         insurance on the \"none\" rows), the premium and the probability of a cash shortfall in the horizon. Grey: \
+         Monte Carlo standard errors; figures are rounded to what their error supports.</p>\n<div class=\"wide\">\
+         <table class=\"headline\"><thead><tr><th>Scenario</th><th>Alternative</th><th>Expected total cost</th>\
+         <th>vs none</th><th>Expected net loss</th><th>ES 99 net</th><th>VaR 99 net</th><th>Premium</th>\
+         <th>P(shortfall)</th></tr></thead><tbody>\n"
+    );
     for s in &r.scenarios {
-        for p in &s.policies {
-            let (g, n, c) = (&p.measures[GROSS], &p.measures[NET], &p.measures[COST]);
-            let var_se = |m: &MeasureStats| (m.var_ci[AT_99].1 - m.var_ci[AT_99].0) as f64 / 3.92;
+        let none = &s.policies[0];
+        for (i, p) in s.policies.iter().enumerate() {
+            let (n, c) = (&p.measures[NET], &p.measures[COST]);
+            let var_se = (n.var_ci[AT_99].1 - n.var_ci[AT_99].0) as f64 / 3.92;
             let shortfall = p.cash.as_ref().map_or("—".to_owned(), |c| {
-                format!(
-                    "{} <span class=\"se\">± {:.2}%</span>",
-                    pct(c.peak_shortfall.p_positive),
-                    100.0 * c.peak_shortfall.p_positive_std_error
-                )
+                let (v, e) = percent_with_error(c.peak_shortfall.p_positive, c.peak_shortfall.p_positive_std_error);
+                format!("{v} <span class=\"se\">± {e}</span>")
             });
+            let versus = if i == 0 {
+                "—".to_owned()
+            } else {
+                let d = crate::report::answers::cost_versus_none(none, p);
+                let (v, e) = with_error(d.value, d.se);
+                let sign = if d.value > 0.0 { "+" } else { "" };
+                format!("{sign}{v} <span class=\"se\">± {e}</span>")
+            };
+            let scenario = if i == 0 {
+                format!("<td rowspan=\"{}\">{}</td>", s.policies.len(), esc(&s.name))
+            } else {
+                String::new()
+            };
             let _ = writeln!(
                 h,
-                "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
-                 <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-                esc(&s.name),
+                "<tr>{scenario}<td>{}</td><td class=\"n\">{}</td><td class=\"n\">{versus}</td><td class=\"n\">{}</td>\
+                 <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{shortfall}</td></tr>",
                 esc(&p.name),
-                with_se(n.mean, n.mean_std_error, cur),
-                with_se(g.var[AT_99] as i128, var_se(g), cur),
-                with_se(n.var[AT_99] as i128, var_se(n), cur),
-                with_se(g.es[AT_99], g.es_std_error[AT_99], cur),
-                with_se(n.es[AT_99], n.es_std_error[AT_99], cur),
-                money(p.premium as i128, cur),
-                with_se(c.mean, c.mean_std_error, cur),
-                shortfall
+                cell(c.mean as f64, c.mean_std_error),
+                cell(n.mean as f64, n.mean_std_error),
+                cell(n.es[AT_99] as f64, n.es_std_error[AT_99]),
+                cell(n.var[AT_99] as f64, var_se),
+                group_thousands(&format!("{:.0}", p.premium as f64 / 100.0)),
             );
         }
     }
     h.push_str("</tbody></table></div></section>\n");
+}
+
+/// The first screen: for the scenario the reader picks (a radio button per scenario, switched by
+/// CSS alone, so the page needs no script), one tile per question, each a sentence with its figure
+/// and error.
+fn answers_section(h: &mut String, r: &RunResult, reserve: Option<f64>, cur: &str) {
+    if r.scenarios.is_empty() {
+        return;
+    }
+    h.push_str("<section id=\"answers\"><h2>Answers</h2>\n<style>.tiles{display:none}");
+    for i in 0..r.scenarios.len() {
+        let _ = write!(
+            h,
+            "#pick-{i}:checked~.answers .s{i}{{display:grid}}#pick-{i}:checked+label{{background:#1f3a5f;color:#fff}}"
+        );
+    }
+    h.push_str("</style>\n<p class=\"desc\">Scenario:</p>\n");
+    for (i, s) in r.scenarios.iter().enumerate() {
+        let _ = write!(
+            h,
+            "<input type=\"radio\" name=\"pick\" id=\"pick-{i}\" class=\"pick\"{}><label for=\"pick-{i}\" class=\"pick\">{}</label>",
+            if i == 0 { " checked" } else { "" },
+            esc(&s.name)
+        );
+    }
+    h.push_str("\n<div class=\"answers\">\n");
+    for (i, s) in r.scenarios.iter().enumerate() {
+        let a = crate::report::answers::answers(s, reserve);
+        let _ = writeln!(h, "<div class=\"tiles s{i}\">");
+        let tile = |h: &mut String, question: &str, text: &str| {
+            let _ = writeln!(h, "<div class=\"tile\"><h3>{}</h3><p>{}</p></div>", esc(question), esc(text));
+        };
+        tile(h, "Which alternative costs least?", &a.cost_sentence(cur));
+        if let Some(text) = a.protection_sentence(cur) {
+            tile(h, "How much does insurance cut a bad year?", &text);
+        }
+        if let Some(text) = a.shortfall_sentence() {
+            tile(h, "Will cash run short, and when?", &text);
+        }
+        tile(h, "How large a bad-debt reserve?", &a.reserve_sentence(cur));
+        h.push_str("</div>\n");
+    }
+    h.push_str("</div></section>\n");
+}
+
+/// Expected total cost and ES 99 of the net loss of every alternative in every scenario (dots with
+/// ±2 standard-error whiskers), and P(shortfall) by scenario: scenarios in the study's order.
+fn across_scenarios(h: &mut String, r: &RunResult, cur: &str) {
+    if r.scenarios.is_empty() {
+        return;
+    }
+    h.push_str("<section id=\"across\"><h2>Across scenarios</h2>\n<p class=\"desc\">Each dot is an alternative \
+        (colour) in a scenario (row), with a ±2 standard-error whisker; hover a dot for its figure.</p>\n<div class=\"charts\">\n");
+    let names: Vec<&str> = r.scenarios[0].policies.iter().map(|p| p.name.as_str()).collect();
+    let cost = |p: &PolicyResult| (p.measures[COST].mean as f64 / 100.0, p.measures[COST].mean_std_error / 100.0);
+    let es = |p: &PolicyResult| (p.measures[NET].es[AT_99] as f64 / 100.0, p.measures[NET].es_std_error[AT_99] / 100.0);
+    dot_plot(h, r, &names, "Expected total cost", &format!("expected total cost ({cur})"), "across-cost", &cost, false);
+    dot_plot(h, r, &names, "ES 99 of the net loss", &format!("ES 99 of the net loss ({cur})"), "across-es", &es, false);
+    if r.scenarios.iter().any(|s| s.policies.iter().any(|p| p.cash.is_some())) {
+        let short = |p: &PolicyResult| {
+            p.cash.as_ref().map_or((0.0, 0.0), |c| (c.peak_shortfall.p_positive, c.peak_shortfall.p_positive_std_error))
+        };
+        dot_plot(
+            h,
+            r,
+            &names,
+            "P(shortfall)",
+            "probability of a cash shortfall in the horizon",
+            "across-shortfall",
+            &short,
+            true,
+        );
+    }
+    h.push_str("</div></section>\n");
+}
+
+/// One dot plot: a row per scenario, a dot per alternative.
+#[allow(clippy::too_many_arguments)]
+fn dot_plot(
+    h: &mut String,
+    r: &RunResult,
+    names: &[&str],
+    caption: &str,
+    axis: &str,
+    class: &str,
+    figure: &dyn Fn(&PolicyResult) -> (f64, f64),
+    probability: bool,
+) {
+    let rows = r.scenarios.len();
+    let (w, left, right, top, row_h) = (372.0, 108.0, 14.0, 10.0, 26.0);
+    let plot_h = row_h * rows as f64;
+    let height = top + plot_h + 70.0 + 14.0 * (names.len() as f64 / 2.0).ceil();
+    let values: Vec<f64> = r
+        .scenarios
+        .iter()
+        .flat_map(|s| s.policies.iter().map(figure))
+        .flat_map(|(v, se)| [v - 2.0 * se, v + 2.0 * se])
+        .collect();
+    let hi = values.iter().copied().fold(0.0f64, f64::max);
+    let lo = values.iter().copied().fold(0.0f64, f64::min);
+    let ticks = nice_ticks(lo, hi, 5);
+    let (t0, t1) = (ticks[0], ticks[ticks.len() - 1]);
+    let step = if ticks.len() > 1 { ticks[1] - ticks[0] } else { 1.0 };
+    let x = |v: f64| left + (v - t0) / (t1 - t0).max(1e-12) * (w - left - right);
+    let _ = write!(
+        h,
+        "<figure class=\"chart {class}\"><figcaption>{}</figcaption><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" \
+         height=\"{height:.0}\" viewBox=\"0 0 {w} {height:.0}\" role=\"img\" aria-label=\"{}\">",
+        esc(caption),
+        esc(caption)
+    );
+    for &t in &ticks {
+        let label = if probability { tick_percent(t, step) } else { tick_amount(t, step) };
+        let _ = write!(
+            h,
+            "<line x1=\"{0:.1}\" x2=\"{0:.1}\" y1=\"{top}\" y2=\"{1:.1}\" stroke=\"#eef1f5\"/>\
+             <text x=\"{0:.1}\" y=\"{2:.1}\" text-anchor=\"middle\">{label}</text>",
+            x(t),
+            top + plot_h,
+            top + plot_h + 14.0
+        );
+    }
+    let _ = write!(
+        h,
+        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+        (left + w - right) / 2.0,
+        top + plot_h + 30.0,
+        esc(axis)
+    );
+    for (row, s) in r.scenarios.iter().enumerate() {
+        let y = top + row_h * (row as f64 + 0.5);
+        let _ = write!(
+            h,
+            "<line x1=\"{left}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#d9dee5\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            w - right,
+            left - 6.0,
+            y + 4.0,
+            esc(&s.name)
+        );
+        let n = s.policies.len().max(1) as f64;
+        for (i, p) in s.policies.iter().enumerate() {
+            let (v, se) = figure(p);
+            let dy = (i as f64 - (n - 1.0) / 2.0) * (row_h * 0.6 / n);
+            let colour = COLOURS[i % COLOURS.len()];
+            let shown = if probability {
+                let (a, b) = percent_with_error(v, se);
+                format!("{a} ± {b}")
+            } else {
+                let (a, b) = with_error(v, se);
+                format!("{a} ± {b}")
+            };
+            let _ = write!(
+                h,
+                "<g class=\"mark\"><title>{} · {}: {shown}</title><line x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{yd:.1}\" \
+                 y2=\"{yd:.1}\" stroke=\"{colour}\"/><circle cx=\"{:.1}\" cy=\"{yd:.1}\" r=\"3.5\" fill=\"{colour}\"/></g>",
+                esc(&s.name),
+                esc(&p.name),
+                x(v - 2.0 * se),
+                x(v + 2.0 * se),
+                x(v),
+                yd = y + dy,
+            );
+        }
+    }
+    // Legend: two alternatives a line.
+    for (i, name) in names.iter().enumerate() {
+        let (lx, ly) = (left + (i % 2) as f64 * 140.0, top + plot_h + 50.0 + 14.0 * (i / 2) as f64);
+        let _ = write!(
+            h,
+            "<circle cx=\"{lx:.1}\" cy=\"{:.1}\" r=\"3.5\" fill=\"{}\"/><text x=\"{:.1}\" y=\"{ly:.1}\">{}</text>",
+            ly - 4.0,
+            COLOURS[i % COLOURS.len()],
+            lx + 8.0,
+            esc(name)
+        );
+    }
+    h.push_str("</svg></figure>\n");
 }
 
 fn scenario_section(h: &mut String, study: &Study, s: &ScenarioResult, cur: &str) {
@@ -257,17 +439,21 @@ fn close_chart(h: &mut String, legend: &[(String, &str, bool)]) {
     h.push_str("</svg></figure>\n");
 }
 
-/// X-axis ticks at five evenly spaced values of `[lo, hi]` (whole currency units).
-fn x_ticks(h: &mut String, lo: f64, hi: f64, label: &str) {
+/// Round x-axis ticks covering `[lo, hi]` (whole currency units) and the axis label; returns the
+/// axis range the ticks span, which the chart then maps to its width.
+fn x_ticks(h: &mut String, lo: f64, hi: f64, label: &str) -> (f64, f64) {
     let f = &FRAME;
-    for k in 0..=4 {
-        let t = k as f64 / 4.0;
+    let ticks = nice_ticks(lo, hi, 6);
+    let (t0, t1) = (ticks[0], ticks[ticks.len() - 1]);
+    let step = if ticks.len() > 1 { ticks[1] - ticks[0] } else { 1.0 };
+    for &v in &ticks {
+        let t = (v - t0) / (t1 - t0).max(1e-12);
         let _ = write!(
             h,
             "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
             f.x(t),
             f.h - f.bottom + 14.0,
-            short(lo + t * (hi - lo))
+            tick_amount(v, step)
         );
     }
     let _ = write!(
@@ -277,6 +463,7 @@ fn x_ticks(h: &mut String, lo: f64, hi: f64, label: &str) {
         f.h - f.bottom + 27.0,
         esc(label)
     );
+    (t0, t1)
 }
 
 /// Loss distributions overlaid: each histogram as a density step line (probability per
@@ -284,22 +471,28 @@ fn x_ticks(h: &mut String, lo: f64, hi: f64, label: &str) {
 fn distribution_chart(h: &mut String, series: &[(String, &MeasureStats)], cur: &str) {
     let lo = series.iter().flat_map(|s| s.1.histogram.first()).map(|b| b.from).min().unwrap_or(0) as f64 / 100.0;
     let hi = series.iter().flat_map(|s| s.1.histogram.last()).map(|b| b.to).max().unwrap_or(1) as f64 / 100.0;
+    open_chart(h, "Loss distribution with and without insurance", "distribution");
+    let (lo, hi) = x_ticks(h, lo, hi, &format!("loss in the horizon ({cur}); y: share of trials per 1% of the axis"));
     let span = (hi - lo).max(1.0);
     let density = |b: &Bin| b.share * span / 100.0 / ((b.to - b.from) as f64 / 100.0).max(1e-9);
-    let top = series.iter().flat_map(|s| s.1.histogram.iter().map(density)).fold(0.0f64, f64::max).max(1e-12);
-    open_chart(h, "Loss distribution with and without insurance", "distribution");
+    let peak = series.iter().flat_map(|s| s.1.histogram.iter().map(density)).fold(0.0f64, f64::max).max(1e-12);
     let f = &FRAME;
-    for k in 0..=4 {
-        let t = k as f64 / 4.0;
+    let y_ticks = nice_ticks(0.0, peak, 5);
+    let top = y_ticks[y_ticks.len() - 1].max(1e-12);
+    let y_step = if y_ticks.len() > 1 { y_ticks[1] - y_ticks[0] } else { top };
+    for &v in &y_ticks {
         let _ = write!(
             h,
-            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            "<line x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{yv:.1}\" y2=\"{yv:.1}\" stroke=\"#eef1f5\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            f.left,
+            f.w - f.right,
             f.left - 4.0,
-            f.y(t) + 4.0,
-            pct(top * t)
+            f.y(v / top) + 4.0,
+            tick_percent(v, y_step),
+            yv = f.y(v / top),
         );
     }
-    x_ticks(h, lo, hi, &format!("loss in the horizon ({cur}); y: probability per 1% of the axis"));
     let mut legend = Vec::new();
     for (i, (name, m)) in series.iter().enumerate() {
         let colour = COLOURS[i % COLOURS.len()];
@@ -311,8 +504,9 @@ fn distribution_chart(h: &mut String, series: &[(String, &MeasureStats)], cur: &
         }
         let _ = write!(
             h,
-            "<polyline class=\"series\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.6\" points=\"{}\"/>",
-            pts.trim_end()
+            "<polyline class=\"series\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.6\" points=\"{}\"><title>{}</title></polyline>",
+            pts.trim_end(),
+            esc(name)
         );
         legend.push((name.clone(), colour, false));
     }
@@ -321,29 +515,29 @@ fn distribution_chart(h: &mut String, series: &[(String, &MeasureStats)], cur: &
 
 /// Exceedance curves P(loss ≥ x) on a log scale down to 1e-4 (or one trial in N).
 fn exceedance_chart(h: &mut String, series: &[(String, &MeasureStats)], cur: &str) {
-    let lo = 0.0f64;
     let hi = series.iter().flat_map(|s| s.1.histogram.last()).map(|b| b.to).max().unwrap_or(1) as f64 / 100.0;
-    let span = (hi - lo).max(1.0);
     let floor = series.first().map_or(1e-4, |s| (1.0 / s.1.trials.max(1) as f64).max(1e-6)).min(1e-2);
     let decades = -floor.log10();
     let f = &FRAME;
     open_chart(h, "Exceedance curve P(loss ≥ x), log scale", "exceedance");
+    let (lo, hi) = x_ticks(h, 0.0, hi, &format!("loss x ({cur})"));
+    let span = (hi - lo).max(1.0);
     let mut d = 0;
     while d as f64 <= decades + 1e-9 {
         let t = 1.0 - d as f64 / decades;
         let _ = write!(
             h,
-            "<line x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#eef1f5\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">1e-{d}</text>",
+            "<line x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#eef1f5\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
             f.left,
             f.w - f.right,
             f.y(t),
             f.y(t),
             f.left - 4.0,
-            f.y(t) + 4.0
+            f.y(t) + 4.0,
+            tick_percent(10f64.powi(-d), 10f64.powi(-d))
         );
         d += 1;
     }
-    x_ticks(h, lo, hi, &format!("loss x ({cur})"));
     let mut legend = Vec::new();
     for (i, (name, m)) in series.iter().enumerate() {
         let colour = COLOURS[i % COLOURS.len()];
@@ -358,8 +552,9 @@ fn exceedance_chart(h: &mut String, series: &[(String, &MeasureStats)], cur: &st
         }
         let _ = write!(
             h,
-            "<polyline class=\"series\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.6\" points=\"{}\"/>",
-            pts.trim_end()
+            "<polyline class=\"series\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.6\" points=\"{}\"><title>{}</title></polyline>",
+            pts.trim_end(),
+            esc(name)
         );
         legend.push((name.clone(), colour, false));
     }
@@ -380,23 +575,26 @@ fn cash_chart(h: &mut String, study: &Study, s: &ScenarioResult, p: &PolicyResul
         .flat_map(|m| [units(m.cash_quantiles[0]), units(m.cash_quantiles[2]), units(m.baseline_cash)])
         .collect();
     values.extend(minimum.map(units));
-    let (mut lo, mut hi) = values.iter().fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
-    let pad = ((hi - lo) * 0.05).max(1.0);
-    lo -= pad;
-    hi += pad;
+    let (lo, hi) = values.iter().fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+    let ticks = nice_ticks(lo, hi, 6);
+    let (lo, hi) = (ticks[0], ticks[ticks.len() - 1]);
+    let step = if ticks.len() > 1 { ticks[1] - ticks[0] } else { 1.0 };
     let f = &FRAME;
     let n = cash.months.len();
     let x = |m: usize| f.x(if n == 1 { 0.5 } else { m as f64 / (n - 1) as f64 });
     let y = |v: f64| f.y((v - lo) / (hi - lo));
     open_chart(h, &format!("Month-end cash: {} ({})", p.name, s.name), "cash");
-    for k in 0..=4 {
-        let v = lo + (hi - lo) * k as f64 / 4.0;
+    for &v in &ticks {
         let _ = write!(
             h,
-            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            "<line x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{yv:.1}\" y2=\"{yv:.1}\" stroke=\"#eef1f5\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            f.left,
+            f.w - f.right,
             f.left - 4.0,
             y(v) + 4.0,
-            short(v)
+            tick_amount(v, step),
+            yv = y(v),
         );
     }
     for (m, info) in s.months.iter().enumerate().filter(|(m, _)| n <= 12 || m % 3 == 0) {
@@ -411,7 +609,7 @@ fn cash_chart(h: &mut String, study: &Study, s: &ScenarioResult, p: &PolicyResul
     }
     let _ = write!(
         h,
-        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">month ({cur})</text>",
+        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">month; y: month-end cash ({cur})</text>",
         f.x(0.5),
         f.h - f.bottom + 27.0
     );
@@ -618,7 +816,5 @@ mod tests {
         assert_eq!(esc("上海贸易有限公司"), "上海贸易有限公司");
         assert_eq!(money(123_456_789, "EUR"), "1,234,567.89 EUR");
         assert_eq!(money(-5, "EUR"), "-0.05 EUR");
-        assert_eq!(short(1_234_567.0), "1.2M");
-        assert_eq!(short(-35_000.0), "-35k");
     }
 }

@@ -1,9 +1,11 @@
 //! Reports (SPEC §8): CSV tables and the manifest, built in memory and written atomically.
 
 pub mod analytic;
+pub mod answers;
 pub mod atomic;
 mod contributions;
 mod csv_tables;
+pub mod figures;
 pub mod html;
 pub mod json;
 mod manifest;

@@ -1,0 +1,250 @@
+//! The answers a treasurer and a credit manager bring to a stress test, per scenario, each with its
+//! Monte Carlo error: which alternative costs least and by how much, how much the best policy cuts
+//! the bad tail, whether and when cash runs short, and what reserve covers the net loss. The HTML
+//! page's first screen and the terminal's closing lines both say these.
+
+use super::figures::{compact, percent_with_error};
+use crate::run::{PolicyResult, ScenarioResult};
+
+/// Index of the measures in [`PolicyResult::measures`].
+const GROSS: usize = 0;
+const NET: usize = 2;
+const COST: usize = 3;
+/// Index of the 99% level in the VaR / ES arrays.
+const AT_99: usize = 1;
+
+/// A figure in currency units (or a probability) with its standard error.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Estimate {
+    pub value: f64,
+    pub se: f64,
+}
+
+impl Estimate {
+    fn cents(value: i128, se_cents: f64) -> Estimate {
+        Estimate { value: value as f64 / 100.0, se: se_cents / 100.0 }
+    }
+    /// Whether the figure stands out of its noise: more than two standard errors from zero.
+    pub fn significant(&self) -> bool {
+        self.value.abs() > 2.0 * self.se
+    }
+}
+
+/// The alternative with the lowest expected total cost, "none" included.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cheapest {
+    pub name: String,
+    pub total_cost: Estimate,
+    /// Its expected total cost minus that of no insurance (negative: it saves), with the standard
+    /// error of the paired difference (both on the same trials). For "none" itself: the best
+    /// policy's difference instead, and `runner_up` names it.
+    pub versus_none: Option<Estimate>,
+    pub runner_up: Option<String>,
+}
+
+/// The policy that cuts ES 99 of the net loss most.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Protection {
+    pub es_99_without: Estimate,
+    pub policy: String,
+    pub es_99_with: Estimate,
+    /// The policy's premium over the horizon, in currency units.
+    pub premium: f64,
+}
+
+/// Whether cash runs short, and when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shortfall {
+    /// P(the cash position falls below its floor in some month), without insurance.
+    pub without: Estimate,
+    /// The month in which a shortfall is most likely (its start, `YYYY-MM`) and its probability.
+    pub peak_month: Option<(String, Estimate)>,
+    /// The same probability under the cheapest alternative, when that is a policy.
+    pub cheapest: Option<(String, Estimate)>,
+}
+
+/// The bad-debt reserve that covers the net loss of the cheapest alternative.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reserve {
+    pub alternative: String,
+    /// VaR 99 of the net loss, with its distribution-free 95% interval, in currency units.
+    pub var_99: f64,
+    pub interval: (f64, f64),
+    /// The study's own reserve and P(net loss > it), when the study states one.
+    pub stated: Option<(f64, Estimate)>,
+}
+
+/// Every answer of one scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioAnswers {
+    pub scenario: String,
+    pub cheapest: Cheapest,
+    pub protection: Option<Protection>,
+    pub shortfall: Option<Shortfall>,
+    pub reserve: Reserve,
+}
+
+fn total_cost(p: &PolicyResult) -> Estimate {
+    Estimate::cents(p.measures[COST].mean, p.measures[COST].mean_std_error)
+}
+
+/// `p`'s expected total cost minus that of `none`, with the standard error of the difference.
+pub fn cost_versus_none(none: &PolicyResult, p: &PolicyResult) -> Estimate {
+    let (a, b) = (total_cost(p), total_cost(none));
+    Estimate { value: a.value - b.value, se: (a.se * a.se + b.se * b.se).sqrt() }
+}
+
+/// The answers of a scenario (its first alternative is "none").
+pub fn answers(s: &ScenarioResult, reserve_stated: Option<f64>) -> ScenarioAnswers {
+    let none = &s.policies[0];
+    let best = s.policies.iter().min_by_key(|p| p.measures[COST].mean).unwrap_or(none);
+    let best_policy = s.policies.iter().skip(1).min_by_key(|p| p.measures[COST].mean);
+    let cheapest = if std::ptr::eq(best, none) {
+        Cheapest {
+            name: none.name.clone(),
+            total_cost: total_cost(none),
+            versus_none: best_policy.map(|p| cost_versus_none(none, p)),
+            runner_up: best_policy.map(|p| p.name.clone()),
+        }
+    } else {
+        Cheapest {
+            name: best.name.clone(),
+            total_cost: total_cost(best),
+            versus_none: Some(cost_versus_none(none, best)),
+            runner_up: None,
+        }
+    };
+    let es = |p: &PolicyResult, m: usize| Estimate::cents(p.measures[m].es[AT_99], p.measures[m].es_std_error[AT_99]);
+    let protection = s.policies.iter().skip(1).min_by_key(|p| p.measures[NET].es[AT_99]).map(|p| Protection {
+        es_99_without: es(none, GROSS),
+        policy: p.name.clone(),
+        es_99_with: es(p, NET),
+        premium: p.premium as f64 / 100.0,
+    });
+    let shortfall = none.cash.as_ref().map(|cash| {
+        let n = cash.peak_shortfall.trials.max(1) as f64;
+        let share = |p: f64| Estimate { value: p, se: (p * (1.0 - p) / n).sqrt() };
+        let peak = cash
+            .months
+            .iter()
+            .zip(&s.months)
+            .enumerate()
+            .max_by(|(i, (a, _)), (j, (b, _))| a.p_shortfall.total_cmp(&b.p_shortfall).then(j.cmp(i)))
+            .filter(|(_, (m, _))| m.p_shortfall > 0.0)
+            .map(|(_, (m, info))| {
+                (format!("{}-{:02}", info.start.year(), info.start.month() as u8), share(m.p_shortfall))
+            });
+        let positive = |p: &PolicyResult| {
+            p.cash
+                .as_ref()
+                .map(|c| Estimate { value: c.peak_shortfall.p_positive, se: c.peak_shortfall.p_positive_std_error })
+        };
+        Shortfall {
+            without: positive(none).unwrap_or(Estimate { value: 0.0, se: 0.0 }),
+            peak_month: peak,
+            cheapest: (!std::ptr::eq(best, none)).then(|| positive(best).map(|e| (best.name.clone(), e))).flatten(),
+        }
+    });
+    let net = &best.measures[NET];
+    let reserve = Reserve {
+        alternative: best.name.clone(),
+        var_99: net.var[AT_99] as f64 / 100.0,
+        interval: (net.var_ci[AT_99].0 as f64 / 100.0, net.var_ci[AT_99].1 as f64 / 100.0),
+        stated: reserve_stated
+            .zip(best.p_net_above_reserve)
+            .map(|(r, share)| (r, Estimate { value: share.p, se: share.std_error })),
+    };
+    ScenarioAnswers { scenario: s.name.clone(), cheapest, protection, shortfall, reserve }
+}
+
+/// An amount with its error in compact form: `2.32 M EUR (± 0.03 M)`.
+fn amount(e: Estimate, currency: &str) -> String {
+    let (v, se) = compact(e.value, e.se);
+    format!("{v} {currency} (± {se})")
+}
+
+fn probability(e: Estimate) -> String {
+    let (v, se) = percent_with_error(e.value, e.se);
+    format!("{v} (± {se})")
+}
+
+impl ScenarioAnswers {
+    /// Which alternative costs least, in one sentence.
+    pub fn cost_sentence(&self, currency: &str) -> String {
+        let c = &self.cheapest;
+        let noise = |d: &Estimate| if d.significant() { "" } else { ", within the Monte Carlo noise" };
+        match (&c.runner_up, &c.versus_none) {
+            (Some(policy), Some(d)) => format!(
+                "No insurance is cheapest: expected total cost {}; the best policy, {policy}, costs {} more{}.",
+                amount(c.total_cost, currency),
+                amount(*d, currency),
+                noise(d)
+            ),
+            (None, Some(d)) => format!(
+                "{} is cheapest: expected total cost {}, {} less than no insurance{}.",
+                c.name,
+                amount(c.total_cost, currency),
+                amount(Estimate { value: -d.value, se: d.se }, currency),
+                noise(d)
+            ),
+            _ => format!("Without a policy to compare, expected total cost is {}.", amount(c.total_cost, currency)),
+        }
+    }
+
+    /// How much the best policy cuts the bad tail, in one sentence.
+    pub fn protection_sentence(&self, currency: &str) -> Option<String> {
+        let p = self.protection.as_ref()?;
+        let (premium, _) = compact(p.premium, 0.0);
+        Some(format!(
+            "Without insurance the worst 1 % of outcomes lose {} on average (ES 99); {} cuts that to {} for {premium} \
+             {currency} of premium.",
+            amount(p.es_99_without, currency),
+            p.policy,
+            amount(p.es_99_with, currency)
+        ))
+    }
+
+    /// Whether and when cash runs short, in one sentence.
+    pub fn shortfall_sentence(&self) -> Option<String> {
+        let s = self.shortfall.as_ref()?;
+        let mut text = format!("Cash runs short in {} of trials without insurance", probability(s.without));
+        if let Some((month, p)) = &s.peak_month {
+            text.push_str(&format!(", most often in {month} ({})", probability(*p)));
+        }
+        if let Some((name, p)) = &s.cheapest {
+            text.push_str(&format!("; with {name}, in {}", probability(*p)));
+        }
+        text.push('.');
+        Some(text)
+    }
+
+    /// What reserve covers the net loss, in one sentence.
+    pub fn reserve_sentence(&self, currency: &str) -> String {
+        let r = &self.reserve;
+        let (v, _) = compact(r.var_99, (r.interval.1 - r.interval.0) / 3.92);
+        let (lo, _) = compact(r.interval.0, (r.interval.1 - r.interval.0) / 3.92);
+        let (hi, _) = compact(r.interval.1, (r.interval.1 - r.interval.0) / 3.92);
+        let whose =
+            if r.alternative == "none" { "without insurance".to_owned() } else { format!("with {}", r.alternative) };
+        let mut text = format!(
+            "A bad-debt reserve of {v} {currency} covers the net loss {whose} in 99 of 100 outcomes (VaR 99, 95 % \
+             interval {lo} to {hi})"
+        );
+        if let Some((stated, above)) = &r.stated {
+            let (s, _) = compact(*stated, 0.0);
+            let covered = Estimate { value: 1.0 - above.value, se: above.se };
+            text.push_str(&format!("; the study's reserve of {s} {currency} covers it in {}", probability(covered)));
+        }
+        text.push('.');
+        text
+    }
+
+    /// The terminal's closing line: the answers on one line.
+    pub fn line(&self, currency: &str) -> String {
+        let mut parts = vec![self.cost_sentence(currency)];
+        parts.extend(self.protection_sentence(currency));
+        parts.extend(self.shortfall_sentence());
+        parts.push(self.reserve_sentence(currency));
+        format!("{}: {}", self.scenario, parts.join(" "))
+    }
+}
