@@ -510,7 +510,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
     }
     if !args.quiet {
         for s in &result.scenarios {
-            say!("{}", scenario_line(s, &study.currency));
+            say!("{}", scenario_line(&study, s));
         }
         say!("reports written to {} in {:.2} s", out.display(), timing.wall_seconds);
     }
@@ -697,33 +697,12 @@ fn validate(path: &Path, format: &str) -> Result<(), Error> {
     print_stdout(&text)
 }
 
-/// The one-line summary of a scenario printed at the end of a run: the gross loss, then the
-/// alternative (no insurance included) with the lowest expected total cost and that alternative's
-/// own ES 99 of the net loss and P(shortfall).
-fn scenario_line(s: &arstress::run::ScenarioResult, currency: &str) -> String {
-    let money = |c: i128| format!("{} {currency}", arstress::money::group_thousands(&arstress::money::format_cents(c)));
-    let name = |text: &str| arstress::terminal::printable(text).into_owned();
-    let none = &s.policies[0];
-    let mut line = format!(
-        "{}: expected gross loss {}, ES 99 gross {}",
-        name(&s.name),
-        money(none.measures[0].mean),
-        money(none.measures[0].es[1])
-    );
-    // Lowest expected total cost among all alternatives, "none" included; the first on ties.
-    if let Some(best) = s.policies.iter().min_by_key(|p| p.measures[3].mean) {
-        let what = if s.policies.len() > 1 { "cheapest alternative" } else { "alternative" };
-        line.push_str(&format!(
-            "; {what} {}: expected total cost {}, ES 99 net {}",
-            name(&best.name),
-            money(best.measures[3].mean),
-            money(best.measures[2].es[1])
-        ));
-        if let Some(cash) = &best.cash {
-            line.push_str(&format!(", P(shortfall) {:.2}%", 100.0 * cash.peak_shortfall.p_positive));
-        }
-    }
-    line
+/// The closing line of a scenario: the answers of the report's first screen, each figure with its
+/// Monte Carlo error (the cheapest alternative, no insurance included, and the figures of the one
+/// it names).
+fn scenario_line(study: &Study, s: &arstress::run::ScenarioResult) -> String {
+    let reserve = study.company.as_ref().and_then(|c| c.bad_debt_reserve).and_then(|d| f64::try_from(d).ok());
+    arstress::report::answers::answers(s, reserve).line(&study.currency)
 }
 
 fn render_summary(study: &Study, s: &Summary) -> String {

@@ -77,25 +77,30 @@ fn terminal_escapes_in_a_bad_value_are_printed_escaped() {
 
 /// Regression (issue 17, item 18): the closing line named the cheapest *policy* even when no
 /// insurance cost less, and printed the P(shortfall) of "none" beside it. It now ranks every
-/// alternative, none included, and prints the figures of the one it names.
+/// alternative, none included, and prints the figures of the one it names, with their errors
+/// (issue 18: the same answers as the report's first screen).
 #[test]
 fn closing_line_names_the_cheapest_alternative_with_its_own_figures() {
+    use arstress::report::figures::{compact, percent_with_error};
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let output = arstress()
         .arg("run")
         .arg(example_study())
-        .args(["--trials", "3000", "--scenario", "baseline", "--scenario", "insurer-retreat", "--out"])
+        .args(["--trials", "3000", "--scenario", "baseline", "--scenario", "severe-recession", "--out"])
         .arg(&out)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     let rows = read_csv(&out.join("summary.csv"));
-    let mut cheapest_is_none = false;
-    for scenario in ["baseline", "insurer-retreat"] {
+    let mut cheapest = Vec::new();
+    for scenario in ["baseline", "severe-recession"] {
         let row = |policy: &str, measure: &str| {
-            rows.iter().find(|r| r["scenario"] == scenario && r["policy"] == policy && r["measure"] == measure).cloned()
+            rows.iter()
+                .find(|r| r["scenario"] == scenario && r["policy"] == policy && r["measure"] == measure)
+                .cloned()
+                .unwrap()
         };
         // The alternative with the lowest expected total cost, first on ties, from the reports.
         let mut best: Option<(i128, String)> = None;
@@ -106,35 +111,24 @@ fn closing_line_names_the_cheapest_alternative_with_its_own_figures() {
             }
         }
         let (_, best) = best.unwrap();
-        cheapest_is_none |= best == "none";
         let line = stderr.lines().find(|l| l.starts_with(&format!("{scenario}:"))).expect("a closing line");
-        let group = |c: &str| {
-            let v = cents(c);
-            let sign = if v < 0 { "-" } else { "" };
-            let (units, frac) = (v.abs() / 100, v.abs() % 100);
-            let digits = units.to_string();
-            let mut grouped = String::new();
-            for (i, ch) in digits.chars().enumerate() {
-                if i > 0 && (digits.len() - i) % 3 == 0 {
-                    grouped.push(',');
-                }
-                grouped.push(ch);
-            }
-            format!("{sign}{grouped}.{frac:02} EUR")
-        };
-        let total = row(&best, "total_cost").unwrap();
-        let net = row(&best, "net_loss").unwrap();
-        let shortfall = row(&best, "peak_shortfall").unwrap();
-        let p: f64 = shortfall["p_positive"].parse().unwrap();
-        let expected = format!(
-            "cheapest alternative {best}: expected total cost {}, ES 99 net {}, P(shortfall) {:.2}%",
-            group(&total["mean"]),
-            group(&net["es_99"]),
-            100.0 * p
-        );
-        assert!(line.contains(&expected), "{scenario}: expected {expected:?} in\n{line}");
+        let figure =
+            |r: &std::collections::BTreeMap<String, String>, column: &str| -> f64 { r[column].parse().unwrap() };
+        let total = row(&best, "total_cost");
+        let (cost, cost_se) = compact(figure(&total, "mean"), figure(&total, "mean_std_error"));
+        let expected = format!("{scenario}: cheapest {best} at {cost} EUR (± {cost_se})");
+        assert!(line.starts_with(&expected), "{scenario}: expected {expected:?} in\n{line}");
+        if best != "none" {
+            let shortfall = row(&best, "peak_shortfall");
+            let (p, p_se) =
+                percent_with_error(figure(&shortfall, "p_positive"), figure(&shortfall, "p_positive_std_error"));
+            let expected = format!(", {p} (± {p_se}) with {best}");
+            assert!(line.contains(&expected), "{scenario}: expected {expected:?} in\n{line}");
+        }
+        cheapest.push(best);
     }
-    assert!(cheapest_is_none, "the example's baseline is cheapest without insurance: the case this test pins");
+    assert_eq!(cheapest[0], "none", "the example's baseline is cheapest without insurance: the case this test pins");
+    assert_ne!(cheapest[1], "none", "and a policy is cheapest in the severe recession");
 }
 
 /// Regression (issue 17, item 14): `compare` took NaN, inf and 1e400 from a report's summary.csv

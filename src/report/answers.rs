@@ -168,6 +168,36 @@ fn probability(e: Estimate) -> String {
     format!("{v} (± {se})")
 }
 
+/// A probability with its error inside parentheses already: `0.94 % ± 0.07 %`.
+fn probability_inline(e: Estimate) -> String {
+    let (v, se) = percent_with_error(e.value, e.se);
+    format!("{v} ± {se}")
+}
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// `2027-02` as `February 2027`.
+fn month_name(month: &str) -> String {
+    let (year, m) = month.split_once('-').unwrap_or((month, ""));
+    match m.parse::<usize>() {
+        Ok(m @ 1..=12) => format!("{} {year}", MONTHS[m - 1]),
+        _ => month.to_owned(),
+    }
+}
+
 impl ScenarioAnswers {
     /// Which alternative costs least, in one sentence.
     pub fn cost_sentence(&self, currency: &str) -> String {
@@ -209,7 +239,7 @@ impl ScenarioAnswers {
         let s = self.shortfall.as_ref()?;
         let mut text = format!("Cash runs short in {} of trials without insurance", probability(s.without));
         if let Some((month, p)) = &s.peak_month {
-            text.push_str(&format!(", most often in {month} ({})", probability(*p)));
+            text.push_str(&format!(", most often in {} ({})", month_name(month), probability_inline(*p)));
         }
         if let Some((name, p)) = &s.cheapest {
             text.push_str(&format!("; with {name}, in {}", probability(*p)));
@@ -239,12 +269,44 @@ impl ScenarioAnswers {
         text
     }
 
-    /// The terminal's closing line: the answers on one line.
+    /// The terminal's closing line: the same answers, tersely, on one line.
     pub fn line(&self, currency: &str) -> String {
-        let mut parts = vec![self.cost_sentence(currency)];
-        parts.extend(self.protection_sentence(currency));
-        parts.extend(self.shortfall_sentence());
-        parts.push(self.reserve_sentence(currency));
-        format!("{}: {}", self.scenario, parts.join(" "))
+        let c = &self.cheapest;
+        let (cost, cost_se) = compact(c.total_cost.value, c.total_cost.se);
+        let mut parts = vec![format!("cheapest {} at {cost} {currency} (± {cost_se})", c.name)];
+        match (&c.runner_up, &c.versus_none) {
+            (Some(policy), Some(d)) => {
+                let (v, se) = compact(d.value, d.se);
+                parts[0].push_str(&format!(", {v} (± {se}) less than the best policy, {policy}"));
+            }
+            (None, Some(d)) => {
+                let (v, se) = compact(-d.value, d.se);
+                parts[0].push_str(&format!(", {v} (± {se}) less than no insurance"));
+            }
+            _ => {}
+        }
+        if let Some(p) = &self.protection {
+            let (without, _) = compact(p.es_99_without.value, p.es_99_without.se);
+            let (with, se) = compact(p.es_99_with.value, p.es_99_with.se);
+            let (premium, _) = compact(p.premium, 0.0);
+            parts.push(format!(
+                "ES 99 {without} without insurance, {with} (± {se}) with {} for {premium} of premium",
+                p.policy
+            ));
+        }
+        if let Some(s) = &self.shortfall {
+            let mut text = format!("P(shortfall) {}", probability(s.without));
+            if let Some((month, _)) = &s.peak_month {
+                text.push_str(&format!(" peaking in {}", month_name(month)));
+            }
+            if let Some((name, p)) = &s.cheapest {
+                text.push_str(&format!(", {} with {name}", probability(*p)));
+            }
+            parts.push(text);
+        }
+        let r = &self.reserve;
+        let (var, _) = compact(r.var_99, (r.interval.1 - r.interval.0) / 3.92);
+        parts.push(format!("reserve for 99 %: {var} ({})", r.alternative));
+        format!("{}: {}", self.scenario, parts.join("; "))
     }
 }
