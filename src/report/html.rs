@@ -249,7 +249,7 @@ fn dot_plot(
     let rows = r.scenarios.len();
     let (w, left, right, top, row_h) = (372.0, 108.0, 14.0, 10.0, 26.0);
     let plot_h = row_h * rows as f64;
-    let height = top + plot_h + 70.0 + 14.0 * (names.len() as f64 / 2.0).ceil();
+    let height = top + plot_h + 46.0 + 14.0 * (names.len() as f64 / 2.0).ceil();
     let values: Vec<f64> = r
         .scenarios
         .iter()
