@@ -75,11 +75,18 @@ pub struct PolicyCash {
 pub struct MonthCash {
     pub baseline_cash: i64,
     pub mean_cash: i128,
+    /// Standard error of `mean_cash`, in cents.
+    pub mean_cash_std_error: f64,
     /// 5%, 50% and 95% quantiles of the month-end cash.
     pub cash_quantiles: [i64; 3],
+    /// Their standard errors in cents (the 95% order-statistic interval's width / 3.92); `None`
+    /// under tail sampling, whose weighted quantiles have no such interval.
+    pub cash_quantile_std_errors: Option<[f64; 3]>,
     pub p_shortfall: f64,
+    pub p_shortfall_std_error: f64,
     /// Share of trials whose first shortfall falls in this month.
     pub p_first_shortfall: f64,
+    pub p_first_shortfall_std_error: f64,
     pub baseline_borrowing_base: i64,
     pub mean_borrowing_base: i128,
 }
@@ -406,18 +413,48 @@ fn cash_stats(plan: &Plan, out: &Outcomes, q: usize) -> Option<PolicyCash> {
         .map(|k| {
             let values: Vec<i64> = (0..n).map(|i| out.row(i)[at + k]).collect();
             let short = |i: usize| cash.shortfall(values[i], out.row(i)[at + h + k]) > 0;
+            let (shortfall, first_shortfall) = (w.share(n, short), w.share(n, |i| first[i] == k));
+            let quantile_errors = match w {
+                crate::stats::weighted::Weights::Equal => {
+                    let mut sorted = values.clone();
+                    sorted.sort_unstable();
+                    Some(
+                        CASH_LEVELS
+                            .map(|l| crate::stats::quantile_std_error(crate::stats::quantile_ci_sorted(&sorted, l))),
+                    )
+                }
+                crate::stats::weighted::Weights::Likelihood(_) => None,
+            };
             MonthCash {
                 baseline_cash: baseline_cash[k],
                 mean_cash: w.mean(n, |i| values[i]),
+                mean_cash_std_error: mean_std_error(&w, &values),
                 cash_quantiles: w.quantiles(&values, CASH_LEVELS),
-                p_shortfall: w.share(n, short).p,
-                p_first_shortfall: w.share(n, |i| first[i] == k).p,
+                cash_quantile_std_errors: quantile_errors,
+                p_shortfall: shortfall.p,
+                p_shortfall_std_error: shortfall.std_error,
+                p_first_shortfall: first_shortfall.p,
+                p_first_shortfall_std_error: first_shortfall.std_error,
                 baseline_borrowing_base: baseline_base[k],
                 mean_borrowing_base: w.mean(n, |i| out.row(i)[at + h + k]),
             }
         })
         .collect();
     Some(PolicyCash { peak_shortfall: w.stats(&peak), months })
+}
+
+/// Standard error of the (weighted) mean of `values`: the standard deviation of the per-trial
+/// terms `wᵢ·vᵢ` (weights in units of one trial) over √N, the estimator being their plain mean.
+fn mean_std_error(w: &crate::stats::weighted::Weights, values: &[i64]) -> f64 {
+    let n = values.len();
+    if n < 2 {
+        return 0.0;
+    }
+    let u = w.unit() as f64;
+    let term = |i: usize| w.weight(i) as f64 / u * values[i] as f64;
+    let mean = (0..n).map(term).sum::<f64>() / n as f64;
+    let var = (0..n).map(|i| (term(i) - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    (var / n as f64).sqrt()
 }
 
 /// Levels of the month-end cash fan: 5%, 50%, 95%.

@@ -121,3 +121,40 @@ fn closed_form_late_path_matches_the_explicit_path() {
         assert!(cash.buyers.iter().any(|b| !b.has(BuyerCash::SHARED_LIMIT)) && !late.rules.is_empty());
     }
 }
+
+/// Issue 18: the monthly cash figures carry their errors. P(shortfall) per month with the binomial
+/// error √(p(1−p)/N), the mean cash with its standard error, which for this near-normal cash
+/// position agrees with the spread of its 5–95% band (a normal's 90% band is 3.29 standard
+/// deviations wide), and every percentile with the width of its order-statistic interval.
+#[test]
+fn monthly_cash_figures_carry_their_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let trials = 4_000u32;
+    let out = run_study(
+        &example_study(),
+        &dir.path().join("out"),
+        &["--trials", &trials.to_string(), "--scenario", "baseline", "--format", "csv"],
+    );
+    let rows = read_csv(&out.join("cashflow.csv"));
+    assert!(!rows.is_empty());
+    let n = f64::from(trials);
+    let f = |r: &std::collections::BTreeMap<String, String>, c: &str| -> f64 {
+        r[c].parse().unwrap_or_else(|_| panic!("{c}: {:?}", r[c]))
+    };
+    let mut checked = 0;
+    for r in &rows {
+        for p in ["p_shortfall", "p_first_shortfall"] {
+            let (v, se) = (f(r, p), f(r, &format!("{p}_std_error")));
+            assert!((se - (v * (1.0 - v) / n).sqrt()).abs() < 2e-6, "{p}: {v} ± {se}");
+        }
+        let sd_from_band = (f(r, "cash_p95") - f(r, "cash_p5")) / 3.29;
+        let se = f(r, "mean_cash_std_error");
+        assert!(se > 0.0 && (se * n.sqrt() / sd_from_band - 1.0).abs() < 0.25, "{r:?}");
+        for q in ["cash_p5", "cash_p50", "cash_p95"] {
+            let e = f(r, &format!("{q}_std_error"));
+            assert!(e > 0.0 && e < sd_from_band, "{q}: ± {e}");
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, rows.len());
+}

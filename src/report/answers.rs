@@ -122,8 +122,6 @@ pub fn answers(s: &ScenarioResult, reserve_stated: Option<f64>) -> ScenarioAnswe
         premium: p.premium as f64 / 100.0,
     });
     let shortfall = none.cash.as_ref().map(|cash| {
-        let n = cash.peak_shortfall.trials.max(1) as f64;
-        let share = |p: f64| Estimate { value: p, se: (p * (1.0 - p) / n).sqrt() };
         let peak = cash
             .months
             .iter()
@@ -132,7 +130,8 @@ pub fn answers(s: &ScenarioResult, reserve_stated: Option<f64>) -> ScenarioAnswe
             .max_by(|(i, (a, _)), (j, (b, _))| a.p_shortfall.total_cmp(&b.p_shortfall).then(j.cmp(i)))
             .filter(|(_, (m, _))| m.p_shortfall > 0.0)
             .map(|(_, (m, info))| {
-                (format!("{}-{:02}", info.start.year(), info.start.month() as u8), share(m.p_shortfall))
+                let p = Estimate { value: m.p_shortfall, se: m.p_shortfall_std_error };
+                (format!("{}-{:02}", info.start.year(), info.start.month() as u8), p)
             });
         let positive = |p: &PolicyResult| {
             p.cash

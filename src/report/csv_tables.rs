@@ -289,11 +289,17 @@ pub fn cashflow_csv(r: &RunResult) -> Result<Option<Vec<u8>>, Error> {
         "month_start",
         "baseline_cash",
         "mean_cash",
+        "mean_cash_std_error",
         "cash_p5",
+        "cash_p5_std_error",
         "cash_p50",
+        "cash_p50_std_error",
         "cash_p95",
+        "cash_p95_std_error",
         "p_shortfall",
+        "p_shortfall_std_error",
         "p_first_shortfall",
+        "p_first_shortfall_std_error",
         "baseline_borrowing_base",
         "mean_borrowing_base",
         "baseline_dso",
@@ -308,6 +314,8 @@ pub fn cashflow_csv(r: &RunResult) -> Result<Option<Vec<u8>>, Error> {
         for p in &s.policies {
             let Some(cash) = &p.cash else { continue };
             for (k, (m, info)) in cash.months.iter().zip(&s.months).enumerate() {
+                let se = |x: f64| format_cents(x.round() as i128);
+                let quantile_se = |j: usize| m.cash_quantile_std_errors.map_or(String::new(), |e| se(e[j]));
                 rows.push(vec![
                     s.name.clone(),
                     p.name.clone(),
@@ -315,11 +323,17 @@ pub fn cashflow_csv(r: &RunResult) -> Result<Option<Vec<u8>>, Error> {
                     info.start.to_string(),
                     format_cents(m.baseline_cash as i128),
                     format_cents(m.mean_cash),
+                    se(m.mean_cash_std_error),
                     format_cents(m.cash_quantiles[0] as i128),
+                    quantile_se(0),
                     format_cents(m.cash_quantiles[1] as i128),
+                    quantile_se(1),
                     format_cents(m.cash_quantiles[2] as i128),
+                    quantile_se(2),
                     prob(m.p_shortfall),
+                    prob(m.p_shortfall_std_error),
                     prob(m.p_first_shortfall),
+                    prob(m.p_first_shortfall_std_error),
                     format_cents(m.baseline_borrowing_base as i128),
                     format_cents(m.mean_borrowing_base),
                     dso(info.baseline_receivables as f64, info.baseline_sales as f64, info.days),
