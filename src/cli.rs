@@ -701,8 +701,7 @@ fn validate(path: &Path, format: &str) -> Result<(), Error> {
 /// Monte Carlo error (the cheapest alternative, no insurance included, and the figures of the one
 /// it names).
 fn scenario_line(study: &Study, s: &arstress::run::ScenarioResult) -> String {
-    let reserve = study.company.as_ref().and_then(|c| c.bad_debt_reserve).and_then(|d| f64::try_from(d).ok());
-    arstress::report::answers::answers(s, reserve).line(&study.currency)
+    arstress::report::answers::answers(s, study).line(&study.currency)
 }
 
 fn render_summary(study: &Study, s: &Summary) -> String {

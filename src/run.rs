@@ -89,6 +89,14 @@ pub struct MonthCash {
     pub p_first_shortfall_std_error: f64,
     pub baseline_borrowing_base: i64,
     pub mean_borrowing_base: i128,
+    /// Mean facility available: `min(credit_line, borrowing base)`.
+    pub mean_facility: i128,
+    /// Share of trials in which the credit line, not the borrowing base, limits the facility.
+    pub p_line_binds: f64,
+    /// For a policy: the borrowing base and the facility it adds against no insurance (mean of
+    /// the per-trial differences on the same trials, with the paired standard error, in cents).
+    pub extra_borrowing_base: Option<(i128, f64)>,
+    pub extra_facility: Option<(i128, f64)>,
 }
 
 /// Receivables and sales of one month (policy-independent), for DSO.
@@ -393,6 +401,8 @@ fn cash_stats(plan: &Plan, out: &Outcomes, q: usize) -> Option<PolicyCash> {
     let (n, h) = (out.trials, cash.months);
     let w = out.weighting();
     let at = crate::engine::FIXED_COLUMNS + 2 * plan.n_policies() + 2 * h + 2 * h * q;
+    // The borrowing base of "none" in the same trial, for the paired differences.
+    let none_at = crate::engine::FIXED_COLUMNS + 2 * plan.n_policies() + 2 * h;
     let mut peak = vec![0i64; n];
     // First month with a shortfall per trial (h: none).
     let mut first = vec![h; n];
@@ -413,6 +423,7 @@ fn cash_stats(plan: &Plan, out: &Outcomes, q: usize) -> Option<PolicyCash> {
         .map(|k| {
             let values: Vec<i64> = (0..n).map(|i| out.row(i)[at + k]).collect();
             let short = |i: usize| cash.shortfall(values[i], out.row(i)[at + h + k]) > 0;
+            let facility = |i: usize, from: usize| cash.credit_line.min(out.row(i)[from + h + k]);
             let (shortfall, first_shortfall) = (w.share(n, short), w.share(n, |i| first[i] == k));
             let quantile_errors = match w {
                 crate::stats::weighted::Weights::Equal => {
@@ -437,6 +448,11 @@ fn cash_stats(plan: &Plan, out: &Outcomes, q: usize) -> Option<PolicyCash> {
                 p_first_shortfall_std_error: first_shortfall.std_error,
                 baseline_borrowing_base: baseline_base[k],
                 mean_borrowing_base: w.mean(n, |i| out.row(i)[at + h + k]),
+                mean_facility: w.mean(n, |i| facility(i, at)),
+                p_line_binds: w.share(n, |i| out.row(i)[at + h + k] >= cash.credit_line).p,
+                extra_borrowing_base: (q > 0)
+                    .then(|| paired_mean(&w, n, |i| out.row(i)[at + h + k] - out.row(i)[none_at + h + k])),
+                extra_facility: (q > 0).then(|| paired_mean(&w, n, |i| facility(i, at) - facility(i, none_at))),
             }
         })
         .collect();
@@ -446,12 +462,21 @@ fn cash_stats(plan: &Plan, out: &Outcomes, q: usize) -> Option<PolicyCash> {
 /// Standard error of the (weighted) mean of `values`: the standard deviation of the per-trial
 /// terms `wᵢ·vᵢ` (weights in units of one trial) over √N, the estimator being their plain mean.
 fn mean_std_error(w: &crate::stats::weighted::Weights, values: &[i64]) -> f64 {
-    let n = values.len();
+    std_error_of(w, values.len(), |i| values[i])
+}
+
+/// The (weighted) mean of a per-trial difference, with its standard error: the paired estimate.
+fn paired_mean(w: &crate::stats::weighted::Weights, n: usize, difference: impl Fn(usize) -> i64) -> (i128, f64) {
+    (w.mean(n, &difference), std_error_of(w, n, difference))
+}
+
+/// Standard error of the (weighted) mean of `value(i)` over `n` trials.
+fn std_error_of(w: &crate::stats::weighted::Weights, n: usize, value: impl Fn(usize) -> i64) -> f64 {
     if n < 2 {
         return 0.0;
     }
     let u = w.unit() as f64;
-    let term = |i: usize| w.weight(i) as f64 / u * values[i] as f64;
+    let term = |i: usize| w.weight(i) as f64 / u * value(i) as f64;
     let mean = (0..n).map(term).sum::<f64>() / n as f64;
     let var = (0..n).map(|i| (term(i) - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
     (var / n as f64).sqrt()

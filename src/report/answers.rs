@@ -4,6 +4,7 @@
 //! page's first screen and the terminal's closing lines both say these.
 
 use super::figures::{compact, percent_with_error};
+use crate::model::Study;
 use crate::run::{PolicyResult, ScenarioResult};
 
 /// Index of the measures in [`PolicyResult::measures`].
@@ -74,6 +75,22 @@ pub struct Reserve {
     pub stated: Option<(f64, Estimate)>,
 }
 
+/// What a policy is worth to the bank line in the month that matters most (the month a shortfall
+/// is most likely, else the first).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BankLine {
+    pub policy: String,
+    pub month: String,
+    /// Borrowing base and facility (`min(credit line, borrowing base)`) the policy adds against no
+    /// insurance, paired on the same trials.
+    pub extra_base: Estimate,
+    pub extra_facility: Estimate,
+    /// The credit line, and how often it (not the borrowing base) limits the facility without
+    /// insurance.
+    pub credit_line: f64,
+    pub line_binds_without: f64,
+}
+
 /// Every answer of one scenario.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScenarioAnswers {
@@ -82,6 +99,7 @@ pub struct ScenarioAnswers {
     pub protection: Option<Protection>,
     pub shortfall: Option<Shortfall>,
     pub reserve: Reserve,
+    pub bank_line: Option<BankLine>,
 }
 
 fn total_cost(p: &PolicyResult) -> Estimate {
@@ -95,7 +113,10 @@ pub fn cost_versus_none(none: &PolicyResult, p: &PolicyResult) -> Estimate {
 }
 
 /// The answers of a scenario (its first alternative is "none").
-pub fn answers(s: &ScenarioResult, reserve_stated: Option<f64>) -> ScenarioAnswers {
+pub fn answers(s: &ScenarioResult, study: &Study) -> ScenarioAnswers {
+    let units = |d: rust_decimal::Decimal| f64::try_from(d).ok();
+    let reserve_stated = study.company.as_ref().and_then(|c| c.bad_debt_reserve).and_then(units);
+    let credit_line = study.company.as_ref().and_then(|c| units(c.credit_line));
     let none = &s.policies[0];
     let best = s.policies.iter().min_by_key(|p| p.measures[COST].mean).unwrap_or(none);
     let best_policy = s.policies.iter().skip(1).min_by_key(|p| p.measures[COST].mean);
@@ -153,7 +174,38 @@ pub fn answers(s: &ScenarioResult, reserve_stated: Option<f64>) -> ScenarioAnswe
             .zip(best.p_net_above_reserve)
             .map(|(r, share)| (r, Estimate { value: share.p, se: share.std_error })),
     };
-    ScenarioAnswers { scenario: s.name.clone(), cheapest, protection, shortfall, reserve }
+    let bank_line = bank_line(s, credit_line);
+    ScenarioAnswers { scenario: s.name.clone(), cheapest, protection, shortfall, reserve, bank_line }
+}
+
+/// The policy adding the most borrowing base in the month a shortfall is most likely (else the
+/// first month), with what it adds to the facility.
+fn bank_line(s: &ScenarioResult, credit_line: Option<f64>) -> Option<BankLine> {
+    let credit_line = credit_line?;
+    let none = s.policies[0].cash.as_ref()?;
+    let k = none
+        .months
+        .iter()
+        .enumerate()
+        .max_by(|(i, a), (j, b)| a.p_shortfall.total_cmp(&b.p_shortfall).then(j.cmp(i)))
+        .filter(|(_, m)| m.p_shortfall > 0.0)
+        .map_or(0, |(k, _)| k);
+    let info = s.months.get(k)?;
+    let (policy, month) = s
+        .policies
+        .iter()
+        .skip(1)
+        .filter_map(|p| Some((p, p.cash.as_ref()?.months.get(k)?)))
+        .max_by_key(|(_, m)| m.extra_borrowing_base.map_or(i128::MIN, |e| e.0))?;
+    let estimate = |e: Option<(i128, f64)>| e.map(|(v, se)| Estimate::cents(v, se));
+    Some(BankLine {
+        policy: policy.name.clone(),
+        month: format!("{}-{:02}", info.start.year(), info.start.month() as u8),
+        extra_base: estimate(month.extra_borrowing_base)?,
+        extra_facility: estimate(month.extra_facility)?,
+        credit_line,
+        line_binds_without: none.months[k].p_line_binds,
+    })
 }
 
 /// An amount with its error in compact form: `2.32 M EUR (± 0.03 M)`.
@@ -268,6 +320,29 @@ impl ScenarioAnswers {
         text
     }
 
+    /// What the insurance is worth to the bank line, in one sentence.
+    pub fn bank_line_sentence(&self, currency: &str) -> Option<String> {
+        let b = self.bank_line.as_ref()?;
+        let (line, _) = compact(b.credit_line, 0.0);
+        let month = month_name(&b.month);
+        let base = amount(b.extra_base, currency);
+        if b.extra_facility.value.abs() <= 2.0 * b.extra_facility.se.max(0.005) && b.line_binds_without > 0.5 {
+            return Some(format!(
+                "In {month} {} adds {base} of borrowing base, but the credit line of {line} {currency}, not the \
+                 borrowing base, limits the facility in {:.0} % of trials without insurance: the policy adds no \
+                 facility ({}).",
+                b.policy,
+                100.0 * b.line_binds_without,
+                amount(b.extra_facility, currency)
+            ));
+        }
+        Some(format!(
+            "In {month} {} adds {base} of borrowing base and {} of facility under the credit line of {line} {currency}.",
+            b.policy,
+            amount(b.extra_facility, currency)
+        ))
+    }
+
     /// The terminal's closing line: the same answers, tersely, on one line.
     pub fn line(&self, currency: &str) -> String {
         let c = &self.cheapest;
@@ -306,6 +381,16 @@ impl ScenarioAnswers {
         let r = &self.reserve;
         let (var, _) = compact(r.var_99, (r.interval.1 - r.interval.0) / 3.92);
         parts.push(format!("reserve for 99 %: {var} ({})", r.alternative));
+        if let Some(b) = &self.bank_line {
+            let (base, _) = compact(b.extra_base.value, b.extra_base.se);
+            let (facility, se) = compact(b.extra_facility.value, b.extra_facility.se);
+            let binds = if b.line_binds_without > 0.5 { ", the credit line binds" } else { "" };
+            parts.push(format!(
+                "{} adds {base} of borrowing base and {facility} (± {se}) of facility in {}{binds}",
+                b.policy,
+                month_name(&b.month)
+            ));
+        }
         format!("{}: {}", self.scenario, parts.join("; "))
     }
 }

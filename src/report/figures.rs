@@ -39,7 +39,8 @@ pub fn compact(value: f64, se: f64) -> (String, String) {
     };
     // One significant digit of the error; without an error, three significant digits.
     let unit = if se.is_finite() && se > 0.0 {
-        10f64.powf(se.log10().floor())
+        // At most three significant digits of the figure: a smaller error is shown as `< unit`.
+        10f64.powf(se.log10().floor()).max(if a > 0.0 { 10f64.powf(a.log10().floor() - 2.0) } else { 0.0 })
     } else if a > 0.0 {
         10f64.powf(a.log10().floor() - 2.0)
     } else {
@@ -48,7 +49,8 @@ pub fn compact(value: f64, se: f64) -> (String, String) {
     let unit = (unit / scale).clamp(1e-3, 1.0);
     let decimals = (-unit.log10()).round().max(0.0) as usize;
     let fmt = |x: f64| format!("{}{suffix}", group_thousands(&format!("{:.*}", decimals, x / scale)));
-    (fmt(value), fmt(se))
+    let error = if se > 0.0 && se < unit * scale / 2.0 { format!("< {}", fmt(unit * scale)) } else { fmt(se) };
+    (fmt(value), error)
 }
 
 /// A probability in percent with decimals for its error: `0.90 %` ± `0.03 %`.
@@ -118,6 +120,7 @@ mod tests {
         assert_eq!(compact(2_323_630.52, 28_807.52), ("2.32 M".into(), "0.03 M".into()));
         assert_eq!(compact(154_119.0, 1_100.0), ("154 k".into(), "1 k".into()));
         assert_eq!(compact(454_596.86, 0.0).0, "455 k");
+        assert_eq!(compact(3_589_966.0, 196.0), ("3.59 M".into(), "< 0.01 M".into()));
         assert_eq!(compact(1_257_952.0, 0.0).0, "1.26 M");
         assert_eq!(percent_with_error(0.009, 0.0003), ("0.90 %".into(), "0.03 %".into()));
         assert_eq!(percent_with_error(0.566, 0.0016), ("56.6 %".into(), "0.2 %".into()));

@@ -74,8 +74,7 @@ pub fn report_html(study: &Study, portfolio: &Summary, r: &RunResult) -> Result<
         esc(cur),
         r.tail_shift.map_or(String::new(), |s| format!(" · tail sampling (shift {s:.3})"))
     );
-    let reserve = study.company.as_ref().and_then(|c| c.bad_debt_reserve).and_then(|d| f64::try_from(d).ok());
-    answers_section(&mut h, r, reserve, cur);
+    answers_section(&mut h, study, r, cur);
     across_scenarios(&mut h, r, cur);
     headline(&mut h, r, cur);
     for s in &r.scenarios {
@@ -163,7 +162,7 @@ fn headline(h: &mut String, r: &RunResult, cur: &str) {
 /// The first screen: for the scenario the reader picks (a radio button per scenario, switched by
 /// CSS alone, so the page needs no script), one tile per question, each a sentence with its figure
 /// and error.
-fn answers_section(h: &mut String, r: &RunResult, reserve: Option<f64>, cur: &str) {
+fn answers_section(h: &mut String, study: &Study, r: &RunResult, cur: &str) {
     if r.scenarios.is_empty() {
         return;
     }
@@ -185,10 +184,12 @@ fn answers_section(h: &mut String, r: &RunResult, reserve: Option<f64>, cur: &st
     }
     h.push_str("\n<div class=\"answers\">\n");
     for (i, s) in r.scenarios.iter().enumerate() {
-        let a = crate::report::answers::answers(s, reserve);
+        let a = crate::report::answers::answers(s, study);
         let _ = writeln!(h, "<div class=\"tiles s{i}\">");
         let tile = |h: &mut String, question: &str, text: &str| {
-            let _ = writeln!(h, "<div class=\"tile\"><h3>{}</h3><p>{}</p></div>", esc(question), esc(text));
+            // A figure stays on one line with its error.
+            let text = esc(text).replace("± ", "±\u{a0}").replace(" %", "\u{a0}%");
+            let _ = writeln!(h, "<div class=\"tile\"><h3>{}</h3><p>{text}</p></div>", esc(question));
         };
         tile(h, "Which alternative costs least?", &a.cost_sentence(cur));
         if let Some(text) = a.protection_sentence(cur) {
@@ -198,6 +199,9 @@ fn answers_section(h: &mut String, r: &RunResult, reserve: Option<f64>, cur: &st
             tile(h, "Will cash run short, and when?", &text);
         }
         tile(h, "How large a bad-debt reserve?", &a.reserve_sentence(cur));
+        if let Some(text) = a.bank_line_sentence(cur) {
+            tile(h, "What is the insurance worth to the bank line?", &text);
+        }
         h.push_str("</div>\n");
     }
     h.push_str("</div></section>\n");
