@@ -96,6 +96,38 @@ pub enum Command {
         #[arg(long, value_parser = arstress::limits::parse_size)]
         max_memory: Option<u64>,
     },
+    /// Sweep one policy's terms over ranges (a TOML file) on the same trials: frontier.csv and
+    /// frontier.html, premium against ES 99 of the net loss and P(shortfall), efficient variants
+    /// marked (docs/frontier.md).
+    Frontier {
+        /// Study file or folder (default: ./study.toml).
+        #[arg(default_value = "study.toml")]
+        study: PathBuf,
+        /// The sweep: `base = "POLICY"` and a `[sweep]` table of terms and their values.
+        #[arg(long)]
+        sweep: PathBuf,
+        /// Report folder (default: reports/<study name>/frontier/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Only this scenario (repeatable; default: the study's first).
+        #[arg(long = "scenario")]
+        scenarios: Vec<String>,
+        /// Number of trials (overrides study.toml).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+        trials: Option<u64>,
+        /// Seed (overrides study.toml).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Worker threads (results do not depend on it).
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+        threads: Option<u16>,
+        /// Memory the run may use, e.g. 8GiB (default: what is available).
+        #[arg(long, value_parser = arstress::limits::parse_size)]
+        max_memory: Option<u64>,
+        /// No summary lines.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Compare two report folders (e.g. the last half-year's run and this one): writes
     /// comparison.csv and prints the headline changes, flagging those beyond the Monte Carlo error.
     Compare {
@@ -217,6 +249,9 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
         Command::Merge { shards, out, study, threads, quiet, format, max_memory } => {
             let formats = report::Formats::parse(&format)?;
             merge(&shards, &out, study.as_deref(), threads, quiet, formats, memory_limit(max_memory))
+        }
+        Command::Frontier { study, sweep, out, scenarios, trials, seed, threads, max_memory, quiet } => {
+            frontier(&FrontierArgs { study, sweep, out, scenarios, trials, seed, threads, max_memory, quiet })
         }
         Command::Compare { old, new, out } => {
             let rows = arstress::compare::compare(&old, &new)?;
@@ -513,6 +548,71 @@ fn run(args: RunArgs) -> Result<(), Error> {
             say!("{}", scenario_line(&study, s));
         }
         say!("reports written to {} in {:.2} s", out.display(), timing.wall_seconds);
+    }
+    Ok(())
+}
+
+struct FrontierArgs {
+    study: PathBuf,
+    sweep: PathBuf,
+    out: Option<PathBuf>,
+    scenarios: Vec<String>,
+    trials: Option<u64>,
+    seed: Option<u64>,
+    threads: Option<u16>,
+    max_memory: Option<u64>,
+    quiet: bool,
+}
+
+/// `frontier`: the variants of a sweep as the study's policies, on the same trials.
+fn frontier(a: &FrontierArgs) -> Result<(), Error> {
+    let started = Instant::now();
+    let memory = memory_limit(a.max_memory);
+    let mut study = load_within(&a.study, memory)?;
+    let variants =
+        arstress::frontier::load_variants(&a.sweep, &arstress::frontier::policies_source(&study_file(&a.study))?)?;
+    study.policies = variants.policies.clone();
+    let scenarios = if a.scenarios.is_empty() {
+        study.scenarios.first().map(|s| vec![s.name.clone()]).unwrap_or_default()
+    } else {
+        a.scenarios.clone()
+    };
+    let opts = RunOptions { trials: a.trials, seed: a.seed, scenarios, tail_shift: None };
+    let (trials, seed) = (opts.trials.unwrap_or(study.trials), opts.seed.unwrap_or(study.seed));
+    let out = a.out.clone().unwrap_or_else(|| default_out(&study.name).join("frontier"));
+    refuse_out_holding_inputs(&out, &study)?;
+    let selected = arstress::run::select_scenarios(&study, &opts.scenarios)?.len();
+    let formats = report::Formats { csv: false, json: false, html: false };
+    trial_memory(&study, selected, false, trials, Holding::Run, formats).check(memory, "frontier (--trials)")?;
+    let plans = compile_all(&study, &opts)?;
+    report::check_writable(&out, 1 << 20)?;
+    let _lock = lock_out(&out)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(a.threads.map_or(0, usize::from))
+        .build()
+        .map_err(|e| Error::Internal(format!("thread pool: {e}")))?;
+    let target = if a.quiet { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() };
+    let bar = progress::RunProgress::new(target, plans.iter().map(|(p, _)| p.scenario.clone()).collect(), trials);
+    let (result, _) =
+        pool.install(|| run_plans(&plans, &study.calendar, trials, seed, None, &|n, k| bar.tick(n, k)))?;
+    bar.finish();
+    let files = vec![
+        ("frontier.csv".to_owned(), arstress::frontier::frontier_csv(&variants, &result)?),
+        (
+            "frontier.html".to_owned(),
+            arstress::frontier::frontier_html(&study.name, &study.currency, &variants, &result),
+        ),
+    ];
+    report::write_files(&out, &files)?;
+    if !a.quiet {
+        let efficient = arstress::frontier::rows(&result).iter().filter(|r| r.efficient).count();
+        say!(
+            "{} variants of {} on {trials} trials, {efficient} efficient (scenario by scenario): {} in {:.2} s",
+            variants.policies.len(),
+            variants.base,
+            out.join("frontier.csv").display(),
+            started.elapsed().as_secs_f64()
+        );
     }
     Ok(())
 }

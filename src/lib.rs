@@ -18,6 +18,7 @@ pub mod compare;
 pub mod contrib;
 pub mod engine;
 pub mod error;
+pub mod frontier;
 pub mod generate;
 pub mod input;
 pub mod interrupt;

@@ -10,6 +10,7 @@ mod contributions;
 mod country;
 mod determinism;
 mod files;
+mod frontier;
 mod golden;
 mod interrupt;
 mod lateness;

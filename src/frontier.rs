@@ -1,0 +1,450 @@
+//! `arstress frontier`: one policy of the study swept over ranges of its terms (indemnity,
+//! deductible, aggregate first loss, non-qualifying loss, maximum liability, premium rate), every
+//! variant settled on the same trials (common random numbers: a policy's terms change no draw), so
+//! their differences are differences of cover, not of noise. Writes `frontier.csv` and a chart of
+//! premium against ES 99 of the net loss and against P(shortfall), the efficient variants marked.
+
+use crate::error::{Error, Problems};
+use crate::input::open::TEXT_CAP;
+use crate::input::policy::load_policies;
+use crate::input::source::{Source, closest};
+use crate::model::Policy;
+use crate::report::figures::{nice_ticks, percent_with_error, tick_amount, tick_percent, with_error};
+use crate::report::html::esc;
+use crate::run::{RunResult, ScenarioResult};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::path::Path;
+use toml::Spanned;
+
+/// The terms a sweep may vary (keys of policies.toml).
+pub const SWEPT_TERMS: [&str; 10] = [
+    "indemnity",
+    "indemnity_discretionary",
+    "indemnity_political",
+    "nql",
+    "deductible",
+    "aggregate_first_loss",
+    "premium_rate",
+    "minimum_premium",
+    "max_liability",
+    "max_liability_multiple",
+];
+
+/// At most this many variants in one frontier (each is settled in every trial).
+pub const MAX_VARIANTS: usize = 200;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSweep {
+    /// The policy of the study the variants start from.
+    base: Spanned<String>,
+    /// Term → the values it takes.
+    sweep: BTreeMap<String, Spanned<Vec<toml::Value>>>,
+}
+
+/// The variants of a sweep: each a policy named after the terms it sets, with those terms.
+#[derive(Debug, Clone)]
+pub struct Variants {
+    pub base: String,
+    /// The swept terms, in the order of their columns.
+    pub terms: Vec<String>,
+    pub policies: Vec<Policy>,
+    /// Per variant, the value of each swept term as written in the sweep file.
+    pub values: Vec<Vec<String>>,
+}
+
+/// The policies file a study names (`policies = "..."` in study.toml), read.
+pub fn policies_source(study_file: &Path) -> Result<Source, Error> {
+    let src = Source::read(study_file, TEXT_CAP)?;
+    let table: toml::Table = src.parse_toml()?;
+    let Some(name) = table.get("policies").and_then(toml::Value::as_str) else {
+        return Err(Error::problem(src.file_problem(
+            "policies",
+            "",
+            "a policies file: a frontier sweeps one of its policies",
+        )));
+    };
+    Source::read(&study_file.parent().unwrap_or(Path::new("")).join(name), TEXT_CAP)
+}
+
+/// Reads a sweep file against the study's policies file (`policies_toml`, the text of the file
+/// the study names) and builds its variants. Every bad term and value is reported at its key.
+pub fn load_variants(sweep_path: &Path, policies_toml: &Source) -> Result<Variants, Error> {
+    let src = Source::read(sweep_path, TEXT_CAP)?;
+    let raw: RawSweep = src.parse_toml()?;
+    let mut problems = Problems::default();
+    let policies: toml::Table = policies_toml.parse_toml()?;
+    let base_name = raw.base.get_ref().trim().to_owned();
+    let tables: Vec<toml::Table> = policies
+        .get("policy")
+        .and_then(toml::Value::as_array)
+        .map(|a| a.iter().filter_map(|v| v.as_table().cloned()).collect())
+        .unwrap_or_default();
+    let names: Vec<String> =
+        tables.iter().filter_map(|t| t.get("name").and_then(toml::Value::as_str).map(str::to_owned)).collect();
+    let Some(base) = tables.iter().find(|t| t.get("name").and_then(toml::Value::as_str) == Some(base_name.as_str()))
+    else {
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let hint = closest(&base_name, &refs).map(|c| format!(" (did you mean {c}?)")).unwrap_or_default();
+        return Err(Error::problem(src.key_problem(
+            "base",
+            raw.base.span(),
+            base_name.clone(),
+            format!("the name of a policy of the study{hint}: {}", names.join(", ")),
+        )));
+    };
+    let mut count: usize = 1;
+    for (term, values) in &raw.sweep {
+        if !SWEPT_TERMS.contains(&term.as_str()) {
+            let hint = closest(term, &SWEPT_TERMS).map(|c| format!(" (did you mean {c}?)")).unwrap_or_default();
+            problems.push(src.key_problem(
+                &format!("sweep.{term}"),
+                values.span(),
+                term.clone(),
+                format!("a term a sweep can vary{hint}: {}", SWEPT_TERMS.join(", ")),
+            ));
+            continue;
+        }
+        if values.get_ref().is_empty() {
+            problems.push(src.key_problem(&format!("sweep.{term}"), values.span(), "[]", "at least one value"));
+        }
+        count = count.saturating_mul(values.get_ref().len().max(1));
+        // Each value alone on the base policy: its problem is reported at its place in the sweep.
+        for (j, value) in values.get_ref().iter().enumerate() {
+            let one = variant_table(base, &base_name, &[(term.as_str(), value)]);
+            if let Err(Error::Invalid(p)) = validate(&src, std::slice::from_ref(&one)) {
+                for q in p.0 {
+                    problems.push(src.key_problem(
+                        &format!("sweep.{term}[{j}]"),
+                        values.span(),
+                        value.to_string(),
+                        q.expected,
+                    ));
+                }
+            }
+        }
+    }
+    if raw.sweep.is_empty() {
+        problems.push(src.file_problem("sweep", "", "a [sweep] table with at least one term and its values"));
+    }
+    if count > MAX_VARIANTS {
+        problems.push(src.file_problem(
+            "sweep",
+            format!("{count} variants"),
+            format!("at most {MAX_VARIANTS} variants (the product of the numbers of values)"),
+        ));
+    }
+    problems.into_result()?;
+
+    let terms: Vec<String> = raw.sweep.keys().cloned().collect();
+    let lists: Vec<&Vec<toml::Value>> = raw.sweep.values().map(|v| v.get_ref()).collect();
+    let mut tables_out = Vec::with_capacity(count);
+    let mut values = Vec::with_capacity(count);
+    for k in 0..count {
+        // Mixed radix: the last term varies fastest.
+        let mut rest = k;
+        let mut pick = vec![0usize; lists.len()];
+        for (i, list) in lists.iter().enumerate().rev() {
+            pick[i] = rest % list.len();
+            rest /= list.len();
+        }
+        let set: Vec<(&str, &toml::Value)> =
+            terms.iter().zip(&lists).zip(&pick).map(|((t, l), &j)| (t.as_str(), &l[j])).collect();
+        values.push(set.iter().map(|(_, v)| plain(v)).collect());
+        tables_out.push(variant_table(base, &base_name, &set));
+    }
+    let policies = validate(&src, &tables_out)?;
+    Ok(Variants { base: base_name, terms, policies, values })
+}
+
+/// A value as written (`0.85`, `5000`).
+fn plain(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The base policy's table with `set` applied, named after the terms set.
+fn variant_table(base: &toml::Table, base_name: &str, set: &[(&str, &toml::Value)]) -> toml::Table {
+    let mut t = base.clone();
+    for (term, value) in set {
+        // The two forms of the maximum liability exclude each other.
+        match *term {
+            "max_liability" => {
+                t.remove("max_liability_multiple");
+            }
+            "max_liability_multiple" => {
+                t.remove("max_liability");
+            }
+            _ => {}
+        }
+        t.insert((*term).to_owned(), (*value).clone());
+    }
+    let name = std::iter::once(base_name.to_owned())
+        .chain(set.iter().map(|(term, value)| format!("{term}={}", plain(value))))
+        .collect::<Vec<_>>()
+        .join(" ");
+    t.insert("name".into(), toml::Value::String(name));
+    t
+}
+
+/// Validates policy tables as a policies file would be.
+fn validate(src: &Source, tables: &[toml::Table]) -> Result<Vec<Policy>, Error> {
+    let mut doc = toml::Table::new();
+    doc.insert("policy".into(), toml::Value::Array(tables.iter().cloned().map(toml::Value::Table).collect()));
+    let text = toml::to_string(&doc).map_err(|e| Error::Internal(format!("sweep variants: {e}")))?;
+    load_policies(&Source::from_bytes(&src.path, text.as_bytes())?)
+}
+
+/// One variant's figures in one scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub scenario: String,
+    pub variant: usize,
+    pub premium: i64,
+    /// (value, standard error) in cents, or probabilities.
+    pub total_cost: (i128, f64),
+    pub es_99_net: (i128, f64),
+    pub p_shortfall: Option<(f64, f64)>,
+    /// No other variant has a premium and an ES 99 of the net loss at most as high, one lower.
+    pub efficient: bool,
+}
+
+/// The frontier rows of a run whose policies are the variants.
+pub fn rows(r: &RunResult) -> Vec<Row> {
+    let mut out = Vec::new();
+    for s in &r.scenarios {
+        let mut rows: Vec<Row> = s
+            .policies
+            .iter()
+            .skip(1)
+            .enumerate()
+            .map(|(i, p)| Row {
+                scenario: s.name.clone(),
+                variant: i,
+                premium: p.premium,
+                total_cost: (p.measures[3].mean, p.measures[3].mean_std_error),
+                es_99_net: (p.measures[2].es[1], p.measures[2].es_std_error[1]),
+                p_shortfall: p
+                    .cash
+                    .as_ref()
+                    .map(|c| (c.peak_shortfall.p_positive, c.peak_shortfall.p_positive_std_error)),
+                efficient: false,
+            })
+            .collect();
+        let dominated = |a: &Row| {
+            rows.iter().any(|b| {
+                b.premium <= a.premium
+                    && b.es_99_net.0 <= a.es_99_net.0
+                    && (b.premium < a.premium || b.es_99_net.0 < a.es_99_net.0)
+            })
+        };
+        let flags: Vec<bool> = rows.iter().map(|a| !dominated(a)).collect();
+        for (row, efficient) in rows.iter_mut().zip(flags) {
+            row.efficient = efficient;
+        }
+        out.extend(rows);
+    }
+    out
+}
+
+/// `frontier.csv`: per scenario and variant, the swept terms, premium, expected total cost, ES 99
+/// of the net loss and P(shortfall) with their standard errors, and whether it is efficient;
+/// the scenario's "none" figures on a row of its own.
+pub fn frontier_csv(v: &Variants, r: &RunResult) -> Result<Vec<u8>, Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let internal = |e: csv::Error| Error::Internal(format!("frontier.csv: {e}"));
+    let mut header: Vec<String> = vec!["scenario".into(), "variant".into()];
+    header.extend(v.terms.iter().cloned());
+    for c in [
+        "premium",
+        "expected_total_cost",
+        "expected_total_cost_std_error",
+        "es_99_net_loss",
+        "es_99_net_loss_std_error",
+        "p_shortfall",
+        "p_shortfall_std_error",
+        "efficient",
+    ] {
+        header.push(c.into());
+    }
+    w.write_record(&header).map_err(internal)?;
+    let cents = |c: i128| crate::money::format_cents(c);
+    let se = |x: f64| crate::money::format_cents(x.round() as i128);
+    let prob =
+        |p: Option<(f64, f64)>, i: usize| p.map_or(String::new(), |p| format!("{:.6}", if i == 0 { p.0 } else { p.1 }));
+    for s in &r.scenarios {
+        let none = &s.policies[0];
+        let mut record = vec![s.name.clone(), "none".to_owned()];
+        record.extend(v.terms.iter().map(|_| String::new()));
+        let short = none.cash.as_ref().map(|c| (c.peak_shortfall.p_positive, c.peak_shortfall.p_positive_std_error));
+        record.extend([
+            cents(0),
+            cents(none.measures[3].mean),
+            se(none.measures[3].mean_std_error),
+            cents(none.measures[2].es[1]),
+            se(none.measures[2].es_std_error[1]),
+            prob(short, 0),
+            prob(short, 1),
+            String::new(),
+        ]);
+        w.write_record(&record).map_err(internal)?;
+    }
+    for row in rows(r) {
+        let mut record = vec![row.scenario.clone(), v.policies[row.variant].name.clone()];
+        record.extend(v.values[row.variant].iter().cloned());
+        record.extend([
+            cents(row.premium as i128),
+            cents(row.total_cost.0),
+            se(row.total_cost.1),
+            cents(row.es_99_net.0),
+            se(row.es_99_net.1),
+            prob(row.p_shortfall, 0),
+            prob(row.p_shortfall, 1),
+            if row.efficient { "yes" } else { "no" }.to_owned(),
+        ]);
+        w.write_record(&record).map_err(internal)?;
+    }
+    w.into_inner().map_err(|e| Error::Internal(format!("frontier.csv: {e}")))
+}
+
+/// `frontier.html`: per scenario, premium against ES 99 of the net loss and against P(shortfall),
+/// a dot per variant (efficient ones filled and joined), "none" at zero premium; a hover title
+/// per dot names the variant and its figures.
+pub fn frontier_html(study_name: &str, currency: &str, v: &Variants, r: &RunResult) -> Vec<u8> {
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>arstress frontier — {}</title>\n\
+         <style>body{{font-family:system-ui,sans-serif;margin:24px;color:#1d232b}}figure{{display:inline-block;margin:0 12px 12px 0;\
+         border:1px solid #d9dee5;padding:6px}}figcaption{{font-size:13px;font-weight:600}}svg text{{font-size:11px;fill:#39424e}}\
+         .desc{{color:#4a5562;font-size:13px}}</style>\n</head>\n<body>\n<h1>Policy frontier: {}</h1>\n\
+         <p class=\"desc\">{} variants of {} settled on the same {} trials. Filled dots: efficient variants (no other has a premium \
+         and an ES 99 of the net loss at most as high). The square at zero premium is no insurance. Amounts in {}.</p>\n",
+        esc(study_name),
+        esc(study_name),
+        v.policies.len(),
+        esc(&v.base),
+        r.trials,
+        esc(currency)
+    );
+    let rows = rows(r);
+    for s in &r.scenarios {
+        let _ = writeln!(h, "<h2>{}</h2>", esc(&s.name));
+        let mine: Vec<&Row> = rows.iter().filter(|x| x.scenario == s.name).collect();
+        let es = |x: &Row| (x.es_99_net.0 as f64 / 100.0, x.es_99_net.1 / 100.0);
+        scatter(&mut h, s, v, &mine, "ES 99 of the net loss", &es, false, currency);
+        if s.policies[0].cash.is_some() {
+            let p = |x: &Row| x.p_shortfall.unwrap_or((0.0, 0.0));
+            scatter(&mut h, s, v, &mine, "P(shortfall)", &p, true, currency);
+        }
+    }
+    h.push_str("</body>\n</html>\n");
+    h.into_bytes()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn scatter(
+    h: &mut String,
+    s: &ScenarioResult,
+    v: &Variants,
+    rows: &[&Row],
+    what: &str,
+    figure: &dyn Fn(&Row) -> (f64, f64),
+    probability: bool,
+    currency: &str,
+) {
+    let (w, ht, left, right, top, bottom) = (560.0, 360.0, 70.0, 16.0, 12.0, 44.0);
+    let none = &s.policies[0];
+    let none_y = if probability {
+        none.cash.as_ref().map_or(0.0, |c| c.peak_shortfall.p_positive)
+    } else {
+        none.measures[2].es[1] as f64 / 100.0
+    };
+    let xs: Vec<f64> = rows.iter().map(|r| r.premium as f64 / 100.0).chain([0.0]).collect();
+    let ys: Vec<f64> = rows.iter().map(|r| figure(r).0).chain([none_y, 0.0]).collect();
+    let fold = |v: &[f64]| v.iter().fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x), b.max(x)));
+    let (x_ticks, y_ticks) = (nice_ticks(fold(&xs).0, fold(&xs).1, 6), nice_ticks(fold(&ys).0, fold(&ys).1, 6));
+    let span = |t: &[f64]| (t[0], t[t.len() - 1], if t.len() > 1 { t[1] - t[0] } else { 1.0 });
+    let ((x0, x1, xs_step), (y0, y1, ys_step)) = (span(&x_ticks), span(&y_ticks));
+    let x = |v: f64| left + (v - x0) / (x1 - x0).max(1e-12) * (w - left - right);
+    let y = |v: f64| ht - bottom - (v - y0) / (y1 - y0).max(1e-12) * (ht - top - bottom);
+    let _ = write!(
+        h,
+        "<figure><figcaption>Premium against {}</figcaption><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{ht}\" \
+         viewBox=\"0 0 {w} {ht}\" role=\"img\" aria-label=\"premium against {}\">",
+        esc(what),
+        esc(what)
+    );
+    for &t in &x_ticks {
+        let _ = write!(
+            h,
+            "<line x1=\"{0:.1}\" x2=\"{0:.1}\" y1=\"{top}\" y2=\"{1:.1}\" stroke=\"#eef1f5\"/><text x=\"{0:.1}\" y=\"{2:.1}\" \
+             text-anchor=\"middle\">{3}</text>",
+            x(t),
+            ht - bottom,
+            ht - bottom + 14.0,
+            tick_amount(t, xs_step)
+        );
+    }
+    for &t in &y_ticks {
+        let label = if probability { tick_percent(t, ys_step) } else { tick_amount(t, ys_step) };
+        let _ = write!(
+            h,
+            "<line x1=\"{left}\" x2=\"{0:.1}\" y1=\"{1:.1}\" y2=\"{1:.1}\" stroke=\"#eef1f5\"/><text x=\"{2:.1}\" y=\"{3:.1}\" \
+             text-anchor=\"end\">{label}</text>",
+            w - right,
+            y(t),
+            left - 4.0,
+            y(t) + 4.0
+        );
+    }
+    let _ = write!(
+        h,
+        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">premium over the horizon ({}); y: {}</text>",
+        (left + w - right) / 2.0,
+        ht - 8.0,
+        esc(currency),
+        esc(what)
+    );
+    // The efficient variants joined in order of premium.
+    let mut efficient: Vec<&&Row> = rows.iter().filter(|r| r.efficient).collect();
+    efficient.sort_by_key(|r| (r.premium, r.variant));
+    let line: Vec<String> =
+        efficient.iter().map(|r| format!("{:.1},{:.1}", x(r.premium as f64 / 100.0), y(figure(r).0))).collect();
+    let _ =
+        write!(h, "<polyline fill=\"none\" stroke=\"#1f3a5f\" stroke-width=\"1.2\" points=\"{}\"/>", line.join(" "));
+    let shown = |value: f64, se: f64| {
+        if probability {
+            let (a, b) = percent_with_error(value, se);
+            format!("{a} ± {b}")
+        } else {
+            let (a, b) = with_error(value, se);
+            format!("{a} ± {b}")
+        }
+    };
+    for r in rows {
+        let (value, se) = figure(r);
+        let fill = if r.efficient { "#1f3a5f" } else { "#fff" };
+        let _ = write!(
+            h,
+            "<g class=\"variant\"><title>{}: premium {}, {}</title><circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"{fill}\" \
+             stroke=\"#1f3a5f\"/></g>",
+            esc(&v.policies[r.variant].name),
+            crate::money::group_thousands(&format!("{:.0}", r.premium as f64 / 100.0)),
+            shown(value, se),
+            x(r.premium as f64 / 100.0),
+            y(value)
+        );
+    }
+    let _ = write!(
+        h,
+        "<g><title>no insurance</title><rect x=\"{:.1}\" y=\"{:.1}\" width=\"8\" height=\"8\" fill=\"#e07b00\"/></g>",
+        x(0.0) - 4.0,
+        y(none_y) - 4.0
+    );
+    h.push_str("</svg></figure>\n");
+}
