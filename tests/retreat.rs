@@ -205,3 +205,27 @@ fn retreat_csv_shows_what_the_retreat_changed() {
         assert_eq!(rows_of(&alone), rows_of(&out), "{file}: mild-recession does not depend on the retreat");
     }
 }
+
+/// retreat.csv is byte-identical for any thread count and any shard split (SPEC §3): a run on one
+/// thread against two shards on four threads, merged.
+#[test]
+fn retreat_csv_is_the_same_for_threads_and_shards() {
+    let dir = tempfile::tempdir().unwrap();
+    let common = ["--trials", "3000", "--scenario", "insurer-retreat", "--format", "csv"];
+    let whole = run_study(&example_study(), &dir.path().join("whole"), &[&common[..], &["--threads", "1"]].concat());
+    let mut shards = Vec::new();
+    for i in 0..2 {
+        let shard = format!("{i}/2");
+        let out = dir.path().join(format!("shard-{i}"));
+        run_study(&example_study(), &out, &[&common[..], &["--threads", "4", "--shard", &shard]].concat());
+        shards.push(out);
+    }
+    let merged = dir.path().join("merged");
+    arstress().arg("merge").args(&shards).arg("--out").arg(&merged).arg("--quiet").assert().success();
+    for file in ["retreat.csv", "summary.csv", "cashflow.csv"] {
+        assert!(
+            std::fs::read(whole.join(file)).unwrap() == std::fs::read(merged.join(file)).unwrap(),
+            "{file} differs between one run and merged shards"
+        );
+    }
+}
