@@ -229,3 +229,50 @@ fn retreat_csv_is_the_same_for_threads_and_shards() {
         );
     }
 }
+
+/// A protracted default whose oldest scheduled unpaid invoice is a sale the cut turned away: the
+/// oldest invoice actually delivered sets the date of loss and the delivery stop (SPEC §5 step 2).
+/// From 2028-01-01, 29-day terms, 50,000 a month; an open invoice of 600,000 due day 100; a
+/// protracted default on day 61, cut effective on day 60 (lead 1, notice 0). Scheduled, the oldest
+/// unpaid invoice is the sale of day 60 (due 89), but 600,000 outstanding leaves no room under the
+/// new limit of 100,000: that sale and every later one are lost, the oldest unpaid invoice is the
+/// open one (due 100), deliveries would stop on 100 + 60 = 160, and T = 600,000 (its date of loss
+/// is 100 + the waiting period instead of 89 + it).
+#[test]
+fn a_protracted_default_dates_its_loss_from_what_was_delivered() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = study_toml("protracted-cut", 1, true).replace("as_of = 2027-01-01", "as_of = 2028-01-01");
+    write_files(
+        dir.path(),
+        &[
+            ("study.toml", &study),
+            (
+                "buyers.csv",
+                "buyer_id,country,sector,pd_1y,terms_days,monthly_sales,credit_limit\nZ,DE,food,0.000001,29,50000,500000\n",
+            ),
+            ("invoices.csv", "invoice_id,buyer_id,amount,issue_date,due_date\nZ1,Z,600000,2027-12-01,2028-04-10\n"),
+            ("policies.toml", "[[policy]]\nname = \"pol\"\nindemnity = 0.9\nnql = 0\nmax_liability = 10_000_000\n"),
+            (
+                "scenarios/cut.toml",
+                "name = \"cut\"\n[payment]\nlate_share = 0\n\
+                 [credit]\nrecovery_protracted = { mean = 0.0, sd = 0.0, lag_days = 270 }\n\
+                 [stress]\nforced_defaults = [{ buyers = [\"Z\"], day = 61, kind = \"protracted\" }]\n\
+                 limit_cuts = { trigger_pd_multiple = 2.0, share = 1.0, cut_to = 0.2, notice_days = 0, lead_days = 1 }\n",
+            ),
+        ],
+    );
+    let study = arstress::input::load_study(dir.path()).unwrap();
+    let plan = arstress::plan::compile(&study, &study.scenarios[0]).unwrap();
+    let mut scratch = arstress::engine::Scratch::new(&plan);
+    let mut row = vec![0; plan.row_width()];
+    arstress::engine::run_trial(&plan, &mut arstress::rng::trial_rng(1, 0), &mut scratch, &mut row);
+    let [event] = scratch.events() else { panic!("one default: {:?}", scratch.events()) };
+    assert_eq!((event.day, event.oldest_due, event.delivery_stop), (61, 100, 160));
+    assert_eq!((event.unpaid, event.before_cut), (600_000 * 100, 600_000 * 100));
+    let [cut] = scratch.cuts() else { panic!("one cut") };
+    assert_eq!((cut.decision_day, cut.cut.day), (60, 60));
+    // Sales of days 60, 91, 121 and 152 (before the stop on day 160) are lost: 4 × 50,000.
+    assert_eq!(cut.lost_sales, 200_000 * 100);
+    // P = max(100,000, min(O = 600,000, 500,000)) = 500,000: the claim is 0.9 × 500,000.
+    assert_eq!(row[FIXED_COLUMNS], 450_000 * 100, "0.9 × min(600,000, 500,000)");
+}

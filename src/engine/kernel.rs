@@ -521,7 +521,7 @@ fn deliver_after_cuts(plan: &Plan, scratch: &mut Scratch) {
     for i in 0..scratch.cuts.len() {
         let record = scratch.cuts[i];
         let b = record.buyer as usize;
-        let state = match scratch.events.get(record.default_event as usize) {
+        let mut state = match scratch.events.get(record.default_event as usize) {
             Some(e) => BuyerState {
                 default: Some((
                     e.day,
@@ -535,17 +535,36 @@ fn deliver_after_cuts(plan: &Plan, scratch: &mut Scratch) {
             None => scratch.state_of(plan, b),
         };
         let start = scratch.cut_invoices.len();
-        let invoices = &mut scratch.cut_invoices;
-        let (mut unpaid, mut before) = (0i64, 0i64);
-        let lost = for_each_delivered(plan, b, &state, &mut scratch.delivered, |inv, settle| {
-            invoices.push(*inv);
-            if settle == Settle::Unpaid {
-                unpaid += inv.amount;
-                if inv.issue < record.cut.day {
-                    before += inv.amount;
+        // A protracted default's oldest unpaid invoice may be a sale the cut turned away: the
+        // oldest one delivered then sets the date of loss and the delivery stop, and the walk is
+        // made again with that stop (later sales are due later, so it does not move again).
+        let mut passes = 0;
+        let (lost, unpaid, before, oldest) = loop {
+            passes += 1;
+            scratch.cut_invoices.truncate(start);
+            let invoices = &mut scratch.cut_invoices;
+            let (mut unpaid, mut before, mut oldest) = (0i64, 0i64, i32::MAX);
+            let lost = for_each_delivered(plan, b, &state, &mut scratch.delivered, |inv, settle| {
+                invoices.push(*inv);
+                if settle == Settle::Unpaid {
+                    unpaid += inv.amount;
+                    oldest = oldest.min(inv.due);
+                    if inv.issue < record.cut.day {
+                        before += inv.amount;
+                    }
                 }
+            });
+            let moved = match (scratch.events.get(record.default_event as usize), state.default) {
+                (Some(e), Some((_, DefaultKind::Protracted))) if oldest != i32::MAX && oldest > e.oldest_due => {
+                    Some(oldest.saturating_add(plan.stop_deliveries_after_days))
+                }
+                _ => None,
+            };
+            match moved {
+                Some(stop) if stop != state.delivery_stop && passes < 3 => state.delivery_stop = stop,
+                _ => break (lost, unpaid, before, oldest),
             }
-        });
+        };
         let record = &mut scratch.cuts[i];
         record.lost_sales = lost;
         record.invoices = (start as u32, (scratch.cut_invoices.len() - start) as u32);
@@ -554,6 +573,9 @@ fn deliver_after_cuts(plan: &Plan, scratch: &mut Scratch) {
             e.unpaid = unpaid;
             e.recovery = apply_ppb(unpaid, rate_ppb);
             e.before_cut = before;
+            if e.peril == Peril::Protracted && oldest != i32::MAX && oldest > e.oldest_due {
+                (e.oldest_due, e.delivery_stop) = (oldest, state.delivery_stop);
+            }
         }
     }
     for e in scratch.events.iter_mut() {
