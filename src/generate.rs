@@ -566,7 +566,7 @@ fn sector_shock_toml(sector: &str) -> String {
 fn insurer_retreat_toml() -> String {
     "name = \"insurer-retreat\"\ndescription = \"The mild recession, in which the insurer cuts the limits of weak buyers to 25% with 30 days' notice\"\n\n\
      [stress]\npd_multiplier = 1.5\nsales_multiplier = 0.95\nlate_share_addon = 0.10\ndays_late_shift = 5\n\
-     limit_cuts = { trigger_pd_multiple = 10.0, share = 0.8, cut_to = 0.25, notice_days = 30 }\n"
+     limit_cuts = { trigger_pd_multiple = 10.0, share = 0.8, cut_to = 0.25, notice_days = 30, lead_days = 90 }\n"
         .to_owned()
 }
 

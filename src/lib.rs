@@ -31,6 +31,7 @@ pub mod portfolio_summary;
 pub mod provenance;
 pub mod report;
 pub mod resume;
+pub mod retreat;
 pub mod rng;
 pub mod run;
 pub mod shard;

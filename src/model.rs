@@ -215,6 +215,8 @@ pub struct LimitCuts {
     pub share: f64,
     pub cut_to: f64,
     pub notice_days: u32,
+    /// How many days before a default the insurer may decide to cut (SPEC §5.4).
+    pub lead_days: u32,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -39,6 +39,9 @@ pub struct CutPlan {
     /// `cut_to` in parts per billion.
     pub cut_to_ppb: i64,
     pub notice_days: i32,
+    /// `lead_days`: a buyer defaulting on day τ is cut on a decision day uniform in
+    /// `[max(0, τ − lead_days), τ)`.
+    pub lead_days: i32,
     /// The buyer's credit limit in cents when it is insured (0: nothing to cut); the seller ships
     /// within `cut_to ×` this limit after the cut.
     pub limit: Vec<i64>,
@@ -530,6 +533,7 @@ fn cut_plan(
         thresholds,
         cut_to_ppb: (lc.cut_to * 1e9).round() as i64,
         notice_days: lc.notice_days as i32,
+        lead_days: lc.lead_days as i32,
         limit,
     }))
 }
@@ -638,8 +642,16 @@ impl Plan {
 
     /// Values in a trial's outcome row: gross loss, defaults, (claims, insurer's share) per policy;
     /// with a cash plan, then receivables and sales per month, then cash and borrowing base per
-    /// month for "none" and each policy.
+    /// month for "none" and each policy; with limit cuts, then the retreat block
+    /// ([`Plan::retreat_at`]).
     pub fn row_width(&self) -> usize {
+        self.retreat_at() + if self.cuts.is_some() { 2 + self.n_policies() } else { 0 }
+    }
+
+    /// First column of the retreat block of a trial's row, present only when the scenario cuts
+    /// limits: the number of buyers cut (effective inside the horizon), the sales the cuts turned
+    /// away, then the cover removed under each policy (SPEC §5.4).
+    pub fn retreat_at(&self) -> usize {
         let credit = crate::engine::FIXED_COLUMNS + 2 * self.n_policies();
         match &self.cash {
             Some(c) => credit + 2 * c.months + 2 * c.months * (self.n_policies() + 1),

@@ -122,6 +122,8 @@ pub struct ScenarioResult {
     pub months: Vec<MonthInfo>,
     /// Risk contributions per buyer: "none" (gross loss), then each policy (net loss).
     pub contributions: ScenarioContributions,
+    /// What the insurer retreat changed, when the scenario cuts limits (SPEC §5.4).
+    pub retreat: Option<crate::retreat::RetreatResult>,
 }
 
 #[derive(Debug, Clone)]
@@ -392,6 +394,7 @@ pub fn summarize(
         defaults: w.stats(&column(1)),
         months,
         contributions: contributions(plan, seed, out)?,
+        retreat: crate::retreat::summarize(plan, out),
     })
 }
 

@@ -18,6 +18,7 @@ mod limit_cuts;
 mod properties;
 mod reports;
 mod resources;
+mod retreat;
 mod shards;
 mod statistical;
 mod stress_levers;

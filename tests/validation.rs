@@ -693,17 +693,22 @@ fn unknown_copula() {
 }
 
 #[test]
-fn limit_cuts_that_can_cut_nobody() {
-    let dir = scenario("[stress]\nlimit_cuts = { trigger_pd_multiple = 1.0, share = 0.2, cut_to = 0.5 }\n");
+fn limit_cuts_whose_trigger_leaves_out_defaulters() {
+    let dir = scenario("[stress]\nlimit_cuts = { trigger_pd_multiple = 0.5, share = 0.2, cut_to = 0.5 }\n");
     let err = validate_fails(dir.path());
     assert_line(
         &err,
-        &[&at_toml("base.toml", 3), &key("stress.limit_cuts.trigger_pd_multiple"), &value("1"), "a multiple above 1"],
+        &[
+            &at_toml("base.toml", 3),
+            &key("stress.limit_cuts.trigger_pd_multiple"),
+            &value("0.5"),
+            "a multiple of at least 1",
+        ],
     );
     let dir = scenario("[stress]\nlimit_cuts = { share = 0.2, cut_to = 1.5 }\n");
     let err = validate_fails(dir.path());
     assert_line(&err, &[&key("stress.limit_cuts.cut_to"), &value("1.5"), "a fraction of the limit in [0, 1]"]);
-    assert_line(&err, &[&key("stress.limit_cuts.share"), &value("0.2"), "a `trigger_pd_multiple` above 1"]);
+    assert_line(&err, &[&key("stress.limit_cuts.share"), &value("0.2"), "a `trigger_pd_multiple` of at least 1"]);
 }
 
 #[test]

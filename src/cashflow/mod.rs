@@ -179,8 +179,10 @@ pub struct Cut {
     pub ship_limit: i64,
 }
 
-/// The protected limit in force after a cut (SPEC §5 step 3, the run-off rule): deliveries made
-/// before the cut keep the old limit, `max(new, min(outstanding before the cut, old))`.
+/// The protected limit in force after a cut (SPEC §5 step 3, §5.4): `max(new, min(O, old))`, `O`
+/// what is still outstanding of the deliveries made before the cut took effect. Those stay covered
+/// within the old limit; the deliveries made since are covered only within the new limit, with `O`
+/// counted against it.
 #[inline]
 pub fn run_off_limit(old: i64, cut_to_ppb: i64, outstanding_before: i64) -> i64 {
     apply_ppb(old, cut_to_ppb).max(outstanding_before.min(old))
@@ -215,14 +217,26 @@ pub enum Settle {
     Blocked { scheduled: i32, until: i32 },
 }
 
+impl Settle {
+    /// The day the invoice leaves the receivables (`write_off`: the defaulted buyer's recovery day).
+    #[inline]
+    pub fn leaves(self, write_off: i32) -> i32 {
+        match self {
+            Settle::Paid(day) => day,
+            Settle::Unpaid => write_off,
+            Settle::Blocked { until, .. } => until,
+        }
+    }
+}
+
 /// Calls `f` for each invoice of buyer `b` that is delivered under `state`, in due order, with how
 /// it ends (SPEC §4.1–§4.4, §5.4): no delivery from the delivery stop, while the buyer's country
 /// has an event, or while an invoice is more than `stop_deliveries_after_days` late; after a limit
-/// cut only what keeps the outstanding within the new limit (the invoice is cut to the room left,
-/// the rest of the sale is lost); payment on the due day plus the buyer's delay, nothing due on or
-/// after a default day, payments inside an event blocked.
+/// cut only what keeps the buyer's outstanding within the new limit (the invoice is cut to the room
+/// left, the rest of the sale is lost); payment on the due day plus the buyer's
+/// delay, nothing due on or after a default day, payments inside an event blocked.
 ///
-/// Returns the amount outstanding on the cut day from deliveries made before it (0 without a cut).
+/// Returns the sales the cut turned away (0 without a cut).
 pub fn for_each_delivered(
     plan: &Plan,
     b: usize,
@@ -237,12 +251,12 @@ pub fn for_each_delivered(
     let stops = delay > stop_days;
     scratch.due.clear();
     scratch.live.clear();
+    let mut lost = 0i64;
     let invoices = plan.invoices_of(b);
     // Open invoices not yet visited are all outstanding on any sale day (issued before day 0, due
     // after the sale's due day).
     let mut open_ahead: i64 =
         if state.cut.is_some() { invoices.iter().filter(|i| i.issue == i32::MIN).map(|i| i.amount).sum() } else { 0 };
-    let mut before_cut = 0i64;
     for inv in invoices {
         let mut inv = *inv;
         let is_sale = inv.issue != i32::MIN;
@@ -263,8 +277,14 @@ pub fn for_each_delivered(
             if let Some(cut) = state.cut
                 && inv.issue >= cut.day
             {
+                // The seller ships within the new limit: everything delivered and not yet paid
+                // (blocked invoices and a defaulted buyer's unpaid ones included) counts against it.
                 let live: i64 = scratch.live.iter().filter(|&&(leaves, _)| leaves > inv.issue).map(|l| l.1).sum();
-                inv.amount = inv.amount.min(cut.ship_limit - live - open_ahead);
+                let room = (cut.ship_limit - live - open_ahead).max(0);
+                if inv.amount > room {
+                    lost += inv.amount - room;
+                    inv.amount = room;
+                }
                 if inv.amount <= 0 {
                     continue; // no room left under the new limit; the sale is lost
                 }
@@ -281,20 +301,12 @@ pub fn for_each_delivered(
             (None, Some(e)) if (e.start..e.end).contains(&pay) => Settle::Blocked { scheduled: pay, until: e.end },
             _ => Settle::Paid(pay),
         };
-        if let Some(cut) = state.cut {
-            let leaves = match settle {
-                Settle::Paid(day) => day,
-                Settle::Unpaid => state.write_off,
-                Settle::Blocked { until, .. } => until,
-            };
-            scratch.live.push((leaves, inv.amount));
-            if inv.issue < cut.day && leaves > cut.day {
-                before_cut += inv.amount;
-            }
+        if state.cut.is_some() {
+            scratch.live.push((settle.leaves(state.write_off), inv.amount));
         }
         f(&inv, settle);
     }
-    before_cut
+    lost
 }
 
 /// Some `u` of the sorted `delivered` has `u + stop_days <= issue < u + delay`.
@@ -313,6 +325,8 @@ fn stopped_by(delivered: &[i32], issue: i32, stop_days: i32, delay: i32) -> bool
 pub struct PathScratch {
     recv: Vec<i64>,
     elig: Vec<i64>,
+    /// Receivables at month ends from deliveries made before a cut took effect.
+    recv_old: Vec<i64>,
     delivered: DeliveryScratch,
     /// Eligible receivables of the closed-form on-time path.
     base: Vec<i64>,
@@ -521,20 +535,21 @@ impl CashPlan {
         scratch: &mut PathScratch,
     ) {
         let h = self.months;
-        let before_cut = self.fill_buyer(plan, b, state, scratch, Some((sign, &mut *totals)));
+        self.fill_buyer(plan, b, state, scratch, Some((sign, &mut *totals)));
         let n = plan.n_buyers;
         for k in 0..h {
             let (recv, elig) = (scratch.recv[k], scratch.elig[k]);
             totals.receivables[k] += sign * recv;
             totals.eligible[k] += sign * elig;
         }
-        // After a cut, the limit in force at a month end is the run-off limit.
+        // After a cut, the limit in force at a month end is the run-off limit of what is still
+        // outstanding from the deliveries made before it.
         let cut = state.cut.zip(plan.cuts.as_ref()).map(|(cut, plan)| (self.ends_up_to(cut.day - 1), plan.cut_to_ppb));
         for p in 0..plan.n_policies() {
             let limit = plan.protected[p * n + b];
             for (k, (ins, &e)) in totals.insured[p * h..(p + 1) * h].iter_mut().zip(&scratch.elig[..h]).enumerate() {
                 let limit = match cut {
-                    Some((from, cut_to_ppb)) if k >= from => run_off_limit(limit, cut_to_ppb, before_cut),
+                    Some((from, cut_to_ppb)) if k >= from => run_off_limit(limit, cut_to_ppb, scratch.recv_old[k]),
                     _ => limit,
                 };
                 *ins += sign * e.min(limit);
@@ -543,8 +558,9 @@ impl CashPlan {
     }
 
     /// Fills `scratch.recv` and `scratch.elig` with the buyer's receivables and eligible
-    /// receivables at each month end, and adds `sign ×` its sales and collections to `flows`.
-    /// Returns the amount outstanding on the day of a cut from deliveries made before it.
+    /// receivables at each month end (and `scratch.recv_old`, after a cut, those from deliveries
+    /// made before it took effect), and adds `sign ×` its sales and collections to `flows`.
+    /// Returns the sales the cut turned away.
     pub(crate) fn fill_buyer(
         &self,
         plan: &Plan,
@@ -558,9 +574,14 @@ impl CashPlan {
         scratch.recv.resize(h + 1, 0);
         scratch.elig.clear();
         scratch.elig.resize(h + 1, 0);
+        let cut_day = state.cut.map(|c| c.day);
+        scratch.recv_old.clear();
+        if cut_day.is_some() {
+            scratch.recv_old.resize(h + 1, 0);
+        }
         let elig_end_default = state.default.map_or(h, |(t, _)| self.ends_up_to(t));
         let mut blocked = 0i64;
-        let before_cut = for_each_delivered(plan, b, state, &mut scratch.delivered, |inv, settle| {
+        let lost = for_each_delivered(plan, b, state, &mut scratch.delivered, |inv, settle| {
             let ScheduledInvoice { issue, amount, age_due, .. } = *inv;
             if let Some((sign, totals)) = flows.as_mut()
                 && issue != i32::MIN
@@ -589,6 +610,10 @@ impl CashPlan {
             let to = self.ends_up_to(leaves).max(from);
             scratch.recv[from] += amount;
             scratch.recv[to] -= amount;
+            if cut_day.is_some_and(|d| issue < d) {
+                scratch.recv_old[from] += amount;
+                scratch.recv_old[to] -= amount;
+            }
             // Eligible while at most 90 days past due, not blocked and before any default.
             let aged = self.ends_up_to(age_due.saturating_add(ELIGIBLE_MAX_DAYS_PAST_DUE + 1));
             let elig_to = to.min(self.ends_up_to(eligible_until)).min(aged).min(elig_end_default).max(from);
@@ -601,14 +626,18 @@ impl CashPlan {
         {
             totals.collections[m] += sign * apply_ppb(blocked, event.transfer_ppb);
         }
-        let (mut recv, mut elig) = (0i64, 0i64);
+        let (mut recv, mut elig, mut old) = (0i64, 0i64, 0i64);
         for k in 0..h {
             recv += scratch.recv[k];
             elig += scratch.elig[k];
             scratch.recv[k] = recv;
             scratch.elig[k] = elig;
+            if let Some(r) = scratch.recv_old.get_mut(k) {
+                old += *r;
+                *r = old;
+            }
         }
-        before_cut
+        lost
     }
 
     /// Cash at each month end and the borrowing base for policy `p` (`None` = no insurance).

@@ -55,15 +55,22 @@ pub struct LossEvent {
     pub delivery_stop: i32,
     /// Policy year of the event start.
     pub year: u32,
+    /// The part of `unpaid` on invoices delivered before a cut of the buyer's limit took effect
+    /// (all of it without a cut).
+    pub before_cut: i64,
 }
 
 /// A buyer whose credit limit is cut in a trial (SPEC §5.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CutRecord {
     pub buyer: u32,
+    /// The insurer's decision day; the cut takes effect on `cut.day` = decision + notice.
+    pub decision_day: i32,
     pub cut: Cut,
-    /// Outstanding on the cut day from deliveries made before it.
-    pub before: i64,
+    /// The sales the cut turned away (the seller ships only within the new limit).
+    pub lost_sales: i64,
+    /// Index of the buyer's credit default in the trial's loss events (`u32::MAX`: no default).
+    pub default_event: u32,
     /// Range of the buyer's delivered invoices (amounts after the cut) in the scratch.
     invoices: (u32, u32),
 }
@@ -315,7 +322,26 @@ pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &m
             at += 2 * h;
         }
     }
+    if let Some(cuts) = &plan.cuts {
+        retreat_row(plan, cuts, scratch, &mut row[plan.retreat_at()..]);
+    }
     weight
+}
+
+/// What the trial's limit cuts changed (SPEC §5.4), for the cuts taking effect inside the
+/// horizon: the number of buyers cut, the sales turned away, and the cover removed under each
+/// policy (the protected limit less the new limit, summed over the cut buyers).
+fn retreat_row(plan: &Plan, cuts: &crate::plan::CutPlan, scratch: &Scratch, out: &mut [i64]) {
+    out.fill(0);
+    let n = plan.n_buyers;
+    for c in scratch.cuts.iter().filter(|c| c.cut.day < plan.horizon_days) {
+        out[0] += 1;
+        out[1] += c.lost_sales;
+        for p in 0..plan.n_policies() {
+            let old = plan.protected[p * n + c.buyer as usize];
+            out[2 + p] += old - apply_ppb(old, cuts.cut_to_ppb);
+        }
+    }
 }
 
 /// Starts the trial's month totals from the baseline and corrects them for every buyer whose path
@@ -336,6 +362,7 @@ fn correct_cash(plan: &Plan, cash: &crate::cashflow::CashPlan, scratch: &mut Scr
             default: Some((e.day, kind)),
             delivery_stop: e.delivery_stop,
             write_off: e.recovery_day,
+            cut: scratch.cut_of(b).map(|c| c.cut),
             ..BuyerState::ON_TIME
         };
         cash.buyer_path(plan, b, &state, 1, &mut scratch.totals, &mut scratch.path);
@@ -388,9 +415,12 @@ fn correct_cash(plan: &Plan, cash: &crate::cashflow::CashPlan, scratch: &mut Scr
             }
         }
     }
-    // Cut buyers neither late nor in a country with an event.
+    // Cut buyers neither in default, late nor in a country with an event.
     for i in 0..scratch.cuts.len() {
         let b = scratch.cuts[i].buyer as usize;
+        if scratch.cuts[i].default_event != u32::MAX {
+            continue; // corrected with the defaults
+        }
         let state = scratch.state_of(plan, b);
         if state.delay != 0 || state.event.is_some() {
             continue; // corrected above
@@ -400,12 +430,18 @@ fn correct_cash(plan: &Plan, cash: &crate::cashflow::CashPlan, scratch: &mut Scr
     }
 }
 
-/// Draws the trial's limit cuts (SPEC §5.4). Given the factors, a buyer that does not default has
-/// `X` in `[F⁻¹(q), F⁻¹(trigger × q))` with probability `(Φ(z_t) − Φ(z_q)) / (1 − Φ(z_q))`,
-/// independently of the others; it is cut with that probability times `share`. Members are picked
-/// with geometric gaps over the whole bucket and a pick that defaulted (or has no limit) is
-/// dropped, which leaves every other member picked independently with that probability. The cut
-/// takes effect `notice_days` after a day drawn uniformly in the horizon.
+/// Draws the trial's limit cuts (SPEC §5.4): every buyer whose `X` falls below
+/// `F⁻¹(min(1, trigger × q))` is cut with probability `share`. That set holds every buyer that
+/// defaults in the trial (forced defaults included) and, given the factors, each other buyer with
+/// probability `(Φ(z_t) − Φ(z_q)) / (1 − Φ(z_q))`, independently.
+///
+/// First the buyers that do not default: members are picked with geometric gaps over the whole
+/// bucket at that probability times `share`, and a pick that defaulted (or has no limit) is
+/// dropped, which leaves every other member picked independently; each pick's decision day is
+/// uniform in the horizon. Then the defaulters, in draw order: one uniform against `share`, and
+/// for a cut one uniform for the decision day in `[max(0, τ − lead_days), τ)` (a default on day 0,
+/// or `lead_days = 0`, leaves no day to decide on). The cut takes effect `notice_days` after the
+/// decision day.
 fn draw_cuts(
     plan: &Plan,
     cuts: &crate::plan::CutPlan,
@@ -436,39 +472,111 @@ fn draw_cuts(
             i += gap as usize;
             let b = members[i];
             i += 1;
-            let day = (rng.random::<f64>() * plan.horizon_days as f64) as i32;
-            let limit = cuts.limit[b as usize];
-            if scratch.marks[b as usize] == scratch.stamp || limit == 0 {
+            let day = ((rng.random::<f64>() * plan.horizon_days as f64) as i32).min(plan.horizon_days - 1);
+            if scratch.marks[b as usize] == scratch.stamp || cuts.limit[b as usize] == 0 {
                 continue;
             }
-            scratch.cut_of[b as usize] = (scratch.stamp, scratch.cuts.len() as u32);
-            scratch.cuts.push(CutRecord {
-                buyer: b,
-                cut: Cut {
-                    day: day.min(plan.horizon_days - 1) + cuts.notice_days,
-                    ship_limit: apply_ppb(limit, cuts.cut_to_ppb),
-                },
-                before: 0,
-                invoices: (0, 0),
-            });
+            push_cut(cuts, scratch, b, day, u32::MAX);
         }
+    }
+    // The credit defaults are the first loss events, in the order of `pending`.
+    for i in 0..scratch.pending.len() {
+        let (b, tau, ..) = scratch.pending[i];
+        if cuts.limit[b as usize] == 0 {
+            continue;
+        }
+        if rng.random::<f64>() >= cuts.share {
+            continue;
+        }
+        let from = tau.saturating_sub(cuts.lead_days).max(0);
+        let u: f64 = rng.random();
+        if from >= tau {
+            continue;
+        }
+        let day = (from + (u * (tau - from) as f64) as i32).min(tau - 1);
+        push_cut(cuts, scratch, b, day, i as u32);
     }
 }
 
+/// Records the cut of buyer `b` decided on `day`.
+fn push_cut(cuts: &crate::plan::CutPlan, scratch: &mut Scratch, b: u32, day: i32, default_event: u32) {
+    scratch.cut_of[b as usize] = (scratch.stamp, scratch.cuts.len() as u32);
+    scratch.cuts.push(CutRecord {
+        buyer: b,
+        decision_day: day,
+        cut: Cut { day: day + cuts.notice_days, ship_limit: apply_ppb(cuts.limit[b as usize], cuts.cut_to_ppb) },
+        lost_sales: 0,
+        default_event,
+        invoices: (0, 0),
+    });
+}
+
 /// Once delays and country events are known, walks each cut buyer's deliveries: the invoices it
-/// receives under its new limit (what its claim is made of) and its outstanding before the cut.
-/// A late buyer's claim starts from its oldest delivered invoice.
+/// receives under its new limit (what its claim is made of) and the sales the cut turned away. A
+/// cut buyer in default has its loss event rebuilt from what was delivered (SPEC §5 step 1): the
+/// unpaid amount, its recovery, and the part delivered before the cut took effect. A late buyer's
+/// claim starts from its oldest delivered invoice.
 fn deliver_after_cuts(plan: &Plan, scratch: &mut Scratch) {
     scratch.cut_invoices.clear();
     for i in 0..scratch.cuts.len() {
-        let b = scratch.cuts[i].buyer as usize;
-        let state = scratch.state_of(plan, b);
+        let record = scratch.cuts[i];
+        let b = record.buyer as usize;
+        let mut state = match scratch.events.get(record.default_event as usize) {
+            Some(e) => BuyerState {
+                default: Some((
+                    e.day,
+                    if e.peril == Peril::Insolvency { DefaultKind::Insolvency } else { DefaultKind::Protracted },
+                )),
+                delivery_stop: e.delivery_stop,
+                write_off: e.recovery_day,
+                cut: Some(record.cut),
+                ..BuyerState::ON_TIME
+            },
+            None => scratch.state_of(plan, b),
+        };
         let start = scratch.cut_invoices.len();
-        let invoices = &mut scratch.cut_invoices;
-        let before = for_each_delivered(plan, b, &state, &mut scratch.delivered, |inv, _| invoices.push(*inv));
+        // A protracted default's oldest unpaid invoice may be a sale the cut turned away: the
+        // oldest one delivered then sets the date of loss and the delivery stop, and the walk is
+        // made again with that stop (later sales are due later, so it does not move again).
+        let mut passes = 0;
+        let (lost, unpaid, before, oldest) = loop {
+            passes += 1;
+            scratch.cut_invoices.truncate(start);
+            let invoices = &mut scratch.cut_invoices;
+            let (mut unpaid, mut before, mut oldest) = (0i64, 0i64, i32::MAX);
+            let lost = for_each_delivered(plan, b, &state, &mut scratch.delivered, |inv, settle| {
+                invoices.push(*inv);
+                if settle == Settle::Unpaid {
+                    unpaid += inv.amount;
+                    oldest = oldest.min(inv.due);
+                    if inv.issue < record.cut.day {
+                        before += inv.amount;
+                    }
+                }
+            });
+            let moved = match (scratch.events.get(record.default_event as usize), state.default) {
+                (Some(e), Some((_, DefaultKind::Protracted))) if oldest != i32::MAX && oldest > e.oldest_due => {
+                    Some(oldest.saturating_add(plan.stop_deliveries_after_days))
+                }
+                _ => None,
+            };
+            match moved {
+                Some(stop) if stop != state.delivery_stop && passes < 3 => state.delivery_stop = stop,
+                _ => break (lost, unpaid, before, oldest),
+            }
+        };
         let record = &mut scratch.cuts[i];
-        record.before = before;
+        record.lost_sales = lost;
         record.invoices = (start as u32, (scratch.cut_invoices.len() - start) as u32);
+        if let Some(e) = scratch.events.get_mut(record.default_event as usize) {
+            let rate_ppb = scratch.pending[record.default_event as usize].3;
+            e.unpaid = unpaid;
+            e.recovery = apply_ppb(unpaid, rate_ppb);
+            e.before_cut = before;
+            if e.peril == Peril::Protracted && oldest != i32::MAX && oldest > e.oldest_due {
+                (e.oldest_due, e.delivery_stop) = (oldest, state.delivery_stop);
+            }
+        }
     }
     for e in scratch.events.iter_mut() {
         if let Peril::Late { .. } = e.peril
@@ -552,6 +660,7 @@ fn resolve_defaults(plan: &Plan, scratch: &mut Scratch) {
             recovery_day: day.saturating_add(rec.lag_days),
             delivery_stop: stop,
             year: plan.year_of(day) as u32,
+            before_cut: unpaid,
         });
     }
 }
@@ -598,21 +707,30 @@ fn settle_policy(plan: &Plan, p: usize, policy: &crate::plan::PolicyPlan, scratc
         // A recovery received on or before the date of loss is a payment that reduces T. A late
         // buyer's invoices unpaid at the date of loss are all paid later: recovered in full.
         let cut = scratch.cut_of(buyer as usize).copied();
-        let (t, later_recovery) = match e.peril {
+        // `old`: the part of T delivered before a cut took effect (a payment received on or before
+        // the date of loss goes to the oldest invoices, delivered before the cut, first).
+        let (t, later_recovery, old) = match e.peril {
             Peril::Late { delay } => {
                 let invoices = claim_invoices(plan, &scratch.cut_invoices, cut.map(|c| c.invoices), buyer as usize);
-                let t = late_claim_invoices(plan, invoices, e, delay, dol).map(|inv| inv.amount).sum();
-                (t, t)
+                let cut_day = cut.map_or(i32::MAX, |c| c.cut.day);
+                let (mut t, mut old) = (0i64, 0i64);
+                for inv in late_claim_invoices(plan, invoices, e, delay, dol) {
+                    t += inv.amount;
+                    if inv.issue < cut_day {
+                        old += inv.amount;
+                    }
+                }
+                (t, t, old)
             }
-            _ if e.recovery_day <= dol => (e.unpaid - e.recovery, 0),
-            _ => (e.unpaid, e.recovery),
+            _ if e.recovery_day <= dol => (e.unpaid - e.recovery, 0, (e.before_cut - e.recovery).max(0)),
+            _ => (e.unpaid, e.recovery, e.before_cut),
         };
         if t <= 0 {
             continue;
         }
         let idx = p * n + buyer as usize;
         let limit = match (cut, &plan.cuts) {
-            (Some(c), Some(cuts)) if dol >= c.cut.day => run_off_limit(plan.protected[idx], cuts.cut_to_ppb, c.before),
+            (Some(c), Some(cuts)) if dol >= c.cut.day => run_off_limit(plan.protected[idx], cuts.cut_to_ppb, old),
             _ => plan.protected[idx],
         };
         let covered = t.min(limit);
@@ -700,11 +818,15 @@ fn political_events(plan: &Plan, risk: &crate::plan::CountryRiskPlan, scratch: &
                 continue;
             }
             let state = scratch.state_of(plan, b as usize);
-            let (mut blocked, mut oldest) = (0i64, i32::MAX);
+            let cut_day = state.cut.map_or(i32::MAX, |c| c.day);
+            let (mut blocked, mut oldest, mut before_cut) = (0i64, i32::MAX, 0i64);
             for_each_delivered(plan, b as usize, &state, &mut scratch.delivered, |inv, settle| {
                 if let Settle::Blocked { .. } = settle {
                     blocked += inv.amount;
                     oldest = oldest.min(inv.due);
+                    if inv.issue < cut_day {
+                        before_cut += inv.amount;
+                    }
                 }
             });
             if blocked > 0 {
@@ -718,6 +840,7 @@ fn political_events(plan: &Plan, risk: &crate::plan::CountryRiskPlan, scratch: &
                     recovery_day: event.end,
                     delivery_stop: i32::MAX,
                     year: plan.year_of(event.start) as u32,
+                    before_cut,
                 });
             }
         }
@@ -821,6 +944,7 @@ fn draw_lateness(plan: &Plan, late: &crate::plan::LatenessPlan, rng: &mut TrialR
                     recovery_day: i32::MAX,
                     delivery_stop: i32::MAX,
                     year: plan.year_of(first.due) as u32,
+                    before_cut: 0,
                 });
             }
         }

@@ -145,6 +145,7 @@ struct RawLimitCuts {
     share: Option<Spanned<f64>>,
     cut_to: Option<Spanned<f64>>,
     notice_days: Option<Spanned<i64>>,
+    lead_days: Option<Spanned<i64>>,
 }
 
 /// What a scenario is checked against: the portfolio's labels and a day-0 exposure ranking.
@@ -533,7 +534,7 @@ fn stress(c: &mut Check, raw: &RawStress, ratings: &BTreeMap<String, f64>, ctx: 
     }
 
     let limit_cuts = match &raw.limit_cuts {
-        None => LimitCuts { trigger_pd_multiple: 0.0, share: 0.0, cut_to: 0.0, notice_days: 30 },
+        None => LimitCuts { trigger_pd_multiple: 0.0, share: 0.0, cut_to: 0.0, notice_days: 30, lead_days: 90 },
         Some(s) => {
             let r = s.get_ref();
             let lc = LimitCuts {
@@ -547,26 +548,27 @@ fn stress(c: &mut Check, raw: &RawStress, ratings: &BTreeMap<String, f64>, ctx: 
                 share: c.float("stress.limit_cuts.share", &r.share, 0.0, unit, "a share in [0, 1]"),
                 cut_to: c.float("stress.limit_cuts.cut_to", &r.cut_to, 0.0, unit, "a fraction of the limit in [0, 1]"),
                 notice_days: c.int("stress.limit_cuts.notice_days", &r.notice_days, 30, 0, 3650) as u32,
+                lead_days: c.int("stress.limit_cuts.lead_days", &r.lead_days, 90, 0, 3650) as u32,
             };
-            // A cut needs X below F⁻¹(trigger × q) without a default (X ≥ F⁻¹(q)): a multiple of
-            // 1 or less can never cut anything, which is surely not what a retreat scenario means.
+            // The buyers below F⁻¹(min(1, trigger × q)) are cut (SPEC §5.4), a set that must hold
+            // every defaulter: a multiple below 1 would leave some out.
             if lc.share > 0.0
-                && lc.trigger_pd_multiple <= 1.0
+                && lc.trigger_pd_multiple < 1.0
                 && let Some(t) = &r.trigger_pd_multiple
             {
                 c.bad(
                     "stress.limit_cuts.trigger_pd_multiple",
                     t,
                     t.get_ref().to_string(),
-                    "a multiple above 1 when `share` is above 0 (buyers whose latent variable falls below \
-                     F⁻¹(multiple × q) without defaulting are cut)",
+                    "a multiple of at least 1 when `share` is above 0 (the buyers whose latent variable falls \
+                     below F⁻¹(multiple × q), every defaulter among them, are cut)",
                 );
             } else if lc.share > 0.0 && r.trigger_pd_multiple.is_none() {
                 c.bad(
                     "stress.limit_cuts.share",
                     s,
                     lc.share.to_string(),
-                    "a `trigger_pd_multiple` above 1 beside a `share` above 0",
+                    "a `trigger_pd_multiple` of at least 1 beside a `share` above 0",
                 );
             }
             lc

@@ -9,6 +9,7 @@ pub mod figures;
 pub mod html;
 pub mod json;
 mod manifest;
+mod retreat;
 
 pub use atomic::{check_writable, write_files};
 pub use contributions::contributions_csv;
@@ -16,6 +17,7 @@ pub use csv_tables::{
     cashflow_csv, distribution_csv, policy_comparison_csv, portfolio_csv, quantiles_csv, summary_csv,
 };
 pub use manifest::{RunFacts, Timing, manifest_json, run_manifest_json};
+pub use retreat::retreat_csv;
 
 use crate::error::Error;
 use crate::model::Study;
@@ -83,6 +85,9 @@ pub fn build(
         files.push(("portfolio.csv".to_owned(), portfolio_csv(portfolio)?));
         if let Some(cash) = cashflow_csv(result)? {
             files.push(("cashflow.csv".to_owned(), cash));
+        }
+        if let Some(retreat) = retreat_csv(result)? {
+            files.push(("retreat.csv".to_owned(), retreat));
         }
     }
     if formats.html {
