@@ -390,7 +390,9 @@ fn trial_memory(
     // Plan::row_width, and a weight per trial under tail sampling.
     let credit = arstress::engine::FIXED_COLUMNS + 2 * policies;
     let cash = if study.company.is_some() { 2 * months + 2 * months * (policies + 1) } else { 0 };
-    let width = credit + cash + usize::from(tail_sampling);
+    // The retreat block (buyers cut, sales lost, cover removed per policy), when a scenario cuts.
+    let retreat = if study.scenarios.iter().any(|s| s.stress.limit_cuts.share > 0.0) { 2 + policies } else { 0 };
+    let width = credit + cash + retreat + usize::from(tail_sampling);
     let (measures, copies) = match holding {
         Holding::Run => (width, 1),
         Holding::Growing | Holding::Merge => (width, 2),
