@@ -91,6 +91,17 @@ pub struct BankLine {
     pub line_binds_without: f64,
 }
 
+/// What an insurer retreat took away, when the scenario cuts limits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Retreat {
+    pub buyers_cut: Estimate,
+    /// The policy whose cover is shown (the cheapest alternative when it is a policy, else the
+    /// first policy) and the cover it lost.
+    pub policy: String,
+    pub cover_removed: Estimate,
+    pub sales_lost: Estimate,
+}
+
 /// Every answer of one scenario.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScenarioAnswers {
@@ -100,6 +111,7 @@ pub struct ScenarioAnswers {
     pub shortfall: Option<Shortfall>,
     pub reserve: Reserve,
     pub bank_line: Option<BankLine>,
+    pub retreat: Option<Retreat>,
 }
 
 fn total_cost(p: &PolicyResult) -> Estimate {
@@ -175,7 +187,18 @@ pub fn answers(s: &ScenarioResult, study: &Study) -> ScenarioAnswers {
             .map(|(r, share)| (r, Estimate { value: share.p, se: share.std_error })),
     };
     let bank_line = bank_line(s, credit_line);
-    ScenarioAnswers { scenario: s.name.clone(), cheapest, protection, shortfall, reserve, bank_line }
+    let retreat = s.retreat.as_ref().and_then(|r| {
+        let index = s.policies.iter().skip(1).position(|p| p.name == best.name).unwrap_or(0);
+        let cover = r.cover_removed.get(index)?;
+        let cents = |f: &crate::retreat::Figure| Estimate { value: f.mean / 100.0, se: f.std_error / 100.0 };
+        Some(Retreat {
+            buyers_cut: Estimate { value: r.buyers_cut.mean, se: r.buyers_cut.std_error },
+            policy: s.policies.get(index + 1)?.name.clone(),
+            cover_removed: cents(cover),
+            sales_lost: cents(&r.sales_lost),
+        })
+    });
+    ScenarioAnswers { scenario: s.name.clone(), cheapest, protection, shortfall, reserve, bank_line, retreat }
 }
 
 /// The policy adding the most borrowing base in the month a shortfall is most likely (else the
@@ -340,6 +363,19 @@ impl ScenarioAnswers {
             "In {month} {} adds {base} of borrowing base and {} of facility under the credit line of {line} {currency}.",
             b.policy,
             amount(b.extra_facility, currency)
+        ))
+    }
+
+    /// What the insurer's retreat took away, in one sentence.
+    pub fn retreat_sentence(&self, currency: &str) -> Option<String> {
+        let r = self.retreat.as_ref()?;
+        let (buyers, buyers_se) = compact(r.buyers_cut.value, r.buyers_cut.se);
+        Some(format!(
+            "The insurer cuts the limits of {buyers} buyers (± {buyers_se}) on average: {} loses {} of cover, and {} of \
+             sales are turned away because the seller ships only within the cut limits.",
+            r.policy,
+            amount(r.cover_removed, currency),
+            amount(r.sales_lost, currency)
         ))
     }
 

@@ -199,6 +199,9 @@ fn answers_section(h: &mut String, study: &Study, r: &RunResult, cur: &str) {
             tile(h, "Will cash run short, and when?", &text);
         }
         tile(h, "How large a bad-debt reserve?", &a.reserve_sentence(cur));
+        if let Some(text) = a.retreat_sentence(cur) {
+            tile(h, "What did the insurer's retreat take away?", &text);
+        }
         if let Some(text) = a.bank_line_sentence(cur) {
             tile(h, "What is the insurance worth to the bank line?", &text);
         }
