@@ -6,7 +6,8 @@ use crate::engine::{Outcomes, run_trials};
 use crate::error::Error;
 use crate::model::Study;
 use crate::plan::{Plan, compile};
-use crate::stats::{Level, MeasureStats, Share};
+use crate::stats::paired;
+use crate::stats::{Level, MeasureStats, PairedAmount, PairedShare, Share};
 
 /// The measures reported for every scenario × policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +61,28 @@ pub struct PolicyResult {
     pub p_pays_back: Option<f64>,
     /// The cash side, when the study has a `[company]` section.
     pub cash: Option<PolicyCash>,
+    /// This policy against "none" on the same trials, each difference with the standard error of
+    /// the paired difference (`None` for "none" itself).
+    pub paired: Option<Paired>,
+}
+
+/// A policy's differences from "none", computed from the per-trial differences of the common
+/// trials (every alternative is simulated on the same trials), so their errors are the errors
+/// of the differences, far smaller than the two figures' errors combined. A difference is
+/// significant when `|diff| > 2 × std_error` ([`crate::stats::SIGNIFICANCE_Z`]; one comparison at
+/// a time — judging many at once, expect some to pass by chance). docs/reports.md,
+/// policy_comparison.csv.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Paired {
+    /// Expected total cost of the policy minus that of "none" (cents; the difference of the two
+    /// `total_cost` means of summary.csv). Negative: the policy is cheaper on average.
+    pub total_cost_vs_none: PairedAmount,
+    /// ES 99 of the net loss of "none" minus the policy's (cents; the difference of the two
+    /// `es_99` of summary.csv's `net_loss` rows): how much 99% tail the policy removes.
+    pub es_99_net_loss_reduction: PairedAmount,
+    /// P(shortfall) of the policy minus that of "none" (P(peak shortfall > 0)), when the study
+    /// has a `[company]` section. Negative: the policy makes a shortfall less likely.
+    pub p_shortfall_vs_none: Option<PairedShare>,
 }
 
 /// Cash statistics of one policy.
@@ -317,6 +340,7 @@ pub fn summarize(
     let reserve = plan.cash.as_ref().and_then(|c| c.bad_debt_reserve);
     let above = |net: &[i64]| reserve.map(|r| w.share(n, |i| net[i] > r));
     let gross_stats = w.stats(&gross);
+    let none_cash = cash_stats(plan, out, 0);
     let none = PolicyResult {
         name: NO_POLICY.into(),
         annual_premium: 0,
@@ -326,7 +350,8 @@ pub fn summarize(
         measures: [gross_stats.clone(), w.stats(&vec![0; n]), gross_stats.clone(), gross_stats.clone()],
         p_net_above_reserve: above(&gross),
         p_pays_back: None,
-        cash: cash_stats(plan, out, 0),
+        cash: none_cash.as_ref().map(|c| c.0.clone()),
+        paired: None,
     };
     let per_policy: Vec<PolicyResult> = plan
         .policies
@@ -337,16 +362,37 @@ pub fn summarize(
             let claims = column(col);
             let net: Vec<i64> = (0..n).map(|i| gross[i] - claims[i] + out.row(i)[col + 1]).collect();
             let total: Vec<i64> = net.iter().map(|x| x + pol.premium).collect();
+            let (net_stats, total_stats) = (w.stats(&net), w.stats(&total));
+            let cash = cash_stats(plan, out, p + 1);
+            let tail = crate::stats::TAIL_LEVELS[1];
+            let vs_none = Paired {
+                total_cost_vs_none: PairedAmount {
+                    diff: total_stats.mean - gross_stats.mean,
+                    std_error: paired::mean_diff_std_error(w, n, |i| total[i] - gross[i]),
+                },
+                es_99_net_loss_reduction: PairedAmount {
+                    diff: gross_stats.es[1] - net_stats.es[1],
+                    std_error: paired::es_diff_std_error(w, tail, &gross, gross_stats.var[1], &net, net_stats.var[1]),
+                },
+                p_shortfall_vs_none: match (&none_cash, &cash) {
+                    (Some((a, a_peak)), Some((b, b_peak))) => Some(PairedShare {
+                        diff: b.peak_shortfall.p_positive - a.peak_shortfall.p_positive,
+                        std_error: paired::share_diff_std_error(w, n, |i| b_peak[i] > 0, |i| a_peak[i] > 0),
+                    }),
+                    _ => None,
+                },
+            };
             PolicyResult {
                 name: pol.name.clone(),
                 annual_premium: pol.annual_premium,
                 premium: pol.premium,
                 max_liability: pol.max_liability,
                 insured_turnover: pol.insured_turnover,
-                measures: [gross_stats.clone(), w.stats(&claims), w.stats(&net), w.stats(&total)],
+                measures: [gross_stats.clone(), w.stats(&claims), net_stats, total_stats],
                 p_net_above_reserve: above(&net),
                 p_pays_back: Some(w.share(n, |i| gross[i] - net[i] >= pol.premium).p),
-                cash: cash_stats(plan, out, p + 1),
+                cash: cash.map(|c| c.0),
+                paired: Some(vs_none),
             }
         })
         .collect();
@@ -380,8 +426,9 @@ pub fn summarize(
     })
 }
 
-/// Cash statistics of alternative `q` (0 = "none", then the policies).
-fn cash_stats(plan: &Plan, out: &Outcomes, q: usize) -> Option<PolicyCash> {
+/// Cash statistics of alternative `q` (0 = "none", then the policies), with each trial's peak
+/// shortfall.
+fn cash_stats(plan: &Plan, out: &Outcomes, q: usize) -> Option<(PolicyCash, Vec<i64>)> {
     let cash = plan.cash.as_ref()?;
     let (n, h) = (out.trials, cash.months);
     let w = out.weighting();
@@ -417,7 +464,7 @@ fn cash_stats(plan: &Plan, out: &Outcomes, q: usize) -> Option<PolicyCash> {
             }
         })
         .collect();
-    Some(PolicyCash { peak_shortfall: w.stats(&peak), months })
+    Some((PolicyCash { peak_shortfall: w.stats(&peak), months }, peak))
 }
 
 /// Levels of the month-end cash fan: 5%, 50%, 95%.

@@ -179,6 +179,13 @@ pub fn policy_comparison_csv(r: &RunResult) -> Result<Vec<u8>, Error> {
         "p_shortfall",
         "var_99_peak_shortfall_reduction",
         "es_99_peak_shortfall_reduction",
+        "total_cost_vs_none_std_error",
+        "total_cost_vs_none_significant",
+        "es_99_net_loss_reduction_std_error",
+        "es_99_net_loss_reduction_significant",
+        "p_shortfall_vs_none",
+        "p_shortfall_vs_none_std_error",
+        "p_shortfall_vs_none_significant",
     ];
     let (net, total, claims) = (2, 3, 1);
     let mut rows = Vec::new();
@@ -192,7 +199,7 @@ pub fn policy_comparison_csv(r: &RunResult) -> Result<Vec<u8>, Error> {
                 (Some(a), Some(b)) => format_cents(f(a) - f(b)),
                 _ => String::new(),
             };
-            rows.push(vec![
+            let mut row = vec![
                 s.name.clone(),
                 p.name.clone(),
                 rank.to_string(),
@@ -219,10 +226,46 @@ pub fn policy_comparison_csv(r: &RunResult) -> Result<Vec<u8>, Error> {
                 p.cash.as_ref().map_or(String::new(), |c| prob(c.peak_shortfall.p_positive)),
                 shortfall_reduction(|c| c.peak_shortfall.var[1] as i128),
                 shortfall_reduction(|c| c.peak_shortfall.es[1]),
-            ]);
+            ];
+            row.extend(paired_columns(p, none.cash.is_some()));
+            rows.push(row);
         }
     }
     table(&header, rows)
+}
+
+/// "yes" / "no" for a significance flag.
+fn yes_no(significant: bool) -> String {
+    if significant { "yes" } else { "no" }.to_owned()
+}
+
+/// policy_comparison.csv's paired columns of one alternative: each difference from "none" with
+/// the standard error of the paired difference and whether it is significant. The "none" row has
+/// no difference: empty errors and flags (and a zero P(shortfall) difference with a cash side).
+fn paired_columns(p: &PolicyResult, with_cash: bool) -> Vec<String> {
+    let Some(d) = &p.paired else {
+        let p_shortfall = if with_cash { prob(0.0) } else { String::new() };
+        return vec![
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            p_shortfall,
+            String::new(),
+            String::new(),
+        ];
+    };
+    let mut row = vec![
+        units(d.total_cost_vs_none.std_error),
+        yes_no(d.total_cost_vs_none.significant()),
+        units(d.es_99_net_loss_reduction.std_error),
+        yes_no(d.es_99_net_loss_reduction.significant()),
+    ];
+    match &d.p_shortfall_vs_none {
+        Some(x) => row.extend([prob(x.diff), prob(x.std_error), yes_no(x.significant())]),
+        None => row.extend([String::new(), String::new(), String::new()]),
+    }
+    row
 }
 
 /// Extra expected total cost per unit of ES 99 reduction, 4 decimals (empty without a reduction).
