@@ -83,6 +83,73 @@ pub struct Paired {
     /// P(shortfall) of the policy minus that of "none" (P(peak shortfall > 0)), when the study
     /// has a `[company]` section. Negative: the policy makes a shortfall less likely.
     pub p_shortfall_vs_none: Option<PairedShare>,
+    /// The premium at which the policy's expected total cost equals that of "none".
+    pub break_even: BreakEven,
+}
+
+/// The break-even premium of a policy in a scenario: the premium at which its expected total cost
+/// equals that of "none", i.e. the expected `claims − insurer's share of recoveries` (per trial,
+/// as simulated: claims are held fixed, which is exact unless the maximum liability is a
+/// multiple of the premium and binds). Annualised by `12/H` like the premium itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BreakEven {
+    /// Break-even annual premium in cents, rounded half-to-even.
+    pub annual_premium: i128,
+    /// Its standard error in cents: `total_cost_vs_none.std_error × 12/H` (the break-even premium
+    /// is the paired mean difference shifted by the premium).
+    pub annual_premium_std_error: f64,
+    /// The premium rate on insured turnover that gives that annual premium, or why there is none.
+    pub rate: BreakEvenRate,
+}
+
+/// The break-even premium rate, `annual_premium / insured_turnover`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BreakEvenRate {
+    /// The rate, rounded half-to-even to 10 decimals, with its standard error
+    /// (`annual_premium_std_error / insured_turnover`).
+    Rate { rate: rust_decimal::Decimal, std_error: f64 },
+    /// The break-even annual premium is below the policy's `minimum_premium`: at any rate the
+    /// policy costs more than "none" on average (its premium cannot go below the minimum).
+    BelowMinimumPremium,
+    /// No insured turnover: the premium does not depend on the rate.
+    NoInsuredTurnover,
+}
+
+impl BreakEven {
+    /// Decimal places of [`BreakEvenRate::Rate`].
+    pub const RATE_DECIMALS: u32 = 10;
+
+    /// From the exact sum over the trials of `claims − insurer's share` (`benefit_sum`, cents) of
+    /// a policy over `trials` trials and a horizon of `months`, and the error of the per-trial
+    /// mean (cents).
+    fn new(
+        benefit_sum: i128,
+        trials: u64,
+        months: u32,
+        pol: &crate::plan::PolicyPlan,
+        mean_std_error: f64,
+    ) -> Result<Self, Error> {
+        use rust_decimal::{Decimal, RoundingStrategy};
+        let per_year = trials as i128 * months as i128;
+        let annual_premium = crate::money::mean_cents(benefit_sum * 12, per_year.max(1) as u64);
+        let annual_premium_std_error = mean_std_error * 12.0 / months.max(1) as f64;
+        let rate = if pol.insured_turnover <= 0 {
+            BreakEvenRate::NoInsuredTurnover
+        } else if benefit_sum * 12 < pol.minimum_premium as i128 * per_year {
+            BreakEvenRate::BelowMinimumPremium
+        } else {
+            let overflow = || Error::Internal(format!("policy {:?}: break-even rate out of range", pol.name));
+            let num = Decimal::try_from_i128_with_scale(benefit_sum * 12, 0).map_err(|_| overflow())?;
+            let den = Decimal::try_from_i128_with_scale(per_year * pol.insured_turnover as i128, 0)
+                .map_err(|_| overflow())?;
+            let rate = num
+                .checked_div(den)
+                .ok_or_else(overflow)?
+                .round_dp_with_strategy(Self::RATE_DECIMALS, RoundingStrategy::MidpointNearestEven);
+            BreakEvenRate::Rate { rate, std_error: annual_premium_std_error / pol.insured_turnover as f64 }
+        };
+        Ok(BreakEven { annual_premium, annual_premium_std_error, rate })
+    }
 }
 
 /// Cash statistics of one policy.
@@ -353,11 +420,12 @@ pub fn summarize(
         cash: none_cash.as_ref().map(|c| c.0.clone()),
         paired: None,
     };
+    let months = calendar.horizon_months();
     let per_policy: Vec<PolicyResult> = plan
         .policies
         .par_iter()
         .enumerate()
-        .map(|(p, pol)| {
+        .map(|(p, pol)| -> Result<PolicyResult, Error> {
             let col = crate::engine::FIXED_COLUMNS + 2 * p;
             let claims = column(col);
             let net: Vec<i64> = (0..n).map(|i| gross[i] - claims[i] + out.row(i)[col + 1]).collect();
@@ -365,11 +433,14 @@ pub fn summarize(
             let (net_stats, total_stats) = (w.stats(&net), w.stats(&total));
             let cash = cash_stats(plan, out, p + 1);
             let tail = crate::stats::TAIL_LEVELS[1];
+            let total_cost_vs_none = PairedAmount {
+                diff: total_stats.mean - gross_stats.mean,
+                std_error: paired::mean_diff_std_error(w, n, |i| total[i] - gross[i]),
+            };
+            let benefit_sum = gross_stats.sum - net_stats.sum;
+            let break_even = BreakEven::new(benefit_sum, n as u64, months, pol, total_cost_vs_none.std_error)?;
             let vs_none = Paired {
-                total_cost_vs_none: PairedAmount {
-                    diff: total_stats.mean - gross_stats.mean,
-                    std_error: paired::mean_diff_std_error(w, n, |i| total[i] - gross[i]),
-                },
+                total_cost_vs_none,
                 es_99_net_loss_reduction: PairedAmount {
                     diff: gross_stats.es[1] - net_stats.es[1],
                     std_error: paired::es_diff_std_error(w, tail, &gross, gross_stats.var[1], &net, net_stats.var[1]),
@@ -381,8 +452,9 @@ pub fn summarize(
                     }),
                     _ => None,
                 },
+                break_even,
             };
-            PolicyResult {
+            Ok(PolicyResult {
                 name: pol.name.clone(),
                 annual_premium: pol.annual_premium,
                 premium: pol.premium,
@@ -393,9 +465,9 @@ pub fn summarize(
                 p_pays_back: Some(w.share(n, |i| gross[i] - net[i] >= pol.premium).p),
                 cash: cash.map(|c| c.0),
                 paired: Some(vs_none),
-            }
+            })
         })
-        .collect();
+        .collect::<Result<_, _>>()?;
     let months = match &plan.cash {
         None => Vec::new(),
         Some(cash) => {

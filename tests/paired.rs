@@ -145,6 +145,9 @@ fn paired_std_errors_match_the_closed_form_of_an_independent_pool() {
         // No cash side: no shortfall columns.
         assert_eq!(comparison(&out, "independent", policy, "p_shortfall_vs_none"), "");
     }
+    // Without sales there is no insured turnover, so no rate: the premium is the minimum.
+    assert_eq!(comparison(&out, "independent", "p90", "break_even_note"), "no_insured_turnover");
+    assert_eq!(comparison(&out, "independent", "p90", "break_even_premium_rate"), "");
     // The "none" row differs from nothing: no error, no flag.
     assert_eq!(comparison(&out, "independent", "none", "total_cost_vs_none_std_error"), "");
     assert_eq!(comparison(&out, "independent", "none", "total_cost_vs_none_significant"), "");
@@ -225,4 +228,88 @@ fn paired_differences_equal_the_differences_of_the_summary_figures() {
         checked += 1;
     }
     assert!(checked >= 3);
+}
+
+/// A copy of `from` (a study folder) at `to`.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+/// Replaces `key = …` in the `[[policy]]` section named `name` of policies.toml.
+fn set_policy_key(study: &Path, name: &str, key: &str, value: &str) {
+    let path = study.join("policies.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let header = format!("name = \"{name}\"");
+    let mut inside = false;
+    let mut found = false;
+    let lines: Vec<String> = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("name = ") {
+                inside = l == header;
+            }
+            if inside && l.split('=').next().is_some_and(|k| k.trim() == key) {
+                found = true;
+                format!("{key} = {value}")
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect();
+    assert!(found, "{name}: no {key} in policies.toml");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+}
+
+/// Break-even premium rate. On a copy of the golden study, excess-of-loss (a fixed maximum
+/// liability, so its claims do not depend on the premium) without a minimum premium: a rerun with
+/// its premium_rate set to the reported break-even rate costs the same as "none" to the cent
+/// (the rate has 10 decimals: ≤ 0.5 cent of premium, plus the rounding of the two means), where
+/// the original rate cost many paired errors more. whole-turnover-90 with a minimum premium above
+/// its break-even premium has no rate and says so. The errors follow the paired error of the
+/// total cost (the break-even premium is that difference shifted by the premium).
+#[test]
+fn a_run_at_the_break_even_premium_rate_costs_as_much_as_no_insurance() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = dir.path().join("study");
+    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/study"), &study);
+    set_policy_key(&study, "excess-of-loss", "minimum_premium", "0");
+    set_policy_key(&study, "whole-turnover-90", "minimum_premium", "10_000_000");
+    let args = ["--scenario", "baseline", "--trials", "3000", "--format", "csv"];
+    let first = run_study(&study, &dir.path().join("first"), &args);
+    let get = |out: &Path, policy: &str, column: &str| comparison(out, "baseline", policy, column);
+
+    // No rate reaches below the minimum premium.
+    assert_eq!(get(&first, "whole-turnover-90", "break_even_note"), "below_minimum_premium");
+    assert_eq!(get(&first, "whole-turnover-90", "break_even_premium_rate"), "");
+    assert!(cents(&get(&first, "whole-turnover-90", "break_even_annual_premium")) < 1_000_000_000);
+    assert_eq!(get(&first, "none", "break_even_premium_rate"), "");
+
+    let policy = "excess-of-loss";
+    assert_eq!(get(&first, policy, "break_even_note"), "");
+    let rate = get(&first, policy, "break_even_premium_rate");
+    let rate_se: f64 = get(&first, policy, "break_even_premium_rate_std_error").parse().unwrap();
+    let turnover = cents(&get(&first, policy, "insured_turnover")) as f64;
+    let cost_se: f64 = get(&first, policy, "total_cost_vs_none_std_error").parse().unwrap();
+    // H = 12 months: the rate's error is the total cost's paired error per unit of turnover.
+    assert!((rate_se * turnover / (cost_se * 100.0) - 1.0).abs() < 1e-3, "{rate_se} × {turnover} vs {cost_se}");
+    let before = cents(&get(&first, policy, "total_cost_vs_none")) as f64;
+    assert!(before.abs() > 4.0 * cost_se * 100.0, "the original rate is far from break-even: {before}");
+
+    set_policy_key(&study, policy, "premium_rate", &rate);
+    let second = run_study(&study, &dir.path().join("second"), &args);
+    let after = cents(&get(&second, policy, "total_cost_vs_none"));
+    assert!(after.abs() <= 2, "total cost vs none at the break-even rate {rate}: {after} cents");
+    let premium = cents(&get(&second, policy, "annual_premium"));
+    assert!((premium - cents(&get(&first, policy, "break_even_annual_premium"))).abs() <= 1);
+    // The claims are the same trials' claims: only the premium moved.
+    assert_eq!(get(&second, policy, "expected_claims"), get(&first, policy, "expected_claims"));
 }

@@ -3,7 +3,7 @@
 use crate::error::Error;
 use crate::money::format_cents;
 use crate::portfolio_summary::Summary;
-use crate::run::{Measure, PolicyResult, RunResult};
+use crate::run::{BreakEven, BreakEvenRate, Measure, PolicyResult, RunResult};
 use crate::stats::{MeasureStats, QUANTILE_LEVELS, Z95, quantile_std_error};
 
 pub(super) fn table(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> Result<Vec<u8>, Error> {
@@ -186,6 +186,11 @@ pub fn policy_comparison_csv(r: &RunResult) -> Result<Vec<u8>, Error> {
         "p_shortfall_vs_none",
         "p_shortfall_vs_none_std_error",
         "p_shortfall_vs_none_significant",
+        "break_even_premium_rate",
+        "break_even_premium_rate_std_error",
+        "break_even_annual_premium",
+        "break_even_annual_premium_std_error",
+        "break_even_note",
     ];
     let (net, total, claims) = (2, 3, 1);
     let mut rows = Vec::new();
@@ -245,15 +250,10 @@ fn yes_no(significant: bool) -> String {
 fn paired_columns(p: &PolicyResult, with_cash: bool) -> Vec<String> {
     let Some(d) = &p.paired else {
         let p_shortfall = if with_cash { prob(0.0) } else { String::new() };
-        return vec![
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            p_shortfall,
-            String::new(),
-            String::new(),
-        ];
+        // The paired columns (7) and the break-even columns (5): no difference from itself.
+        let mut row = vec![String::new(); 12];
+        row[4] = p_shortfall;
+        return row;
     };
     let mut row = vec![
         units(d.total_cost_vs_none.std_error),
@@ -265,6 +265,16 @@ fn paired_columns(p: &PolicyResult, with_cash: bool) -> Vec<String> {
         Some(x) => row.extend([prob(x.diff), prob(x.std_error), yes_no(x.significant())]),
         None => row.extend([String::new(), String::new(), String::new()]),
     }
+    let b = &d.break_even;
+    let (rate, rate_se, note) = match &b.rate {
+        BreakEvenRate::Rate { rate, std_error } => {
+            let prec = BreakEven::RATE_DECIMALS as usize;
+            (format!("{rate:.prec$}"), format!("{std_error:.prec$}"), "")
+        }
+        BreakEvenRate::BelowMinimumPremium => (String::new(), String::new(), "below_minimum_premium"),
+        BreakEvenRate::NoInsuredTurnover => (String::new(), String::new(), "no_insured_turnover"),
+    };
+    row.extend([rate, rate_se, format_cents(b.annual_premium), units(b.annual_premium_std_error), note.to_owned()]);
     row
 }
 
