@@ -197,6 +197,8 @@ pub struct ScenarioResult {
     pub months: Vec<MonthInfo>,
     /// Risk contributions per buyer: "none" (gross loss), then each policy (net loss).
     pub contributions: ScenarioContributions,
+    /// The company's `bad_debt_reserve` in cents, when study.toml states one.
+    pub bad_debt_reserve: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -495,6 +497,7 @@ pub fn summarize(
         defaults: w.stats(&column(1)),
         months,
         contributions: contributions(plan, seed, out)?,
+        bad_debt_reserve: reserve,
     })
 }
 

@@ -313,3 +313,50 @@ fn a_run_at_the_break_even_premium_rate_costs_as_much_as_no_insurance() {
     // The claims are the same trials' claims: only the premium moved.
     assert_eq!(get(&second, policy, "expected_claims"), get(&first, policy, "expected_claims"));
 }
+
+/// `a·b/c` rounded half-to-even, for `a, b ≥ 0`, `c > 0`.
+fn half_even(a: i128, b: i128, c: i128) -> i128 {
+    let (q, r) = ((a * b) / c, (a * b) % c);
+    if 2 * r > c || (2 * r == c && q % 2 == 1) { q + 1 } else { q }
+}
+
+/// reserve.csv: its reserves are summary.csv's VaR of the net loss (with the same interval) to
+/// the cent, its P(net loss > bad_debt_reserve) is summary.csv's, and its rules of thumb are 3%
+/// and 5% of the exposure `validate` prints, to the cent.
+#[test]
+fn reserve_sizing_reads_the_net_loss_var_and_the_validated_receivables() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = example_baseline(&dir.path().join("out"), "2000");
+    let validated = arstress().arg("validate").arg(example_study()).args(["--format", "json"]).output().unwrap();
+    assert!(validated.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&validated.stdout).unwrap();
+    let total = json["portfolio"].as_array().unwrap().iter().find(|r| r["section"] == "total").unwrap();
+    let exposure = (total["exposure"].as_f64().unwrap() * 100.0).round() as i128;
+    assert!(exposure > 0);
+
+    let rows = read_csv(&out.join("reserve.csv"));
+    let policies = read_csv(&out.join("policy_comparison.csv"));
+    assert_eq!(rows.len(), policies.len(), "one row per scenario and alternative");
+    for row in &rows {
+        let p = row["policy"].as_str();
+        for suffix in ["95", "99", "99_5"] {
+            for (mine, theirs) in
+                [("", ""), ("_std_error", "_std_error"), ("_ci_low", "_ci_low"), ("_ci_high", "_ci_high")]
+            {
+                assert_eq!(
+                    row[&format!("reserve_{suffix}{mine}")],
+                    summary(&out, "baseline", p, "net_loss", &format!("var_{suffix}{theirs}")),
+                    "{p}: reserve_{suffix}{mine}"
+                );
+            }
+        }
+        assert_eq!(row["bad_debt_reserve"], "381000.00");
+        assert_eq!(
+            row["p_net_loss_above_bad_debt_reserve"],
+            summary(&out, "baseline", p, "net_loss", "p_above_bad_debt_reserve")
+        );
+        assert_eq!(cents(&row["receivables"]), exposure);
+        assert_eq!(cents(&row["rule_of_thumb_3pct"]), half_even(exposure, 3, 100), "{p}");
+        assert_eq!(cents(&row["rule_of_thumb_5pct"]), half_even(exposure, 5, 100), "{p}");
+    }
+}

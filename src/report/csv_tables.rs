@@ -1,7 +1,7 @@
 //! The CSV reports. Column names are stable and documented in docs/reports.md.
 
 use crate::error::Error;
-use crate::money::format_cents;
+use crate::money::{format_cents, mean_cents};
 use crate::portfolio_summary::Summary;
 use crate::run::{BreakEven, BreakEvenRate, Measure, PolicyResult, RunResult};
 use crate::stats::{MeasureStats, QUANTILE_LEVELS, Z95, quantile_std_error};
@@ -281,6 +281,58 @@ fn paired_columns(p: &PolicyResult, with_cash: bool) -> Vec<String> {
 /// Extra expected total cost per unit of ES 99 reduction, 4 decimals (empty without a reduction).
 fn cost_per_reduction(extra_cost: i128, reduction: i128) -> String {
     if reduction <= 0 { String::new() } else { format!("{:.4}", extra_cost as f64 / reduction as f64) }
+}
+
+/// The rules of thumb of reserve.csv: a reserve of this many percent of the receivables.
+pub const RESERVE_RULES_PERCENT: [i64; 2] = [3, 5];
+
+/// reserve.csv: per scenario × alternative, the bad-debt reserve that covers the net loss with
+/// 95 / 99 / 99.5% confidence (the VaR of the net loss, with its order-statistic interval as in
+/// summary.csv), beside the study's `bad_debt_reserve` with P(net loss > it), and beside the
+/// 3% / 5% of receivables rules of thumb (receivables: the portfolio's exposure at `as_of`, as
+/// `validate` and portfolio.csv give it).
+pub fn reserve_csv(r: &RunResult, portfolio: &Summary) -> Result<Vec<u8>, Error> {
+    let mut header: Vec<String> = vec!["scenario".into(), "policy".into()];
+    for suffix in TAIL_SUFFIXES {
+        let name = format!("reserve_{suffix}");
+        header.extend([format!("{name}_std_error"), format!("{name}_ci_low"), format!("{name}_ci_high")]);
+        header.insert(header.len() - 3, name);
+    }
+    header.extend(
+        [
+            "bad_debt_reserve",
+            "p_net_loss_above_bad_debt_reserve",
+            "p_net_loss_above_bad_debt_reserve_std_error",
+            "receivables",
+        ]
+        .map(String::from),
+    );
+    header.extend(RESERVE_RULES_PERCENT.map(|p| format!("rule_of_thumb_{p}pct")));
+    let receivables = portfolio.total.exposure as i128;
+    let net = Measure::ALL.iter().position(|&m| m == Measure::NetLoss).unwrap_or(2);
+    let mut rows = Vec::new();
+    for s in &r.scenarios {
+        for p in &s.policies {
+            let st = &p.measures[net];
+            let mut row = vec![s.name.clone(), p.name.clone()];
+            for (&v, &ci) in st.var.iter().zip(&st.var_ci) {
+                row.push(format_cents(v as i128));
+                row.push(units(quantile_std_error(ci)));
+                row.push(format_cents(ci.0 as i128));
+                row.push(format_cents(ci.1 as i128));
+            }
+            row.push(s.bad_debt_reserve.map_or(String::new(), |x| format_cents(x as i128)));
+            match p.p_net_above_reserve {
+                Some(x) => row.extend([prob(x.p), prob(x.std_error)]),
+                None => row.extend([String::new(), String::new()]),
+            }
+            row.push(format_cents(receivables));
+            row.extend(RESERVE_RULES_PERCENT.map(|pct| format_cents(mean_cents(receivables * pct as i128, 100))));
+            rows.push(row);
+        }
+    }
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    table(&header, rows)
 }
 
 /// portfolio.csv: the `validate` summary.
