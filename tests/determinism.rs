@@ -20,7 +20,11 @@ fn reports_are_identical_for_1_2_and_4_threads() {
         .map(|t| run_study(&study, &dir.path().join(format!("out-{t}")), &["--threads", t, "--trials", "5000"]))
         .collect();
     let first = report_bytes(&runs[0]);
-    assert_eq!(first.len(), 8, "seven CSV reports (contributions.csv and cashflow.csv included) and report.html");
+    assert_eq!(
+        first.len(),
+        9,
+        "eight CSV reports (contributions.csv, reserve.csv and cashflow.csv included) and report.html"
+    );
     for r in &runs[1..] {
         assert!(report_bytes(r) == first, "reports differ between thread counts");
         assert_eq!(manifest_without_timing(r), manifest_without_timing(&runs[0]));
