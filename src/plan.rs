@@ -152,6 +152,8 @@ pub struct PolicyPlan {
     pub max_liability: i64,
     /// Annual premium (SPEC §3.1.9).
     pub annual_premium: i64,
+    /// The policy's minimum annual premium (the floor of `annual_premium`).
+    pub minimum_premium: i64,
     /// Premium counted in a trial's total cost: annual × H/12.
     pub premium: i64,
     pub insured_turnover: i64,
@@ -367,7 +369,8 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
     for pol in &study.policies {
         let cents = |d: Decimal| to_cents(d, Decimal::ONE).ok_or_else(|| internal(scenario, "policy amounts"));
         let by_rate = round_cents(pol.premium_rate * Decimal::from(insured_turnover));
-        let annual = by_rate.max(cents(pol.minimum_premium)?);
+        let minimum_premium = cents(pol.minimum_premium)?;
+        let annual = by_rate.max(minimum_premium);
         let max_liability = match pol.max_liability {
             MaxLiability::Fixed(d) => cents(d)?,
             MaxLiability::Multiple(m) => round_cents(m * Decimal::from(annual)),
@@ -379,6 +382,7 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
             aggregate_first_loss: cents(pol.aggregate_first_loss)?,
             max_liability,
             annual_premium: annual,
+            minimum_premium,
             premium: mul_div_round(annual, cal.horizon_months() as i64, 12),
             insured_turnover,
             waiting_period_days: pol.waiting_period_days as i32,

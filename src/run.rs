@@ -6,7 +6,8 @@ use crate::engine::{Outcomes, run_trials};
 use crate::error::Error;
 use crate::model::Study;
 use crate::plan::{Plan, compile};
-use crate::stats::{Level, MeasureStats, Share};
+use crate::stats::paired;
+use crate::stats::{Level, MeasureStats, PairedAmount, PairedShare, Share};
 
 /// The measures reported for every scenario × policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +61,95 @@ pub struct PolicyResult {
     pub p_pays_back: Option<f64>,
     /// The cash side, when the study has a `[company]` section.
     pub cash: Option<PolicyCash>,
+    /// This policy against "none" on the same trials, each difference with the standard error of
+    /// the paired difference (`None` for "none" itself).
+    pub paired: Option<Paired>,
+}
+
+/// A policy's differences from "none", computed from the per-trial differences of the common
+/// trials (every alternative is simulated on the same trials), so their errors are the errors
+/// of the differences, far smaller than the two figures' errors combined. A difference is
+/// significant when `|diff| > 2 × std_error` ([`crate::stats::SIGNIFICANCE_Z`]; one comparison at
+/// a time — judging many at once, expect some to pass by chance). docs/reports.md,
+/// policy_comparison.csv.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Paired {
+    /// Expected total cost of the policy minus that of "none" (cents; the difference of the two
+    /// `total_cost` means of summary.csv). Negative: the policy is cheaper on average.
+    pub total_cost_vs_none: PairedAmount,
+    /// ES 99 of the net loss of "none" minus the policy's (cents; the difference of the two
+    /// `es_99` of summary.csv's `net_loss` rows): how much 99% tail the policy removes.
+    pub es_99_net_loss_reduction: PairedAmount,
+    /// P(shortfall) of the policy minus that of "none" (P(peak shortfall > 0)), when the study
+    /// has a `[company]` section. Negative: the policy makes a shortfall less likely.
+    pub p_shortfall_vs_none: Option<PairedShare>,
+    /// The premium at which the policy's expected total cost equals that of "none".
+    pub break_even: BreakEven,
+}
+
+/// The break-even premium of a policy in a scenario: the premium at which its expected total cost
+/// equals that of "none", i.e. the expected `claims − insurer's share of recoveries` (per trial,
+/// as simulated: claims are held fixed, which is exact unless the maximum liability is a
+/// multiple of the premium and binds). Annualised by `12/H` like the premium itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BreakEven {
+    /// Break-even annual premium in cents, rounded half-to-even.
+    pub annual_premium: i128,
+    /// Its standard error in cents: `total_cost_vs_none.std_error × 12/H` (the break-even premium
+    /// is the paired mean difference shifted by the premium).
+    pub annual_premium_std_error: f64,
+    /// The premium rate on insured turnover that gives that annual premium, or why there is none.
+    pub rate: BreakEvenRate,
+}
+
+/// The break-even premium rate, `annual_premium / insured_turnover`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BreakEvenRate {
+    /// The rate, rounded half-to-even to 10 decimals, with its standard error
+    /// (`annual_premium_std_error / insured_turnover`).
+    Rate { rate: rust_decimal::Decimal, std_error: f64 },
+    /// The break-even annual premium is below the policy's `minimum_premium`: at any rate the
+    /// policy costs more than "none" on average (its premium cannot go below the minimum).
+    BelowMinimumPremium,
+    /// No insured turnover: the premium does not depend on the rate.
+    NoInsuredTurnover,
+}
+
+impl BreakEven {
+    /// Decimal places of [`BreakEvenRate::Rate`].
+    pub const RATE_DECIMALS: u32 = 10;
+
+    /// From the exact sum over the trials of `claims − insurer's share` (`benefit_sum`, cents) of
+    /// a policy over `trials` trials and a horizon of `months`, and the error of the per-trial
+    /// mean (cents).
+    fn new(
+        benefit_sum: i128,
+        trials: u64,
+        months: u32,
+        pol: &crate::plan::PolicyPlan,
+        mean_std_error: f64,
+    ) -> Result<Self, Error> {
+        use rust_decimal::{Decimal, RoundingStrategy};
+        let per_year = trials as i128 * months as i128;
+        let annual_premium = crate::money::mean_cents(benefit_sum * 12, per_year.max(1) as u64);
+        let annual_premium_std_error = mean_std_error * 12.0 / months.max(1) as f64;
+        let rate = if pol.insured_turnover <= 0 {
+            BreakEvenRate::NoInsuredTurnover
+        } else if benefit_sum * 12 < pol.minimum_premium as i128 * per_year {
+            BreakEvenRate::BelowMinimumPremium
+        } else {
+            let overflow = || Error::Internal(format!("policy {:?}: break-even rate out of range", pol.name));
+            let num = Decimal::try_from_i128_with_scale(benefit_sum * 12, 0).map_err(|_| overflow())?;
+            let den = Decimal::try_from_i128_with_scale(per_year * pol.insured_turnover as i128, 0)
+                .map_err(|_| overflow())?;
+            let rate = num
+                .checked_div(den)
+                .ok_or_else(overflow)?
+                .round_dp_with_strategy(Self::RATE_DECIMALS, RoundingStrategy::MidpointNearestEven);
+            BreakEvenRate::Rate { rate, std_error: annual_premium_std_error / pol.insured_turnover as f64 }
+        };
+        Ok(BreakEven { annual_premium, annual_premium_std_error, rate })
+    }
 }
 
 /// Cash statistics of one policy.
@@ -124,6 +214,8 @@ pub struct ScenarioResult {
     pub contributions: ScenarioContributions,
     /// What the insurer retreat changed, when the scenario cuts limits (SPEC §5.4).
     pub retreat: Option<crate::retreat::RetreatResult>,
+    /// The company's `bad_debt_reserve` in cents, when study.toml states one.
+    pub bad_debt_reserve: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -334,6 +426,7 @@ pub fn summarize(
     let reserve = plan.cash.as_ref().and_then(|c| c.bad_debt_reserve);
     let above = |net: &[i64]| reserve.map(|r| w.share(n, |i| net[i] > r));
     let gross_stats = w.stats(&gross);
+    let none_cash = cash_stats(plan, out, 0);
     let none = PolicyResult {
         name: NO_POLICY.into(),
         annual_premium: 0,
@@ -343,30 +436,57 @@ pub fn summarize(
         measures: [gross_stats.clone(), w.stats(&vec![0; n]), gross_stats.clone(), gross_stats.clone()],
         p_net_above_reserve: above(&gross),
         p_pays_back: None,
-        cash: cash_stats(plan, out, 0),
+        cash: none_cash.as_ref().map(|c| c.0.clone()),
+        paired: None,
     };
+    let months = calendar.horizon_months();
     let per_policy: Vec<PolicyResult> = plan
         .policies
         .par_iter()
         .enumerate()
-        .map(|(p, pol)| {
+        .map(|(p, pol)| -> Result<PolicyResult, Error> {
             let col = crate::engine::FIXED_COLUMNS + 2 * p;
             let claims = column(col);
             let net: Vec<i64> = (0..n).map(|i| gross[i] - claims[i] + out.row(i)[col + 1]).collect();
             let total: Vec<i64> = net.iter().map(|x| x + pol.premium).collect();
-            PolicyResult {
+            let (net_stats, total_stats) = (w.stats(&net), w.stats(&total));
+            let cash = cash_stats(plan, out, p + 1);
+            let tail = crate::stats::TAIL_LEVELS[1];
+            let total_cost_vs_none = PairedAmount {
+                diff: total_stats.mean - gross_stats.mean,
+                std_error: paired::mean_diff_std_error(w, n, |i| total[i] - gross[i]),
+            };
+            let benefit_sum = gross_stats.sum - net_stats.sum;
+            let break_even = BreakEven::new(benefit_sum, n as u64, months, pol, total_cost_vs_none.std_error)?;
+            let vs_none = Paired {
+                total_cost_vs_none,
+                es_99_net_loss_reduction: PairedAmount {
+                    diff: gross_stats.es[1] - net_stats.es[1],
+                    std_error: paired::es_diff_std_error(w, tail, &gross, gross_stats.var[1], &net, net_stats.var[1]),
+                },
+                p_shortfall_vs_none: match (&none_cash, &cash) {
+                    (Some((a, a_peak)), Some((b, b_peak))) => Some(PairedShare {
+                        diff: b.peak_shortfall.p_positive - a.peak_shortfall.p_positive,
+                        std_error: paired::share_diff_std_error(w, n, |i| b_peak[i] > 0, |i| a_peak[i] > 0),
+                    }),
+                    _ => None,
+                },
+                break_even,
+            };
+            Ok(PolicyResult {
                 name: pol.name.clone(),
                 annual_premium: pol.annual_premium,
                 premium: pol.premium,
                 max_liability: pol.max_liability,
                 insured_turnover: pol.insured_turnover,
-                measures: [gross_stats.clone(), w.stats(&claims), w.stats(&net), w.stats(&total)],
+                measures: [gross_stats.clone(), w.stats(&claims), net_stats, total_stats],
                 p_net_above_reserve: above(&net),
                 p_pays_back: Some(w.share(n, |i| gross[i] - net[i] >= pol.premium).p),
-                cash: cash_stats(plan, out, p + 1),
-            }
+                cash: cash.map(|c| c.0),
+                paired: Some(vs_none),
+            })
         })
-        .collect();
+        .collect::<Result<_, _>>()?;
     let months = match &plan.cash {
         None => Vec::new(),
         Some(cash) => {
@@ -395,11 +515,13 @@ pub fn summarize(
         months,
         contributions: contributions(plan, seed, out)?,
         retreat: crate::retreat::summarize(plan, out),
+        bad_debt_reserve: reserve,
     })
 }
 
-/// Cash statistics of alternative `q` (0 = "none", then the policies).
-fn cash_stats(plan: &Plan, out: &Outcomes, q: usize) -> Option<PolicyCash> {
+/// Cash statistics of alternative `q` (0 = "none", then the policies), with each trial's peak
+/// shortfall.
+fn cash_stats(plan: &Plan, out: &Outcomes, q: usize) -> Option<(PolicyCash, Vec<i64>)> {
     let cash = plan.cash.as_ref()?;
     let (n, h) = (out.trials, cash.months);
     let w = out.weighting();
@@ -459,7 +581,7 @@ fn cash_stats(plan: &Plan, out: &Outcomes, q: usize) -> Option<PolicyCash> {
             }
         })
         .collect();
-    Some(PolicyCash { peak_shortfall: w.stats(&peak), months })
+    Some((PolicyCash { peak_shortfall: w.stats(&peak), months }, peak))
 }
 
 /// Standard error of the (weighted) mean of `values`: the standard deviation of the per-trial

@@ -15,6 +15,7 @@ mod golden;
 mod interrupt;
 mod lateness;
 mod limit_cuts;
+mod paired;
 mod properties;
 mod reports;
 mod resources;

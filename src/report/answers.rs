@@ -118,10 +118,17 @@ fn total_cost(p: &PolicyResult) -> Estimate {
     Estimate::cents(p.measures[COST].mean, p.measures[COST].mean_std_error)
 }
 
-/// `p`'s expected total cost minus that of `none`, with the standard error of the difference.
+/// `p`'s expected total cost minus that of `none`, with the standard error of the paired
+/// difference (both on the same trials; policy_comparison.csv's `total_cost_vs_none`).
 pub fn cost_versus_none(none: &PolicyResult, p: &PolicyResult) -> Estimate {
-    let (a, b) = (total_cost(p), total_cost(none));
-    Estimate { value: a.value - b.value, se: (a.se * a.se + b.se * b.se).sqrt() }
+    match &p.paired {
+        Some(d) => Estimate::cents(d.total_cost_vs_none.diff, d.total_cost_vs_none.std_error),
+        // "none" against itself.
+        None => {
+            let (a, b) = (total_cost(p), total_cost(none));
+            Estimate { value: a.value - b.value, se: 0.0 }
+        }
+    }
 }
 
 /// The answers of a scenario (its first alternative is "none").

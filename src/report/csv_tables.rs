@@ -1,9 +1,9 @@
 //! The CSV reports. Column names are stable and documented in docs/reports.md.
 
 use crate::error::Error;
-use crate::money::format_cents;
+use crate::money::{format_cents, mean_cents};
 use crate::portfolio_summary::Summary;
-use crate::run::{Measure, PolicyResult, RunResult};
+use crate::run::{BreakEven, BreakEvenRate, Measure, PolicyResult, RunResult};
 use crate::stats::{MeasureStats, QUANTILE_LEVELS, Z95, quantile_std_error};
 
 pub(super) fn table(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> Result<Vec<u8>, Error> {
@@ -179,6 +179,18 @@ pub fn policy_comparison_csv(r: &RunResult) -> Result<Vec<u8>, Error> {
         "p_shortfall",
         "var_99_peak_shortfall_reduction",
         "es_99_peak_shortfall_reduction",
+        "total_cost_vs_none_std_error",
+        "total_cost_vs_none_significant",
+        "es_99_net_loss_reduction_std_error",
+        "es_99_net_loss_reduction_significant",
+        "p_shortfall_vs_none",
+        "p_shortfall_vs_none_std_error",
+        "p_shortfall_vs_none_significant",
+        "break_even_premium_rate",
+        "break_even_premium_rate_std_error",
+        "break_even_annual_premium",
+        "break_even_annual_premium_std_error",
+        "break_even_note",
     ];
     let (net, total, claims) = (2, 3, 1);
     let mut rows = Vec::new();
@@ -192,7 +204,7 @@ pub fn policy_comparison_csv(r: &RunResult) -> Result<Vec<u8>, Error> {
                 (Some(a), Some(b)) => format_cents(f(a) - f(b)),
                 _ => String::new(),
             };
-            rows.push(vec![
+            let mut row = vec![
                 s.name.clone(),
                 p.name.clone(),
                 rank.to_string(),
@@ -219,15 +231,108 @@ pub fn policy_comparison_csv(r: &RunResult) -> Result<Vec<u8>, Error> {
                 p.cash.as_ref().map_or(String::new(), |c| prob(c.peak_shortfall.p_positive)),
                 shortfall_reduction(|c| c.peak_shortfall.var[1] as i128),
                 shortfall_reduction(|c| c.peak_shortfall.es[1]),
-            ]);
+            ];
+            row.extend(paired_columns(p, none.cash.is_some()));
+            rows.push(row);
         }
     }
     table(&header, rows)
 }
 
+/// "yes" / "no" for a significance flag.
+fn yes_no(significant: bool) -> String {
+    if significant { "yes" } else { "no" }.to_owned()
+}
+
+/// policy_comparison.csv's paired columns of one alternative: each difference from "none" with
+/// the standard error of the paired difference and whether it is significant. The "none" row has
+/// no difference: empty errors and flags (and a zero P(shortfall) difference with a cash side).
+fn paired_columns(p: &PolicyResult, with_cash: bool) -> Vec<String> {
+    let Some(d) = &p.paired else {
+        let p_shortfall = if with_cash { prob(0.0) } else { String::new() };
+        // The paired columns (7) and the break-even columns (5): no difference from itself.
+        let mut row = vec![String::new(); 12];
+        row[4] = p_shortfall;
+        return row;
+    };
+    let mut row = vec![
+        units(d.total_cost_vs_none.std_error),
+        yes_no(d.total_cost_vs_none.significant()),
+        units(d.es_99_net_loss_reduction.std_error),
+        yes_no(d.es_99_net_loss_reduction.significant()),
+    ];
+    match &d.p_shortfall_vs_none {
+        Some(x) => row.extend([prob(x.diff), prob(x.std_error), yes_no(x.significant())]),
+        None => row.extend([String::new(), String::new(), String::new()]),
+    }
+    let b = &d.break_even;
+    let (rate, rate_se, note) = match &b.rate {
+        BreakEvenRate::Rate { rate, std_error } => {
+            let prec = BreakEven::RATE_DECIMALS as usize;
+            (format!("{rate:.prec$}"), format!("{std_error:.prec$}"), "")
+        }
+        BreakEvenRate::BelowMinimumPremium => (String::new(), String::new(), "below_minimum_premium"),
+        BreakEvenRate::NoInsuredTurnover => (String::new(), String::new(), "no_insured_turnover"),
+    };
+    row.extend([rate, rate_se, format_cents(b.annual_premium), units(b.annual_premium_std_error), note.to_owned()]);
+    row
+}
+
 /// Extra expected total cost per unit of ES 99 reduction, 4 decimals (empty without a reduction).
 fn cost_per_reduction(extra_cost: i128, reduction: i128) -> String {
     if reduction <= 0 { String::new() } else { format!("{:.4}", extra_cost as f64 / reduction as f64) }
+}
+
+/// The rules of thumb of reserve.csv: a reserve of this many percent of the receivables.
+pub const RESERVE_RULES_PERCENT: [i64; 2] = [3, 5];
+
+/// reserve.csv: per scenario × alternative, the bad-debt reserve that covers the net loss with
+/// 95 / 99 / 99.5% confidence (the VaR of the net loss, with its order-statistic interval as in
+/// summary.csv), beside the study's `bad_debt_reserve` with P(net loss > it), and beside the
+/// 3% / 5% of receivables rules of thumb (receivables: the portfolio's exposure at `as_of`, as
+/// `validate` and portfolio.csv give it).
+pub fn reserve_csv(r: &RunResult, portfolio: &Summary) -> Result<Vec<u8>, Error> {
+    let mut header: Vec<String> = vec!["scenario".into(), "policy".into()];
+    for suffix in TAIL_SUFFIXES {
+        let name = format!("reserve_{suffix}");
+        header.extend([format!("{name}_std_error"), format!("{name}_ci_low"), format!("{name}_ci_high")]);
+        header.insert(header.len() - 3, name);
+    }
+    header.extend(
+        [
+            "bad_debt_reserve",
+            "p_net_loss_above_bad_debt_reserve",
+            "p_net_loss_above_bad_debt_reserve_std_error",
+            "receivables",
+        ]
+        .map(String::from),
+    );
+    header.extend(RESERVE_RULES_PERCENT.map(|p| format!("rule_of_thumb_{p}pct")));
+    let receivables = portfolio.total.exposure as i128;
+    let net = Measure::ALL.iter().position(|&m| m == Measure::NetLoss).unwrap_or(2);
+    let mut rows = Vec::new();
+    for s in &r.scenarios {
+        for p in &s.policies {
+            let st = &p.measures[net];
+            let mut row = vec![s.name.clone(), p.name.clone()];
+            for (&v, &ci) in st.var.iter().zip(&st.var_ci) {
+                row.push(format_cents(v as i128));
+                row.push(units(quantile_std_error(ci)));
+                row.push(format_cents(ci.0 as i128));
+                row.push(format_cents(ci.1 as i128));
+            }
+            row.push(s.bad_debt_reserve.map_or(String::new(), |x| format_cents(x as i128)));
+            match p.p_net_above_reserve {
+                Some(x) => row.extend([prob(x.p), prob(x.std_error)]),
+                None => row.extend([String::new(), String::new()]),
+            }
+            row.push(format_cents(receivables));
+            row.extend(RESERVE_RULES_PERCENT.map(|pct| format_cents(mean_cents(receivables * pct as i128, 100))));
+            rows.push(row);
+        }
+    }
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    table(&header, rows)
 }
 
 /// portfolio.csv: the `validate` summary.

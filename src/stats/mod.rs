@@ -2,7 +2,9 @@
 
 use crate::money::mean_cents;
 
+pub mod paired;
 pub mod weighted;
+pub use paired::{PairedAmount, PairedShare, SIGNIFICANCE_Z};
 pub use weighted::{Share, WEIGHT_UNIT, Weights};
 
 /// A tail level as an exact fraction `num / den`.
