@@ -547,7 +547,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
     }
     if !args.quiet {
         for s in &result.scenarios {
-            say!("{}", scenario_line(&study, s));
+            say!("{}", scenario_line(&study, &portfolio, s));
         }
         say!("reports written to {} in {:.2} s", out.display(), timing.wall_seconds);
     }
@@ -802,8 +802,8 @@ fn validate(path: &Path, format: &str) -> Result<(), Error> {
 /// The closing line of a scenario: the answers of the report's first screen, each figure with its
 /// Monte Carlo error (the cheapest alternative, no insurance included, and the figures of the one
 /// it names).
-fn scenario_line(study: &Study, s: &arstress::run::ScenarioResult) -> String {
-    arstress::report::answers::answers(s, study).line(&study.currency)
+fn scenario_line(study: &Study, portfolio: &Summary, s: &arstress::run::ScenarioResult) -> String {
+    arstress::report::answers::answers(s, study, Some(portfolio.total.exposure as f64 / 100.0)).line(&study.currency)
 }
 
 fn render_summary(study: &Study, s: &Summary) -> String {

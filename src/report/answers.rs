@@ -73,6 +73,8 @@ pub struct Reserve {
     pub interval: (f64, f64),
     /// The study's own reserve and P(net loss > it), when the study states one.
     pub stated: Option<(f64, Estimate)>,
+    /// The receivables at `as_of` (the portfolio's exposure), for the 3–5 % rule of thumb.
+    pub receivables: Option<f64>,
 }
 
 /// What a policy is worth to the bank line in the month that matters most (the month a shortfall
@@ -132,7 +134,7 @@ pub fn cost_versus_none(none: &PolicyResult, p: &PolicyResult) -> Estimate {
 }
 
 /// The answers of a scenario (its first alternative is "none").
-pub fn answers(s: &ScenarioResult, study: &Study) -> ScenarioAnswers {
+pub fn answers(s: &ScenarioResult, study: &Study, receivables: Option<f64>) -> ScenarioAnswers {
     let units = |d: rust_decimal::Decimal| f64::try_from(d).ok();
     let reserve_stated = study.company.as_ref().and_then(|c| c.bad_debt_reserve).and_then(units);
     let credit_line = study.company.as_ref().and_then(|c| units(c.credit_line));
@@ -192,6 +194,7 @@ pub fn answers(s: &ScenarioResult, study: &Study) -> ScenarioAnswers {
         stated: reserve_stated
             .zip(best.p_net_above_reserve)
             .map(|(r, share)| (r, Estimate { value: share.p, se: share.std_error })),
+        receivables,
     };
     let bank_line = bank_line(s, credit_line);
     let retreat = s.retreat.as_ref().and_then(|r| {
@@ -345,6 +348,14 @@ impl ScenarioAnswers {
             let (s, _) = compact(*stated, 0.0);
             let covered = Estimate { value: 1.0 - above.value, se: above.se };
             text.push_str(&format!("; the study's reserve of {s} {currency} covers it in {}", probability(covered)));
+        }
+        if let Some(receivables) = r.receivables.filter(|&x| x > 0.0) {
+            let [lo, hi] = crate::report::RESERVE_RULES_PERCENT.map(|p| compact(receivables * p as f64 / 100.0, 0.0).0);
+            let [p_lo, p_hi] = crate::report::RESERVE_RULES_PERCENT;
+            text.push_str(&format!(
+                "; the rule of thumb of {p_lo}–{p_hi} % of receivables ({} {currency}) would hold {lo} to {hi}",
+                compact(receivables, 0.0).0
+            ));
         }
         text.push('.');
         text

@@ -74,7 +74,7 @@ pub fn report_html(study: &Study, portfolio: &Summary, r: &RunResult) -> Result<
         esc(cur),
         r.tail_shift.map_or(String::new(), |s| format!(" · tail sampling (shift {s:.3})"))
     );
-    answers_section(&mut h, study, r, cur);
+    answers_section(&mut h, study, r, Some(portfolio.total.exposure as f64 / 100.0), cur);
     across_scenarios(&mut h, r, cur);
     headline(&mut h, r, cur);
     for s in &r.scenarios {
@@ -162,7 +162,7 @@ fn headline(h: &mut String, r: &RunResult, cur: &str) {
 /// The first screen: for the scenario the reader picks (a radio button per scenario, switched by
 /// CSS alone, so the page needs no script), one tile per question, each a sentence with its figure
 /// and error.
-fn answers_section(h: &mut String, study: &Study, r: &RunResult, cur: &str) {
+fn answers_section(h: &mut String, study: &Study, r: &RunResult, receivables: Option<f64>, cur: &str) {
     if r.scenarios.is_empty() {
         return;
     }
@@ -184,7 +184,7 @@ fn answers_section(h: &mut String, study: &Study, r: &RunResult, cur: &str) {
     }
     h.push_str("\n<div class=\"answers\">\n");
     for (i, s) in r.scenarios.iter().enumerate() {
-        let a = crate::report::answers::answers(s, study);
+        let a = crate::report::answers::answers(s, study, receivables);
         let _ = writeln!(h, "<div class=\"tiles s{i}\">");
         let tile = |h: &mut String, question: &str, text: &str| {
             // A figure stays on one line with its error.
