@@ -24,7 +24,7 @@ fn share(out: &Path, policy: &str, dimension: &str, key: &str) -> f64 {
     r["share"].parse().unwrap()
 }
 
-/// 1 and 3. The example's baseline at 5,000 trials: per alternative and dimension the contributions
+/// Tests 1 and 3: The example's baseline at 5,000 trials: per alternative and dimension the contributions
 /// add up to summary.csv's `peak_shortfall` mean to the cent, rows are sorted by contribution
 /// within each dimension, and late payment carries most of the shortfall. Measured (seed of the
 /// study, 5,000 trials): mean peak shortfall without insurance 4,001.56, of which late payment
@@ -60,7 +60,7 @@ fn contributions_add_up_to_the_mean_peak_shortfall_and_late_payers_cause_it() {
     assert_eq!(rows[0]["key"], "late_payment", "the first row: late payment without insurance");
 }
 
-/// 2. A hand case: buyer X (invoices of 100,000 due 21 January, 300,000 due 20 February and
+/// Test 2, a hand case: buyer X (invoices of 100,000 due 21 January, 300,000 due 20 February and
 /// 300,000 due 22 March) is forced insolvent on day 30; buyer Z (rated AAA, no forced default)
 /// pays its 200,000 on time on 10 February. Cash without insurance: 1,000,000 opening, +100,000
 /// (A) − 100,000 in January, +200,000 − 100,000 in February, then −100,000 a month: 100,000 at
@@ -117,7 +117,7 @@ fn one_defaulting_buyer_gets_the_whole_shortfall() {
     assert!(rows.iter().filter(|r| r["policy"] == "p90").all(|r| r["contribution"] == "0.00"));
 }
 
-/// 4. shortfall_contributions.csv is byte-identical for 1 and 2 threads, and for two shards merged
+/// Test 4: shortfall_contributions.csv is byte-identical for 1 and 2 threads, and for two shards merged
 /// against the single run.
 #[test]
 fn shortfall_contributions_are_identical_across_threads_and_shards() {
