@@ -35,6 +35,7 @@ pub mod retreat;
 pub mod rng;
 pub mod run;
 pub mod shard;
+pub mod shortfall;
 pub mod stats;
 pub mod terminal;
 

@@ -212,6 +212,10 @@ pub struct ScenarioResult {
     pub months: Vec<MonthInfo>,
     /// Risk contributions per buyer: "none" (gross loss), then each policy (net loss).
     pub contributions: ScenarioContributions,
+    /// Which perils, buyers, sectors and countries caused the mean peak shortfall, per
+    /// alternative ("none" first, then the policies), when the study has a cash section
+    /// (shortfall_contributions.csv; [`crate::shortfall::top_entries`] gives the largest entries).
+    pub shortfall_contributions: Option<crate::shortfall::ShortfallContributions>,
     /// What the insurer retreat changed, when the scenario cuts limits (SPEC §5.4).
     pub retreat: Option<crate::retreat::RetreatResult>,
     /// The company's `bad_debt_reserve` in cents, when study.toml states one.
@@ -514,6 +518,7 @@ pub fn summarize(
         defaults: w.stats(&column(1)),
         months,
         contributions: contributions(plan, seed, out)?,
+        shortfall_contributions: crate::shortfall::shortfall_contributions(plan, seed, out)?,
         retreat: crate::retreat::summarize(plan, out),
         bad_debt_reserve: reserve,
     })

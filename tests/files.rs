@@ -208,7 +208,7 @@ fn a_fifo_in_the_resume_store_is_refused_instead_of_blocking() {
 // ---- 7. Temporary report files never follow a planted symbolic link -----------------------
 
 /// Every report name a run may write, and the probe.
-const REPORTS: [&str; 12] = [
+const REPORTS: [&str; 13] = [
     "summary.csv",
     "quantiles.csv",
     "distribution.csv",
@@ -217,6 +217,7 @@ const REPORTS: [&str; 12] = [
     "contributions.csv",
     "portfolio.csv",
     "cashflow.csv",
+    "shortfall_contributions.csv",
     "retreat.csv",
     "report.html",
     "summary.json",

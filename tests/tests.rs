@@ -21,6 +21,7 @@ mod reports;
 mod resources;
 mod retreat;
 mod shards;
+mod shortfall;
 mod statistical;
 mod stress_levers;
 mod tail_sampling;

@@ -116,6 +116,37 @@ pub struct Scratch {
     /// The defaults of the current trial with their random parts drawn (buyer, day, kind,
     /// recovery rate in ppb), resolved against the invoice schedules in a second pass.
     pending: Vec<(u32, i32, DefaultKind, i64)>,
+    /// When set (replays for the shortfall attribution only), the settlement logs each buyer's
+    /// claims received and insurer's shares paid back by month in `cash_log`.
+    trace: bool,
+    cash_log: Vec<CashRecord>,
+}
+
+/// A claim payment (positive) or an insurer's share paid back (negative) of one buyer under one
+/// policy in one month, logged by a traced trial ([`Scratch::traced`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CashRecord {
+    pub policy: u32,
+    pub buyer: u32,
+    /// Month index (0-based).
+    pub month: u32,
+    pub amount: i64,
+}
+
+/// Why a buyer's cash path differs from its on-time path in a trial, for the shortfall
+/// attribution. A buyer hit by several causes gets the first that applies in this order:
+/// default, country event, late payment, limit cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Cause {
+    /// Insolvency or protracted default.
+    Default = 0,
+    /// Late payment (the buyer does not default and its country has no event).
+    Late = 1,
+    /// A country event blocks its payments (a buyer that does not default).
+    CountryEvent = 2,
+    /// Its credit limit was cut: sales turned away (a buyer that neither defaults, is late nor
+    /// is hit by a country event).
+    LimitCut = 3,
 }
 
 /// A claim settled in a trial: what the insurer bears of one buyer's loss under one policy.
@@ -155,7 +186,20 @@ impl Scratch {
             cut_invoices: Vec::new(),
             claim_log: Vec::with_capacity(64),
             pending: Vec::with_capacity(64),
+            trace: false,
+            cash_log: Vec::new(),
         }
+    }
+
+    /// A scratch whose trials also log each buyer's claims and shares by month
+    /// ([`Scratch::cash_log`]); the trials' rows are the same.
+    pub fn traced(plan: &Plan) -> Self {
+        Scratch { trace: true, ..Scratch::new(plan) }
+    }
+
+    /// The claims and insurer's shares of the last trial by buyer and month (traced scratch only).
+    pub fn cash_log(&self) -> &[CashRecord] {
+        &self.cash_log
     }
 
     /// The limit cuts of the last trial.
@@ -218,6 +262,9 @@ pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &m
     scratch.late.clear();
     scratch.cuts.clear();
     scratch.claim_log.clear();
+    if scratch.trace {
+        scratch.cash_log.clear();
+    }
     scratch.stamp = scratch.stamp.wrapping_add(1);
     if scratch.stamp == 0 {
         scratch.marks.fill(0);
@@ -427,6 +474,87 @@ fn correct_cash(plan: &Plan, cash: &crate::cashflow::CashPlan, scratch: &mut Scr
         }
         cash.on_time_path(plan, b, -1, &mut scratch.totals, &mut scratch.path);
         cash.buyer_path(plan, b, &state, 1, &mut scratch.totals, &mut scratch.path);
+    }
+}
+
+/// For the last trial run with `scratch`, calls `f(buyer, cause, delta)` for every buyer whose
+/// cash path differs from its on-time path, `delta` being its month totals minus its on-time
+/// ones (collections, sales, receivables, eligible, insured) plus the recoveries it pays in, each
+/// buyer walked explicitly (the same buyers and states as the trial's cash correction). Claims
+/// and shares are in [`Scratch::cash_log`] of a traced scratch.
+pub fn buyer_cash_effects(plan: &Plan, scratch: &mut Scratch, mut f: impl FnMut(u32, Cause, &MonthTotals)) {
+    let Some(cash) = &plan.cash else { return };
+    let mut zero = cash.baseline.clone();
+    for v in [
+        &mut zero.collections,
+        &mut zero.sales,
+        &mut zero.receivables,
+        &mut zero.eligible,
+        &mut zero.insured,
+        &mut zero.recoveries,
+        &mut zero.claims,
+        &mut zero.shares,
+    ] {
+        v.fill(0);
+    }
+    let mut delta = zero.clone();
+    let mut path = PathScratch::default();
+    let mut one = |b: usize, cause: Cause, state: &BuyerState, recovery: Option<(i32, i64)>, path: &mut PathScratch| {
+        delta.copy_from(&zero);
+        cash.on_time_path(plan, b, -1, &mut delta, path);
+        cash.buyer_path(plan, b, state, 1, &mut delta, path);
+        if let Some((day, amount)) = recovery
+            && let Some(m) = cash.month_of(day)
+        {
+            delta.recoveries[m] += amount;
+        }
+        f(b as u32, cause, &delta);
+    };
+    for e in &scratch.events {
+        let kind = match e.peril {
+            Peril::Insolvency => DefaultKind::Insolvency,
+            Peril::Protracted => DefaultKind::Protracted,
+            Peril::Late { .. } | Peril::Political => continue,
+        };
+        let b = e.buyer as usize;
+        let state = BuyerState {
+            default: Some((e.day, kind)),
+            delivery_stop: e.delivery_stop,
+            write_off: e.recovery_day,
+            cut: scratch.cut_of(b).map(|c| c.cut),
+            ..BuyerState::ON_TIME
+        };
+        one(b, Cause::Default, &state, Some((e.recovery_day, e.recovery)), &mut path);
+    }
+    for &(b, delay) in &scratch.late {
+        let b = b as usize;
+        let state = BuyerState { delay, ..scratch.state_of(plan, b) };
+        let cause = if state.event.is_some() { Cause::CountryEvent } else { Cause::Late };
+        one(b, cause, &state, None, &mut path);
+    }
+    if let Some(risk) = &plan.country_risk {
+        for &(c, _) in &scratch.country_events {
+            let members =
+                &risk.buyers[risk.buyer_offsets[c as usize] as usize..risk.buyer_offsets[c as usize + 1] as usize];
+            for &b in members {
+                let b = b as usize;
+                if scratch.marks[b] == scratch.stamp || scratch.delays[b].0 == scratch.stamp {
+                    continue;
+                }
+                one(b, Cause::CountryEvent, &scratch.state_of(plan, b), None, &mut path);
+            }
+        }
+    }
+    for c in &scratch.cuts {
+        let b = c.buyer as usize;
+        if c.default_event != u32::MAX {
+            continue;
+        }
+        let state = scratch.state_of(plan, b);
+        if state.delay != 0 || state.event.is_some() {
+            continue;
+        }
+        one(b, Cause::LimitCut, &state, None, &mut path);
     }
 }
 
@@ -744,12 +872,34 @@ fn settle_policy(plan: &Plan, p: usize, policy: &crate::plan::PolicyPlan, scratc
         if let Some(cash) = &plan.cash {
             let h = cash.months;
             let paid_on = claim_payment_day(e.peril, e.day, dol, policy);
+            let trace = scratch.trace;
+            let log = |log: &mut Vec<CashRecord>, m: usize, amount: i64| {
+                if trace && amount != 0 {
+                    log.push(CashRecord { policy: p as u32, buyer, month: m as u32, amount });
+                }
+            };
             if let Some(m) = cash.month_of(paid_on) {
                 scratch.totals.claims[p * h + m] += pay;
+                log(&mut scratch.cash_log, m, pay);
             }
             // The insurer's share goes back as recoveries arrive, but never before the claim is
             // paid (a recovery received earlier is netted against the claim payment).
             match e.peril {
+                Peril::Late { delay } if trace => {
+                    let mut by_month = vec![0i64; h];
+                    late_shares_by_month(
+                        plan,
+                        claim_invoices(plan, &scratch.cut_invoices, cut.map(|c| c.invoices), buyer as usize),
+                        e,
+                        (delay, dol, paid_on),
+                        (pay, t),
+                        &mut by_month,
+                    );
+                    for (m, v) in by_month.into_iter().enumerate() {
+                        scratch.totals.shares[p * h + m] += v;
+                        log(&mut scratch.cash_log, m, -v);
+                    }
+                }
                 Peril::Late { delay } => late_shares_by_month(
                     plan,
                     claim_invoices(plan, &scratch.cut_invoices, cut.map(|c| c.invoices), buyer as usize),
@@ -761,6 +911,7 @@ fn settle_policy(plan: &Plan, p: usize, policy: &crate::plan::PolicyPlan, scratc
                 _ => {
                     if let Some(m) = cash.month_of(e.recovery_day.max(paid_on)) {
                         scratch.totals.shares[p * h + m] += recovery_share;
+                        log(&mut scratch.cash_log, m, -recovery_share);
                     }
                 }
             }

@@ -4,4 +4,7 @@ mod driver;
 mod kernel;
 
 pub use driver::{BLOCK, Outcomes, run_trials};
-pub use kernel::{ClaimRecord, FIXED_COLUMNS, LossEvent, Peril, Scratch, date_of_loss, run_trial};
+pub use kernel::{
+    CashRecord, Cause, ClaimRecord, FIXED_COLUMNS, LossEvent, Peril, Scratch, buyer_cash_effects, date_of_loss,
+    run_trial,
+};

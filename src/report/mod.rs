@@ -10,6 +10,7 @@ pub mod html;
 pub mod json;
 mod manifest;
 mod retreat;
+mod shortfall;
 
 pub use atomic::{check_writable, write_files};
 pub use contributions::contributions_csv;
@@ -19,6 +20,7 @@ pub use csv_tables::{
 };
 pub use manifest::{RunFacts, Timing, manifest_json, run_manifest_json};
 pub use retreat::retreat_csv;
+pub use shortfall::shortfall_contributions_csv;
 
 use crate::error::Error;
 use crate::model::Study;
@@ -87,6 +89,9 @@ pub fn build(
         files.push(("portfolio.csv".to_owned(), portfolio_csv(portfolio)?));
         if let Some(cash) = cashflow_csv(result)? {
             files.push(("cashflow.csv".to_owned(), cash));
+        }
+        if let Some(short) = shortfall_contributions_csv(study, result)? {
+            files.push(("shortfall_contributions.csv".to_owned(), short));
         }
         if let Some(retreat) = retreat_csv(result)? {
             files.push(("retreat.csv".to_owned(), retreat));

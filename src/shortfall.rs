@@ -1,0 +1,331 @@
+//! Shortfall attribution (issue 18 §3): which perils and buyers caused the missing cash.
+//!
+//! The measure is a trial's **peak shortfall** under an alternative ("none" or a policy): the
+//! largest monthly `max(0, minimum_cash − cash − min(credit_line, borrowing base))`; its mean is
+//! summary.csv's `peak_shortfall` mean. In each trial with a positive peak, at its worst month
+//! `k*` (the first month reaching the peak), the peak is split over the buyers in proportion to
+//! each buyer's **cash gap** up to `k*`: what its on-time path would have brought in by the end of
+//! `k*` less what it did bring in under that alternative —
+//! `Σ_{j ≤ k*} (on-time collections − collections − recoveries − claims received + insurer's
+//! shares paid back + variable costs saved on the sales not made)` — positive gaps only. Each
+//! buyer's gap carries its cause ([`Cause`]), so the same split gives the perils. A trial with a
+//! positive peak and no positive gap (the outflows or the premium alone) goes to the residual
+//! key "none of the buyers". The borrowing base is not attributed: the split is by cash gaps.
+//!
+//! The per-buyer paths are not kept during the run: the trials with a positive peak under any
+//! alternative are **replayed** from their keys `(seed, trial)` (as [`crate::contrib`] does for
+//! tail trials), and a replay that does not reproduce the stored row is an error. Each trial's
+//! `weight × peak` is split over its buyers in exact integers (largest remainders), so the sums
+//! per key add up exactly to the sum of the peaks, and [`crate::contrib::apportion`] turns them
+//! into cents that add up to the reported mean to the cent.
+
+use crate::engine::{Cause, FIXED_COLUMNS, Outcomes, Scratch, buyer_cash_effects, run_trial};
+use crate::error::Error;
+use crate::money::apply_ppb;
+use crate::plan::Plan;
+use crate::rng::trial_rng;
+use crate::stats::Weights;
+use rayon::prelude::*;
+
+/// The perils a shortfall is attributed to, in [`Cause`] order, then the residual.
+pub const PERILS: [&str; 5] = ["default", "late_payment", "country_event", "limit_cut", RESIDUAL_KEY];
+
+/// Key of the part of the shortfall no buyer's cash gap explains (outflows, premium).
+pub const RESIDUAL_KEY: &str = "none_of_the_buyers";
+/// Its name in the reports.
+pub const RESIDUAL_NAME: &str = "none of the buyers (outflows, premium)";
+
+/// Index of a cause in [`PERILS`].
+fn peril_index(c: Cause) -> usize {
+    match c {
+        Cause::Default => 0,
+        Cause::Late => 1,
+        Cause::CountryEvent => 2,
+        Cause::LimitCut => 3,
+    }
+}
+
+/// The attribution of one alternative's mean peak shortfall. Every sum is over trials of
+/// `weight × part of the peak` in cents × weight units; divided by `divisor` it is a contribution
+/// to the mean peak shortfall.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlternativeShortfall {
+    /// Per buyer (plan order).
+    pub buyer_sum: Vec<i128>,
+    /// Per peril, in [`PERILS`] order (the last one the residual).
+    pub peril_sum: [i128; 5],
+    /// The part of trials with no positive cash gap (also in `peril_sum[4]`).
+    pub residual_sum: i128,
+    /// Trials × weight unit.
+    pub divisor: u64,
+}
+
+impl AlternativeShortfall {
+    /// Sum over the trials of `weight × peak shortfall` (the buyers' and the residual's sums).
+    pub fn total_sum(&self) -> i128 {
+        self.buyer_sum.iter().sum::<i128>() + self.residual_sum
+    }
+
+    /// The mean peak shortfall in cents, rounded half-to-even (summary.csv's `peak_shortfall` mean).
+    pub fn mean(&self) -> i128 {
+        crate::money::mean_cents(self.total_sum(), self.divisor)
+    }
+}
+
+/// Shortfall attribution of a scenario: "none" first, then the policies in plan order
+/// (docs/model.md, "Shortfall attribution"; shortfall_contributions.csv).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShortfallContributions {
+    pub alternatives: Vec<AlternativeShortfall>,
+}
+
+/// Attributes every alternative's mean peak shortfall, replaying the trials with a shortfall under
+/// `seed` on the current rayon pool. `None` without a cash section.
+pub fn shortfall_contributions(
+    plan: &Plan,
+    seed: u64,
+    out: &Outcomes,
+) -> Result<Option<ShortfallContributions>, Error> {
+    let Some(cash) = plan.cash.as_ref() else { return Ok(None) };
+    let (n, h, np) = (out.trials, cash.months, plan.n_policies());
+    let alternatives = 1 + np;
+    let weights = out.weighting();
+    // Peak shortfall and its first month, per alternative and trial.
+    let peak_of = |i: usize, q: usize| -> (i64, usize) {
+        let at = FIXED_COLUMNS + 2 * np + 2 * h + 2 * h * q;
+        let row = &out.row(i)[at..at + 2 * h];
+        let (mut peak, mut month) = (0i64, 0usize);
+        for k in 0..h {
+            let s = cash.shortfall(row[k], row[h + k]);
+            if s > peak {
+                peak = s;
+                month = k;
+            }
+        }
+        (peak, month)
+    };
+    let replay: Vec<usize> = (0..n).filter(|&i| (0..alternatives).any(|q| peak_of(i, q).0 > 0)).collect();
+    let empty = || {
+        (0..alternatives)
+            .map(|_| AlternativeShortfall {
+                buyer_sum: vec![0; plan.n_buyers],
+                peril_sum: [0; 5],
+                residual_sum: 0,
+                divisor: n as u64 * weights.unit(),
+            })
+            .collect::<Vec<_>>()
+    };
+    let chunk = replay.len().div_ceil(rayon::current_num_threads()).max(1);
+    let alts = replay
+        .par_chunks(chunk)
+        .map(|chunk| -> Result<Vec<AlternativeShortfall>, Error> {
+            let mut acc = empty();
+            let mut scratch = Scratch::traced(plan);
+            let mut row = vec![0i64; plan.row_width()];
+            // Per touched buyer: (buyer, cause, cumulative cash effect per month without claims).
+            let mut effects: Vec<(u32, Cause, Vec<i64>)> = Vec::new();
+            let mut gaps: Vec<(u32, Cause, i128)> = Vec::new();
+            for &i in chunk {
+                let key = out.first_trial + i as u64;
+                let weight = run_trial(plan, &mut trial_rng(seed, key), &mut scratch, &mut row);
+                let same_weight = match weights {
+                    Weights::Likelihood(w) => weight == w[i],
+                    Weights::Equal => true,
+                };
+                if row != out.row(i) || !same_weight {
+                    return Err(Error::Internal(format!(
+                        "scenario {:?}: replaying trial {key} for the shortfall attribution does not \
+                         reproduce its stored outcome; the outcomes were produced by another build or \
+                         math library (rerun every shard, or the run without --resume, with this binary)",
+                        plan.scenario
+                    )));
+                }
+                effects.clear();
+                buyer_cash_effects(plan, &mut scratch, |b, cause, d| {
+                    let mut cum = Vec::with_capacity(h);
+                    let mut c = 0i64;
+                    for k in 0..h {
+                        // Sales not made save their variable costs.
+                        let ds = d.sales[k];
+                        let saved = if ds < 0 {
+                            apply_ppb(-ds, cash.variable_cost_ppb)
+                        } else {
+                            -apply_ppb(ds, cash.variable_cost_ppb)
+                        };
+                        c += d.collections[k] + d.recoveries[k] + saved;
+                        cum.push(c);
+                    }
+                    effects.push((b, cause, cum));
+                });
+                effects.sort_unstable_by_key(|e| e.0);
+                let w = weights.weight(i) as i128;
+                for (q, alt) in acc.iter_mut().enumerate() {
+                    let (peak, k) = peak_of(i, q);
+                    if peak <= 0 {
+                        continue;
+                    }
+                    gaps.clear();
+                    for (b, cause, cum) in &effects {
+                        gaps.push((*b, *cause, -(cum[k] as i128)));
+                    }
+                    if q > 0 {
+                        for r in scratch.cash_log() {
+                            if r.policy as usize == q - 1 && (r.month as usize) <= k {
+                                match gaps.binary_search_by_key(&r.buyer, |g| g.0) {
+                                    Ok(j) => gaps[j].2 -= r.amount as i128,
+                                    // A claim of a buyer whose path is unchanged (none expected).
+                                    Err(j) => gaps.insert(j, (r.buyer, Cause::Default, -(r.amount as i128))),
+                                }
+                            }
+                        }
+                    }
+                    gaps.retain(|g| g.2 > 0);
+                    let total = w * peak as i128;
+                    if gaps.is_empty() {
+                        alt.residual_sum += total;
+                        alt.peril_sum[4] += total;
+                        continue;
+                    }
+                    let g: Vec<i128> = gaps.iter().map(|g| g.2).collect();
+                    for (part, gap) in split(total, &g).into_iter().zip(&gaps) {
+                        alt.buyer_sum[gap.0 as usize] += part;
+                        alt.peril_sum[peril_index(gap.1)] += part;
+                    }
+                }
+            }
+            Ok(acc)
+        })
+        .try_reduce(empty, |mut a, b| {
+            for (x, y) in a.iter_mut().zip(b) {
+                for (s, t) in x.buyer_sum.iter_mut().zip(y.buyer_sum) {
+                    *s += t;
+                }
+                for (s, t) in x.peril_sum.iter_mut().zip(y.peril_sum) {
+                    *s += t;
+                }
+                x.residual_sum += y.residual_sum;
+            }
+            Ok(a)
+        })?;
+    Ok(Some(ShortfallContributions { alternatives: alts }))
+}
+
+/// Splits `total ≥ 0` in proportion to the positive `weights` in exact integers: each part rounded
+/// down, the units still missing to the largest remainders (ties: lower index first).
+fn split(total: i128, weights: &[i128]) -> Vec<i128> {
+    let sum: i128 = weights.iter().sum();
+    if sum <= 0 {
+        return vec![0; weights.len()];
+    }
+    // total × weight can exceed i128 only for absurd amounts; scale the weights down if needed.
+    let shift = {
+        let need = 128 - total.max(1).leading_zeros() as i32 + 128 - sum.leading_zeros() as i32;
+        (need - 125).max(0) as u32
+    };
+    let ws: Vec<i128> = weights.iter().map(|&x| x >> shift).collect();
+    let sum: i128 = ws.iter().sum();
+    if sum <= 0 {
+        let mut parts = vec![0; weights.len()];
+        parts[0] = total;
+        return parts;
+    }
+    let mut parts: Vec<i128> = ws.iter().map(|&x| total * x / sum).collect();
+    let missing = total - parts.iter().sum::<i128>();
+    if missing > 0 {
+        let mut order: Vec<usize> = (0..ws.len()).collect();
+        order.sort_by_key(|&j| (std::cmp::Reverse(total * ws[j] % sum), j));
+        for &j in order.iter().take(missing as usize) {
+            parts[j] += 1;
+        }
+    }
+    parts
+}
+
+/// One line of the attribution of an alternative by a dimension.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShortfallEntry {
+    pub key: String,
+    /// The buyer's name (buyer dimension), else empty.
+    pub name: String,
+    /// Contribution to the mean peak shortfall in cents.
+    pub contribution: i128,
+    /// Its share of the mean peak shortfall (0 when the mean is 0).
+    pub share: f64,
+}
+
+/// The dimensions of shortfall_contributions.csv.
+pub const DIMENSIONS: [&str; 4] = ["peril", "buyer", "sector", "country"];
+
+/// The entries of an alternative by `dimension` (`peril`, `buyer`, `sector`, `country`), rounded
+/// so that they add up to the mean peak shortfall to the cent, largest first (ties by key). Every
+/// peril is listed; other dimensions leave out keys contributing nothing. The residual ("none of
+/// the buyers") is a key of every dimension. For the HTML page: take the first few.
+pub fn entries(study: &crate::model::Study, alt: &AlternativeShortfall, dimension: &str) -> Vec<ShortfallEntry> {
+    use std::collections::BTreeMap;
+    let buyers = &study.portfolio.buyers;
+    let (keys, sums): (Vec<String>, Vec<i128>) = if dimension == "peril" {
+        (PERILS.iter().map(|p| (*p).to_owned()).collect(), alt.peril_sum.to_vec())
+    } else {
+        let key_of = |b: &crate::model::Buyer| -> String {
+            match dimension {
+                "sector" => b.sector.clone(),
+                "country" => b.country.clone(),
+                _ => b.id.clone(),
+            }
+        };
+        let mut by_key: BTreeMap<String, i128> = BTreeMap::new();
+        for (b, s) in buyers.iter().zip(&alt.buyer_sum) {
+            *by_key.entry(key_of(b)).or_default() += s;
+        }
+        *by_key.entry(RESIDUAL_KEY.to_owned()).or_default() += alt.residual_sum;
+        by_key.into_iter().unzip()
+    };
+    let parts = crate::contrib::apportion(&sums, alt.divisor);
+    let mean = alt.mean();
+    let names: BTreeMap<&str, &str> = buyers.iter().map(|b| (b.id.as_str(), b.name.as_str())).collect();
+    let mut rows: Vec<ShortfallEntry> = keys
+        .into_iter()
+        .zip(parts)
+        .filter(|(_, c)| dimension == "peril" || *c != 0)
+        .map(|(key, contribution)| {
+            let name = if key == RESIDUAL_KEY {
+                RESIDUAL_NAME.to_owned()
+            } else if dimension == "buyer" {
+                names.get(key.as_str()).copied().unwrap_or("").to_owned()
+            } else {
+                String::new()
+            };
+            let share = if mean == 0 { 0.0 } else { contribution as f64 / mean as f64 };
+            ShortfallEntry { key, name, contribution, share }
+        })
+        .collect();
+    rows.sort_by(|a, b| b.contribution.cmp(&a.contribution).then(a.key.cmp(&b.key)));
+    rows
+}
+
+/// The `top` largest entries of an alternative by `dimension` (see [`entries`]).
+pub fn top_entries(
+    study: &crate::model::Study,
+    alt: &AlternativeShortfall,
+    dimension: &str,
+    top: usize,
+) -> Vec<ShortfallEntry> {
+    let mut e = entries(study, alt, dimension);
+    e.truncate(top);
+    e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_adds_up_exactly() {
+        assert_eq!(split(10, &[1, 1, 1]), vec![4, 3, 3]);
+        assert_eq!(split(7, &[5]), vec![7]);
+        let parts = split(1_000_003, &[3, 999, 17, 1]);
+        assert_eq!(parts.iter().sum::<i128>(), 1_000_003);
+        let big = split(i64::MAX as i128 * (1 << 32), &[i64::MAX as i128, 3, i64::MAX as i128 / 7]);
+        assert_eq!(big.iter().sum::<i128>(), i64::MAX as i128 * (1 << 32));
+    }
+}
