@@ -198,7 +198,7 @@ pub struct TrialMemory {
 /// the estimate stays an upper bound (tests/terminal.rs compares it with the peak).
 pub const PLAN_BYTES_PER_BUYER: u64 = 960;
 pub const PLAN_BYTES_PER_INVOICE: u64 = 96;
-pub const STATS_BYTES_PER_BUYER_ALTERNATIVE: u64 = 72;
+pub const STATS_BYTES_PER_BUYER_ALTERNATIVE: u64 = 96;
 pub const CSV_BYTES_PER_CONTRIBUTION_ROW: u64 = 144;
 
 /// What the plans, per-buyer statistics and reports of `scenarios` scenarios take beside the trials'

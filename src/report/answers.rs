@@ -104,6 +104,17 @@ pub struct Retreat {
     pub sales_lost: Estimate,
 }
 
+/// Who and what causes the cash shortfall without insurance (shortfall_contributions.csv).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShortfallCauses {
+    /// The mean peak shortfall, in currency units.
+    pub mean: f64,
+    /// The largest peril and its share of the mean.
+    pub peril: (String, f64),
+    /// The largest buyers (name, share of the mean), at most three.
+    pub buyers: Vec<(String, f64)>,
+}
+
 /// Every answer of one scenario.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScenarioAnswers {
@@ -114,6 +125,7 @@ pub struct ScenarioAnswers {
     pub reserve: Reserve,
     pub bank_line: Option<BankLine>,
     pub retreat: Option<Retreat>,
+    pub causes: Option<ShortfallCauses>,
 }
 
 fn total_cost(p: &PolicyResult) -> Estimate {
@@ -208,7 +220,22 @@ pub fn answers(s: &ScenarioResult, study: &Study, receivables: Option<f64>) -> S
             sales_lost: cents(&r.sales_lost),
         })
     });
-    ScenarioAnswers { scenario: s.name.clone(), cheapest, protection, shortfall, reserve, bank_line, retreat }
+    let causes = s.shortfall_contributions.as_ref().and_then(|c| {
+        let alt = c.alternatives.first()?;
+        let mean = alt.mean() as f64 / 100.0;
+        if mean <= 0.0 {
+            return None;
+        }
+        let share = |e: &crate::shortfall::ShortfallEntry| e.contribution as f64 / 100.0 / mean;
+        let peril = crate::shortfall::top_entries(study, alt, "peril", 1).into_iter().next()?;
+        let buyers = crate::shortfall::top_entries(study, alt, "buyer", 3)
+            .iter()
+            .filter(|e| e.key != crate::shortfall::RESIDUAL_KEY)
+            .map(|e| (if e.name.is_empty() { e.key.clone() } else { e.name.clone() }, share(e)))
+            .collect();
+        Some(ShortfallCauses { mean, peril: (peril.key.replace('_', " "), share(&peril)), buyers })
+    });
+    ScenarioAnswers { scenario: s.name.clone(), cheapest, protection, shortfall, reserve, bank_line, retreat, causes }
 }
 
 /// The policy adding the most borrowing base in the month a shortfall is most likely (else the
@@ -382,6 +409,23 @@ impl ScenarioAnswers {
             b.policy,
             amount(b.extra_facility, currency)
         ))
+    }
+
+    /// Who and what causes the shortfall, in one sentence.
+    pub fn causes_sentence(&self, currency: &str) -> Option<String> {
+        let c = self.causes.as_ref()?;
+        let (mean, _) = compact(c.mean, 0.0);
+        let mut text = format!(
+            "Of the mean peak shortfall of {mean} {currency} without insurance, {:.0} % comes from {}",
+            100.0 * c.peril.1,
+            c.peril.0
+        );
+        if !c.buyers.is_empty() {
+            let names: Vec<String> = c.buyers.iter().map(|(n, s)| format!("{n} ({:.0} %)", 100.0 * s)).collect();
+            text.push_str(&format!("; the buyers behind most of it: {}", names.join(", ")));
+        }
+        text.push('.');
+        Some(text)
     }
 
     /// What the insurer's retreat took away, in one sentence.

@@ -198,6 +198,9 @@ fn answers_section(h: &mut String, study: &Study, r: &RunResult, receivables: Op
         if let Some(text) = a.shortfall_sentence() {
             tile(h, "Will cash run short, and when?", &text);
         }
+        if let Some(text) = a.causes_sentence(cur) {
+            tile(h, "Who makes cash run short?", &text);
+        }
         tile(h, "How large a bad-debt reserve?", &a.reserve_sentence(cur));
         if let Some(text) = a.retreat_sentence(cur) {
             tile(h, "What did the insurer's retreat take away?", &text);
