@@ -7,10 +7,9 @@
 //! their per-buyer losses. Sums are exact cents; the printed contributions are rounded so that
 //! they add up exactly to the reported totals ([`apportion`]).
 
-use crate::engine::{Outcomes, Scratch, run_trial};
+use crate::engine::{Outcomes, Scratch};
 use crate::error::Error;
 use crate::plan::Plan;
-use crate::rng::trial_rng;
 use crate::stats::weighted::{tail_mass, weighted_tail_with};
 use crate::stats::{Level, TAIL_LEVELS, Weights};
 use rayon::prelude::*;
@@ -173,20 +172,7 @@ pub fn contributions(plan: &Plan, seed: u64, out: &Outcomes) -> Result<ScenarioC
             let mut tails = vec![vec![0i128; plan.n_buyers]; alternatives];
             let mut touched = Vec::new();
             for &i in chunk {
-                let key = out.first_trial + i as u64;
-                let weight = run_trial(plan, &mut trial_rng(seed, key), &mut scratch, &mut row);
-                let same_weight = match weights {
-                    Weights::Likelihood(w) => weight == w[i],
-                    Weights::Equal => true,
-                };
-                if row != out.row(i) || !same_weight {
-                    return Err(Error::Internal(format!(
-                        "scenario {:?}: replaying trial {key} for the contributions does not reproduce its \
-                         stored outcome; the outcomes were produced by another build or math library \
-                         (rerun every shard, or the run without --resume, with this binary)",
-                        plan.scenario
-                    )));
-                }
+                crate::engine::replay_trial(plan, seed, out, i, &mut scratch, &mut row, "the contributions")?;
                 trial.add_trial(&scratch, 1);
                 touched.clear();
                 touched.extend(scratch.events().iter().map(|e| e.buyer));

@@ -19,12 +19,10 @@
 //! per key add up exactly to the sum of the peaks, and [`crate::contrib::apportion`] turns them
 //! into cents that add up to the reported mean to the cent.
 
-use crate::engine::{Cause, FIXED_COLUMNS, Outcomes, Scratch, buyer_cash_effects, run_trial};
+use crate::engine::{Cause, FIXED_COLUMNS, Outcomes, Scratch, buyer_cash_effects};
 use crate::error::Error;
 use crate::money::apply_ppb;
 use crate::plan::Plan;
-use crate::rng::trial_rng;
-use crate::stats::Weights;
 use rayon::prelude::*;
 
 /// The perils a shortfall is attributed to, in [`Cause`] order, then the residual.
@@ -126,20 +124,7 @@ pub fn shortfall_contributions(
             let mut effects: Vec<(u32, Cause, Vec<i64>)> = Vec::new();
             let mut gaps: Vec<(u32, Cause, i128)> = Vec::new();
             for &i in chunk {
-                let key = out.first_trial + i as u64;
-                let weight = run_trial(plan, &mut trial_rng(seed, key), &mut scratch, &mut row);
-                let same_weight = match weights {
-                    Weights::Likelihood(w) => weight == w[i],
-                    Weights::Equal => true,
-                };
-                if row != out.row(i) || !same_weight {
-                    return Err(Error::Internal(format!(
-                        "scenario {:?}: replaying trial {key} for the shortfall attribution does not \
-                         reproduce its stored outcome; the outcomes were produced by another build or \
-                         math library (rerun every shard, or the run without --resume, with this binary)",
-                        plan.scenario
-                    )));
-                }
+                crate::engine::replay_trial(plan, seed, out, i, &mut scratch, &mut row, "the shortfall attribution")?;
                 effects.clear();
                 buyer_cash_effects(plan, &mut scratch, |b, cause, d| {
                     let mut cum = Vec::with_capacity(h);

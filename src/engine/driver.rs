@@ -102,3 +102,33 @@ pub fn run_trials(plan: &Plan, seed: u64, range: Range<u64>, progress: &(dyn Fn(
         weights: weighted.then_some(weights),
     }
 }
+
+/// Replays stored trial `i` of `out` from its key `(seed, first_trial + i)` into `scratch` and
+/// `row`, checking that it reproduces the stored row and weight: per-buyer figures (contributions,
+/// the shortfall attribution) are read off the scratch of a replay, never stored for every trial.
+/// `purpose` names what the replay is for in the error.
+pub fn replay_trial(
+    plan: &Plan,
+    seed: u64,
+    out: &Outcomes,
+    i: usize,
+    scratch: &mut Scratch,
+    row: &mut [i64],
+    purpose: &str,
+) -> Result<u64, crate::error::Error> {
+    let key = out.first_trial + i as u64;
+    let weight = run_trial(plan, &mut crate::rng::trial_rng(seed, key), scratch, row);
+    let same_weight = match out.weighting() {
+        crate::stats::Weights::Likelihood(w) => weight == w[i],
+        crate::stats::Weights::Equal => true,
+    };
+    if row != out.row(i) || !same_weight {
+        return Err(crate::error::Error::Internal(format!(
+            "scenario {:?}: replaying trial {key} for {purpose} does not reproduce its stored outcome; the outcomes \
+             were produced by another build or math library (rerun every shard, or the run without --resume, with \
+             this binary)",
+            plan.scenario
+        )));
+    }
+    Ok(weight)
+}
