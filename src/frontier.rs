@@ -328,7 +328,7 @@ pub fn frontier_html(study_name: &str, currency: &str, v: &Variants, r: &RunResu
         esc(study_name),
         v.policies.len(),
         esc(&v.base),
-        r.trials,
+        crate::money::group_thousands(&r.trials.to_string()),
         esc(currency)
     );
     let rows = rows(r);

@@ -195,7 +195,8 @@ pub struct TrialMemory {
 /// memory. Measured as peak resident memory on generated studies of 50,000 and 200,000 buyers
 /// (1 and 3 scenarios, 1 and 4 alternatives, with and without invoices: about 620 bytes a buyer,
 /// 45 a buyer and alternative, 95 a contributions.csv row), then raised by half as a margin, so that
-/// the estimate stays an upper bound (tests/terminal.rs compares it with the peak).
+/// the estimate stays an upper bound (tests/resources.rs compares it with the peak); the 96 bytes a
+/// buyer and alternative also hold the shortfall attribution's per-buyer sum (16).
 pub const PLAN_BYTES_PER_BUYER: u64 = 960;
 pub const PLAN_BYTES_PER_INVOICE: u64 = 96;
 pub const STATS_BYTES_PER_BUYER_ALTERNATIVE: u64 = 96;

@@ -555,22 +555,22 @@ fn cash_stats(plan: &Plan, out: &Outcomes, q: usize) -> Option<(PolicyCash, Vec<
             let short = |i: usize| cash.shortfall(values[i], out.row(i)[at + h + k]) > 0;
             let facility = |i: usize, from: usize| cash.credit_line.min(out.row(i)[from + h + k]);
             let (shortfall, first_shortfall) = (w.share(n, short), w.share(n, |i| first[i] == k));
-            let quantile_errors = match w {
+            // One sort gives the quantiles and their order-statistic intervals (unweighted); the
+            // weighted quantiles have no such interval.
+            let (quantiles, quantile_errors) = match w {
                 crate::stats::weighted::Weights::Equal => {
                     let mut sorted = values.clone();
                     sorted.sort_unstable();
-                    Some(
-                        CASH_LEVELS
-                            .map(|l| crate::stats::quantile_std_error(crate::stats::quantile_ci_sorted(&sorted, l))),
-                    )
+                    let ci = |l| crate::stats::quantile_std_error(crate::stats::quantile_ci_sorted(&sorted, l));
+                    (CASH_LEVELS.map(|l| crate::stats::quantile_sorted(&sorted, l)), Some(CASH_LEVELS.map(ci)))
                 }
-                crate::stats::weighted::Weights::Likelihood(_) => None,
+                crate::stats::weighted::Weights::Likelihood(_) => (w.quantiles(&values, CASH_LEVELS), None),
             };
             MonthCash {
                 baseline_cash: baseline_cash[k],
                 mean_cash: w.mean(n, |i| values[i]),
                 mean_cash_std_error: mean_std_error(&w, &values),
-                cash_quantiles: w.quantiles(&values, CASH_LEVELS),
+                cash_quantiles: quantiles,
                 cash_quantile_std_errors: quantile_errors,
                 p_shortfall: shortfall.p,
                 p_shortfall_std_error: shortfall.std_error,

@@ -176,17 +176,10 @@ pub fn answers(s: &ScenarioResult, study: &Study, receivables: Option<f64>) -> S
         premium: p.premium as f64 / 100.0,
     });
     let shortfall = none.cash.as_ref().map(|cash| {
-        let peak = cash
-            .months
-            .iter()
-            .zip(&s.months)
-            .enumerate()
-            .max_by(|(i, (a, _)), (j, (b, _))| a.p_shortfall.total_cmp(&b.p_shortfall).then(j.cmp(i)))
-            .filter(|(_, (m, _))| m.p_shortfall > 0.0)
-            .map(|(_, (m, info))| {
-                let p = Estimate { value: m.p_shortfall, se: m.p_shortfall_std_error };
-                (format!("{}-{:02}", info.start.year(), info.start.month() as u8), p)
-            });
+        let peak = peak_shortfall_month(cash).and_then(|k| {
+            let (m, info) = (&cash.months[k], s.months.get(k)?);
+            Some((month_key(info), Estimate { value: m.p_shortfall, se: m.p_shortfall_std_error }))
+        });
         let positive = |p: &PolicyResult| {
             p.cash
                 .as_ref()
@@ -238,18 +231,27 @@ pub fn answers(s: &ScenarioResult, study: &Study, receivables: Option<f64>) -> S
     ScenarioAnswers { scenario: s.name.clone(), cheapest, protection, shortfall, reserve, bank_line, retreat, causes }
 }
 
+/// The month in which a shortfall is most likely (the first on ties), if any month has one.
+fn peak_shortfall_month(cash: &crate::run::PolicyCash) -> Option<usize> {
+    cash.months
+        .iter()
+        .enumerate()
+        .max_by(|(i, a), (j, b)| a.p_shortfall.total_cmp(&b.p_shortfall).then(j.cmp(i)))
+        .filter(|(_, m)| m.p_shortfall > 0.0)
+        .map(|(k, _)| k)
+}
+
+/// A month as `YYYY-MM`.
+fn month_key(info: &crate::run::MonthInfo) -> String {
+    format!("{}-{:02}", info.start.year(), info.start.month() as u8)
+}
+
 /// The policy adding the most borrowing base in the month a shortfall is most likely (else the
 /// first month), with what it adds to the facility.
 fn bank_line(s: &ScenarioResult, credit_line: Option<f64>) -> Option<BankLine> {
     let credit_line = credit_line?;
     let none = s.policies[0].cash.as_ref()?;
-    let k = none
-        .months
-        .iter()
-        .enumerate()
-        .max_by(|(i, a), (j, b)| a.p_shortfall.total_cmp(&b.p_shortfall).then(j.cmp(i)))
-        .filter(|(_, m)| m.p_shortfall > 0.0)
-        .map_or(0, |(k, _)| k);
+    let k = peak_shortfall_month(none).unwrap_or(0);
     let info = s.months.get(k)?;
     let (policy, month) = s
         .policies
@@ -260,7 +262,7 @@ fn bank_line(s: &ScenarioResult, credit_line: Option<f64>) -> Option<BankLine> {
     let estimate = |e: Option<(i128, f64)>| e.map(|(v, se)| Estimate::cents(v, se));
     Some(BankLine {
         policy: policy.name.clone(),
-        month: format!("{}-{:02}", info.start.year(), info.start.month() as u8),
+        month: month_key(info),
         extra_base: estimate(month.extra_borrowing_base)?,
         extra_facility: estimate(month.extra_facility)?,
         credit_line,

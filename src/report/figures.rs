@@ -92,7 +92,7 @@ pub fn tick_amount(v: f64, step: f64) -> String {
     } else {
         (1.0, "")
     };
-    let decimals = ((scale / step).log10().ceil().max(0.0)) as usize;
+    let decimals = decimals_of(step / scale);
     let x = v / scale;
     if x.abs() < 1e-12 {
         return "0".into();
@@ -102,8 +102,17 @@ pub fn tick_amount(v: f64, step: f64) -> String {
 
 /// A tick label for a probability on an axis whose ticks are `step` apart: `20%`, `2.5%`, `0.1%`.
 pub fn tick_percent(p: f64, step: f64) -> String {
-    let decimals = ((1.0 / (100.0 * step)).log10().ceil().max(0.0)) as usize;
-    format!("{:.*}%", decimals, 100.0 * p)
+    format!("{:.*}%", decimals_of(100.0 * step), 100.0 * p)
+}
+
+/// The decimals that show every multiple of `step` exactly (`2.5` → 1, `0.25` → 2, `5` → 0).
+fn decimals_of(step: f64) -> usize {
+    (0..8)
+        .find(|&d| {
+            let x = step * 10f64.powi(d as i32);
+            (x - x.round()).abs() < 1e-6 * x.abs().max(1.0)
+        })
+        .unwrap_or(8)
 }
 
 #[cfg(test)]
@@ -137,5 +146,9 @@ mod tests {
         assert_eq!(tick_amount(0.0, 1e6), "0");
         assert_eq!(tick_percent(0.2, 0.1), "20%");
         assert_eq!(tick_percent(0.025, 0.005), "2.5%");
+        // Steps of 2.5 × 10ᵏ need one more decimal than their magnitude.
+        assert_eq!(tick_percent(0.0025, 0.0025), "0.25%");
+        assert_eq!(tick_amount(2.5e6, 2.5e6), "2.5M");
+        assert_eq!(tick_amount(7.5e6, 2.5e6), "7.5M");
     }
 }
