@@ -7,7 +7,7 @@ use crate::error::Error;
 use crate::model::Study;
 use crate::plan::{Plan, compile};
 use crate::stats::paired;
-use crate::stats::{Level, MeasureStats, PairedAmount, PairedShare, Share};
+use crate::stats::{Level, MeasureStats, PairedAmount, PairedShare, Share, Weights};
 
 /// The measures reported for every scenario × policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +85,21 @@ pub struct Paired {
     pub p_shortfall_vs_none: Option<PairedShare>,
     /// The premium at which the policy's expected total cost equals that of "none".
     pub break_even: BreakEven,
+}
+
+/// Two policies of a scenario against each other on the same trials: policy `b` minus policy `a`
+/// (`a` before `b` in the policies file; indices into [`ScenarioResult::policies`], so ≥ 1), each
+/// difference with the standard error of the paired difference (policy_differences.csv).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyPair {
+    pub a: usize,
+    pub b: usize,
+    /// Expected total cost of `b` minus that of `a`: negative, `b` is cheaper on average.
+    pub total_cost: PairedAmount,
+    /// ES 99 of the net loss of `b` minus that of `a`: negative, `b` leaves less tail.
+    pub es_99_net_loss: PairedAmount,
+    /// P(shortfall) of `b` minus that of `a`, with a cash side.
+    pub p_shortfall: Option<PairedShare>,
 }
 
 /// The break-even premium of a policy in a scenario: the premium at which its expected total cost
@@ -220,6 +235,8 @@ pub struct ScenarioResult {
     pub retreat: Option<crate::retreat::RetreatResult>,
     /// The company's `bad_debt_reserve` in cents, when study.toml states one.
     pub bad_debt_reserve: Option<i64>,
+    /// Every two policies against each other (not "none": that is each policy's `paired`).
+    pub policy_pairs: Vec<PolicyPair>,
 }
 
 #[derive(Debug, Clone)]
@@ -444,11 +461,11 @@ pub fn summarize(
         paired: None,
     };
     let months = calendar.horizon_months();
-    let per_policy: Vec<PolicyResult> = plan
+    let per_policy: Vec<(PolicyResult, Vec<i64>, Option<Vec<i64>>)> = plan
         .policies
         .par_iter()
         .enumerate()
-        .map(|(p, pol)| -> Result<PolicyResult, Error> {
+        .map(|(p, pol)| -> Result<(PolicyResult, Vec<i64>, Option<Vec<i64>>), Error> {
             let col = crate::engine::FIXED_COLUMNS + 2 * p;
             let claims = column(col);
             let net: Vec<i64> = (0..n).map(|i| gross[i] - claims[i] + out.row(i)[col + 1]).collect();
@@ -477,7 +494,7 @@ pub fn summarize(
                 },
                 break_even,
             };
-            Ok(PolicyResult {
+            let result = PolicyResult {
                 name: pol.name.clone(),
                 annual_premium: pol.annual_premium,
                 premium: pol.premium,
@@ -486,11 +503,14 @@ pub fn summarize(
                 measures: [gross_stats.clone(), w.stats(&claims), net_stats, total_stats],
                 p_net_above_reserve: above(&net),
                 p_pays_back: Some(w.share(n, |i| gross[i] - net[i] >= pol.premium).p),
-                cash: cash.map(|c| c.0),
+                cash: None,
                 paired: Some(vs_none),
-            })
+            };
+            let (cash, peak) = cash.map_or((None, None), |(c, peak)| (Some(c), Some(peak)));
+            Ok((PolicyResult { cash, ..result }, net, peak))
         })
         .collect::<Result<_, _>>()?;
+    let policy_pairs = policy_pairs(w, &per_policy);
     let months = match &plan.cash {
         None => Vec::new(),
         Some(cash) => {
@@ -510,7 +530,7 @@ pub fn summarize(
         }
     };
     let mut policies = vec![none];
-    policies.extend(per_policy);
+    policies.extend(per_policy.into_iter().map(|(p, _, _)| p));
     Ok(ScenarioResult {
         name: plan.scenario.clone(),
         description: description.to_owned(),
@@ -521,7 +541,49 @@ pub fn summarize(
         shortfall_contributions: crate::shortfall::shortfall_contributions(plan, seed, out)?,
         retreat: crate::retreat::summarize(plan, out),
         bad_debt_reserve: reserve,
+        policy_pairs,
     })
+}
+
+/// Every policy against every later one of the file ([`PolicyPair`]), from each policy's result,
+/// per-trial net loss and (with a cash side) per-trial peak shortfall.
+fn policy_pairs(w: Weights<'_>, per_policy: &[(PolicyResult, Vec<i64>, Option<Vec<i64>>)]) -> Vec<PolicyPair> {
+    let tail = crate::stats::TAIL_LEVELS[1];
+    let (cost, es) = (Measure::TotalCost as usize, Measure::NetLoss as usize);
+    let mut pairs = Vec::new();
+    for (a, (pa, net_a, peak_a)) in per_policy.iter().enumerate() {
+        for (b, (pb, net_b, peak_b)) in per_policy.iter().enumerate().skip(a + 1) {
+            let n = net_a.len();
+            let premium = pb.premium - pa.premium;
+            pairs.push(PolicyPair {
+                a: a + 1,
+                b: b + 1,
+                total_cost: PairedAmount {
+                    diff: pb.measures[cost].mean - pa.measures[cost].mean,
+                    std_error: paired::mean_diff_std_error(w, n, |i| net_b[i] - net_a[i] + premium),
+                },
+                es_99_net_loss: PairedAmount {
+                    diff: pb.measures[es].es[1] - pa.measures[es].es[1],
+                    std_error: paired::es_diff_std_error(
+                        w,
+                        tail,
+                        net_b,
+                        pb.measures[es].var[1],
+                        net_a,
+                        pa.measures[es].var[1],
+                    ),
+                },
+                p_shortfall: match (peak_a, peak_b, &pa.cash, &pb.cash) {
+                    (Some(x), Some(y), Some(ca), Some(cb)) => Some(PairedShare {
+                        diff: cb.peak_shortfall.p_positive - ca.peak_shortfall.p_positive,
+                        std_error: paired::share_diff_std_error(w, n, |i| y[i] > 0, |i| x[i] > 0),
+                    }),
+                    _ => None,
+                },
+            });
+        }
+    }
+    pairs
 }
 
 /// Cash statistics of alternative `q` (0 = "none", then the policies), with each trial's peak

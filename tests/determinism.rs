@@ -22,9 +22,9 @@ fn reports_are_identical_for_1_2_and_4_threads() {
     let first = report_bytes(&runs[0]);
     assert_eq!(
         first.len(),
-        11,
-        "eleven reports: ten CSV files (contributions.csv, reserve.csv, cashflow.csv, shortfall_contributions.csv and, \
-         for insurer-retreat, retreat.csv included) and report.html"
+        12,
+        "twelve reports: eleven CSV files (contributions.csv, reserve.csv, policy_differences.csv, cashflow.csv, \
+         shortfall_contributions.csv and, for insurer-retreat, retreat.csv included) and report.html"
     );
     for r in &runs[1..] {
         assert!(report_bytes(r) == first, "reports differ between thread counts");

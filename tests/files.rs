@@ -208,11 +208,12 @@ fn a_fifo_in_the_resume_store_is_refused_instead_of_blocking() {
 // ---- 7. Temporary report files never follow a planted symbolic link -----------------------
 
 /// Every report name a run may write, and the probe.
-const REPORTS: [&str; 13] = [
+const REPORTS: [&str; 14] = [
     "summary.csv",
     "quantiles.csv",
     "distribution.csv",
     "policy_comparison.csv",
+    "policy_differences.csv",
     "reserve.csv",
     "contributions.csv",
     "portfolio.csv",

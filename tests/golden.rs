@@ -17,6 +17,7 @@ fn small_study_reports_do_not_drift() {
         "quantiles.csv",
         "distribution.csv",
         "policy_comparison.csv",
+        "policy_differences.csv",
         "reserve.csv",
         "contributions.csv",
         "portfolio.csv",

@@ -145,6 +145,35 @@ fn paired_std_errors_match_the_closed_form_of_an_independent_pool() {
         // No cash side: no shortfall columns.
         assert_eq!(comparison(&out, "independent", policy, "p_shortfall_vs_none"), "");
     }
+    // The two policies against each other (policy_differences.csv, p80 − p90): per trial the
+    // difference is `premium₈₀ − premium₉₀ + 0.1·a·D`, so its paired error is exactly
+    // `0.1·a·√(Var D / N)`, and that of ES 99 `0.1·a·√(Var((D − VaR)⁺/(1 − α)) / N)`.
+    let rows = read_csv(&out.join("policy_differences.csv"));
+    let [pair] = &rows[..] else { panic!("one pair of two policies: {rows:?}") };
+    assert_eq!((pair["policy_a"].as_str(), pair["policy_b"].as_str()), ("p90", "p80"));
+    let c = 0.1 * a;
+    let f = |column: &str| -> f64 { pair[column].parse::<f64>().unwrap() * 100.0 };
+    let (mean_se, es_se) = (c * (var_d / big_n).sqrt(), c * (var_tail / big_n).sqrt());
+    let got = (f("total_cost_difference_std_error"), f("es_99_net_loss_difference_std_error"));
+    eprintln!("p80 − p90: SE total cost {} vs {mean_se}, ES 99 {} vs {es_se}", got.0, got.1);
+    assert!((got.0 / mean_se - 1.0).abs() < tol_mean, "pair total cost SE {} vs exact {mean_se}", got.0);
+    assert!((got.1 / es_se - 1.0).abs() < tol_es, "pair ES 99 SE {} vs exact {es_se}", got.1);
+    assert_eq!(
+        cents(&pair["total_cost_difference"]),
+        cents(&comparison(&out, "independent", "p80", "total_cost_vs_none"))
+            - cents(&comparison(&out, "independent", "p90", "total_cost_vs_none"))
+    );
+    // p80 keeps more of every loss: significantly more net tail. Its premium is lower by more
+    // than 0.1·E[gross] = 0.1·a·n·q, so it is cheaper on average, far beyond the noise.
+    assert_eq!(pair["es_99_net_loss_difference_significant"], "yes");
+    assert!(f("es_99_net_loss_difference") > 0.0);
+    let premium = |p: &str| cents(&comparison(&out, "independent", p, "premium")) as f64;
+    let expected = premium("p80") - premium("p90") + c * n as f64 * pd;
+    assert!((f("total_cost_difference") - expected).abs() < 4.0 * mean_se, "pair difference vs {expected}");
+    assert!(expected < -10.0 * mean_se, "the study's premiums make p80 clearly cheaper");
+    assert_eq!(pair["cheaper"], "p80");
+    assert_eq!(pair["p_shortfall_difference"], "", "no cash side");
+
     // Without sales there is no insured turnover, so no rate: the premium is the minimum.
     assert_eq!(comparison(&out, "independent", "p90", "break_even_note"), "no_insured_turnover");
     assert_eq!(comparison(&out, "independent", "p90", "break_even_premium_rate"), "");
@@ -230,6 +259,49 @@ fn paired_differences_equal_the_differences_of_the_summary_figures() {
         checked += 1;
     }
     assert!(checked >= 3);
+}
+
+/// policy_differences.csv on the example: one row per two policies (in file order), each
+/// difference that of summary.csv's figures (to the cent; P(shortfall) to the printed digit), its
+/// flag following its error, and `cheaper` naming the significantly cheaper policy.
+#[test]
+fn policy_differences_are_the_differences_of_the_summary_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = example_baseline(&dir.path().join("out"), "3000");
+    let rows = read_csv(&out.join("policy_differences.csv"));
+    let policies = ["whole-turnover-90", "excess-of-loss", "whole-turnover-95"];
+    let pairs: Vec<(&str, &str)> = rows.iter().map(|r| (r["policy_a"].as_str(), r["policy_b"].as_str())).collect();
+    assert_eq!(pairs, [(policies[0], policies[1]), (policies[0], policies[2]), (policies[1], policies[2])]);
+    for row in &rows {
+        let (a, b) = (row["policy_a"].as_str(), row["policy_b"].as_str());
+        let s = |policy: &str, measure: &str, column: &str| cents(&summary(&out, "baseline", policy, measure, column));
+        let total = cents(&row["total_cost_difference"]);
+        assert_eq!(total, s(b, "total_cost", "mean") - s(a, "total_cost", "mean"), "{a} / {b}");
+        assert_eq!(cents(&row["es_99_net_loss_difference"]), s(b, "net_loss", "es_99") - s(a, "net_loss", "es_99"));
+        let pf = |policy: &str| summary_f(&out, policy, "peak_shortfall", "p_positive");
+        let d: f64 = row["p_shortfall_difference"].parse().unwrap();
+        assert!((d - (pf(b) - pf(a))).abs() <= 1.5e-6, "{a} / {b}: {d}");
+        for column in ["total_cost_difference", "es_99_net_loss_difference", "p_shortfall_difference"] {
+            let value: f64 = row[column].parse().unwrap();
+            let se: f64 = row[&format!("{column}_std_error")].parse().unwrap();
+            assert!(se > 0.0, "{a} / {b} {column}: the policies differ trial by trial");
+            if (value.abs() - 2.0 * se).abs() > 0.02 {
+                let flag = &row[&format!("{column}_significant")];
+                assert_eq!(flag, if value.abs() > 2.0 * se { "yes" } else { "no" }, "{a} / {b} {column}");
+            }
+        }
+        let cheaper = match (row["total_cost_difference_significant"].as_str(), total < 0) {
+            ("no", _) => "neither",
+            (_, true) => b,
+            _ => a,
+        };
+        assert_eq!(row["cheaper"], cheaper);
+        // Paired, the error is far below the two figures' errors combined.
+        let se = |p: &str| summary_f(&out, p, "total_cost", "mean_std_error");
+        let combined = (se(a).powi(2) + se(b).powi(2)).sqrt();
+        let paired: f64 = row["total_cost_difference_std_error"].parse().unwrap();
+        assert!(paired < 0.75 * combined, "{a} / {b}: paired {paired}, combined {combined}");
+    }
 }
 
 /// A copy of `from` (a study folder) at `to`.

@@ -24,7 +24,7 @@ fn one_three_and_seven_shards_merge_into_the_single_run() {
     let dir = tempfile::tempdir().unwrap();
     let single = run_study(&golden_study(), &dir.path().join("single"), &["--trials", TRIALS]);
     let want = report_bytes(&single);
-    assert_eq!(want.len(), 8, "seven CSV reports (reserve.csv included) and report.html");
+    assert_eq!(want.len(), 9, "eight CSV reports (reserve.csv, policy_differences.csv included) and report.html");
     for n in [1, 3, 7] {
         // Shards given in reverse order: merge sorts them by trial range.
         let shards: Vec<PathBuf> = (0..n)

@@ -41,6 +41,10 @@ pub struct Cheapest {
     /// policy's difference instead, and `runner_up` names it.
     pub versus_none: Option<Estimate>,
     pub runner_up: Option<String>,
+    /// When a policy is cheapest and the study has another: the next cheapest policy and its
+    /// expected total cost minus the cheapest's, with the standard error of the paired
+    /// difference (policy_differences.csv).
+    pub versus_next_policy: Option<(String, Estimate)>,
 }
 
 /// The policy that cuts ES 99 of the net loss most.
@@ -132,6 +136,22 @@ fn total_cost(p: &PolicyResult) -> Estimate {
     Estimate::cents(p.measures[COST].mean, p.measures[COST].mean_std_error)
 }
 
+/// The policy next cheapest after `best` (a policy) and its expected total cost minus `best`'s,
+/// with the paired standard error of the pair.
+fn versus_next_policy(s: &ScenarioResult, best: &PolicyResult) -> Option<(String, Estimate)> {
+    let at = s.policies.iter().position(|p| std::ptr::eq(p, best))?;
+    let (next, pair) = s
+        .policy_pairs
+        .iter()
+        .filter_map(|d| match (d.a == at, d.b == at) {
+            (true, _) => Some((d.b, Estimate::cents(d.total_cost.diff, d.total_cost.std_error))),
+            (_, true) => Some((d.a, Estimate::cents(-d.total_cost.diff, d.total_cost.std_error))),
+            _ => None,
+        })
+        .min_by(|x, y| x.1.value.total_cmp(&y.1.value).then(x.0.cmp(&y.0)))?;
+    Some((s.policies[next].name.clone(), pair))
+}
+
 /// `p`'s expected total cost minus that of `none`, with the standard error of the paired
 /// difference (both on the same trials; policy_comparison.csv's `total_cost_vs_none`).
 pub fn cost_versus_none(none: &PolicyResult, p: &PolicyResult) -> Estimate {
@@ -159,6 +179,7 @@ pub fn answers(s: &ScenarioResult, study: &Study, receivables: Option<f64>) -> S
             total_cost: total_cost(none),
             versus_none: best_policy.map(|p| cost_versus_none(none, p)),
             runner_up: best_policy.map(|p| p.name.clone()),
+            versus_next_policy: None,
         }
     } else {
         Cheapest {
@@ -166,6 +187,7 @@ pub fn answers(s: &ScenarioResult, study: &Study, receivables: Option<f64>) -> S
             total_cost: total_cost(best),
             versus_none: Some(cost_versus_none(none, best)),
             runner_up: None,
+            versus_next_policy: versus_next_policy(s, best),
         }
     };
     let es = |p: &PolicyResult, m: usize| Estimate::cents(p.measures[m].es[AT_99], p.measures[m].es_std_error[AT_99]);
@@ -323,13 +345,19 @@ impl ScenarioAnswers {
                 amount(*d, currency),
                 noise(d)
             ),
-            (None, Some(d)) => format!(
-                "{} is cheapest: expected total cost {}, {} less than no insurance{}.",
-                c.name,
-                amount(c.total_cost, currency),
-                amount(Estimate { value: -d.value, se: d.se }, currency),
-                noise(d)
-            ),
+            (None, Some(d)) => {
+                let mut text = format!(
+                    "{} is cheapest: expected total cost {}, {} less than no insurance{}",
+                    c.name,
+                    amount(c.total_cost, currency),
+                    amount(Estimate { value: -d.value, se: d.se }, currency),
+                    noise(d)
+                );
+                if let Some((next, e)) = &c.versus_next_policy {
+                    text.push_str(&format!(" and {} less than {next}{}", amount(*e, currency), noise(e)));
+                }
+                text + "."
+            }
             _ => format!("Without a policy to compare, expected total cost is {}.", amount(c.total_cost, currency)),
         }
     }
@@ -456,6 +484,10 @@ impl ScenarioAnswers {
             (None, Some(d)) => {
                 let (v, se) = compact(-d.value, d.se);
                 parts[0].push_str(&format!(", {v} (± {se}) less than no insurance"));
+                if let Some((next, e)) = &c.versus_next_policy {
+                    let (v, se) = compact(e.value, e.se);
+                    parts[0].push_str(&format!(" and {v} (± {se}) less than {next}"));
+                }
             }
             _ => {}
         }

@@ -239,6 +239,56 @@ pub fn policy_comparison_csv(r: &RunResult) -> Result<Vec<u8>, Error> {
     table(&header, rows)
 }
 
+/// policy_differences.csv: per scenario, every policy against every later policy of the file on
+/// the same trials (`policy_b − policy_a`), each difference with the standard error of the paired
+/// difference and whether it is significant. A study with fewer than two policies has a header only.
+pub fn policy_differences_csv(r: &RunResult) -> Result<Vec<u8>, Error> {
+    let header = [
+        "scenario",
+        "policy_a",
+        "policy_b",
+        "total_cost_difference",
+        "total_cost_difference_std_error",
+        "total_cost_difference_significant",
+        "es_99_net_loss_difference",
+        "es_99_net_loss_difference_std_error",
+        "es_99_net_loss_difference_significant",
+        "p_shortfall_difference",
+        "p_shortfall_difference_std_error",
+        "p_shortfall_difference_significant",
+        "cheaper",
+    ];
+    let mut rows = Vec::new();
+    for s in &r.scenarios {
+        for d in &s.policy_pairs {
+            let (a, b) = (&s.policies[d.a].name, &s.policies[d.b].name);
+            let cheaper = match (d.total_cost.significant(), d.total_cost.diff < 0) {
+                (false, _) => "neither",
+                (true, true) => b.as_str(),
+                (true, false) => a.as_str(),
+            };
+            let mut row = vec![
+                s.name.clone(),
+                a.clone(),
+                b.clone(),
+                format_cents(d.total_cost.diff),
+                units(d.total_cost.std_error),
+                yes_no(d.total_cost.significant()),
+                format_cents(d.es_99_net_loss.diff),
+                units(d.es_99_net_loss.std_error),
+                yes_no(d.es_99_net_loss.significant()),
+            ];
+            match &d.p_shortfall {
+                Some(x) => row.extend([prob(x.diff), prob(x.std_error), yes_no(x.significant())]),
+                None => row.extend([String::new(), String::new(), String::new()]),
+            }
+            row.push(cheaper.to_owned());
+            rows.push(row);
+        }
+    }
+    table(&header, rows)
+}
+
 /// "yes" / "no" for a significance flag.
 fn yes_no(significant: bool) -> String {
     if significant { "yes" } else { "no" }.to_owned()

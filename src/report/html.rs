@@ -376,6 +376,7 @@ fn scenario_section(h: &mut String, study: &Study, s: &ScenarioResult, cur: &str
     }
     h.push_str("</div>\n");
     policy_comparison(h, s, cur);
+    policy_pairs(h, s, cur);
     contributors(h, study, s, cur);
     h.push_str("</section>\n");
 }
@@ -693,6 +694,46 @@ fn policy_comparison(h: &mut String, s: &ScenarioResult, cur: &str) {
             money(es, cur),
             reduction,
             p.p_pays_back.map_or("—".into(), pct)
+        );
+    }
+    h.push_str("</tbody></table>\n");
+}
+
+/// Every two policies against each other on the same trials (policy_differences.csv): the
+/// second minus the first, each difference with its paired standard error, marked when it is
+/// within the Monte Carlo noise.
+fn policy_pairs(h: &mut String, s: &ScenarioResult, cur: &str) {
+    if s.policy_pairs.is_empty() {
+        return;
+    }
+    let _ = write!(
+        h,
+        "<h3>Policies against each other</h3>\n<p class=\"desc\">The second policy minus the first, in {cur}, on \
+         the same trials, with the standard error of the paired difference; \"noise\" marks a difference smaller \
+         than two standard errors.</p>\n<table class=\"pairs\"><thead><tr><th>Policy</th><th>against</th>\
+         <th>Expected total cost</th><th>ES 99 net</th><th>P(shortfall)</th></tr></thead><tbody>\n"
+    );
+    let signed = |d: &crate::stats::PairedAmount| {
+        let (v, e) = with_error(d.diff as f64 / 100.0, d.std_error / 100.0);
+        let sign = if d.diff > 0 { "+" } else { "" };
+        let noise = if d.significant() { "" } else { " <span class=\"se\">noise</span>" };
+        format!("{sign}{v} <span class=\"se\">± {e}</span>{noise}")
+    };
+    for d in &s.policy_pairs {
+        let shortfall = d.p_shortfall.as_ref().map_or("—".to_owned(), |x| {
+            let (v, e) = percent_with_error(x.diff, x.std_error);
+            let sign = if x.diff > 0.0 { "+" } else { "" };
+            let noise = if x.significant() { "" } else { " <span class=\"se\">noise</span>" };
+            format!("{sign}{v} <span class=\"se\">± {e}</span>{noise}")
+        });
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            esc(&s.policies[d.b].name),
+            esc(&s.policies[d.a].name),
+            signed(&d.total_cost),
+            signed(&d.es_99_net_loss),
+            shortfall
         );
     }
     h.push_str("</tbody></table>\n");

@@ -15,8 +15,8 @@ mod shortfall;
 pub use atomic::{check_writable, write_files};
 pub use contributions::contributions_csv;
 pub use csv_tables::{
-    RESERVE_RULES_PERCENT, cashflow_csv, distribution_csv, policy_comparison_csv, portfolio_csv, quantiles_csv,
-    reserve_csv, summary_csv,
+    RESERVE_RULES_PERCENT, cashflow_csv, distribution_csv, policy_comparison_csv, policy_differences_csv,
+    portfolio_csv, quantiles_csv, reserve_csv, summary_csv,
 };
 pub use manifest::{RunFacts, Timing, manifest_json, run_manifest_json};
 pub use retreat::retreat_csv;
@@ -84,6 +84,7 @@ pub fn build(
         files.push(("quantiles.csv".to_owned(), quantiles_csv(result)?));
         files.push(("distribution.csv".to_owned(), distribution_csv(result)?));
         files.push(("policy_comparison.csv".to_owned(), policy_comparison_csv(result)?));
+        files.push(("policy_differences.csv".to_owned(), policy_differences_csv(result)?));
         files.push(("reserve.csv".to_owned(), reserve_csv(result, portfolio)?));
         files.push(("contributions.csv".to_owned(), contributions_csv(study, result)?));
         files.push(("portfolio.csv".to_owned(), portfolio_csv(portfolio)?));
