@@ -461,11 +461,11 @@ pub fn summarize(
         paired: None,
     };
     let months = calendar.horizon_months();
-    let per_policy: Vec<(PolicyResult, Vec<i64>, Option<Vec<i64>>)> = plan
+    let per_policy: Vec<PolicyTrials> = plan
         .policies
         .par_iter()
         .enumerate()
-        .map(|(p, pol)| -> Result<(PolicyResult, Vec<i64>, Option<Vec<i64>>), Error> {
+        .map(|(p, pol)| -> Result<PolicyTrials, Error> {
             let col = crate::engine::FIXED_COLUMNS + 2 * p;
             let claims = column(col);
             let net: Vec<i64> = (0..n).map(|i| gross[i] - claims[i] + out.row(i)[col + 1]).collect();
@@ -545,9 +545,13 @@ pub fn summarize(
     })
 }
 
+/// A policy's result with its per-trial net loss and (with a cash side) peak shortfall, kept
+/// until the policies are paired.
+type PolicyTrials = (PolicyResult, Vec<i64>, Option<Vec<i64>>);
+
 /// Every policy against every later one of the file ([`PolicyPair`]), from each policy's result,
 /// per-trial net loss and (with a cash side) per-trial peak shortfall.
-fn policy_pairs(w: Weights<'_>, per_policy: &[(PolicyResult, Vec<i64>, Option<Vec<i64>>)]) -> Vec<PolicyPair> {
+fn policy_pairs(w: Weights<'_>, per_policy: &[PolicyTrials]) -> Vec<PolicyPair> {
     let tail = crate::stats::TAIL_LEVELS[1];
     let (cost, es) = (Measure::TotalCost as usize, Measure::NetLoss as usize);
     let mut pairs = Vec::new();
