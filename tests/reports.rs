@@ -51,10 +51,18 @@ fn report_html_is_self_contained_and_complete() {
     assert_eq!(count(&html, "class=\"policies\""), scenarios.len());
     assert_eq!(count(&html, "class=\"contributors\""), scenarios.len());
     assert!(html.contains("id=\"portfolio\"") && html.contains("HHI buyers / groups"));
-    // The figures are the CSV's, with thousands separators and the currency.
+    // The figures are the CSV's, rounded to what their error supports, with the error beside
+    // them; exact ones (the premium) to the cent with the currency.
     let baseline = summary.iter().find(|r| r["scenario"] == "baseline" && r["policy"] == "none").unwrap();
-    let es = arstress::money::group_thousands(&baseline["es_99"]);
-    assert!(html.contains(&format!("{es} EUR")), "ES 99 {es} EUR not in the page");
+    let f = |c: &str| baseline[c].parse::<f64>().unwrap();
+    let (es, es_se) = arstress::report::figures::with_error(f("es_99"), f("es_99_std_error"));
+    assert!(es_se != "0" && !es.ends_with(".00"), "ES 99 {es} ± {es_se}: rounded to its error, no cents");
+    assert!(
+        html.contains(&format!("{es} <span class=\"se\">± {es_se}</span>")),
+        "ES 99 {es} ± {es_se} not in the page"
+    );
+    let premium = comparison(&out, "baseline", "whole-turnover-90", "premium");
+    assert!(html.contains(&format!("{} EUR", arstress::money::group_thousands(&premium))), "premium {premium}");
     // The top contributors are the first buyer rows of contributions.csv.
     let contributions = read_csv(&out.join("contributions.csv"));
     let top: Vec<_> = contributions

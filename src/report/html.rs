@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::model::Study;
 use crate::money::{format_cents, group_thousands, mean_cents};
 use crate::portfolio_summary::Summary;
-use crate::report::figures::{nice_ticks, percent_with_error, tick_amount, tick_percent, with_error};
+use crate::report::figures::{nice_ticks, percent_with_error, rounded, tick_amount, tick_percent, with_error};
 use crate::run::{PolicyResult, RunResult, ScenarioResult};
 use crate::stats::{Bin, MeasureStats};
 use std::fmt::Write;
@@ -101,8 +101,17 @@ border:1px solid #1f3a5f;border-radius:14px;padding:3px 10px;margin:0 6px 6px 0;
 border:1px solid #d9dee5;border-left:4px solid #1f3a5f;padding:8px 14px}.tile h3{margin:4px 0 6px;font-size:14px;color:#1f3a5f}\
 .tile p{margin:0;font-size:15px;line-height:1.45}table.headline td{padding:3px 7px}";
 
+/// A measure's mean as a [`cell`] with its standard error.
+fn mean_cell(m: &crate::stats::MeasureStats) -> String {
+    cell(m.mean as f64, m.mean_std_error)
+}
+
 /// A cell `value ± error`, both rounded to what the error supports.
 fn cell(value_cents: f64, se_cents: f64) -> String {
+    if se_cents == 0.0 {
+        // No Monte Carlo error (nothing random drives it): the exact figure.
+        return rounded(value_cents / 100.0, 0.01);
+    }
     let (v, e) = with_error(value_cents / 100.0, se_cents / 100.0);
     format!("{v} <span class=\"se\">± {e}</span>")
 }
@@ -673,10 +682,12 @@ fn cash_chart(h: &mut String, study: &Study, s: &ScenarioResult, p: &PolicyResul
 /// its reduction, and how often the policy pays back its premium.
 fn policy_comparison(h: &mut String, s: &ScenarioResult, cur: &str) {
     let Some(none) = s.policies.first() else { return };
-    h.push_str(
-        "<h3>Policy comparison</h3>\n<table class=\"policies\"><thead><tr><th>Policy</th><th>Premium</th>\
-        <th>Expected claims</th><th>Expected net loss</th><th>Expected total cost</th><th>ES 99 net</th>\
-        <th>ES 99 reduction</th><th>P(claims repay the premium)</th></tr></thead><tbody>\n",
+    let _ = write!(
+        h,
+        "<h3>Policy comparison</h3>\n<p class=\"desc\">In {cur}; grey: Monte Carlo standard errors, figures rounded \
+         to what they support (the premium is exact).</p>\n<table class=\"policies\"><thead><tr><th>Policy</th>\
+         <th>Premium</th><th>Expected claims</th><th>Expected net loss</th><th>Expected total cost</th>\
+         <th>ES 99 net</th><th>ES 99 reduction</th><th>P(claims repay the premium)</th></tr></thead><tbody>\n"
     );
     let es_none = none.measures[NET].es[AT_99];
     for p in &s.policies {
@@ -688,10 +699,10 @@ fn policy_comparison(h: &mut String, s: &ScenarioResult, cur: &str) {
              <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
             esc(&p.name),
             money(p.premium as i128, cur),
-            money(p.measures[CLAIMS].mean, cur),
-            money(p.measures[NET].mean, cur),
-            money(p.measures[COST].mean, cur),
-            money(es, cur),
+            mean_cell(&p.measures[CLAIMS]),
+            mean_cell(&p.measures[NET]),
+            mean_cell(&p.measures[COST]),
+            cell(es as f64, p.measures[NET].es_std_error[AT_99]),
             reduction,
             p.p_pays_back.map_or("—".into(), pct)
         );
