@@ -29,7 +29,8 @@ macro_rules! say {
 #[command(
     name = "arstress",
     version,
-    about = "Monte Carlo stress testing of trade receivables and trade credit insurance"
+    about = "Monte Carlo stress testing of trade receivables and trade credit insurance",
+    max_term_width = 96
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -39,10 +40,18 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a study and write its reports.
+    #[command(after_help = "Examples:
+  arstress run scenarios/example                      # every scenario, reports/<study name>/
+  arstress run study.toml -n 20000 -s baseline -o out  # a quick look at one scenario
+  arstress run study.toml --target-rel-error 0.01     # add trials until ES 99 is within 1%
+  arstress run study.toml --shard 0/4 -o shard-0      # one of four shards, then `arstress merge`")]
     Run(RunArgs),
     /// Check a study's inputs and print a portfolio summary.
+    #[command(after_help = "Examples:
+  arstress validate scenarios/example
+  arstress validate study.toml --format json > portfolio.json")]
     Validate {
-        /// Study file or folder (default: ./study.toml).
+        /// Study file or folder (a folder means its study.toml).
         #[arg(default_value = "study.toml")]
         study: PathBuf,
         /// `text` (default) or `json` (schema in docs/reports.md).
@@ -50,11 +59,14 @@ pub enum Command {
         format: String,
     },
     /// Write a synthetic but realistic study of N buyers.
+    #[command(after_help = "Examples:
+  arstress generate 10000 -o /tmp/big --invoices      # 10,000 buyers with open invoices
+  arstress generate 500 -o demo --seed 7 --trials 20000")]
     Generate {
         /// Number of buyers.
         buyers: usize,
         /// Output folder.
-        #[arg(long)]
+        #[arg(long, short)]
         out: PathBuf,
         /// Seed of the generator (and of the study).
         #[arg(long, default_value_t = 1)]
@@ -73,18 +85,21 @@ pub enum Command {
         force: bool,
     },
     /// Join the shard folders of one run (`run --shard i/n`) into the reports of a single run.
+    #[command(after_help = "Examples:
+  arstress merge shard-0 shard-1 shard-2 shard-3 -o reports/h2
+  arstress merge shards/* -o reports/h2 --format csv,json,html")]
     Merge {
         /// Shard folders, in any order (together they must cover every trial exactly once).
         #[arg(required = true)]
         shards: Vec<PathBuf>,
         /// Report folder.
-        #[arg(long)]
+        #[arg(long, short)]
         out: PathBuf,
         /// The study (default: the path recorded in the shards); its files must be unchanged.
         #[arg(long)]
         study: Option<PathBuf>,
         /// Worker threads for the statistics (results do not depend on it).
-        #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+        #[arg(long, short = 'j', value_parser = clap::value_parser!(u16).range(1..=1024))]
         threads: Option<u16>,
         /// No summary lines.
         #[arg(long, short)]
@@ -99,27 +114,30 @@ pub enum Command {
     /// Sweep one policy's terms over ranges (a TOML file) on the same trials: frontier.csv and
     /// frontier.html, premium against ES 99 of the net loss and P(shortfall), efficient variants
     /// marked (docs/frontier.md).
+    #[command(after_help = "Examples:
+  arstress frontier scenarios/example --sweep sweep.toml -n 100000 -o reports/frontier
+  arstress frontier study.toml --sweep sweep.toml -s severe-recession -s baseline")]
     Frontier {
-        /// Study file or folder (default: ./study.toml).
+        /// Study file or folder (a folder means its study.toml).
         #[arg(default_value = "study.toml")]
         study: PathBuf,
         /// The sweep: `base = "POLICY"` and a `[sweep]` table of terms and their values.
         #[arg(long)]
         sweep: PathBuf,
         /// Report folder (default: reports/<study name>/frontier/).
-        #[arg(long)]
+        #[arg(long, short)]
         out: Option<PathBuf>,
         /// Only this scenario (repeatable; default: the study's first).
-        #[arg(long = "scenario")]
+        #[arg(long = "scenario", short = 's')]
         scenarios: Vec<String>,
         /// Number of trials (overrides study.toml).
-        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+        #[arg(long, short = 'n', value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
         trials: Option<u64>,
         /// Seed (overrides study.toml).
         #[arg(long)]
         seed: Option<u64>,
         /// Worker threads (results do not depend on it).
-        #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+        #[arg(long, short = 'j', value_parser = clap::value_parser!(u16).range(1..=1024))]
         threads: Option<u16>,
         /// Memory the run may use, e.g. 8GiB (default: what is available).
         #[arg(long, value_parser = arstress::limits::parse_size)]
@@ -130,36 +148,58 @@ pub enum Command {
     },
     /// Compare two report folders (e.g. the last half-year's run and this one): writes
     /// comparison.csv and prints the headline changes, flagging those beyond the Monte Carlo error.
+    #[command(after_help = "Examples:
+  arstress compare reports/2026-h1 reports/2026-h2
+  arstress compare old new -o /tmp/diff")]
     Compare {
         /// The older report folder.
         old: PathBuf,
         /// The newer report folder.
         new: PathBuf,
         /// Folder for comparison.csv (default: the newer report folder).
-        #[arg(long)]
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+    /// Print a shell completion script to stdout.
+    #[command(after_help = "Examples:
+  arstress completions bash > ~/.local/share/bash-completion/completions/arstress
+  arstress completions zsh > ~/.zfunc/_arstress      # with fpath+=(~/.zfunc) in ~/.zshrc
+  arstress completions fish > ~/.config/fish/completions/arstress.fish
+  arstress completions powershell >> $PROFILE")]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to stdout, or write one page per command into a folder.
+    #[command(after_help = "Examples:
+  arstress man | man -l -
+  arstress man --out ~/.local/share/man/man1      # arstress.1, arstress-run.1, ...")]
+    Man {
+        /// Write arstress.1 and a page per command (arstress-run.1, ...) into this folder.
+        #[arg(long, short)]
         out: Option<PathBuf>,
     },
 }
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// Study file or folder (default: ./study.toml).
+    /// Study file or folder (a folder means its study.toml).
     #[arg(default_value = "study.toml")]
     pub study: PathBuf,
     /// Report folder (default: reports/<study name>/).
-    #[arg(long)]
+    #[arg(long, short)]
     pub out: Option<PathBuf>,
     /// Number of trials (overrides study.toml).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+    #[arg(long, short = 'n', value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
     pub trials: Option<u64>,
     /// Seed (overrides study.toml).
     #[arg(long)]
     pub seed: Option<u64>,
     /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    #[arg(long, short = 'j', value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
     /// Run only this scenario (repeatable).
-    #[arg(long = "scenario")]
+    #[arg(long = "scenario", short = 's')]
     pub scenarios: Vec<String>,
     /// Report formats, comma-separated: csv (the tables), json (summary.json), html (report.html).
     #[arg(long, default_value = "csv,html", value_delimiter = ',')]
@@ -179,7 +219,7 @@ pub struct RunArgs {
     /// --out as a shard folder for `arstress merge` (docs/cluster.md).
     #[arg(long, value_parser = parse_shard)]
     pub shard: Option<arstress::shard::ShardSpec>,
-    /// `monte-carlo` (default) or `analytic`: the credit-default part by quadrature and FFT, no
+    /// `monte-carlo` or `analytic`: the credit-default part by quadrature and FFT, no
     /// simulation (docs/analytic.md).
     #[arg(long, value_enum, default_value_t = Method::MonteCarlo)]
     pub method: Method,
@@ -229,6 +269,33 @@ fn parse_rel_error(s: &str) -> Result<f64, String> {
     }
 }
 
+/// Prints a command-line error and exits (2; 0 for `--help` and `--version`). A mistyped command
+/// that clap finds nothing like (its similarity misses transpositions such as `rnu`) gets the
+/// nearest command by edit distance (a swap of two letters counting one).
+pub fn exit_on_parse_error(e: clap::Error) -> ! {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() == ErrorKind::InvalidSubcommand
+        && e.get(ContextKind::SuggestedSubcommand).is_none()
+        && let Some(ContextValue::String(typed)) = e.get(ContextKind::InvalidSubcommand)
+    {
+        let command = <Cli as clap::CommandFactory>::command();
+        let nearest = command
+            .get_subcommands()
+            .map(|c| c.get_name())
+            .filter(|name| *name != "help")
+            .map(|name| (strsim::damerau_levenshtein(typed, name), name))
+            .filter(|&(d, name)| d <= 2 && d < name.len())
+            .min();
+        if let Some((_, name)) = nearest {
+            say!(
+                "error: unrecognized command '{typed}'\n\n  tip: did you mean '{name}'?\n\nUsage: arstress <COMMAND>\n\nFor more information, try '--help'."
+            );
+            std::process::exit(2);
+        }
+    }
+    e.exit()
+}
+
 /// Runs a parsed command.
 pub fn execute(cli: Cli) -> Result<(), Error> {
     match cli.command {
@@ -253,6 +320,12 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
         Command::Frontier { study, sweep, out, scenarios, trials, seed, threads, max_memory, quiet } => {
             frontier(&FrontierArgs { study, sweep, out, scenarios, trials, seed, threads, max_memory, quiet })
         }
+        Command::Completions { shell } => {
+            let mut bytes = Vec::new();
+            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "arstress", &mut bytes);
+            write_stdout(&bytes)
+        }
+        Command::Man { out } => man(out.as_deref()),
         Command::Compare { old, new, out } => {
             let rows = arstress::compare::compare(&old, &new)?;
             let out = out.unwrap_or_else(|| new.clone());
@@ -274,6 +347,35 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
     }
+}
+
+/// `arstress man`: the main page on stdout, or every page into `out`.
+fn man(out: Option<&Path>) -> Result<(), Error> {
+    let command = <Cli as clap::CommandFactory>::command();
+    let Some(out) = out else {
+        let mut bytes = Vec::new();
+        clap_mangen::Man::new(command).render(&mut bytes).map_err(|e| Error::Internal(e.to_string()))?;
+        return write_stdout(&bytes);
+    };
+    let mut pages = Vec::new();
+    let mut page = |name: String, command: clap::Command| -> Result<(), Error> {
+        let mut bytes = Vec::new();
+        clap_mangen::Man::new(command).render(&mut bytes).map_err(|e| Error::Internal(e.to_string()))?;
+        pages.push((format!("{name}.1"), bytes));
+        Ok(())
+    };
+    let mut command = command;
+    command.build();
+    for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
+        // Built, a command's display name is `arstress-<command>`.
+        let name = sub.get_display_name().map_or_else(|| format!("arstress-{}", sub.get_name()), str::to_owned);
+        page(name, sub.clone())?;
+    }
+    page("arstress".into(), command)?;
+    report::check_writable(out, 0)?;
+    report::atomic::write_files(out, &pages)?;
+    say!("wrote {} manual pages to {}", pages.len(), out.display());
+    Ok(())
 }
 
 /// Whether two paths name the same existing file.
@@ -878,9 +980,13 @@ fn render_summary(study: &Study, s: &Summary) -> String {
 
 /// Prints to stdout; a closed pipe (`| head`) is not an error.
 fn print_stdout(text: &str) -> Result<(), Error> {
+    write_stdout(arstress::terminal::printable_lines(text).as_bytes())
+}
+
+/// Writes bytes of our own making (a completion script, a manual page) to stdout as they are.
+fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
     use std::io::Write;
-    let text = arstress::terminal::printable_lines(text);
-    match std::io::stdout().lock().write_all(text.as_bytes()) {
+    match std::io::stdout().lock().write_all(bytes) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             Err(Error::Write { path: PathBuf::from("<stdout>"), source: e })
         }

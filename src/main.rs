@@ -8,7 +8,10 @@ use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => cli::exit_on_parse_error(e),
+    };
     if let Err(e) = on_interrupt_abandon_reports() {
         eprintln!("warning: cannot install the interrupt handler ({e}); an interrupted run may leave temporary files");
     }

@@ -3,6 +3,7 @@
 mod analytic;
 mod cash;
 mod claims_examples;
+mod cli;
 mod closed_forms;
 mod common;
 mod compare;
