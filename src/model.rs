@@ -96,7 +96,7 @@ pub struct Portfolio {
     pub has_invoice_file: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
     pub name: String,
     pub indemnity: Decimal,
