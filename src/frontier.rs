@@ -21,7 +21,7 @@ use std::path::Path;
 use toml::Spanned;
 
 /// The terms a sweep may vary (keys of policies.toml).
-pub const SWEPT_TERMS: [&str; 10] = [
+pub const SWEPT_TERMS: [&str; 11] = [
     "indemnity",
     "indemnity_discretionary",
     "indemnity_political",
@@ -32,6 +32,7 @@ pub const SWEPT_TERMS: [&str; 10] = [
     "minimum_premium",
     "max_liability",
     "max_liability_multiple",
+    "named_top",
 ];
 
 /// At most this many variants in one frontier (each is settled in every trial).
@@ -116,15 +117,25 @@ pub fn load_variants(sweep_path: &Path, policies_toml: &Source) -> Result<Varian
         // Each value alone on the base policy: its problem is reported at its place in the sweep.
         for (j, value) in values.get_ref().iter().enumerate() {
             let one = variant_table(base, &base_name, &[(term.as_str(), value)]);
-            if let Err(Error::Invalid(p)) = validate(&src, std::slice::from_ref(&one)) {
-                for q in p.0 {
-                    problems.push(src.key_problem(
-                        &format!("sweep.{term}[{j}]"),
-                        values.span(),
-                        value.to_string(),
-                        q.expected,
-                    ));
+            match validate(&src, std::slice::from_ref(&one)) {
+                Ok(_) => {}
+                Err(Error::Invalid(p)) => {
+                    for q in p.0 {
+                        problems.push(src.key_problem(
+                            &format!("sweep.{term}[{j}]"),
+                            values.span(),
+                            value.to_string(),
+                            q.expected,
+                        ));
+                    }
                 }
+                // A value of the wrong type (a list, a fraction of a buyer) fails to parse.
+                Err(_) => problems.push(src.key_problem(
+                    &format!("sweep.{term}[{j}]"),
+                    values.span(),
+                    value.to_string(),
+                    format!("a value of the type policies.toml takes for `{term}`"),
+                )),
             }
         }
     }
@@ -154,11 +165,19 @@ pub fn load_variants(sweep_path: &Path, policies_toml: &Source) -> Result<Varian
         }
         let set: Vec<(&str, &toml::Value)> =
             terms.iter().zip(&lists).zip(&pick).map(|((t, l), &j)| (t.as_str(), &l[j])).collect();
-        values.push(set.iter().map(|(_, v)| plain(v)).collect());
+        values.push(set.iter().map(|(t, v)| shown(t, v)).collect());
         tables_out.push(variant_table(base, &base_name, &set));
     }
     let policies = validate(&src, &tables_out)?;
     Ok(Variants { base: base_name, terms, policies, values })
+}
+
+/// A swept value in its frontier.csv column: as written, `named_top` as `top 10`.
+fn shown(term: &str, v: &toml::Value) -> String {
+    match term {
+        "named_top" => format!("top {}", plain(v)),
+        _ => plain(v),
+    }
 }
 
 /// A value as written (`0.85`, `5000`).
