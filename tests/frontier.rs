@@ -253,3 +253,37 @@ fn named_top_variants_equal_separate_runs() {
     assert!(stderr.contains("key `sweep.named_top[1]`") && stderr.contains("1..=1000000"), "{stderr}");
     assert!(stderr.contains("key `sweep.named_top[2]`") && stderr.contains("2.5"), "{stderr}");
 }
+
+/// The frontier's reports are byte-identical whatever the number of threads, with classes shared
+/// by premium variants, a binding maximum liability and named buyers, in scenarios with country
+/// events and limit cuts.
+#[test]
+fn frontier_reports_are_identical_across_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = dir.path().join("sweep.toml");
+    std::fs::write(
+        &sweep,
+        "base = \"whole-turnover-90\"\n[sweep]\nnamed_top = [10, 1000]\nmax_liability = [30000, 90000000]\npremium_rate = [0.002, 0.004]\n",
+    )
+    .unwrap();
+    let bytes: Vec<_> = ["1", "2", "4"]
+        .iter()
+        .map(|t| {
+            let out = dir.path().join(format!("t{t}"));
+            arstress()
+                .arg("frontier")
+                .arg(example_study())
+                .arg("--sweep")
+                .arg(&sweep)
+                .args(["--trials", "2500", "--quiet", "--threads", t])
+                .args(["--scenario", "country-crisis", "--scenario", "insurer-retreat", "--out"])
+                .arg(&out)
+                .assert()
+                .success();
+            report_bytes(&out)
+        })
+        .collect();
+    assert_eq!(bytes[0], bytes[1]);
+    assert_eq!(bytes[0], bytes[2]);
+    assert_eq!(read_csv(&dir.path().join("t1/frontier.csv")).len(), 2 * (1 + 8));
+}
