@@ -688,7 +688,7 @@ fn frontier(a: &FrontierArgs) -> Result<(), Error> {
     let selected = arstress::run::select_scenarios(&study, &opts.scenarios)?.len();
     let formats = report::Formats { csv: false, json: false, html: false };
     trial_memory(&study, selected, false, trials, Holding::Run, formats).check(memory, "frontier (--trials)")?;
-    let plans = compile_all(&study, &opts)?;
+    let chosen = arstress::run::select_scenarios(&study, &opts.scenarios)?;
     report::check_writable(&out, 1 << 20)?;
     let _lock = lock_out(&out)?;
     let pool = rayon::ThreadPoolBuilder::new()
@@ -696,9 +696,9 @@ fn frontier(a: &FrontierArgs) -> Result<(), Error> {
         .build()
         .map_err(|e| Error::Internal(format!("thread pool: {e}")))?;
     let target = if a.quiet { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() };
-    let bar = progress::RunProgress::new(target, plans.iter().map(|(p, _)| p.scenario.clone()).collect(), trials);
-    let (result, _) =
-        pool.install(|| run_plans(&plans, &study.calendar, trials, seed, None, &|n, k| bar.tick(n, k)))?;
+    let bar = progress::RunProgress::new(target, chosen.iter().map(|s| s.name.clone()).collect(), trials);
+    let result =
+        pool.install(|| arstress::frontier::run_frontier(&study, &chosen, trials, seed, &|n, k| bar.tick(n, k)))?;
     bar.finish();
     let files = vec![
         ("frontier.csv".to_owned(), arstress::frontier::frontier_csv(&variants, &result)?),

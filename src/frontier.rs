@@ -4,14 +4,16 @@
 //! their differences are differences of cover, not of noise. Writes `frontier.csv` and a chart of
 //! premium against ES 99 of the net loss and against P(shortfall), the efficient variants marked.
 
+use crate::engine::frontier::{FrontierOutcomes, FrontierPlan};
 use crate::error::{Error, Problems};
 use crate::input::open::TEXT_CAP;
 use crate::input::policy::load_policies;
 use crate::input::source::{Source, closest};
 use crate::model::Policy;
+use crate::model::{Scenario, Study};
 use crate::report::figures::{nice_ticks, percent_with_error, tick_amount, tick_percent, with_error};
 use crate::report::html::esc;
-use crate::run::{RunResult, ScenarioResult};
+use crate::stats::{TAIL_LEVELS, es_std_error_sorted, expected_shortfall_sorted, share_std_error, tail_size};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -19,7 +21,7 @@ use std::path::Path;
 use toml::Spanned;
 
 /// The terms a sweep may vary (keys of policies.toml).
-pub const SWEPT_TERMS: [&str; 10] = [
+pub const SWEPT_TERMS: [&str; 11] = [
     "indemnity",
     "indemnity_discretionary",
     "indemnity_political",
@@ -30,6 +32,7 @@ pub const SWEPT_TERMS: [&str; 10] = [
     "minimum_premium",
     "max_liability",
     "max_liability_multiple",
+    "named_top",
 ];
 
 /// At most this many variants in one frontier (each is settled in every trial).
@@ -114,15 +117,25 @@ pub fn load_variants(sweep_path: &Path, policies_toml: &Source) -> Result<Varian
         // Each value alone on the base policy: its problem is reported at its place in the sweep.
         for (j, value) in values.get_ref().iter().enumerate() {
             let one = variant_table(base, &base_name, &[(term.as_str(), value)]);
-            if let Err(Error::Invalid(p)) = validate(&src, std::slice::from_ref(&one)) {
-                for q in p.0 {
-                    problems.push(src.key_problem(
-                        &format!("sweep.{term}[{j}]"),
-                        values.span(),
-                        value.to_string(),
-                        q.expected,
-                    ));
+            match validate(&src, std::slice::from_ref(&one)) {
+                Ok(_) => {}
+                Err(Error::Invalid(p)) => {
+                    for q in p.0 {
+                        problems.push(src.key_problem(
+                            &format!("sweep.{term}[{j}]"),
+                            values.span(),
+                            value.to_string(),
+                            q.expected,
+                        ));
+                    }
                 }
+                // A value of the wrong type (a list, a fraction of a buyer) fails to parse.
+                Err(_) => problems.push(src.key_problem(
+                    &format!("sweep.{term}[{j}]"),
+                    values.span(),
+                    value.to_string(),
+                    format!("a value of the type policies.toml takes for `{term}`"),
+                )),
             }
         }
     }
@@ -152,11 +165,19 @@ pub fn load_variants(sweep_path: &Path, policies_toml: &Source) -> Result<Varian
         }
         let set: Vec<(&str, &toml::Value)> =
             terms.iter().zip(&lists).zip(&pick).map(|((t, l), &j)| (t.as_str(), &l[j])).collect();
-        values.push(set.iter().map(|(_, v)| plain(v)).collect());
+        values.push(set.iter().map(|(t, v)| shown(t, v)).collect());
         tables_out.push(variant_table(base, &base_name, &set));
     }
     let policies = validate(&src, &tables_out)?;
     Ok(Variants { base: base_name, terms, policies, values })
+}
+
+/// A swept value in its frontier.csv column: as written, `named_top` as `top 10`.
+fn shown(term: &str, v: &toml::Value) -> String {
+    match term {
+        "named_top" => format!("top {}", plain(v)),
+        _ => plain(v),
+    }
 }
 
 /// A value as written (`0.85`, `5000`).
@@ -199,6 +220,143 @@ fn validate(src: &Source, tables: &[toml::Table]) -> Result<Vec<Policy>, Error> 
     load_policies(&Source::from_bytes(&src.path, text.as_bytes())?)
 }
 
+/// One alternative's figures in one scenario (no insurance or a variant).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figures {
+    pub premium: i64,
+    /// (value, standard error) in cents, or probabilities.
+    pub total_cost: (i128, f64),
+    pub es_99_net: (i128, f64),
+    pub p_shortfall: Option<(f64, f64)>,
+}
+
+/// A frontier's figures in one scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioFrontier {
+    pub name: String,
+    pub none: Figures,
+    /// In the order of [`Variants::policies`].
+    pub variants: Vec<Figures>,
+}
+
+/// A frontier's figures, scenario by scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrontierResult {
+    pub trials: u64,
+    pub scenarios: Vec<ScenarioFrontier>,
+}
+
+/// The settlement classes of the variants: variants equal but for their premium terms
+/// (`premium_rate`, `minimum_premium`) and their maximum liability share one settlement. Returns
+/// one policy per class (its first member) and each variant's class.
+pub fn settlement_classes(policies: &[Policy]) -> (Vec<Policy>, Vec<usize>) {
+    let key = |p: &Policy| Policy {
+        name: String::new(),
+        premium_rate: rust_decimal::Decimal::ZERO,
+        minimum_premium: rust_decimal::Decimal::ZERO,
+        max_liability: crate::model::MaxLiability::Fixed(rust_decimal::Decimal::ZERO),
+        ..p.clone()
+    };
+    let mut keys: Vec<Policy> = Vec::new();
+    let mut classes = Vec::new();
+    let mut class_of = Vec::with_capacity(policies.len());
+    for p in policies {
+        let k = key(p);
+        match keys.iter().position(|x| *x == k) {
+            Some(c) => class_of.push(c),
+            None => {
+                keys.push(k);
+                classes.push(p.clone());
+                class_of.push(classes.len() - 1);
+            }
+        }
+    }
+    (classes, class_of)
+}
+
+/// Runs a frontier: `study`'s policies are the variants. Per scenario the variants are compiled
+/// as the study's policies (their premiums and maximum liabilities), the settlement classes as a
+/// plan of their own, and the trials run with keys `0..trials` under `seed`, as `arstress run`
+/// runs them.
+pub fn run_frontier(
+    study: &Study,
+    scenarios: &[&Scenario],
+    trials: u64,
+    seed: u64,
+    progress: &(dyn Fn(&str, u64) + Sync),
+) -> Result<FrontierResult, Error> {
+    let (classes, class_of) = settlement_classes(&study.policies);
+    let class_study = Study { policies: classes, ..study.clone() };
+    let mut out = Vec::with_capacity(scenarios.len());
+    for s in scenarios {
+        let variants = crate::plan::compile(study, s)?.policies;
+        let fp = FrontierPlan::new(crate::plan::compile(&class_study, s)?, variants, &class_of);
+        let outcomes = crate::engine::frontier::run_frontier(&fp, seed, trials, &|k| progress(&s.name, k));
+        out.push(summarize(&fp, &outcomes));
+    }
+    Ok(FrontierResult { trials, scenarios: out })
+}
+
+/// Mean and standard error of `values` (trial order), as [`crate::stats::MeasureStats::from_values`] computes them.
+fn mean_with_error(values: &[i64]) -> (i128, f64) {
+    let n = values.len();
+    let sum: i128 = values.iter().map(|&x| x as i128).sum();
+    let mean_f = if n == 0 { 0.0 } else { sum as f64 / n as f64 };
+    let ss: f64 = values.iter().map(|&x| (x as f64 - mean_f).powi(2)).sum();
+    let std_dev = if n > 1 { (ss / (n - 1) as f64).sqrt() } else { 0.0 };
+    (crate::money::mean_cents(sum, n as u64), if n > 0 { std_dev / (n as f64).sqrt() } else { 0.0 })
+}
+
+/// ES 99 and its standard error, as [`crate::stats::MeasureStats::from_values`] computes them: only the tail and
+/// the value below it are put in order (the figures read nothing else of the sorted values).
+fn es_99(mut values: Vec<i64>) -> (i128, f64) {
+    let n = values.len();
+    let level = TAIL_LEVELS[1];
+    let m = (tail_size(n, level) + 1).min(n);
+    if m == 0 {
+        return (0, 0.0);
+    }
+    values.select_nth_unstable(n - m);
+    values[n - m..].sort_unstable();
+    (expected_shortfall_sorted(&values, level), es_std_error_sorted(&values, level))
+}
+
+/// P(a shortfall in some month) and its standard error, from the peak shortfall of each trial.
+fn p_positive(values: &[i64]) -> (f64, f64) {
+    let n = values.len();
+    let p = if n == 0 { 0.0 } else { values.iter().filter(|&&x| x > 0).count() as f64 / n as f64 };
+    (p, share_std_error(p, n as u64))
+}
+
+fn summarize(fp: &FrontierPlan, out: &FrontierOutcomes) -> ScenarioFrontier {
+    use rayon::prelude::*;
+    let cash = fp.plan.cash.is_some();
+    let gross = out.column(0);
+    let none = Figures {
+        premium: 0,
+        total_cost: mean_with_error(&gross),
+        es_99_net: es_99(gross),
+        p_shortfall: cash.then(|| p_positive(&out.column(1))),
+    };
+    let variants = fp
+        .variants
+        .par_iter()
+        .enumerate()
+        .map(|(v, variant)| {
+            let net = out.column(2 + 2 * v);
+            let premium = variant.terms.premium;
+            let total: Vec<i64> = net.iter().map(|x| x + premium).collect();
+            Figures {
+                premium,
+                total_cost: mean_with_error(&total),
+                es_99_net: es_99(net),
+                p_shortfall: cash.then(|| p_positive(&out.column(3 + 2 * v))),
+            }
+        })
+        .collect();
+    ScenarioFrontier { name: fp.plan.scenario.clone(), none, variants }
+}
+
 /// One variant's figures in one scenario.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
@@ -213,25 +371,21 @@ pub struct Row {
     pub efficient: bool,
 }
 
-/// The frontier rows of a run whose policies are the variants.
-pub fn rows(r: &RunResult) -> Vec<Row> {
+/// The frontier rows, the efficient variants marked scenario by scenario.
+pub fn rows(r: &FrontierResult) -> Vec<Row> {
     let mut out = Vec::new();
     for s in &r.scenarios {
         let mut rows: Vec<Row> = s
-            .policies
+            .variants
             .iter()
-            .skip(1)
             .enumerate()
-            .map(|(i, p)| Row {
+            .map(|(i, f)| Row {
                 scenario: s.name.clone(),
                 variant: i,
-                premium: p.premium,
-                total_cost: (p.measures[3].mean, p.measures[3].mean_std_error),
-                es_99_net: (p.measures[2].es[1], p.measures[2].es_std_error[1]),
-                p_shortfall: p
-                    .cash
-                    .as_ref()
-                    .map(|c| (c.peak_shortfall.p_positive, c.peak_shortfall.p_positive_std_error)),
+                premium: f.premium,
+                total_cost: f.total_cost,
+                es_99_net: f.es_99_net,
+                p_shortfall: f.p_shortfall,
                 efficient: false,
             })
             .collect();
@@ -254,7 +408,7 @@ pub fn rows(r: &RunResult) -> Vec<Row> {
 /// `frontier.csv`: per scenario and variant, the swept terms, premium, expected total cost, ES 99
 /// of the net loss and P(shortfall) with their standard errors, and whether it is efficient;
 /// the scenario's "none" figures on a row of its own.
-pub fn frontier_csv(v: &Variants, r: &RunResult) -> Result<Vec<u8>, Error> {
+pub fn frontier_csv(v: &Variants, r: &FrontierResult) -> Result<Vec<u8>, Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let internal = |e: csv::Error| Error::Internal(format!("frontier.csv: {e}"));
     let mut header: Vec<String> = vec!["scenario".into(), "variant".into()];
@@ -277,18 +431,17 @@ pub fn frontier_csv(v: &Variants, r: &RunResult) -> Result<Vec<u8>, Error> {
     let prob =
         |p: Option<(f64, f64)>, i: usize| p.map_or(String::new(), |p| format!("{:.6}", if i == 0 { p.0 } else { p.1 }));
     for s in &r.scenarios {
-        let none = &s.policies[0];
+        let none = &s.none;
         let mut record = vec![s.name.clone(), "none".to_owned()];
         record.extend(v.terms.iter().map(|_| String::new()));
-        let short = none.cash.as_ref().map(|c| (c.peak_shortfall.p_positive, c.peak_shortfall.p_positive_std_error));
         record.extend([
             cents(0),
-            cents(none.measures[3].mean),
-            se(none.measures[3].mean_std_error),
-            cents(none.measures[2].es[1]),
-            se(none.measures[2].es_std_error[1]),
-            prob(short, 0),
-            prob(short, 1),
+            cents(none.total_cost.0),
+            se(none.total_cost.1),
+            cents(none.es_99_net.0),
+            se(none.es_99_net.1),
+            prob(none.p_shortfall, 0),
+            prob(none.p_shortfall, 1),
             String::new(),
         ]);
         w.write_record(&record).map_err(internal)?;
@@ -314,7 +467,7 @@ pub fn frontier_csv(v: &Variants, r: &RunResult) -> Result<Vec<u8>, Error> {
 /// `frontier.html`: per scenario, premium against ES 99 of the net loss and against P(shortfall),
 /// a dot per variant (efficient ones filled and joined), "none" at zero premium; a hover title
 /// per dot names the variant and its figures.
-pub fn frontier_html(study_name: &str, currency: &str, v: &Variants, r: &RunResult) -> Vec<u8> {
+pub fn frontier_html(study_name: &str, currency: &str, v: &Variants, r: &FrontierResult) -> Vec<u8> {
     let mut h = String::new();
     let _ = write!(
         h,
@@ -337,7 +490,7 @@ pub fn frontier_html(study_name: &str, currency: &str, v: &Variants, r: &RunResu
         let mine: Vec<&Row> = rows.iter().filter(|x| x.scenario == s.name).collect();
         let es = |x: &Row| (x.es_99_net.0 as f64 / 100.0, x.es_99_net.1 / 100.0);
         scatter(&mut h, s, v, &mine, "ES 99 of the net loss", &es, false, currency);
-        if s.policies[0].cash.is_some() {
+        if s.none.p_shortfall.is_some() {
             let p = |x: &Row| x.p_shortfall.unwrap_or((0.0, 0.0));
             scatter(&mut h, s, v, &mine, "P(shortfall)", &p, true, currency);
         }
@@ -349,7 +502,7 @@ pub fn frontier_html(study_name: &str, currency: &str, v: &Variants, r: &RunResu
 #[allow(clippy::too_many_arguments)]
 fn scatter(
     h: &mut String,
-    s: &ScenarioResult,
+    s: &ScenarioFrontier,
     v: &Variants,
     rows: &[&Row],
     what: &str,
@@ -358,12 +511,7 @@ fn scatter(
     currency: &str,
 ) {
     let (w, ht, left, right, top, bottom) = (560.0, 360.0, 70.0, 16.0, 12.0, 44.0);
-    let none = &s.policies[0];
-    let none_y = if probability {
-        none.cash.as_ref().map_or(0.0, |c| c.peak_shortfall.p_positive)
-    } else {
-        none.measures[2].es[1] as f64 / 100.0
-    };
+    let none_y = if probability { s.none.p_shortfall.map_or(0.0, |p| p.0) } else { s.none.es_99_net.0 as f64 / 100.0 };
     let xs: Vec<f64> = rows.iter().map(|r| r.premium as f64 / 100.0).chain([0.0]).collect();
     let ys: Vec<f64> = rows.iter().map(|r| figure(r).0).chain([none_y, 0.0]).collect();
     let fold = |v: &[f64]| v.iter().fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x), b.max(x)));

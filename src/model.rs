@@ -96,7 +96,7 @@ pub struct Portfolio {
     pub has_invoice_file: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
     pub name: String,
     pub indemnity: Decimal,
@@ -114,6 +114,10 @@ pub struct Policy {
     pub political_waiting_days: u32,
     pub insolvency_claim_days: u32,
     pub claim_payment_days: u32,
+    /// `named_top = N`: the policy names (covers) only the N insured buyers with the largest
+    /// exposure at the study's fx rates (ties by buyer_id); the others are uninsured under it.
+    /// `None`: every insured buyer.
+    pub named_top: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -364,9 +364,28 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
     let mut policies = Vec::new();
     let mut protected = Vec::with_capacity(study.policies.len() * n);
     let mut indemnity_ppb = Vec::with_capacity(study.policies.len() * n);
-    let insured_turnover: i64 =
-        pf.buyers.iter().zip(&monthly_cents).filter(|(b, _)| b.is_insured()).map(|(_, m)| 12 * m).sum();
+    // Named-buyer policies (`named_top`) rank the insured buyers by exposure at the study's rates.
+    let ranking = study
+        .policies
+        .iter()
+        .any(|p| p.named_top.is_some())
+        .then(|| pf.rank_by_exposure(&study.fx, &std::collections::BTreeMap::new()));
     for pol in &study.policies {
+        let mut named = vec![true; n];
+        if let (Some(top), Some(order)) = (pol.named_top, &ranking) {
+            named.fill(false);
+            for &b in order.iter().filter(|&&b| pf.buyers[b].is_insured()).take(top as usize) {
+                named[b] = true;
+            }
+        }
+        let insured_turnover: i64 = pf
+            .buyers
+            .iter()
+            .zip(&monthly_cents)
+            .zip(&named)
+            .filter(|((b, _), named)| b.is_insured() && **named)
+            .map(|((_, m), _)| 12 * m)
+            .sum();
         let cents = |d: Decimal| to_cents(d, Decimal::ONE).ok_or_else(|| internal(scenario, "policy amounts"));
         let by_rate = round_cents(pol.premium_rate * Decimal::from(insured_turnover));
         let minimum_premium = cents(pol.minimum_premium)?;
@@ -393,8 +412,8 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
             indemnity_political_ppb: rate_to_ppb(pol.indemnity_political),
         });
         let disc_max = pol.discretionary_limit_max.map(cents).transpose()?;
-        for buyer in &pf.buyers {
-            let (limit, ppb) = match (buyer.is_insured(), buyer.credit_limit) {
+        for (buyer, &named) in pf.buyers.iter().zip(&named) {
+            let (limit, ppb) = match (buyer.is_insured() && named, buyer.credit_limit) {
                 (true, Some(l)) => {
                     let rate = Portfolio::rate(&study.fx, &st.fx_shock, &buyer.currency);
                     let l = to_cents(l, rate).ok_or_else(|| internal(scenario, "credit limit"))?;

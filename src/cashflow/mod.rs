@@ -664,6 +664,28 @@ impl CashPlan {
         }
     }
 
+    /// Cash at each month end before any premium and the borrowing base, for claims, insurer's
+    /// shares and insured eligible receivables by month (`claims`, `shares`, `insured`, `H` values
+    /// each): [`CashPlan::path`] plus the premium paid to date. A variant that differs from a
+    /// policy only by its premium subtracts its own premium to date from the same figures.
+    pub fn path_before_premium(
+        &self,
+        totals: &MonthTotals,
+        (claims, shares, insured): (&[i64], &[i64], &[i64]),
+        cash_out: &mut [i64],
+        base_out: &mut [i64],
+    ) {
+        let mut cash = self.opening_cash;
+        for k in 0..self.months {
+            cash += totals.collections[k] + totals.recoveries[k] - shares[k] + claims[k]
+                - self.fixed_outflows
+                - apply_ppb(totals.sales[k].max(0), self.variable_cost_ppb);
+            cash_out[k] = cash;
+            base_out[k] = apply_ppb(totals.eligible[k] - insured[k], self.advance_uninsured_ppb)
+                + apply_ppb(insured[k], self.advance_insured_ppb);
+        }
+    }
+
     /// Shortfall at a month end: `max(0, minimum_cash − cash − min(credit_line, borrowing base))`.
     #[inline]
     pub fn shortfall(&self, cash: i64, borrowing_base: i64) -> i64 {

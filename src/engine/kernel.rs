@@ -83,7 +83,7 @@ pub struct Scratch {
     events: Vec<LossEvent>,
     order: Vec<(u32, i32, u32, u32)>,
     ledgers: Vec<YearLedger>,
-    totals: MonthTotals,
+    pub(crate) totals: MonthTotals,
     path: PathScratch,
     /// `marks[b] == stamp` iff buyer b defaulted in the current trial.
     marks: Vec<u32>,
@@ -257,6 +257,38 @@ pub const FIXED_COLUMNS: usize = 2;
 /// likelihood-ratio weight in units of [`crate::stats::WEIGHT_UNIT`] (one unit without tail
 /// sampling).
 pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &mut [i64]) -> u64 {
+    let (weight, gross, defaults) = draw_trial(plan, rng, scratch);
+    row[0] = gross;
+    row[1] = defaults;
+    for (p, policy) in plan.policies.iter().enumerate() {
+        let (claims, share, _) = settle_policy(plan, p, policy, scratch);
+        row[FIXED_COLUMNS + 2 * p] = claims;
+        row[FIXED_COLUMNS + 2 * p + 1] = share;
+    }
+    if let Some(cash) = &plan.cash {
+        let h = cash.months;
+        let t = &scratch.totals;
+        let mut at = FIXED_COLUMNS + 2 * plan.n_policies();
+        row[at..at + h].copy_from_slice(&t.receivables);
+        row[at + h..at + 2 * h].copy_from_slice(&t.sales);
+        at += 2 * h;
+        for p in std::iter::once(None).chain((0..plan.n_policies()).map(Some)) {
+            let (cash_out, rest) = row[at..at + 2 * h].split_at_mut(h);
+            cash.path(t, p, cash_out, rest);
+            at += 2 * h;
+        }
+    }
+    if let Some(cuts) = &plan.cuts {
+        retreat_row(plan, cuts, scratch, &mut row[plan.retreat_at()..]);
+    }
+    weight
+}
+
+/// The draws of a trial and what follows from them under no policy: the loss events, the late
+/// buyers, country events and cuts in `scratch`, the month totals corrected for them (with a cash
+/// plan). Returns the trial's weight, its gross loss and its number of defaults. Every policy is
+/// then settled on the same scratch ([`settle_policy`]).
+pub(crate) fn draw_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch) -> (u64, i64, i64) {
     scratch.events.clear();
     scratch.pending.clear();
     scratch.late.clear();
@@ -346,33 +378,10 @@ pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &m
     }
 
     let gross: i64 = scratch.events.iter().map(|e| e.unpaid - e.recovery).sum();
-    row[0] = gross;
-    row[1] = defaults;
     if let Some(cash) = &plan.cash {
         correct_cash(plan, cash, scratch);
     }
-    for (p, policy) in plan.policies.iter().enumerate() {
-        let (claims, share) = settle_policy(plan, p, policy, scratch);
-        row[FIXED_COLUMNS + 2 * p] = claims;
-        row[FIXED_COLUMNS + 2 * p + 1] = share;
-    }
-    if let Some(cash) = &plan.cash {
-        let h = cash.months;
-        let t = &scratch.totals;
-        let mut at = FIXED_COLUMNS + 2 * plan.n_policies();
-        row[at..at + h].copy_from_slice(&t.receivables);
-        row[at + h..at + 2 * h].copy_from_slice(&t.sales);
-        at += 2 * h;
-        for p in std::iter::once(None).chain((0..plan.n_policies()).map(Some)) {
-            let (cash_out, rest) = row[at..at + 2 * h].split_at_mut(h);
-            cash.path(t, p, cash_out, rest);
-            at += 2 * h;
-        }
-    }
-    if let Some(cuts) = &plan.cuts {
-        retreat_row(plan, cuts, scratch, &mut row[plan.retreat_at()..]);
-    }
-    weight
+    (weight, gross, defaults)
 }
 
 /// What the trial's limit cuts changed (SPEC §5.4), for the cuts taking effect inside the
@@ -794,7 +803,14 @@ fn resolve_defaults(plan: &Plan, scratch: &mut Scratch) {
 }
 
 /// Settles the trial's events under policy `p`: total claims paid and insurer's recovery share.
-fn settle_policy(plan: &Plan, p: usize, policy: &crate::plan::PolicyPlan, scratch: &mut Scratch) -> (i64, i64) {
+/// The third value is the largest amount paid in one policy year: the settlement is the same under
+/// any maximum liability at least as high (the liability left never bound).
+pub(crate) fn settle_policy(
+    plan: &Plan,
+    p: usize,
+    policy: &crate::plan::PolicyPlan,
+    scratch: &mut Scratch,
+) -> (i64, i64, i64) {
     let n = plan.n_buyers;
     scratch.order.clear();
     for (i, e) in scratch.events.iter().enumerate() {
@@ -808,7 +824,7 @@ fn settle_policy(plan: &Plan, p: usize, policy: &crate::plan::PolicyPlan, scratc
         }
     }
     if scratch.order.is_empty() {
-        return (0, 0);
+        return (0, 0, 0);
     }
     scratch.order.sort_unstable();
     let terms = Terms {
@@ -917,7 +933,8 @@ fn settle_policy(plan: &Plan, p: usize, policy: &crate::plan::PolicyPlan, scratc
             }
         }
     }
-    (claims, share)
+    let paid_in_year = scratch.ledgers.iter().map(|l| policy.max_liability - l.liability_left).max().unwrap_or(0);
+    (claims, share, paid_in_year)
 }
 
 /// SPEC §5 step 2: insolvency day, or oldest unpaid due date + waiting period.

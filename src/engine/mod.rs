@@ -1,6 +1,7 @@
 //! Running trials: the per-trial kernel and the parallel driver.
 
 mod driver;
+pub mod frontier;
 mod kernel;
 
 pub use driver::{BLOCK, Outcomes, replay_trial, run_trials};

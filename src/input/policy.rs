@@ -37,6 +37,7 @@ struct RawPolicy {
     political_waiting_days: Option<Spanned<i64>>,
     insolvency_claim_days: Option<Spanned<i64>>,
     claim_payment_days: Option<Spanned<i64>>,
+    named_top: Option<Spanned<i64>>,
 }
 
 /// Parses and validates a policies file. Names are unique and never "none".
@@ -132,6 +133,7 @@ pub fn load_policies(src: &Source) -> Result<Vec<Policy>, Error> {
             political_waiting_days: days(&mut c, "political_waiting_days", &p.political_waiting_days, 180),
             insolvency_claim_days: days(&mut c, "insolvency_claim_days", &p.insolvency_claim_days, 60),
             claim_payment_days: days(&mut c, "claim_payment_days", &p.claim_payment_days, 30),
+            named_top: p.named_top.as_ref().map(|_| c.int(&key("named_top"), &p.named_top, 1, 1, 1_000_000) as u32),
         });
     }
     c.problems.into_result()?;
