@@ -117,18 +117,31 @@ fn one_defaulting_buyer_gets_the_whole_shortfall() {
     assert!(rows.iter().filter(|r| r["policy"] == "p90").all(|r| r["contribution"] == "0.00"));
 }
 
-/// Test 4: shortfall_contributions.csv is byte-identical for 1 and 2 threads, and for two shards merged
-/// against the single run.
+/// Test 4: shortfall_contributions.csv and contributions.csv, with their standard errors (whose
+/// per-key sums of squares travel through the shard files), are byte-identical for 1 and 2
+/// threads, and for two shards merged against the single run.
 #[test]
 fn shortfall_contributions_are_identical_across_threads_and_shards() {
     let dir = tempfile::tempdir().unwrap();
     let d = |s: &str| dir.path().join(s);
     let args = ["--trials", "2001", "--scenario", "baseline"];
-    let read = |out: &Path| std::fs::read(out.join("shortfall_contributions.csv")).unwrap();
+    let read = |out: &Path| {
+        let mut bytes = std::fs::read(out.join("shortfall_contributions.csv")).unwrap();
+        bytes.extend(std::fs::read(out.join("contributions.csv")).unwrap());
+        bytes
+    };
     let one = run_study(&example_study(), &d("t1"), &[&args[..], &["--threads", "1"]].concat());
     let two = run_study(&example_study(), &d("t2"), &[&args[..], &["--threads", "2"]].concat());
     assert!(read(&one) == read(&two), "1 vs 2 threads");
     assert!(read(&one).len() > 1000, "a real table");
+    for (file, column) in [
+        ("shortfall_contributions.csv", "contribution_std_error"),
+        ("contributions.csv", "expected_loss_std_error"),
+        ("contributions.csv", "es_99_std_error"),
+    ] {
+        let rows = read_csv(&one.join(file));
+        assert!(rows.iter().any(|r| cents(&r[column]) > 0), "{file}: some {column} is positive");
+    }
     let shards: Vec<_> = ["0/2", "1/2"]
         .iter()
         .map(|s| run_study(&example_study(), &d(&format!("s{}", &s[..1])), &[&args[..], &["--shard", s]].concat()))
