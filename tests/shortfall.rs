@@ -67,7 +67,8 @@ fn contributions_add_up_to_the_mean_peak_shortfall_and_late_payers_cause_it() {
 /// the end of December; no facility (X defaulted, Z paid): shortfall 200,000 − 100,000 =
 /// 100,000 in month 12, the peak, in every trial. X's cash gap there is 600,000 (B and C never
 /// paid; its recovery falls after the horizon), Z's is 0: X and the default peril get 100%.
-/// With the policy the 450,000 claim (day 90) removes the shortfall: every contribution is 0.
+/// With the policy the 450,000 claim (day 90) removes the shortfall: every contribution is 0. Every
+/// trial is the same, so every contribution's standard error is exactly 0.
 #[test]
 fn one_defaulting_buyer_gets_the_whole_shortfall() {
     let dir = tempfile::tempdir().unwrap();
@@ -110,6 +111,15 @@ fn one_defaulting_buyer_gets_the_whole_shortfall() {
     assert_eq!(get("sector", "machinery"), all);
     assert_eq!(get("country", "DE"), all);
     assert_eq!(get("buyer", "Z"), None, "Z paid on time: no row");
+    // The same 100,000 in every trial: every contribution is exact, its standard error 0.
+    assert!(rows.iter().all(|r| r["contribution_std_error"] == "0.00"), "constant per-trial parts have no error");
+    // X is forced to default with the same loss in every trial: its contributions have no error.
+    let x = read_csv(&out.join("contributions.csv"))
+        .into_iter()
+        .find(|r| r["policy"] == "none" && r["dimension"] == "buyer" && r["key"] == "X")
+        .unwrap();
+    assert_eq!(x["expected_loss"], x["es_99"], "the same loss in every trial");
+    assert_eq!((x["expected_loss_std_error"].as_str(), x["es_99_std_error"].as_str()), ("0.00", "0.00"));
     assert_eq!(get("peril", "late_payment"), Some(("0.00".to_owned(), "0.000000".to_owned())));
     assert_eq!(none.iter().filter(|r| r["dimension"] == "buyer").count(), 1);
     assert_eq!(none.iter().find(|r| r["dimension"] == "buyer").unwrap()["name"], "Buyer X");

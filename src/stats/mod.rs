@@ -303,6 +303,30 @@ mod tests {
     }
 
     #[test]
+    fn centred_squares_from_integer_sums() {
+        // Equal large values cancel exactly: no f64 residue of two sums near 10³⁸.
+        let x = 3_000_000_000_007i128;
+        assert_eq!(centred_squares_of_sums(1000 * x, 1000 * x * x, 1000, 1), 0.0);
+        // Against the two-pass formula, plain and weighted (each weight half a unit: terms x/2).
+        let v: Vec<i64> = (0..500).map(|i| (i * 7919 % 1013) * 1_000 - 40_000).collect();
+        let n = v.len() as f64;
+        let two_pass = |y: &[f64]| {
+            let m = y.iter().sum::<f64>() / n;
+            y.iter().map(|t| (t - m).powi(2)).sum::<f64>()
+        };
+        let plain: Vec<f64> = v.iter().map(|&x| x as f64).collect();
+        let (sum, sq) = (v.iter().map(|&x| x as i128).sum(), v.iter().map(|&x| weighted_square(x as i128, 1)).sum());
+        assert!((centred_squares_of_sums(sum, sq, 500, 1) / two_pass(&plain) - 1.0).abs() < 1e-12);
+        let u = WEIGHT_UNIT;
+        let half: Vec<f64> = v.iter().map(|&x| x as f64 / 2.0).collect();
+        let terms: Vec<i128> = v.iter().map(|&x| x as i128 * (u / 2) as i128).collect();
+        let (sum, sq) = (terms.iter().sum(), terms.iter().map(|&t| weighted_square(t, u)).sum());
+        let got = centred_squares_of_sums(sum, sq, 500 * u as i128, u);
+        assert!((got / two_pass(&half) - 1.0).abs() < 1e-9, "{got} vs {}", two_pass(&half));
+        assert!((mean_std_error_of(got, 500) - MeasureStats::from_values(&v).mean_std_error / 2.0).abs() < 1e-6);
+    }
+
+    #[test]
     fn histogram_bins_are_nice_cover_every_value_and_end_at_the_maximum() {
         // Values 0..=999 cents: span 1000 over 50 bins → width 20, 50 bins from 0.
         let v: Vec<i64> = (0..1000).collect();
