@@ -6,36 +6,184 @@
 //! trials are found from the outcome rows and **replayed** from their keys `(seed, trial)` to get
 //! their per-buyer losses. Sums are exact cents; the printed contributions are rounded so that
 //! they add up exactly to the reported totals ([`apportion`]).
+//!
+//! Each contribution carries its Monte Carlo standard error (docs/model.md, "Standard errors of
+//! contributions"). The expected-loss error needs, per key of every dimension (buyer, sector,
+//! country, group), the sum over trials of the square of the key's loss in the trial: a sum of
+//! squares per buyer would not give a sector's (the variance of a sum is not the sum of the
+//! variances), so each trial's per-key totals are formed in a small scratch ([`TrialKeys`]) and
+//! their squares added to exact integer sums ([`BuyerSums::squares`]), which merge across threads
+//! and shards in any order. The ES error uses the tail trials already replayed.
 
 use crate::engine::{Outcomes, Scratch};
 use crate::error::Error;
+use crate::model::Portfolio;
 use crate::plan::Plan;
 use crate::stats::weighted::{tail_mass, weighted_tail_with};
-use crate::stats::{Level, TAIL_LEVELS, Weights};
+use crate::stats::{
+    Level, TAIL_LEVELS, Weights, centred_squares_of_sums, mean_std_error_of, tail_term_std_error, weighted_square,
+};
 use rayon::prelude::*;
 
 /// The level of the ES contributions: 99%.
 pub const CONTRIBUTION_LEVEL: Level = TAIL_LEVELS[1];
 
-/// Per-buyer loss sums over a set of trials: gross, and what each policy takes off it.
+/// The dimensions contributions are reported by (contributions.csv), in [`KeyIndex`] order.
+pub const DIMENSIONS: [&str; 4] = ["buyer", "sector", "country", "group"];
+
+/// Each buyer's key in each of [`DIMENSIONS`], as printed: its id, sector, country and group (a
+/// buyer without a group is a group of its own, `buyer:<id>`, as in portfolio.csv).
+pub fn dimension_labels(pf: &Portfolio) -> [Vec<String>; 4] {
+    let buyers = &pf.buyers;
+    [
+        buyers.iter().map(|b| b.id.clone()).collect(),
+        buyers.iter().map(|b| b.sector.clone()).collect(),
+        buyers.iter().map(|b| b.country.clone()).collect(),
+        buyers.iter().map(|b| b.group_id.clone().unwrap_or_else(|| format!("buyer:{}", b.id))).collect(),
+    ]
+}
+
+/// The keys of every dimension in one index: the buyers first (portfolio order, which is by id),
+/// then the sectors, countries and groups, each in sorted order. Per-key sums of squares are kept
+/// in this order.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KeyIndex {
+    /// Per buyer, its key in each dimension (an index over all keys).
+    pub of_buyer: Vec<[u32; 4]>,
+    /// First key and number of keys of each dimension.
+    pub dims: [(usize, usize); 4],
+}
+
+impl KeyIndex {
+    /// The index of a portfolio, with each dimension's key labels in index order.
+    pub fn new(pf: &Portfolio) -> (KeyIndex, [Vec<String>; 4]) {
+        let labels = dimension_labels(pf);
+        let n = pf.buyers.len();
+        let mut of_buyer: Vec<[u32; 4]> = (0..n).map(|b| [b as u32; 4]).collect();
+        let mut dims = [(0usize, n); 4];
+        let mut names: [Vec<String>; 4] = Default::default();
+        names[0] = labels[0].clone();
+        let mut next = n;
+        for d in 1..4 {
+            let sorted: std::collections::BTreeMap<&str, u32> = labels[d].iter().map(|l| (l.as_str(), 0)).collect();
+            let sorted: std::collections::BTreeMap<&str, u32> =
+                sorted.into_keys().enumerate().map(|(i, l)| (l, i as u32)).collect();
+            for (b, l) in labels[d].iter().enumerate() {
+                of_buyer[b][d] = (next + sorted[l.as_str()] as usize) as u32;
+            }
+            dims[d] = (next, sorted.len());
+            next += sorted.len();
+            names[d] = sorted.into_keys().map(str::to_owned).collect();
+        }
+        (KeyIndex { of_buyer, dims }, names)
+    }
+
+    /// Number of keys over all dimensions.
+    pub fn len(&self) -> usize {
+        self.dims[3].0 + self.dims[3].1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Scratch for one trial's losses per key of every dimension: gross and what each policy cedes,
+/// summed over the key's buyers. Dense over the keys, cleared through the list of keys touched,
+/// so a trial costs its events, not the book.
+#[derive(Debug, Clone)]
+pub struct TrialKeys {
+    /// `1 +` policies: slot 0 gross, slot `p + 1` ceded by policy `p`.
+    slots: usize,
+    acc: Vec<i64>,
+    seen: Vec<bool>,
+    touched: Vec<u32>,
+}
+
+impl TrialKeys {
+    pub fn new(plan: &Plan) -> Self {
+        let slots = 1 + plan.n_policies();
+        let keys = plan.keys.len();
+        TrialKeys { slots, acc: vec![0; keys * slots], seen: vec![false; keys], touched: Vec::new() }
+    }
+
+    fn add(&mut self, keys: &[u32; 4], slot: usize, v: i64) {
+        for &k in keys {
+            let k = k as usize;
+            if !self.seen[k] {
+                self.seen[k] = true;
+                self.touched.push(k as u32);
+            }
+            self.acc[k * self.slots + slot] += v;
+        }
+    }
+
+    /// Forms the per-key totals of the trial last run with `scratch`.
+    pub fn collect(&mut self, plan: &Plan, scratch: &Scratch) {
+        for e in scratch.events() {
+            self.add(&plan.keys.of_buyer[e.buyer as usize], 0, e.unpaid - e.recovery);
+        }
+        for c in scratch.claim_log() {
+            self.add(&plan.keys.of_buyer[c.buyer as usize], 1 + c.policy as usize, c.ceded);
+        }
+    }
+
+    /// Calls `f(key, loss)` for every key touched by the trial, `loss(q)` its loss under
+    /// alternative `q` (0: gross; `p + 1`: net of policy `p`), then clears the scratch.
+    pub fn drain(&mut self, mut f: impl FnMut(usize, &dyn Fn(usize) -> i64)) {
+        for &k in &self.touched {
+            let k = k as usize;
+            let s = &self.acc[k * self.slots..(k + 1) * self.slots];
+            f(k, &|q| if q == 0 { s[0] } else { s[0] - s[q] });
+        }
+        for &k in &self.touched {
+            let k = k as usize;
+            self.seen[k] = false;
+            self.acc[k * self.slots..(k + 1) * self.slots].fill(0);
+        }
+        self.touched.clear();
+    }
+}
+
+/// Per-buyer loss sums over a set of trials: gross, and what each policy takes off it; and per key
+/// of every dimension, the sum of the squares of its per-trial loss under each alternative (for
+/// the standard errors).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BuyerSums {
     pub n_buyers: usize,
     pub n_policies: usize,
+    /// Number of keys ([`KeyIndex::len`]).
+    pub n_keys: usize,
     /// Gross loss per buyer.
     pub gross: Vec<i128>,
     /// Claims paid less the insurer's recovery share, per policy and buyer (`p · n + b`).
     pub ceded: Vec<i128>,
+    /// Per alternative and key (`q · n_keys + k`): `Σ (w·loss)² / unit²` over the trials, in
+    /// cents² ([`weighted_square`]).
+    pub squares: Vec<i128>,
 }
 
 impl BuyerSums {
-    pub fn new(n_buyers: usize, n_policies: usize) -> Self {
-        BuyerSums { n_buyers, n_policies, gross: vec![0; n_buyers], ceded: vec![0; n_buyers * n_policies] }
+    pub fn new(n_buyers: usize, n_policies: usize, n_keys: usize) -> Self {
+        BuyerSums {
+            n_buyers,
+            n_policies,
+            n_keys,
+            gross: vec![0; n_buyers],
+            ceded: vec![0; n_buyers * n_policies],
+            squares: vec![0; n_keys * (1 + n_policies)],
+        }
     }
 
-    /// Adds the per-buyer losses of the trial last run with `scratch`, times `weight`.
+    /// The empty sums of a plan.
+    pub fn of_plan(plan: &Plan) -> Self {
+        BuyerSums::new(plan.n_buyers, plan.n_policies(), plan.keys.len())
+    }
+
+    /// Adds the per-buyer losses of the trial last run with `scratch`, times `weight` (in units of
+    /// `unit`), and the squares of its per-key losses, formed in `keys`.
     #[inline]
-    pub fn add_trial(&mut self, scratch: &Scratch, weight: u64) {
+    pub fn add_trial(&mut self, plan: &Plan, scratch: &Scratch, weight: u64, unit: u64, keys: &mut TrialKeys) {
         let w = weight as i128;
         for e in scratch.events() {
             self.gross[e.buyer as usize] += (e.unpaid - e.recovery) as i128 * w;
@@ -43,6 +191,14 @@ impl BuyerSums {
         for c in scratch.claim_log() {
             self.ceded[c.policy as usize * self.n_buyers + c.buyer as usize] += c.ceded as i128 * w;
         }
+        keys.collect(plan, scratch);
+        let (n_keys, alternatives) = (self.n_keys, 1 + self.n_policies);
+        let squares = &mut self.squares;
+        keys.drain(|k, loss| {
+            for q in 0..alternatives {
+                squares[q * n_keys + k] += weighted_square(loss(q) as i128 * w, unit);
+            }
+        });
     }
 
     /// Adds another set of sums (over other trials).
@@ -51,6 +207,9 @@ impl BuyerSums {
             *a += b;
         }
         for (a, b) in self.ceded.iter_mut().zip(&other.ceded) {
+            *a += b;
+        }
+        for (a, b) in self.squares.iter_mut().zip(&other.squares) {
             *a += b;
         }
     }
@@ -69,6 +228,53 @@ impl BuyerSums {
     }
 }
 
+/// Per-key sums over the tail set of one alternative, for the ES contributions and their
+/// errors: each tail trial enters with the part `p` of its weight in the tail (1 without tail
+/// sampling), `D` the key's loss in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TailSums {
+    /// Per key: `Σ p·D` (ES contribution × tail mass).
+    pub sum: Vec<i128>,
+    /// Per key: `Σ (p·D)² / unit²` ([`weighted_square`]).
+    pub sum_sq: Vec<i128>,
+    /// Per key: `Σ (p² / unit)·D`.
+    pub cross: Vec<i128>,
+    /// Per key: `Σ p·D` over the tail trials nearest the VaR ([`near_var`]).
+    pub near: Vec<i128>,
+    /// `Σ p² / unit` over the tail trials.
+    pub p2: i128,
+    /// `Σ p` over the tail trials nearest the VaR.
+    pub near_mass: u128,
+}
+
+impl TailSums {
+    fn new(keys: usize) -> Self {
+        TailSums {
+            sum: vec![0; keys],
+            sum_sq: vec![0; keys],
+            cross: vec![0; keys],
+            near: vec![0; keys],
+            p2: 0,
+            near_mass: 0,
+        }
+    }
+
+    fn merge(&mut self, other: TailSums) {
+        for (a, b) in [
+            (&mut self.sum, other.sum),
+            (&mut self.sum_sq, other.sum_sq),
+            (&mut self.cross, other.cross),
+            (&mut self.near, other.near),
+        ] {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
+        self.p2 += other.p2;
+        self.near_mass += other.near_mass;
+    }
+}
+
 /// The contributions of one alternative: "none" (gross loss) or a policy (net loss). Under tail
 /// sampling every sum is weighted by the trials' likelihood ratios.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +287,44 @@ pub struct AlternativeContributions {
     pub expected_divisor: u64,
     /// Tail size × weight unit (the tail mass under tail sampling).
     pub tail_divisor: u64,
+    /// Per key ([`KeyIndex`]), `Σ (w·loss)² / unit²` over all trials.
+    pub expected_sq: Vec<i128>,
+    /// Per key, the sums over the tail set.
+    pub tail: TailSums,
+    /// Number of trials.
+    pub trials: usize,
+    /// Weight unit (1, or [`crate::stats::WEIGHT_UNIT`] under tail sampling).
+    pub unit: u64,
+}
+
+impl AlternativeContributions {
+    /// Standard error of the expected-loss contribution of `key`, whose loss sum over all trials
+    /// is `sum` (the sum of its buyers' `expected_sum`): the error of a mean of summary.csv
+    /// applied to the key's per-trial loss.
+    pub fn expected_std_error(&self, key: usize, sum: i128) -> f64 {
+        let count = self.trials as i128 * self.unit as i128;
+        mean_std_error_of(centred_squares_of_sums(sum, self.expected_sq[key], count, self.unit), self.trials)
+    }
+
+    /// Standard error of the ES 99 contribution of `key` (Hong and Liu 2009): with
+    /// `z_i = (p_i / unit)·(D_i − m)` on the tail trials and 0 elsewhere, `m` the key's mean loss
+    /// in the tail trials nearest the VaR (an estimate of `E[D | L = VaR]`), the error is
+    /// `sd(z) / (√N·(1 − α))` ([`tail_term_std_error`]); without weights
+    /// `≈ √((Var(D | tail) + α·(c − m)²) / (N·(1 − α)))`, `c` the contribution.
+    pub fn es_std_error(&self, key: usize) -> f64 {
+        let t = &self.tail;
+        if t.p2 <= 0 || t.near_mass == 0 {
+            return 0.0;
+        }
+        let u = self.unit as f64;
+        // Σ v·(D − c′)² with v = (p/unit)², c′ = Σ v·D / Σ v: exact cancellation in integers.
+        let centred = centred_squares_of_sums(t.cross[key], t.sum_sq[key], t.p2, self.unit);
+        let c_v = t.cross[key] as f64 / t.p2 as f64;
+        let m = t.near[key] as f64 / t.near_mass as f64;
+        let sum_sq = centred + t.p2 as f64 / u * (c_v - m).powi(2);
+        let sum = (t.sum[key] as f64 - m * self.tail_divisor as f64) / u;
+        tail_term_std_error(self.trials, CONTRIBUTION_LEVEL, sum, sum_sq)
+    }
 }
 
 /// The contributions of one scenario: "none" first, then the policies in plan order.
@@ -135,6 +379,21 @@ pub fn weighted_tail_set(values: &[i64], weights: Weights<'_>, level: Level) -> 
     (set, mass)
 }
 
+/// The tail trials nearest the VaR: the lowest-ranked tenth (at least one) of a tail set
+/// (`set`: trial and part, by trial), ranked by value then trial index as in [`weighted_tail_set`].
+/// Sorted by trial index.
+pub fn near_var(values: &[i64], set: &[(usize, u64)]) -> Vec<usize> {
+    if set.is_empty() {
+        return Vec::new();
+    }
+    let mut order: Vec<usize> = set.iter().map(|e| e.0).collect();
+    // Lowest rank first: the smallest value, among equal values the highest index.
+    order.sort_unstable_by_key(|&i| (values[i], std::cmp::Reverse(i)));
+    order.truncate(set.len().div_ceil(10).max(1));
+    order.sort_unstable();
+    order
+}
+
 /// Computes the contributions of a scenario from its outcomes, replaying its tail trials under
 /// `seed` on the current rayon pool. A replayed trial that does not reproduce its stored row (or
 /// weight) is an error: the outcomes came from another build or math library.
@@ -142,15 +401,20 @@ pub fn contributions(plan: &Plan, seed: u64, out: &Outcomes) -> Result<ScenarioC
     let n = out.trials;
     let alternatives = 1 + plan.n_policies();
     let weights = out.weighting();
-    // Each alternative's tail set: (trial, weight in the tail), by trial.
+    let unit = weights.unit();
+    let n_keys = plan.keys.len();
+    // Each alternative's tail set: (trial, weight in the tail), by trial; and its trials nearest
+    // the VaR.
     let mut values = vec![0i64; n];
     let mut sets = Vec::with_capacity(alternatives);
+    let mut nears = Vec::with_capacity(alternatives);
     let mut masses = Vec::with_capacity(alternatives);
     for q in 0..alternatives {
         for (i, v) in values.iter_mut().enumerate() {
             *v = row_loss(out.row(i), q);
         }
         let (set, mass) = weighted_tail_set(&values, weights, CONTRIBUTION_LEVEL);
+        nears.push(near_var(&values, &set));
         sets.push(set);
         masses.push(mass);
     }
@@ -161,60 +425,69 @@ pub fn contributions(plan: &Plan, seed: u64, out: &Outcomes) -> Result<ScenarioC
     let mut replay: Vec<usize> = sets.iter().flatten().map(|e| e.0).collect();
     replay.sort_unstable();
     replay.dedup();
-    // One chunk per thread: each holds per-buyer tail sums (memory grows with buyers).
+    let empty = || (0..alternatives).map(|_| TailSums::new(n_keys)).collect::<Vec<_>>();
+    // One chunk per thread: each holds per-key tail sums (memory grows with keys).
     let chunk = replay.len().div_ceil(rayon::current_num_threads()).max(1);
     let tails = replay
         .par_chunks(chunk)
-        .map(|chunk| -> Result<Vec<Vec<i128>>, Error> {
+        .map(|chunk| -> Result<Vec<TailSums>, Error> {
             let mut scratch = Scratch::new(plan);
             let mut row = vec![0i64; plan.row_width()];
-            let mut trial = BuyerSums::new(plan.n_buyers, plan.n_policies());
-            let mut tails = vec![vec![0i128; plan.n_buyers]; alternatives];
-            let mut touched = Vec::new();
+            let mut keys = TrialKeys::new(plan);
+            let mut tails = empty();
+            // Per alternative: the trial's part in the tail, `p²/unit`, and whether it is near the VaR.
+            let mut parts: Vec<Option<(i128, i128, bool)>> = vec![None; alternatives];
             for &i in chunk {
                 crate::engine::replay_trial(plan, seed, out, i, &mut scratch, &mut row, "the contributions")?;
-                trial.add_trial(&scratch, 1);
-                touched.clear();
-                touched.extend(scratch.events().iter().map(|e| e.buyer));
-                touched.extend(scratch.claim_log().iter().map(|c| c.buyer));
-                touched.sort_unstable();
-                touched.dedup();
-                for (q, tail) in tails.iter_mut().enumerate() {
-                    if let Some(part) = in_tail(q, i) {
-                        for &b in &touched {
-                            tail[b as usize] += trial.loss(q, b as usize) * part as i128;
+                for (q, part) in parts.iter_mut().enumerate() {
+                    *part = in_tail(q, i).map(|p| {
+                        let p2 = ((p as u128 * p as u128 + unit as u128 / 2) / unit as u128) as i128;
+                        (p as i128, p2, nears[q].binary_search(&i).is_ok())
+                    });
+                    if let Some((p, p2, near)) = *part {
+                        tails[q].p2 += p2;
+                        if near {
+                            tails[q].near_mass += p as u128;
                         }
                     }
                 }
-                for &b in &touched {
-                    trial.gross[b as usize] = 0;
-                    for p in 0..plan.n_policies() {
-                        trial.ceded[p * plan.n_buyers + b as usize] = 0;
+                keys.collect(plan, &scratch);
+                keys.drain(|k, loss| {
+                    for (q, t) in tails.iter_mut().enumerate() {
+                        if let Some((p, p2, near)) = parts[q] {
+                            let d = loss(q) as i128;
+                            t.sum[k] += p * d;
+                            t.sum_sq[k] += weighted_square(p * d, unit);
+                            t.cross[k] += p2.saturating_mul(d);
+                            if near {
+                                t.near[k] += p * d;
+                            }
+                        }
                     }
-                }
+                });
             }
             Ok(tails)
         })
-        .try_reduce(
-            || vec![vec![0i128; plan.n_buyers]; alternatives],
-            |mut a, b| {
-                for (x, y) in a.iter_mut().zip(b) {
-                    for (s, t) in x.iter_mut().zip(y) {
-                        *s += t;
-                    }
-                }
-                Ok(a)
-            },
-        )?;
+        .try_reduce(empty, |mut a, b| {
+            for (x, y) in a.iter_mut().zip(b) {
+                x.merge(y);
+            }
+            Ok(a)
+        })?;
     Ok(ScenarioContributions {
         alternatives: tails
             .into_iter()
             .enumerate()
-            .map(|(q, tail_sum)| AlternativeContributions {
+            .map(|(q, tail)| AlternativeContributions {
                 expected_sum: out.buyer_sums.losses(q),
-                tail_sum,
-                expected_divisor: n as u64 * weights.unit(),
+                // Buyers are the first keys.
+                tail_sum: tail.sum[..plan.n_buyers].to_vec(),
+                expected_divisor: n as u64 * unit,
                 tail_divisor: masses[q] as u64,
+                expected_sq: out.buyer_sums.squares[q * n_keys..(q + 1) * n_keys].to_vec(),
+                tail,
+                trials: n,
+                unit,
             })
             .collect(),
     })

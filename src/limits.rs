@@ -196,10 +196,14 @@ pub struct TrialMemory {
 /// (1 and 3 scenarios, 1 and 4 alternatives, with and without invoices: about 620 bytes a buyer,
 /// 45 a buyer and alternative, 95 a contributions.csv row), then raised by half as a margin, so that
 /// the estimate stays an upper bound (tests/resources.rs compares it with the peak); the 96 bytes a
-/// buyer and alternative also hold the shortfall attribution's per-buyer sum (16).
+/// buyer and alternative also hold the shortfall attribution's per-buyer sum (16). The standard
+/// errors of the contributions add, per key (a buyer, and at most one group of its own) and
+/// alternative, the sums of squares over trials (16, kept in the outcomes and copied into the
+/// contributions), the four tail sums (64) and the shortfall attribution's squares (16): 224 bytes a
+/// buyer and alternative more, counted at face value (the per-buyer margin covers the key index).
 pub const PLAN_BYTES_PER_BUYER: u64 = 960;
 pub const PLAN_BYTES_PER_INVOICE: u64 = 96;
-pub const STATS_BYTES_PER_BUYER_ALTERNATIVE: u64 = 96;
+pub const STATS_BYTES_PER_BUYER_ALTERNATIVE: u64 = 320;
 pub const CSV_BYTES_PER_CONTRIBUTION_ROW: u64 = 144;
 
 /// What the plans, per-buyer statistics and reports of `scenarios` scenarios take beside the trials'

@@ -231,6 +231,8 @@ pub struct Plan {
     pub country_risk: Option<CountryRiskPlan>,
     /// Country index of each buyer.
     pub buyer_country: Vec<u32>,
+    /// Each buyer's key in the dimensions of the contributions (their standard errors).
+    pub keys: crate::contrib::KeyIndex,
     /// Insurer retreat, when `limit_cuts.share` is above 0.
     pub cuts: Option<CutPlan>,
     /// The cash side, when the study has a `[company]` section.
@@ -458,6 +460,7 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
         lateness: lateness_plan(scenario, pf, h_days, &sectors, &countries),
         country_risk: country_risk_plan(scenario, pf, &countries, cal.horizon_months()),
         buyer_country: pf.buyers.iter().map(|b| countries[b.country.as_str()]).collect(),
+        keys: crate::contrib::KeyIndex::new(pf).0,
         cuts,
         cash: None,
     };

@@ -14,7 +14,7 @@ use crate::plan::Plan;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
-const MAGIC: &[u8; 24] = b"arstress-outcomes-v4\n\0\0\0";
+const MAGIC: &[u8; 24] = b"arstress-outcomes-v5\n\0\0\0";
 
 /// Where a run keeps its finished scenarios.
 #[derive(Debug, Clone)]

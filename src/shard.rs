@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 /// Name of a shard folder's manifest.
 pub const SHARD_MANIFEST: &str = "shard.json";
-const MAGIC: &[u8; 24] = b"arstress-shard-v1\n\0\0\0\0\0\0";
+const MAGIC: &[u8; 24] = b"arstress-shard-v2\n\0\0\0\0\0\0";
 
 /// Which part of the trials a shard runs: `index` of `count` (0-based).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,7 +108,7 @@ fn file_name(scenario: &str) -> String {
     format!("{safe}-{}.outcomes", &hex(&Sha256::digest(scenario.as_bytes()))[..8])
 }
 
-/// Serialises outcome rows, per-buyer sums and weights.
+/// Serialises outcome rows, per-buyer sums, per-key sums of squares and weights.
 pub fn encode(out: &Outcomes) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(64 + out.data.len() * 8);
     bytes.extend_from_slice(MAGIC);
@@ -118,7 +118,8 @@ pub fn encode(out: &Outcomes) -> Vec<u8> {
     for v in &out.data {
         bytes.extend_from_slice(&v.to_le_bytes());
     }
-    for v in out.buyer_sums.gross.iter().chain(&out.buyer_sums.ceded) {
+    let sums = &out.buyer_sums;
+    for v in sums.gross.iter().chain(&sums.ceded).chain(&sums.squares) {
         bytes.extend_from_slice(&v.to_le_bytes());
     }
     for v in out.weights.iter().flatten() {
@@ -131,7 +132,8 @@ pub fn encode(out: &Outcomes) -> Vec<u8> {
 /// the cap of an outcome file read back.
 pub fn encoded_len(plan: &Plan, trials: u64) -> u64 {
     let per_trial = (plan.row_width() as u64).saturating_add(1).saturating_mul(8);
-    let sums = (plan.n_buyers as u64).saturating_mul(1 + plan.n_policies() as u64).saturating_mul(16);
+    let sums =
+        (plan.n_buyers as u64 + plan.keys.len() as u64).saturating_mul(1 + plan.n_policies() as u64).saturating_mul(16);
     (MAGIC.len() as u64 + 32).saturating_add(trials.saturating_mul(per_trial)).saturating_add(sums)
 }
 
@@ -150,7 +152,7 @@ pub fn decode(bytes: &[u8], plan: &Plan) -> Option<Outcomes> {
         return None;
     }
     let rows = trials.checked_mul(width)?;
-    let sums = buyers.checked_mul(1 + policies)?;
+    let sums = buyers.checked_add(plan.keys.len())?.checked_mul(1 + policies)?;
     let weight_bytes = if weighted { trials.checked_mul(8)? } else { 0 };
     let expected =
         rows.checked_mul(8)?.checked_add(sums.checked_mul(16)?)?.checked_add(weight_bytes)?.checked_add(32)?;
@@ -164,9 +166,9 @@ pub fn decode(bytes: &[u8], plan: &Plan) -> Option<Outcomes> {
         s
     };
     let data = take(rows * 8).chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect();
-    let mut buyer_sums = BuyerSums::new(buyers, policies);
+    let mut buyer_sums = BuyerSums::of_plan(plan);
     let mut sum_values = take(sums * 16).chunks_exact(16).map(|c| i128::from_le_bytes(c.try_into().unwrap_or([0; 16])));
-    for v in buyer_sums.gross.iter_mut().chain(buyer_sums.ceded.iter_mut()) {
+    for v in buyer_sums.gross.iter_mut().chain(buyer_sums.ceded.iter_mut()).chain(buyer_sums.squares.iter_mut()) {
         *v = sum_values.next()?;
     }
     let weights = weighted.then(|| {

@@ -23,6 +23,7 @@ use crate::engine::{Cause, FIXED_COLUMNS, Outcomes, Scratch, buyer_cash_effects}
 use crate::error::Error;
 use crate::money::apply_ppb;
 use crate::plan::Plan;
+use crate::stats::weighted_square;
 use rayon::prelude::*;
 
 /// The perils a shortfall is attributed to, in [`Cause`] order, then the residual.
@@ -56,9 +57,29 @@ pub struct AlternativeShortfall {
     pub residual_sum: i128,
     /// Trials × weight unit.
     pub divisor: u64,
+    /// Per key of [`crate::contrib::KeyIndex`] (buyers, sectors, countries; groups unused): the
+    /// sum over trials of the square of the key's part of the trial's peak, `(w·part)² / unit²`.
+    pub key_sq: Vec<i128>,
+    /// The same per peril.
+    pub peril_sq: [i128; 5],
+    /// The same for the residual.
+    pub residual_sq: i128,
+    /// Weight unit (1, or [`crate::stats::WEIGHT_UNIT`] under tail sampling).
+    pub unit: u64,
 }
 
 impl AlternativeShortfall {
+    /// Standard error of a contribution whose sum over the trials is `sum` and sum of squares
+    /// `sum_sq`: the error of a mean of summary.csv applied to the per-trial contribution (0 in
+    /// trials without a shortfall).
+    pub fn std_error(&self, sum: i128, sum_sq: i128) -> f64 {
+        let n = (self.divisor / self.unit.max(1)) as usize;
+        crate::stats::mean_std_error_of(
+            crate::stats::centred_squares_of_sums(sum, sum_sq, self.divisor as i128, self.unit),
+            n,
+        )
+    }
+
     /// Sum over the trials of `weight × peak shortfall` (the buyers' and the residual's sums).
     pub fn total_sum(&self) -> i128 {
         self.buyer_sum.iter().sum::<i128>() + self.residual_sum
@@ -110,6 +131,10 @@ pub fn shortfall_contributions(
                 peril_sum: [0; 5],
                 residual_sum: 0,
                 divisor: n as u64 * weights.unit(),
+                key_sq: vec![0; plan.keys.len()],
+                peril_sq: [0; 5],
+                residual_sq: 0,
+                unit: weights.unit(),
             })
             .collect::<Vec<_>>()
     };
@@ -123,6 +148,9 @@ pub fn shortfall_contributions(
             // Per touched buyer: (buyer, cause, cumulative cash effect per month without claims).
             let mut effects: Vec<(u32, Cause, Vec<i64>)> = Vec::new();
             let mut gaps: Vec<(u32, Cause, i128)> = Vec::new();
+            // The trial's parts per key (sector and country keys of its buyers), for the squares.
+            let mut parts: Vec<(u32, i128)> = Vec::new();
+            let unit = weights.unit();
             for &i in chunk {
                 crate::engine::replay_trial(plan, seed, out, i, &mut scratch, &mut row, "the shortfall attribution")?;
                 effects.clear();
@@ -167,14 +195,31 @@ pub fn shortfall_contributions(
                     gaps.retain(|g| g.2 > 0);
                     let total = w * peak as i128;
                     if gaps.is_empty() {
+                        let sq = weighted_square(total, unit);
                         alt.residual_sum += total;
                         alt.peril_sum[4] += total;
+                        alt.residual_sq += sq;
+                        alt.peril_sq[4] += sq;
                         continue;
                     }
                     let g: Vec<i128> = gaps.iter().map(|g| g.2).collect();
+                    let mut perils = [0i128; 5];
+                    parts.clear();
                     for (part, gap) in split(total, &g).into_iter().zip(&gaps) {
                         alt.buyer_sum[gap.0 as usize] += part;
                         alt.peril_sum[peril_index(gap.1)] += part;
+                        perils[peril_index(gap.1)] += part;
+                        let keys = &plan.keys.of_buyer[gap.0 as usize];
+                        // One gap per buyer: the buyer's part is its per-trial total.
+                        alt.key_sq[keys[0] as usize] += weighted_square(part, unit);
+                        parts.extend([(keys[1], part), (keys[2], part)]);
+                    }
+                    parts.sort_unstable_by_key(|p| p.0);
+                    for run in parts.chunk_by(|a, b| a.0 == b.0) {
+                        alt.key_sq[run[0].0 as usize] += weighted_square(run.iter().map(|p| p.1).sum(), unit);
+                    }
+                    for (sq, p) in alt.peril_sq.iter_mut().zip(perils) {
+                        *sq += weighted_square(p, unit);
                     }
                 }
             }
@@ -189,6 +234,13 @@ pub fn shortfall_contributions(
                     *s += t;
                 }
                 x.residual_sum += y.residual_sum;
+                for (s, t) in x.key_sq.iter_mut().zip(y.key_sq) {
+                    *s += t;
+                }
+                for (s, t) in x.peril_sq.iter_mut().zip(y.peril_sq) {
+                    *s += t;
+                }
+                x.residual_sq += y.residual_sq;
             }
             Ok(a)
         })?;
@@ -234,6 +286,8 @@ pub struct ShortfallEntry {
     pub name: String,
     /// Contribution to the mean peak shortfall in cents.
     pub contribution: i128,
+    /// Its Monte Carlo standard error in cents.
+    pub std_error: f64,
     /// Its share of the mean peak shortfall (0 when the mean is 0).
     pub share: f64,
 }
@@ -248,31 +302,40 @@ pub const DIMENSIONS: [&str; 4] = ["peril", "buyer", "sector", "country"];
 pub fn entries(study: &crate::model::Study, alt: &AlternativeShortfall, dimension: &str) -> Vec<ShortfallEntry> {
     use std::collections::BTreeMap;
     let buyers = &study.portfolio.buyers;
-    let (keys, sums): (Vec<String>, Vec<i128>) = if dimension == "peril" {
-        (PERILS.iter().map(|p| (*p).to_owned()).collect(), alt.peril_sum.to_vec())
+    // Per key: (sum, sum of squares).
+    let (keys, sums): (Vec<String>, Vec<(i128, i128)>) = if dimension == "peril" {
+        (PERILS.iter().map(|p| (*p).to_owned()).collect(), alt.peril_sum.into_iter().zip(alt.peril_sq).collect())
     } else {
-        let key_of = |b: &crate::model::Buyer| -> String {
-            match dimension {
-                "sector" => b.sector.clone(),
-                "country" => b.country.clone(),
-                _ => b.id.clone(),
-            }
+        let d = match dimension {
+            "sector" => 1,
+            "country" => 2,
+            _ => 0,
         };
-        let mut by_key: BTreeMap<String, i128> = BTreeMap::new();
-        for (b, s) in buyers.iter().zip(&alt.buyer_sum) {
-            *by_key.entry(key_of(b)).or_default() += s;
+        let (index, names) = crate::contrib::KeyIndex::new(&study.portfolio);
+        let (first, count) = index.dims[d];
+        let mut key_sums = vec![0i128; count];
+        for (b, s) in alt.buyer_sum.iter().enumerate() {
+            key_sums[index.of_buyer[b][d] as usize - first] += s;
         }
-        *by_key.entry(RESIDUAL_KEY.to_owned()).or_default() += alt.residual_sum;
+        let mut by_key: BTreeMap<String, (i128, i128)> = names[d]
+            .iter()
+            .zip(key_sums)
+            .enumerate()
+            .map(|(j, (name, s))| (name.clone(), (s, alt.key_sq.get(first + j).copied().unwrap_or(0))))
+            .collect();
+        let r = by_key.entry(RESIDUAL_KEY.to_owned()).or_default();
+        r.0 += alt.residual_sum;
+        r.1 += alt.residual_sq;
         by_key.into_iter().unzip()
     };
-    let parts = crate::contrib::apportion(&sums, alt.divisor);
+    let parts = crate::contrib::apportion(&sums.iter().map(|s| s.0).collect::<Vec<_>>(), alt.divisor);
     let mean = alt.mean();
     let names: BTreeMap<&str, &str> = buyers.iter().map(|b| (b.id.as_str(), b.name.as_str())).collect();
     let mut rows: Vec<ShortfallEntry> = keys
         .into_iter()
-        .zip(parts)
-        .filter(|(_, c)| dimension == "peril" || *c != 0)
-        .map(|(key, contribution)| {
+        .zip(parts.into_iter().zip(sums))
+        .filter(|(_, (c, _))| dimension == "peril" || *c != 0)
+        .map(|(key, (contribution, (sum, sum_sq)))| {
             let name = if key == RESIDUAL_KEY {
                 RESIDUAL_NAME.to_owned()
             } else if dimension == "buyer" {
@@ -281,7 +344,7 @@ pub fn entries(study: &crate::model::Study, alt: &AlternativeShortfall, dimensio
                 String::new()
             };
             let share = if mean == 0 { 0.0 } else { contribution as f64 / mean as f64 };
-            ShortfallEntry { key, name, contribution, share }
+            ShortfallEntry { key, name, contribution, std_error: alt.std_error(sum, sum_sq), share }
         })
         .collect();
     rows.sort_by(|a, b| b.contribution.cmp(&a.contribution).then(a.key.cmp(&b.key)));

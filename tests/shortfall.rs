@@ -67,7 +67,8 @@ fn contributions_add_up_to_the_mean_peak_shortfall_and_late_payers_cause_it() {
 /// the end of December; no facility (X defaulted, Z paid): shortfall 200,000 − 100,000 =
 /// 100,000 in month 12, the peak, in every trial. X's cash gap there is 600,000 (B and C never
 /// paid; its recovery falls after the horizon), Z's is 0: X and the default peril get 100%.
-/// With the policy the 450,000 claim (day 90) removes the shortfall: every contribution is 0.
+/// With the policy the 450,000 claim (day 90) removes the shortfall: every contribution is 0. Every
+/// trial is the same, so every contribution's standard error is exactly 0.
 #[test]
 fn one_defaulting_buyer_gets_the_whole_shortfall() {
     let dir = tempfile::tempdir().unwrap();
@@ -110,6 +111,15 @@ fn one_defaulting_buyer_gets_the_whole_shortfall() {
     assert_eq!(get("sector", "machinery"), all);
     assert_eq!(get("country", "DE"), all);
     assert_eq!(get("buyer", "Z"), None, "Z paid on time: no row");
+    // The same 100,000 in every trial: every contribution is exact, its standard error 0.
+    assert!(rows.iter().all(|r| r["contribution_std_error"] == "0.00"), "constant per-trial parts have no error");
+    // X is forced to default with the same loss in every trial: its contributions have no error.
+    let x = read_csv(&out.join("contributions.csv"))
+        .into_iter()
+        .find(|r| r["policy"] == "none" && r["dimension"] == "buyer" && r["key"] == "X")
+        .unwrap();
+    assert_eq!(x["expected_loss"], x["es_99"], "the same loss in every trial");
+    assert_eq!((x["expected_loss_std_error"].as_str(), x["es_99_std_error"].as_str()), ("0.00", "0.00"));
     assert_eq!(get("peril", "late_payment"), Some(("0.00".to_owned(), "0.000000".to_owned())));
     assert_eq!(none.iter().filter(|r| r["dimension"] == "buyer").count(), 1);
     assert_eq!(none.iter().find(|r| r["dimension"] == "buyer").unwrap()["name"], "Buyer X");
@@ -117,18 +127,31 @@ fn one_defaulting_buyer_gets_the_whole_shortfall() {
     assert!(rows.iter().filter(|r| r["policy"] == "p90").all(|r| r["contribution"] == "0.00"));
 }
 
-/// Test 4: shortfall_contributions.csv is byte-identical for 1 and 2 threads, and for two shards merged
-/// against the single run.
+/// Test 4: shortfall_contributions.csv and contributions.csv, with their standard errors (whose
+/// per-key sums of squares travel through the shard files), are byte-identical for 1 and 2
+/// threads, and for two shards merged against the single run.
 #[test]
 fn shortfall_contributions_are_identical_across_threads_and_shards() {
     let dir = tempfile::tempdir().unwrap();
     let d = |s: &str| dir.path().join(s);
     let args = ["--trials", "2001", "--scenario", "baseline"];
-    let read = |out: &Path| std::fs::read(out.join("shortfall_contributions.csv")).unwrap();
+    let read = |out: &Path| {
+        let mut bytes = std::fs::read(out.join("shortfall_contributions.csv")).unwrap();
+        bytes.extend(std::fs::read(out.join("contributions.csv")).unwrap());
+        bytes
+    };
     let one = run_study(&example_study(), &d("t1"), &[&args[..], &["--threads", "1"]].concat());
     let two = run_study(&example_study(), &d("t2"), &[&args[..], &["--threads", "2"]].concat());
     assert!(read(&one) == read(&two), "1 vs 2 threads");
     assert!(read(&one).len() > 1000, "a real table");
+    for (file, column) in [
+        ("shortfall_contributions.csv", "contribution_std_error"),
+        ("contributions.csv", "expected_loss_std_error"),
+        ("contributions.csv", "es_99_std_error"),
+    ] {
+        let rows = read_csv(&one.join(file));
+        assert!(rows.iter().any(|r| cents(&r[column]) > 0), "{file}: some {column} is positive");
+    }
     let shards: Vec<_> = ["0/2", "1/2"]
         .iter()
         .map(|s| run_study(&example_study(), &d(&format!("s{}", &s[..1])), &[&args[..], &["--shard", s]].concat()))

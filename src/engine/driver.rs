@@ -1,7 +1,7 @@
 //! The parallel driver: fixed blocks of trials over rayon, one outcome row per trial.
 
 use super::kernel::{Scratch, run_trial};
-use crate::contrib::BuyerSums;
+use crate::contrib::{BuyerSums, TrialKeys};
 use crate::plan::Plan;
 use crate::rng::trial_rng;
 use rayon::prelude::*;
@@ -67,7 +67,8 @@ pub fn run_trials(plan: &Plan, seed: u64, range: Range<u64>, progress: &(dyn Fn(
     let blocks = trials.div_ceil(BLOCK).max(1);
     let groups = (2 * rayon::current_num_threads()).clamp(1, blocks);
     let per_group = blocks.div_ceil(groups) * BLOCK;
-    let empty = || BuyerSums::new(plan.n_buyers, plan.n_policies());
+    let empty = || BuyerSums::of_plan(plan);
+    let unit = if weighted { crate::stats::WEIGHT_UNIT } else { 1 };
     let buyer_sums = data
         .par_chunks_mut(per_group * width)
         .zip(weights.par_chunks_mut(per_group))
@@ -75,6 +76,7 @@ pub fn run_trials(plan: &Plan, seed: u64, range: Range<u64>, progress: &(dyn Fn(
         .map(|(group, (rows, w))| {
             let mut scratch = Scratch::new(plan);
             let mut sums = empty();
+            let mut keys = TrialKeys::new(plan);
             let first = range.start + (group * per_group) as u64;
             for (block, (rows, w)) in rows.chunks_mut(BLOCK * width).zip(w.chunks_mut(BLOCK)).enumerate() {
                 let first = first + (block * BLOCK) as u64;
@@ -82,7 +84,7 @@ pub fn run_trials(plan: &Plan, seed: u64, range: Range<u64>, progress: &(dyn Fn(
                     let mut rng = trial_rng(seed, first + i as u64);
                     w[i] = run_trial(plan, &mut rng, &mut scratch, row);
                     // Without tail sampling every trial weighs one unit of 1.
-                    sums.add_trial(&scratch, if weighted { w[i] } else { 1 });
+                    sums.add_trial(plan, &scratch, if weighted { w[i] } else { 1 }, unit, &mut keys);
                 }
                 progress((rows.len() / width) as u64);
             }

@@ -17,7 +17,7 @@ pub(super) fn table(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>
 }
 
 /// An f64 amount in cents printed in currency units with two decimals.
-fn units(x: f64) -> String {
+pub(super) fn units(x: f64) -> String {
     format!("{:.2}", x / 100.0)
 }
 

@@ -1,7 +1,7 @@
 //! shortfall_contributions.csv: the mean peak shortfall attributed to perils, buyers, sectors and
 //! countries (docs/reports.md; [`crate::shortfall`]).
 
-use super::csv_tables::{prob, table};
+use super::csv_tables::{prob, table, units};
 use crate::error::Error;
 use crate::model::Study;
 use crate::money::format_cents;
@@ -15,7 +15,7 @@ pub fn shortfall_contributions_csv(study: &Study, r: &RunResult) -> Result<Optio
     if r.scenarios.iter().all(|s| s.shortfall_contributions.is_none()) {
         return Ok(None);
     }
-    let header = ["scenario", "policy", "dimension", "key", "name", "contribution", "share"];
+    let header = ["scenario", "policy", "dimension", "key", "name", "contribution", "contribution_std_error", "share"];
     let mut rows = Vec::new();
     for s in &r.scenarios {
         let Some(sc) = &s.shortfall_contributions else { continue };
@@ -30,6 +30,7 @@ pub fn shortfall_contributions_csv(study: &Study, r: &RunResult) -> Result<Optio
                         e.key,
                         e.name,
                         format_cents(e.contribution),
+                        units(e.std_error),
                         if mean == 0 { String::new() } else { prob(e.share) },
                     ]);
                 }

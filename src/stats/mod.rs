@@ -181,6 +181,66 @@ pub fn es_std_error_sorted(sorted: &[i64], level: Level) -> f64 {
     ((var_tail + a * gap * gap) / (n as f64 * (1.0 - a))).sqrt()
 }
 
+/// Standard error of a mean of N per-trial terms from their centred sum of squares
+/// `Σ (y − ȳ)²`: `√(Σ (y − ȳ)² / ((N − 1)·N))`, the sample standard deviation (divisor N − 1) over
+/// √N. The `mean_std_error` of summary.csv under tail sampling (terms `w·x`) and of the paired
+/// differences; the plain one (`std_dev / √N`) is the same figure.
+pub fn mean_std_error_of(centred: f64, n: usize) -> f64 {
+    if n < 2 {
+        return 0.0;
+    }
+    (centred.max(0.0) / ((n - 1) as f64 * n as f64)).sqrt()
+}
+
+/// `t² / unit²` rounded to an integer: the square of a weighted term `t = w·x` (weight in units
+/// of `unit`, `x` in cents) in cents². Exact without weights (`unit = 1`); under likelihood
+/// weights the square is rounded once per trial (half up), then summed exactly, so sums of
+/// squares are integers that merge in any order (the f64 square only for terms above 2⁶³).
+pub fn weighted_square(t: i128, unit: u64) -> i128 {
+    if unit == 1 {
+        return t.saturating_mul(t);
+    }
+    let d = unit as i128 * unit as i128;
+    match t.checked_mul(t) {
+        Some(sq) if sq <= i128::MAX - d / 2 => (sq + d / 2) / d,
+        _ => ((t as f64 / unit as f64).powi(2)) as i128,
+    }
+}
+
+/// `Σ y² − (Σ y)² / C` for terms `y` given as exact integer sums: `sum_sq = Σ y²` (as
+/// [`weighted_square`] gives them), `sum = unit · Σ y` and `count = unit · C`. Computed as
+/// `sum_sq − q²·count/unit − (2qr + r²/count)/unit` with `sum = q·count + r`, so the large part
+/// cancels in integers: equal terms give exactly 0 (no f64 cancellation of two huge sums).
+pub fn centred_squares_of_sums(sum: i128, sum_sq: i128, count: i128, unit: u64) -> f64 {
+    if count <= 0 {
+        return 0.0;
+    }
+    let (q, r) = (sum.div_euclid(count), sum.rem_euclid(count));
+    let u = unit as f64;
+    let big = q.checked_mul(q).and_then(|q2| q2.checked_mul(count));
+    let whole = match big {
+        Some(b) if unit == 1 => sum_sq.checked_sub(b).map_or(sum_sq as f64 - b as f64, |d| d as f64),
+        Some(b) => sum_sq as f64 - b as f64 / u,
+        None => sum_sq as f64 - (q as f64).powi(2) * count as f64 / u,
+    };
+    whole - (2.0 * q as f64 * r as f64 + (r as f64).powi(2) / count as f64) / u
+}
+
+/// Asymptotic standard error of a tail mean from its per-trial terms `z_i = w_i·(x_i − v)` on the
+/// tail trials (0 elsewhere), given `Σ z` and `Σ z²` over all N trials:
+/// `sd(z) / (√N·(1 − α))` with the population standard deviation — the weighted ES error of
+/// summary.csv, and with `x` a part of the loss and `v` its mean at the VaR the error of an ES
+/// contribution (docs/model.md, "Standard errors of contributions").
+pub fn tail_term_std_error(n: usize, level: Level, sum: f64, sum_sq: f64) -> f64 {
+    if n == 0 {
+        return 0.0;
+    }
+    let a = level.num as f64 / level.den as f64;
+    let m = sum / n as f64;
+    let sd = (sum_sq / n as f64 - m * m).max(0.0).sqrt();
+    sd / ((n as f64).sqrt() * (1.0 - a))
+}
+
 /// Binomial standard error of a share `p` over `n` trials.
 pub fn share_std_error(p: f64, n: u64) -> f64 {
     if n == 0 { 0.0 } else { (p * (1.0 - p) / n as f64).sqrt() }
@@ -240,6 +300,30 @@ mod tests {
         assert_eq!(s.quantiles[0], 100);
         assert_eq!(s.mean, 100); // 100.5 -> 100
         assert_eq!(tail_size(1000, TAIL_LEVELS[2]), 5);
+    }
+
+    #[test]
+    fn centred_squares_from_integer_sums() {
+        // Equal large values cancel exactly: no f64 residue of two sums near 10³⁸.
+        let x = 3_000_000_000_007i128;
+        assert_eq!(centred_squares_of_sums(1000 * x, 1000 * x * x, 1000, 1), 0.0);
+        // Against the two-pass formula, plain and weighted (each weight half a unit: terms x/2).
+        let v: Vec<i64> = (0..500).map(|i| (i * 7919 % 1013) * 1_000 - 40_000).collect();
+        let n = v.len() as f64;
+        let two_pass = |y: &[f64]| {
+            let m = y.iter().sum::<f64>() / n;
+            y.iter().map(|t| (t - m).powi(2)).sum::<f64>()
+        };
+        let plain: Vec<f64> = v.iter().map(|&x| x as f64).collect();
+        let (sum, sq) = (v.iter().map(|&x| x as i128).sum(), v.iter().map(|&x| weighted_square(x as i128, 1)).sum());
+        assert!((centred_squares_of_sums(sum, sq, 500, 1) / two_pass(&plain) - 1.0).abs() < 1e-12);
+        let u = WEIGHT_UNIT;
+        let half: Vec<f64> = v.iter().map(|&x| x as f64 / 2.0).collect();
+        let terms: Vec<i128> = v.iter().map(|&x| x as i128 * (u / 2) as i128).collect();
+        let (sum, sq) = (terms.iter().sum(), terms.iter().map(|&t| weighted_square(t, u)).sum());
+        let got = centred_squares_of_sums(sum, sq, 500 * u as i128, u);
+        assert!((got / two_pass(&half) - 1.0).abs() < 1e-9, "{got} vs {}", two_pass(&half));
+        assert!((mean_std_error_of(got, 500) - MeasureStats::from_values(&v).mean_std_error / 2.0).abs() < 1e-6);
     }
 
     #[test]

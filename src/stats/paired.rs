@@ -71,7 +71,7 @@ pub fn mean_diff_std_error(w: Weights<'_>, n: usize, d: impl Fn(usize) -> i64) -
         return 0.0;
     }
     let (ss, _) = centred_squares(&w, n, &|i| d(i) as f64);
-    (ss / ((n - 1) as f64 * n as f64)).sqrt()
+    super::mean_std_error_of(ss, n)
 }
 
 /// Standard error of the difference of two shares from the per-trial indicators: the population

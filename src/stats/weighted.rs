@@ -224,10 +224,7 @@ impl Sorted {
             s += y;
             ss += y * y;
         }
-        let a = level.num as f64 / level.den as f64;
-        let m = s / n as f64;
-        let sd = (ss / n as f64 - m * m).max(0.0).sqrt();
-        (es, sd / ((n as f64).sqrt() * (1.0 - a)))
+        (es, super::tail_term_std_error(n, level, s, ss))
     }
 }
 
@@ -305,7 +302,7 @@ fn weighted_stats(values: &[i64], w: &[u64]) -> MeasureStats {
         var_terms += (w * x - mean_f).powi(2);
     }
     let std_dev = if n > 1 { (var_target / n as f64).sqrt() } else { 0.0 };
-    let mean_std_error = if n > 1 { (var_terms / ((n - 1) as f64 * n as f64)).sqrt() } else { 0.0 };
+    let mean_std_error = super::mean_std_error_of(var_terms, n);
     let s = Sorted::new(values, w);
     let positive = Weights::Likelihood(w).share(n, |i| values[i] > 0);
     let es = TAIL_LEVELS.map(|l| s.expected_shortfall(l));
