@@ -145,8 +145,11 @@ pub fn shortfall_contributions(
             let mut acc = empty();
             let mut scratch = Scratch::traced(plan);
             let mut row = vec![0i64; plan.row_width()];
-            // Per touched buyer: (buyer, cause, cumulative cash effect per month without claims).
-            let mut effects: Vec<(u32, Cause, Vec<i64>)> = Vec::new();
+            // Per touched buyer: (buyer, cause, where its cumulative cash effect per month without
+            // claims starts in `cums`): flat buffers reused over the trials.
+            let mut effects: Vec<(u32, Cause, usize)> = Vec::new();
+            let mut cums: Vec<i64> = Vec::new();
+            let (mut weights_of_gaps, mut split_parts, mut order) = (Vec::new(), Vec::new(), Vec::new());
             let mut gaps: Vec<(u32, Cause, i128)> = Vec::new();
             // The trial's parts per key (sector and country keys of its buyers), for the squares.
             let mut parts: Vec<(u32, i128)> = Vec::new();
@@ -154,8 +157,9 @@ pub fn shortfall_contributions(
             for &i in chunk {
                 crate::engine::replay_trial(plan, seed, out, i, &mut scratch, &mut row, "the shortfall attribution")?;
                 effects.clear();
+                cums.clear();
                 buyer_cash_effects(plan, &mut scratch, |b, cause, d| {
-                    let mut cum = Vec::with_capacity(h);
+                    effects.push((b, cause, cums.len()));
                     let mut c = 0i64;
                     for k in 0..h {
                         // Sales not made save their variable costs.
@@ -166,9 +170,8 @@ pub fn shortfall_contributions(
                             -apply_ppb(ds, cash.variable_cost_ppb)
                         };
                         c += d.collections[k] + d.recoveries[k] + saved;
-                        cum.push(c);
+                        cums.push(c);
                     }
-                    effects.push((b, cause, cum));
                 });
                 effects.sort_unstable_by_key(|e| e.0);
                 let w = weights.weight(i) as i128;
@@ -178,8 +181,8 @@ pub fn shortfall_contributions(
                         continue;
                     }
                     gaps.clear();
-                    for (b, cause, cum) in &effects {
-                        gaps.push((*b, *cause, -(cum[k] as i128)));
+                    for &(b, cause, at) in &effects {
+                        gaps.push((b, cause, -(cums[at + k] as i128)));
                     }
                     if q > 0 {
                         for r in scratch.cash_log() {
@@ -202,10 +205,12 @@ pub fn shortfall_contributions(
                         alt.peril_sq[4] += sq;
                         continue;
                     }
-                    let g: Vec<i128> = gaps.iter().map(|g| g.2).collect();
+                    weights_of_gaps.clear();
+                    weights_of_gaps.extend(gaps.iter().map(|g| g.2));
+                    split(total, &weights_of_gaps, &mut split_parts, &mut order);
                     let mut perils = [0i128; 5];
                     parts.clear();
-                    for (part, gap) in split(total, &g).into_iter().zip(&gaps) {
+                    for (&part, gap) in split_parts.iter().zip(&gaps) {
                         alt.buyer_sum[gap.0 as usize] += part;
                         alt.peril_sum[peril_index(gap.1)] += part;
                         perils[peril_index(gap.1)] += part;
@@ -247,35 +252,47 @@ pub fn shortfall_contributions(
     Ok(Some(ShortfallContributions { alternatives: alts }))
 }
 
-/// Splits `total ≥ 0` in proportion to the positive `weights` in exact integers: each part rounded
-/// down, the units still missing to the largest remainders (ties: lower index first).
-fn split(total: i128, weights: &[i128]) -> Vec<i128> {
+/// Splits `total ≥ 0` in proportion to the positive `weights` in exact integers into `parts`:
+/// each part rounded down, the units still missing to the largest remainders (ties: lower index
+/// first). One division per weight (the remainder by multiplication), and a partial selection of
+/// the largest remainders instead of a sort: it runs for every alternative of every trial that
+/// runs short. `order` is scratch.
+fn split(total: i128, weights: &[i128], parts: &mut Vec<i128>, order: &mut Vec<(std::cmp::Reverse<i128>, usize)>) {
+    parts.clear();
     let sum: i128 = weights.iter().sum();
     if sum <= 0 {
-        return vec![0; weights.len()];
+        parts.resize(weights.len(), 0);
+        return;
     }
     // total × weight can exceed i128 only for absurd amounts; scale the weights down if needed.
     let shift = {
         let need = 128 - total.max(1).leading_zeros() as i32 + 128 - sum.leading_zeros() as i32;
         (need - 125).max(0) as u32
     };
-    let ws: Vec<i128> = weights.iter().map(|&x| x >> shift).collect();
-    let sum: i128 = ws.iter().sum();
+    let scaled = |x: i128| x >> shift;
+    let sum: i128 = weights.iter().map(|&x| scaled(x)).sum();
     if sum <= 0 {
-        let mut parts = vec![0; weights.len()];
+        parts.resize(weights.len(), 0);
         parts[0] = total;
-        return parts;
+        return;
     }
-    let mut parts: Vec<i128> = ws.iter().map(|&x| total * x / sum).collect();
-    let missing = total - parts.iter().sum::<i128>();
+    order.clear();
+    for (j, &x) in weights.iter().enumerate() {
+        let product = total * scaled(x);
+        let q = product / sum;
+        parts.push(q);
+        order.push((std::cmp::Reverse(product - q * sum), j));
+    }
+    let missing = (total - parts.iter().sum::<i128>()) as usize;
     if missing > 0 {
-        let mut order: Vec<usize> = (0..ws.len()).collect();
-        order.sort_by_key(|&j| (std::cmp::Reverse(total * ws[j] % sum), j));
-        for &j in order.iter().take(missing as usize) {
+        // The `missing` largest remainders (ties: lower index), in any order.
+        if missing < order.len() {
+            order.select_nth_unstable(missing - 1);
+        }
+        for &(_, j) in &order[..missing] {
             parts[j] += 1;
         }
     }
-    parts
 }
 
 /// One line of the attribution of an alternative by a dimension.
@@ -365,12 +382,17 @@ pub fn top_entries(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn split_adds_up_exactly() {
+        let split = |total: i128, weights: &[i128]| {
+            let (mut parts, mut order) = (Vec::new(), Vec::new());
+            super::split(total, weights, &mut parts, &mut order);
+            parts
+        };
         assert_eq!(split(10, &[1, 1, 1]), vec![4, 3, 3]);
         assert_eq!(split(7, &[5]), vec![7]);
+        assert_eq!(split(11, &[1, 1, 1, 1, 1, 1]), vec![2, 2, 2, 2, 2, 1]);
+        assert_eq!(split(5, &[2, 1, 1]), vec![3, 1, 1]);
         let parts = split(1_000_003, &[3, 999, 17, 1]);
         assert_eq!(parts.iter().sum::<i128>(), 1_000_003);
         let big = split(i64::MAX as i128 * (1 << 32), &[i64::MAX as i128, 3, i64::MAX as i128 / 7]);
