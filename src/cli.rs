@@ -648,9 +648,15 @@ fn run(args: RunArgs) -> Result<(), Error> {
         report::write(&out, &study, &portfolio, &result, &timing, formats)?;
     }
     if !args.quiet {
+        // The answers are the results: stdout. Messages stay on stderr.
+        let mut text = String::new();
         for s in &result.scenarios {
-            say!("{}", scenario_line(&study, &portfolio, s));
+            for line in scenario_lines(&study, &portfolio, s) {
+                text.push_str(&line);
+                text.push('\n');
+            }
         }
+        print_stdout(&text)?;
         say!("reports written to {} in {:.2} s", out.display(), timing.wall_seconds);
     }
     Ok(())
@@ -901,11 +907,15 @@ fn validate(path: &Path, format: &str) -> Result<(), Error> {
     print_stdout(&text)
 }
 
-/// The closing line of a scenario: the answers of the report's first screen, each figure with its
+/// Printed lines stay under this many columns.
+const COLUMNS: usize = 99;
+
+/// The closing lines of a scenario: the answers of the report's first screen, each figure with its
 /// Monte Carlo error (the cheapest alternative, no insurance included, and the figures of the one
-/// it names).
-fn scenario_line(study: &Study, portfolio: &Summary, s: &arstress::run::ScenarioResult) -> String {
-    arstress::report::answers::answers(s, study, Some(portfolio.total.exposure as f64 / 100.0)).line(&study.currency)
+/// it names), under [`COLUMNS`] columns.
+fn scenario_lines(study: &Study, portfolio: &Summary, s: &arstress::run::ScenarioResult) -> Vec<String> {
+    let answers = arstress::report::answers::answers(s, study, Some(portfolio.total.exposure as f64 / 100.0));
+    answers.lines(&study.currency, COLUMNS)
 }
 
 fn render_summary(study: &Study, s: &Summary) -> String {

@@ -93,6 +93,32 @@ fn closing_line_names_the_cheapest_alternative_with_its_own_figures() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
+    // The answers are results: on stdout, a block per scenario (its name, then one answer a line,
+    // wrapped), every line under 100 characters; messages on stderr.
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    for line in stdout.lines().chain(stderr.lines()) {
+        assert!(line.chars().count() < 100, "{} characters: {line}", line.chars().count());
+    }
+    assert!(stderr.contains("reports written to") && !stdout.contains("reports written to"));
+    assert!(!stderr.contains("cheapest"), "no answer on stderr: {stderr}");
+    // A scenario's block, joined back into one line: the answers separated by "; ".
+    let block = |scenario: &str| -> String {
+        let mut lines = stdout.lines().skip_while(|l| *l != format!("{scenario}:"));
+        let head = lines.next().expect("a block per scenario").to_owned();
+        let mut text = head + " ";
+        for l in lines.take_while(|l| l.starts_with("  ")) {
+            if l.starts_with("    ") {
+                text.push(' ');
+                text.push_str(l.trim_start());
+            } else {
+                if !text.ends_with(": ") {
+                    text.push_str("; ");
+                }
+                text.push_str(l.trim_start());
+            }
+        }
+        text
+    };
     let rows = read_csv(&out.join("summary.csv"));
     let mut cheapest = Vec::new();
     for scenario in ["baseline", "severe-recession"] {
@@ -111,7 +137,7 @@ fn closing_line_names_the_cheapest_alternative_with_its_own_figures() {
             }
         }
         let (_, best) = best.unwrap();
-        let line = stderr.lines().find(|l| l.starts_with(&format!("{scenario}:"))).expect("a closing line");
+        let line = block(scenario);
         let figure =
             |r: &std::collections::BTreeMap<String, String>, column: &str| -> f64 { r[column].parse().unwrap() };
         let total = row(&best, "total_cost");

@@ -471,8 +471,19 @@ impl ScenarioAnswers {
         ))
     }
 
-    /// The terminal's closing line: the same answers, tersely, on one line.
-    pub fn line(&self, currency: &str) -> String {
+    /// The terminal's closing lines: the same answers, tersely — the scenario's name, then one
+    /// answer a line, indented, wrapped to `width` columns.
+    pub fn lines(&self, currency: &str, width: usize) -> Vec<String> {
+        let mut lines = vec![format!("{}:", self.scenario)];
+        let options = textwrap::Options::new(width).initial_indent("  ").subsequent_indent("    ");
+        for part in self.parts(currency) {
+            lines.extend(textwrap::wrap(&part, &options).into_iter().map(|l| l.into_owned()));
+        }
+        lines
+    }
+
+    /// The answers of [`Self::lines`], one string each.
+    fn parts(&self, currency: &str) -> Vec<String> {
         let c = &self.cheapest;
         let (cost, cost_se) = compact(c.total_cost.value, c.total_cost.se);
         let mut parts = vec![format!("cheapest {} at {cost} {currency} (± {cost_se})", c.name)];
@@ -523,6 +534,6 @@ impl ScenarioAnswers {
                 month_name(&b.month)
             ));
         }
-        format!("{}: {}", self.scenario, parts.join("; "))
+        parts
     }
 }
