@@ -477,7 +477,9 @@ impl StudyToml<'_> {
         match self.scenarios {
             None => s.push_str("scenarios = [\"scenarios/*.toml\"]\n"),
             Some(files) => {
-                s.push_str("# In the order the report shows them: from the baseline to ever harder stresses.\nscenarios = [\n");
+                s.push_str(
+                    "# In the order the report shows them: from the baseline to ever harder stresses.\nscenarios = [\n",
+                );
                 for f in files {
                     let _ = writeln!(s, "    {},", toml_string(f));
                 }
@@ -488,9 +490,11 @@ impl StudyToml<'_> {
         if self.invoices {
             s.push_str("invoices = \"invoices.csv\"\n");
         }
-        let _ = writeln!(s, "\n[fx]                          # {} per 1 unit of the currency", self.currency);
-        for (c, r) in self.fx {
-            let _ = writeln!(s, "{c} = {r}");
+        if !self.fx.is_empty() {
+            let _ = writeln!(s, "\n[fx]                          # {} per 1 unit of the currency", self.currency);
+            for (c, r) in self.fx {
+                let _ = writeln!(s, "{c} = {r}");
+            }
         }
         if let Some(company) = self.company {
             s.push_str("\n[company]                     # the cash side (SPEC §4.7)\n");

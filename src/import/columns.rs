@@ -151,9 +151,7 @@ impl Field {
             }
             Field::IssueDate => &["Document Date", "Invoice Date", "Issue Date", "Posting Date", "Date"],
             Field::DueDate => &["Due Date", "Net Due Date", "Due"],
-            Field::Amount => {
-                &["Open Amount", "Remaining Amount", "Amount Due", "Outstanding", "Balance", "Amount"]
-            }
+            Field::Amount => &["Open Amount", "Remaining Amount", "Amount Due", "Outstanding", "Balance", "Amount"],
             Field::Currency => &["Currency Code", "Currency", "Cur", "Curr"],
             Field::Terms => &["Payment Terms", "Terms Days", "Terms"],
             Field::Sector => &["Sector", "Industry"],

@@ -93,9 +93,7 @@ impl Table {
                 location: Location::Line(1),
                 field: "delimiter".into(),
                 value: ";".into(),
-                expected: format!(
-                    "{SEMICOLON_ADVICE}; or read it as it is with --delimiter ';' --decimal-comma"
-                ),
+                expected: format!("{SEMICOLON_ADVICE}; or read it as it is with --delimiter ';' --decimal-comma"),
             }));
         }
         let mut reader = csv::ReaderBuilder::new()
@@ -199,7 +197,8 @@ pub fn parse_ledger_date(text: &str, format: &Format) -> Result<time::Date, Stri
     };
     parse_date(day).ok_or_else(|| {
         let numeric = text.split(['.', '/', '-']).collect::<Vec<_>>();
-        let local = numeric.len() == 3 && numeric.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        let local =
+            numeric.len() == 3 && numeric.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
         if local && numeric[2].len() == 4 {
             "a date YYYY-MM-DD; for day-first or month-first dates pass --date-format, e.g. %d.%m.%Y, \
              %d/%m/%Y or %m/%d/%Y (03/04/2027 is 3 April or 4 March: arstress does not guess)"

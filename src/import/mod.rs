@@ -146,7 +146,9 @@ pub fn import(opts: &ImportOptions, out: &Path) -> Result<Imported, Error> {
     }
     for (c, rate) in &opts.fx {
         if !is_currency(c) || *rate <= Decimal::ZERO {
-            return Err(Error::Usage(format!("--fx {c}={rate}: expected CUR=RATE with an ISO 4217 code and a rate > 0")));
+            return Err(Error::Usage(format!(
+                "--fx {c}={rate}: expected CUR=RATE with an ISO 4217 code and a rate > 0"
+            )));
         }
     }
     if let Some(c) = &opts.currency
@@ -170,11 +172,8 @@ pub fn import(opts: &ImportOptions, out: &Path) -> Result<Imported, Error> {
     let table = Table::read(&opts.ledger, &format)?;
     let cols = Columns::resolve(&table.headers, &mapping, &mut problems);
     let file = table.src.path.clone();
-    let shape = if !cols.buckets().is_empty() && !cols.has(Field::DueDate) {
-        Shape::AgedBalance
-    } else {
-        Shape::OpenItems
-    };
+    let shape =
+        if !cols.buckets().is_empty() && !cols.has(Field::DueDate) { Shape::AgedBalance } else { Shape::OpenItems };
     if !cols.has(Field::BuyerId) {
         problems.push(columns::missing_column(&file, &table.header_line, Field::BuyerId, ""));
     }
@@ -261,7 +260,9 @@ pub fn import(opts: &ImportOptions, out: &Path) -> Result<Imported, Error> {
             *line,
             &cols.header(Field::Currency),
             c,
-            format!("{currency} (the study's currency) or a currency with a rate: pass --fx {c}=RATE ({currency} per 1 {c})"),
+            format!(
+                "{currency} (the study's currency) or a currency with a rate: pass --fx {c}=RATE ({currency} per 1 {c})"
+            ),
         ));
     }
 
@@ -287,21 +288,11 @@ pub fn import(opts: &ImportOptions, out: &Path) -> Result<Imported, Error> {
 
     let rate = |c: &str| if c == currency { Decimal::ONE } else { fx.get(c).copied().unwrap_or(Decimal::ONE) };
     let mut defaults = Defaults::default();
-    // Terms found: the column's, else the gap between document and due date.
+    // Terms found: each buyer's (the lower median of its rows).
     let mut found_terms: Vec<u32> = Vec::new();
     let mut buyer_terms: BTreeMap<&str, u32> = BTreeMap::new();
     for (id, a) in &accs {
-        let mut t = a.terms.clone();
-        if t.is_empty() {
-            t = a
-                .items
-                .iter()
-                .filter_map(|i| Some((i.due? - i.issue?).whole_days()))
-                .filter(|d| (0..=720).contains(d))
-                .map(|d| d as u32)
-                .collect();
-        }
-        if let Some(m) = median(&mut t) {
+        if let Some(m) = median(&mut a.terms.clone()) {
             found_terms.push(m);
             buyer_terms.insert(id, m);
         }
@@ -317,13 +308,8 @@ pub fn import(opts: &ImportOptions, out: &Path) -> Result<Imported, Error> {
     let mut generated_ids = 0usize;
     for (id, a) in &accs {
         let cur = a.currency.as_ref().map_or(currency.as_str(), |c| c.0.as_str()).to_owned();
-        let terms = match buyer_terms.get(id.as_str()) {
-            Some(&t) => t,
-            None => {
-                defaults.terms += 1;
-                fallback_terms.unwrap_or(DEFAULT_TERMS_DAYS)
-            }
-        };
+        let given_terms = buyer_terms.get(id.as_str()).copied();
+        let terms = given_terms.or(fallback_terms).unwrap_or(DEFAULT_TERMS_DAYS);
         // Open items, due day relative to as_of; credit notes net into the oldest items.
         let mut open: Vec<(usize, Option<String>, Option<time::Date>, i64, Decimal)> = Vec::new();
         let mut credit = Decimal::ZERO;
@@ -352,6 +338,9 @@ pub fn import(opts: &ImportOptions, out: &Path) -> Result<Imported, Error> {
         if net <= Decimal::ZERO {
             left_out.push((id.clone(), net * rate(&cur)));
             continue;
+        }
+        if given_terms.is_none() {
+            defaults.terms += 1;
         }
         let sales = match a.sales {
             Some(s) => s,
@@ -464,13 +453,13 @@ pub fn import(opts: &ImportOptions, out: &Path) -> Result<Imported, Error> {
     }
     if defaults.limit > 0 {
         warnings.push(format!(
-            "no credit limit for {}: their exposure rounded up to {LIMIT_ROUNDING}, approved",
+            "no credit limit for {}: exposure rounded up to a multiple of 1,000 (approved)",
             n(defaults.limit)
         ));
     }
     if defaults.sales_derived > 0 {
         warnings.push(format!(
-            "no monthly sales for {}: a third of their open items issued in the 3 months to {as_of}",
+            "no monthly sales for {}: a month's average of their items issued after {three_months_ago}",
             n(defaults.sales_derived)
         ));
     }
@@ -487,7 +476,7 @@ pub fn import(opts: &ImportOptions, out: &Path) -> Result<Imported, Error> {
         warnings.push(format!("{renamed} invoice numbers used more than once: -2, -3, … appended"));
     }
     if zero_rows > 0 {
-        warnings.push(format!("{zero_rows} rows with amount 0 skipped"));
+        warnings.push(format!("{zero_rows} rows with amount 0 left out"));
     }
     let money = |d: Decimal| {
         let c = (d * Decimal::from(100)).round().try_into().unwrap_or(0i64);
@@ -495,8 +484,8 @@ pub fn import(opts: &ImportOptions, out: &Path) -> Result<Imported, Error> {
     };
     if credits.0 > 0 {
         warnings.push(format!(
-            "{} credit notes ({} {currency}) netted into their buyers' exposure, oldest items first",
-            credits.0,
+            "{} ({} {currency}) netted into their buyers' exposure, oldest items first",
+            if credits.0 == 1 { "1 credit note".to_owned() } else { format!("{} credit notes", credits.0) },
             money(credits.1)
         ));
     }
@@ -729,7 +718,14 @@ fn read_row(
                 let Some(value) = amount(problems, Field::Bucket(bucket), text) else { continue };
                 sum += value;
                 if value != Decimal::ZERO {
-                    acc.items.push(Item { line, id: None, issue: None, due: None, bucket: Some(bucket), amount: value });
+                    acc.items.push(Item {
+                        line,
+                        id: None,
+                        issue: None,
+                        due: None,
+                        bucket: Some(bucket),
+                        amount: value,
+                    });
                 }
             }
             if let Some(text) = get(Field::Amount)
@@ -748,7 +744,13 @@ fn read_row(
 }
 
 /// Document dates after as_of, and dates more than ten years from it (which the study refuses).
-fn check_dates(table: &Table, cols: &Columns, accs: &BTreeMap<String, Acc>, as_of: time::Date, problems: &mut Problems) {
+fn check_dates(
+    table: &Table,
+    cols: &Columns,
+    accs: &BTreeMap<String, Acc>,
+    as_of: time::Date,
+    problems: &mut Problems,
+) {
     let (earliest, latest) = (years_from(as_of, -10), years_from(as_of, 10));
     for item in accs.values().flat_map(|a| a.items.iter()) {
         if let Some(d) = item.issue
@@ -800,7 +802,10 @@ fn study_files(
     ];
     let mut buyers = vec![buyer_header.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
     let mut invoices = vec![
-        ["invoice_id", "buyer_id", "amount", "currency", "issue_date", "due_date"].iter().map(|s| s.to_string()).collect(),
+        ["invoice_id", "buyer_id", "amount", "currency", "issue_date", "due_date"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
     ];
     let mut sector_weight: BTreeMap<&str, f64> = BTreeMap::new();
     let mut country_weight: BTreeMap<&str, f64> = BTreeMap::new();
@@ -834,8 +839,10 @@ fn study_files(
         }
     }
     let used: BTreeSet<&str> = built.iter().map(|b| b.currency.as_str()).filter(|c| *c != currency).collect();
-    let fx_lines: Vec<(String, String)> =
-        used.iter().map(|c| (c.to_string(), fx.get(*c).map(|r| r.normalize().to_string()).unwrap_or_default())).collect();
+    let fx_lines: Vec<(String, String)> = used
+        .iter()
+        .map(|c| (c.to_string(), fx.get(*c).map(|r| r.normalize().to_string()).unwrap_or_default()))
+        .collect();
     let scenarios = standard_scenarios(built.len(), &sector_weight, &country_weight);
     let scenario_paths: Vec<String> = scenarios.iter().map(|(f, _)| format!("scenarios/{f}")).collect();
     let stem = opts.ledger.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
