@@ -103,6 +103,8 @@ struct Acc {
     limit: Option<Decimal>,
     sales: Option<Decimal>,
     items: Vec<Item>,
+    /// The latest document date of the customer's rows (bad rows included).
+    latest_issue: Option<time::Date>,
 }
 
 /// One buyer of the study.
@@ -213,14 +215,19 @@ pub fn import(opts: &ImportOptions, out: &Path) -> Result<Imported, Error> {
 
     let as_of = match opts.as_of {
         Some(d) => d,
-        None => accs.values().flat_map(|a| a.items.iter().filter_map(|i| i.issue)).max().ok_or_else(|| {
-            Error::Usage(format!(
-                "{}: the ledger has no document dates to take the valuation date from{}: pass --as-of \
-                 YYYY-MM-DD (the date of the report)",
-                file.display(),
-                if shape == Shape::AgedBalance { " (an aged-balance report)" } else { "" }
-            ))
-        })?,
+        None => match accs.values().filter_map(|a| a.latest_issue).max() {
+            Some(d) => d,
+            // The rows' problems first: the dates may be there, unreadable.
+            None if !problems.is_empty() => return Err(Error::Invalid(problems)),
+            None => {
+                return Err(Error::Usage(format!(
+                    "{}: the ledger has no document dates to take the valuation date from{}: pass --as-of \
+                     YYYY-MM-DD (the date of the report)",
+                    file.display(),
+                    if shape == Shape::AgedBalance { " (an aged-balance report)" } else { "" }
+                )));
+            }
+        },
     };
     check_dates(&table, &cols, &accs, as_of, &mut problems);
 
@@ -236,12 +243,17 @@ pub fn import(opts: &ImportOptions, out: &Path) -> Result<Imported, Error> {
             "EUR".to_owned()
         }
         (None, _) => {
-            return Err(Error::Usage(format!(
-                "{}: the ledger holds amounts in {}: pass --currency for the study's reporting currency and \
-                 --fx CUR=RATE for each of the others",
-                file.display(),
-                ledger_currencies.iter().cloned().collect::<Vec<_>>().join(", ")
-            )));
+            let all: Vec<String> = ledger_currencies.iter().cloned().collect();
+            problems.push(Problem {
+                file: file.clone(),
+                location: Location::File,
+                field: cols.header(Field::Currency),
+                value: all.join(", "),
+                expected: "one currency, or --currency for the study's reporting currency and --fx CUR=RATE \
+                           for each of the others"
+                    .into(),
+            });
+            return Err(Error::Invalid(problems));
         }
     };
     let fx: BTreeMap<String, Decimal> = opts.fx.iter().cloned().collect();
@@ -693,6 +705,7 @@ fn read_row(
     match shape {
         Shape::OpenItems => {
             let issue = date(problems, Field::IssueDate);
+            acc.latest_issue = acc.latest_issue.max(issue);
             let due = date(problems, Field::DueDate);
             if get(Field::DueDate).is_none() {
                 bad(problems, Field::DueDate, "", "a due date".into());
