@@ -139,9 +139,9 @@ pub fn parse_money(text: &str, decimal_comma: bool) -> Result<Decimal, &'static 
     let mut t: String =
         text.chars().filter(|c| !matches!(c, '€' | '$' | '£' | ' ' | '\u{a0}' | '\u{202f}' | '\'')).collect();
     let mut negative = false;
-    if t.starts_with('(') && t.ends_with(')') && t.len() > 2 {
+    if let Some(inner) = t.strip_prefix('(').and_then(|r| r.strip_suffix(')')) {
         negative = true;
-        t = t[1..t.len() - 1].to_owned();
+        t = inner.to_owned();
     }
     if let Some(rest) = t.strip_suffix('-') {
         negative = !negative;

@@ -107,6 +107,16 @@ struct Acc {
     latest_issue: Option<time::Date>,
 }
 
+/// An open item of a buyer once its due day is known (credit notes taken off `amount`).
+struct Open {
+    line: usize,
+    id: Option<String>,
+    issue: Option<time::Date>,
+    /// Days from as_of.
+    due_day: i64,
+    amount: Decimal,
+}
+
 /// One buyer of the study.
 struct Built {
     id: String,
@@ -323,7 +333,7 @@ pub fn import(opts: &ImportOptions, out: &Path) -> Result<Imported, Error> {
         let given_terms = buyer_terms.get(id.as_str()).copied();
         let terms = given_terms.or(fallback_terms).unwrap_or(DEFAULT_TERMS_DAYS);
         // Open items, due day relative to as_of; credit notes net into the oldest items.
-        let mut open: Vec<(usize, Option<String>, Option<time::Date>, i64, Decimal)> = Vec::new();
+        let mut open: Vec<Open> = Vec::new();
         let mut credit = Decimal::ZERO;
         for item in &a.items {
             let due_day = match (item.bucket, item.due) {
@@ -337,16 +347,22 @@ pub fn import(opts: &ImportOptions, out: &Path) -> Result<Imported, Error> {
                 credit -= item.amount;
             } else {
                 let label = item.bucket.map(|b| format!("{id}-{}", b.label()));
-                open.push((item.line, item.id.clone().or(label), item.issue, due_day, item.amount));
+                open.push(Open {
+                    line: item.line,
+                    id: item.id.clone().or(label),
+                    issue: item.issue,
+                    due_day,
+                    amount: item.amount,
+                });
             }
         }
-        open.sort_by_key(|o| (o.3, o.0));
+        open.sort_by_key(|o| (o.due_day, o.line));
         for o in open.iter_mut() {
-            let take = o.4.min(credit);
-            o.4 -= take;
+            let take = o.amount.min(credit);
+            o.amount -= take;
             credit -= take;
         }
-        let net: Decimal = open.iter().map(|o| o.4).sum::<Decimal>() - credit;
+        let net: Decimal = open.iter().map(|o| o.amount).sum::<Decimal>() - credit;
         if net <= Decimal::ZERO {
             left_out.push((id.clone(), net * rate(&cur)));
             continue;
@@ -402,7 +418,7 @@ pub fn import(opts: &ImportOptions, out: &Path) -> Result<Imported, Error> {
             }
         };
         let mut invoices = Vec::new();
-        for (line, inv_id, issue, due_day, amount) in open {
+        for Open { line, id: inv_id, issue, due_day, amount } in open {
             if amount == Decimal::ZERO {
                 continue;
             }
