@@ -151,12 +151,14 @@ pub fn parse_money(text: &str, decimal_comma: bool) -> Result<Decimal, &'static 
         t = rest.to_owned();
     }
     let plain = if decimal_comma {
-        if t.matches(',').count() > 1 || !thousands_ok(t.split(',').next().unwrap_or(""), '.') {
+        let (int, frac) = t.split_once(',').unwrap_or((&t, ""));
+        if frac.contains([',', '.']) || !thousands_ok(int, '.') {
             return Err("a decimal amount such as 1.234,56 (point for thousands, comma for decimals)");
         }
         t.replace('.', "").replace(',', ".")
     } else {
-        if t.matches('.').count() > 1 || !thousands_ok(t.split('.').next().unwrap_or(""), ',') {
+        let (int, frac) = t.split_once('.').unwrap_or((&t, ""));
+        if frac.contains([',', '.']) || !thousands_ok(int, ',') {
             return Err("a decimal amount such as 1234.56 or 1,234.56 (for 1.234,56 pass --decimal-comma)");
         }
         t.replace(',', "")
@@ -258,6 +260,8 @@ mod tests {
         assert_eq!(parse_money("-0,5", true), Ok(d("-0.5")));
         assert!(parse_money("12,5", false).is_err());
         assert!(parse_money("1.234,56", false).is_err());
+        assert!(parse_money("1,234.56", true).is_err());
+        assert!(parse_money("1.234.567,5", true).is_ok());
         assert!(parse_money("abc", false).is_err());
         assert!(parse_money("1,2,3", true).is_err());
     }
