@@ -337,7 +337,7 @@ fn bad_ledgers_are_refused_with_every_problem_named() {
     );
     let (code, stdout, stderr) = import(dir.path(), "de.csv", "s", &["--map", "map.toml", "--as-of", "2027-01-01"]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.contains("1 buyers, 1 invoices"), "{stdout}");
+    assert!(stdout.contains("(open items, 1 row): 1 buyer, 1 invoice"), "{stdout}");
     // A folder that is not empty is refused without --force.
     let (code, _, stderr) = import(dir.path(), "de.csv", "s", &["--map", "map.toml", "--as-of", "2027-01-01"]);
     assert_eq!(code, 2, "{stderr}");

@@ -461,7 +461,7 @@ pub fn import(opts: &ImportOptions, out: &Path) -> Result<Imported, Error> {
     }
 
     // The summary warnings: one per defaulted field, with counts.
-    let n = |k: usize| if k == 1 { "1 buyer".to_owned() } else { format!("{k} buyers") };
+    let n = |k: usize| count(k, "buyer");
     if defaults.country > 0 {
         let c = opts.default_country.clone().unwrap_or_default();
         warnings.push(format!("no country for {}: {c} (--default-country)", n(defaults.country)));
@@ -498,13 +498,13 @@ pub fn import(opts: &ImportOptions, out: &Path) -> Result<Imported, Error> {
         ));
     }
     if generated_ids > 0 {
-        warnings.push(format!("no invoice number on {generated_ids} rows: CUSTOMER-L<line> instead"));
+        warnings.push(format!("no invoice number on {}: CUSTOMER-L<line> instead", count(generated_ids, "row")));
     }
     if renamed > 0 {
         warnings.push(format!("{renamed} invoice numbers used more than once: -2, -3, … appended"));
     }
     if zero_rows > 0 {
-        warnings.push(format!("{zero_rows} rows with amount 0 left out"));
+        warnings.push(format!("{} with amount 0 left out", count(zero_rows, "row")));
     }
     let money = |d: Decimal| {
         let c = (d * Decimal::from(100)).round().try_into().unwrap_or(0i64);
@@ -513,7 +513,7 @@ pub fn import(opts: &ImportOptions, out: &Path) -> Result<Imported, Error> {
     if credits.0 > 0 {
         warnings.push(format!(
             "{} ({} {currency}) netted into their buyers' exposure, oldest items first",
-            if credits.0 == 1 { "1 credit note".to_owned() } else { format!("{} credit notes", credits.0) },
+            count(credits.0, "credit note"),
             money(credits.1)
         ));
     }
@@ -539,11 +539,11 @@ pub fn import(opts: &ImportOptions, out: &Path) -> Result<Imported, Error> {
         Shape::AgedBalance => "aged balance",
     };
     summary.push(format!(
-        "imported {} ({shape_text}, {} rows): {} buyers, {} invoices",
+        "imported {} ({shape_text}, {}): {}, {}",
         file.display(),
-        table.rows.len(),
-        study.portfolio.buyers.len(),
-        study.portfolio.invoices.len()
+        count(table.rows.len(), "row"),
+        count(study.portfolio.buyers.len(), "buyer"),
+        count(study.portfolio.invoices.len(), "invoice")
     ));
     let exposure = crate::money::group_thousands(&crate::money::format_cents(i128::from(portfolio.total.exposure)));
     let as_of_source = if opts.as_of.is_some() { "--as-of" } else { "the latest document date" };
@@ -950,6 +950,11 @@ fn rating_grade(text: &str, grades: &BTreeSet<String>) -> Option<String> {
 
 fn is_currency(s: &str) -> bool {
     s.len() == 3 && s.bytes().all(|b| b.is_ascii_uppercase())
+}
+
+/// `1 buyer`, `2 buyers`.
+fn count(n: usize, what: &str) -> String {
+    if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
 }
 
 /// The lower median.
