@@ -293,6 +293,21 @@ fn bad_ledgers_are_refused_with_every_problem_named() {
         "{stderr}"
     );
 
+    // Two currencies for one customer, and a currency without a rate.
+    let currencies = "Customer No.,Country,Document No.,Due Date,Amount,Currency\n\
+        C100,US,I-1,2027-01-31,100.00,USD\n\
+        C100,US,I-2,2027-02-28,200.00,EUR\n\
+        C200,DE,I-3,2027-02-28,50.00,EUR\n";
+    write_files(dir.path(), &[("cur.csv", currencies)]);
+    let (code, _, stderr) = import(dir.path(), "cur.csv", "s", &["--as-of", "2027-01-01", "--currency", "EUR"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(
+            "cur.csv:3: field `Currency`, value \"EUR\": expected USD, as on line 2: customer C100 appears with two currencies"
+        ) && stderr.contains("cur.csv:2: field `Currency`, value \"USD\": expected EUR (the study's currency) or a currency with a rate: pass --fx USD=RATE"),
+        "{stderr}"
+    );
+
     let (code, _, stderr) = import(dir.path(), "noamount.csv", "s", &["--as-of", "2027-01-01"]);
     assert_eq!(code, 2, "{stderr}");
     assert!(
