@@ -84,6 +84,15 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Turn an ERP open-items list or an aged-receivables report (CSV) into a study folder:
+    /// buyers.csv, invoices.csv, study.toml, policies.toml and the standard scenarios
+    /// (docs/import.md).
+    #[command(after_help = "Examples:
+  arstress import open-items.csv -o my-study --as-of 2027-01-01
+  arstress import aged.csv -o my-study --as-of 2027-03-31 --default-country DE
+  arstress import export.csv -o my-study --delimiter ';' --decimal-comma --date-format %d.%m.%Y
+  arstress import ledger.csv -o my-study --map map.toml --currency EUR --fx USD=0.92")]
+    Import(ImportArgs),
     /// Join the shard folders of one run (`run --shard i/n`) into the reports of a single run.
     #[command(after_help = "Examples:
   arstress merge shard-0 shard-1 shard-2 shard-3 -o reports/h2
@@ -179,6 +188,73 @@ pub enum Command {
         #[arg(long, short)]
         out: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// The ledger: open items (one row per invoice) or an aged balance (one row per customer).
+    ledger: PathBuf,
+    /// The study folder to write.
+    #[arg(long, short)]
+    out: PathBuf,
+    /// Write into a folder that is not empty (its study files are replaced).
+    #[arg(long)]
+    force: bool,
+    /// Field = "column" lines naming the ledger's columns (buyer_id = "Kunden-Nr").
+    #[arg(long)]
+    map: Option<PathBuf>,
+    /// Valuation date YYYY-MM-DD (default: the latest document date in the ledger).
+    #[arg(long, value_parser = parse_iso_date)]
+    as_of: Option<time::Date>,
+    /// Field delimiter, one character (`;` for European exports).
+    #[arg(long, default_value = ",", value_parser = parse_delimiter)]
+    delimiter: u8,
+    /// Amounts written 1.234,56 (comma for decimals, point for thousands).
+    #[arg(long)]
+    decimal_comma: bool,
+    /// Layout of the dates, e.g. %d.%m.%Y or %m/%d/%Y (default: YYYY-MM-DD).
+    #[arg(long)]
+    date_format: Option<String>,
+    /// Rating of buyers without one.
+    #[arg(long, default_value = "BB")]
+    default_rating: String,
+    /// Country of buyers without one (default: such buyers are refused).
+    #[arg(long)]
+    default_country: Option<String>,
+    /// The study's reporting currency (default: the ledger's only currency).
+    #[arg(long)]
+    currency: Option<String>,
+    /// Rate of another currency, CUR=RATE: reporting-currency units per 1 CUR (repeatable).
+    #[arg(long = "fx", value_parser = parse_fx)]
+    fx: Vec<(String, rust_decimal::Decimal)>,
+    /// The study's name (default: the ledger's file name without extension).
+    #[arg(long)]
+    name: Option<String>,
+    /// Trials written into study.toml.
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+    trials: u64,
+    /// Seed written into study.toml.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
+    seed: u64,
+}
+
+fn parse_iso_date(s: &str) -> Result<time::Date, String> {
+    arstress::input::portfolio::parse_date(s).ok_or_else(|| format!("expected a date YYYY-MM-DD, not {s:?}"))
+}
+
+fn parse_delimiter(s: &str) -> Result<u8, String> {
+    match s.as_bytes() {
+        [b] if b.is_ascii() && *b != b'"' && *b != b'\n' && *b != b'\r' => Ok(*b),
+        _ if s == "\\t" || s == "tab" => Ok(b'\t'),
+        _ => Err(format!("expected one ASCII character such as ; or , (or tab), not {s:?}")),
+    }
+}
+
+fn parse_fx(s: &str) -> Result<(String, rust_decimal::Decimal), String> {
+    let expected = || format!("expected CUR=RATE such as USD=0.92 (reporting-currency units per 1 USD), not {s:?}");
+    let (cur, rate) = s.split_once('=').ok_or_else(expected)?;
+    let rate: rust_decimal::Decimal = rate.trim().parse().map_err(|_| expected())?;
+    Ok((cur.trim().to_ascii_uppercase(), rate))
 }
 
 #[derive(Debug, clap::Args)]
@@ -313,6 +389,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
             say!("wrote a study of {buyers} buyers to {}", out.display());
             Ok(())
         }
+        Command::Import(args) => import(args),
         Command::Merge { shards, out, study, threads, quiet, format, max_memory } => {
             let formats = report::Formats::parse(&format)?;
             merge(&shards, &out, study.as_deref(), threads, quiet, formats, memory_limit(max_memory))
@@ -376,6 +453,42 @@ fn man(out: Option<&Path>) -> Result<(), Error> {
     report::atomic::write_files(out, &pages)?;
     say!("wrote {} manual pages to {}", pages.len(), out.display());
     Ok(())
+}
+
+/// `import`: the study is built and checked before the folder is touched; warnings on stderr, the
+/// summary and the next command on stdout.
+fn import(a: ImportArgs) -> Result<(), Error> {
+    refuse_non_empty(&a.out, a.force)?;
+    let opts = arstress::import::ImportOptions {
+        ledger: a.ledger,
+        map: a.map,
+        as_of: a.as_of,
+        delimiter: a.delimiter,
+        decimal_comma: a.decimal_comma,
+        date_format: a.date_format,
+        default_rating: a.default_rating,
+        default_country: a.default_country,
+        currency: a.currency,
+        fx: a.fx,
+        name: a.name,
+        trials: a.trials,
+        seed: a.seed,
+    };
+    let imported = arstress::import::import(&opts, &a.out)?;
+    for w in &imported.warnings {
+        say!("warning: {w}");
+    }
+    let size: u64 = imported.files.iter().chain(&imported.scenarios).map(|f| f.1.len() as u64).sum();
+    report::check_writable(&a.out, size)?;
+    arstress::import::write(&a.out, &imported)?;
+    let mut text = imported.summary.join("\n");
+    text.push_str(&format!(
+        "\nwrote {}: study.toml, buyers.csv, invoices.csv, policies.toml, {} scenarios\nnext: arstress run {}\n",
+        a.out.display(),
+        imported.scenarios.len(),
+        a.out.display()
+    ));
+    print_stdout(&text)
 }
 
 /// Whether two paths name the same existing file.

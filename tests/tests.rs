@@ -13,6 +13,7 @@ mod determinism;
 mod files;
 mod frontier;
 mod golden;
+mod import;
 mod interrupt;
 mod lateness;
 mod limit_cuts;

@@ -8,6 +8,10 @@ use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
+/// What a semicolon-separated file (a European Excel export, with decimal commas) is told to be.
+pub const SEMICOLON_ADVICE: &str = "comma-separated values with a point as decimal separator \
+     (in Excel: Save As > \"CSV UTF-8 (Comma delimited)\" with a locale that uses a decimal point)";
+
 /// A parsed CSV table: header names and rows with their physical line numbers.
 struct Table<'a> {
     src: &'a Source,
@@ -37,9 +41,7 @@ impl<'a> Table<'a> {
                 location: Location::Line(1),
                 field: "delimiter".into(),
                 value: ";".into(),
-                expected: "comma-separated values with a point as decimal separator \
-                           (in Excel: Save As > \"CSV UTF-8 (Comma delimited)\" with a locale that uses a decimal point)"
-                    .into(),
+                expected: SEMICOLON_ADVICE.into(),
             }));
         }
         let open_quote = unclosed_quote(&src.text);
@@ -100,20 +102,20 @@ impl<'a> Table<'a> {
 /// Physical line (1-based) of byte offsets into a text, taken in increasing order: the number of `\n` before
 /// the offset, plus one. Used for every CSV location, so that LF and CRLF files, with or without a BOM (which
 /// [`Source`] strips), give the same line numbers.
-struct LineCounter<'t> {
+pub(crate) struct LineCounter<'t> {
     text: &'t [u8],
     offset: usize,
     line: usize,
 }
 
 impl<'t> LineCounter<'t> {
-    fn new(text: &'t str) -> Self {
+    pub(crate) fn new(text: &'t str) -> Self {
         LineCounter { text: text.as_bytes(), offset: 0, line: 1 }
     }
 
     /// The line of the first byte at or after `offset` that is not a line terminator: the csv crate puts a
     /// record's start before the `\n` of a `\r\n` that ended the previous record (hence its line one too small).
-    fn line_at(&mut self, offset: usize) -> usize {
+    pub(crate) fn line_at(&mut self, offset: usize) -> usize {
         let offset = offset.min(self.text.len());
         let skip = self.text[offset..].iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
         let offset = offset + skip;
@@ -126,7 +128,7 @@ impl<'t> LineCounter<'t> {
     }
 }
 
-fn csv_problem(src: &Source, e: &csv::Error) -> Error {
+pub(crate) fn csv_problem(src: &Source, e: &csv::Error) -> Error {
     let line = e.position().map_or(1, |p| LineCounter::new(&src.text).line_at(p.byte() as usize));
     let (value, expected) = match e.kind() {
         csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
@@ -210,7 +212,7 @@ fn quote_problem(src: &Source, q: &OpenQuote, field: &str) -> Problem {
     line_problem(src, q.line, field, value, &expected)
 }
 
-fn line_problem(src: &Source, line: usize, field: &str, value: &str, expected: &str) -> Problem {
+pub(crate) fn line_problem(src: &Source, line: usize, field: &str, value: &str, expected: &str) -> Problem {
     Problem {
         file: src.path.clone(),
         location: Location::Line(line),
