@@ -20,6 +20,7 @@ pub mod engine;
 pub mod error;
 pub mod frontier;
 pub mod generate;
+pub mod init;
 pub mod input;
 pub mod interrupt;
 pub mod limits;
