@@ -124,7 +124,7 @@ stop_deliveries_after_days = 60      # days overdue after which sales to a buyer
 [country_risk]
 default_probability = 0.0            # annual probability of a country (transfer) event, [0, 1]
 default_duration_days_median = 180.0 # median duration of an event, days > 0
-default_transfer_rate = 0.8          # share of blocked payments that never arrive, [0, 1]
+default_transfer_rate = 0.8          # share of blocked payments paid when the event ends, [0, 1]
 # [country_risk.countries.US]        # one table per country overriding the defaults above
 # probability = 0.01
 # duration_days_median = 120.0

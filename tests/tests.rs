@@ -12,6 +12,7 @@ mod country;
 mod determinism;
 mod files;
 mod frontier;
+mod inputs;
 mod golden;
 mod interrupt;
 mod lateness;
