@@ -121,13 +121,16 @@ fn init_study_loads_without_warnings_and_has_every_column() {
     }
 }
 
-/// Whether `text` sets `key` on some line, active or commented out (`key = …` at the start of a
-/// line, or inside an inline table after `{` or `,`).
+/// Whether `text` sets `key` on some line, active or commented out: `key = …` at the start of a
+/// line or inside an inline table (after `{` or `,`), or a table header naming it (`[key]`,
+/// `[[key]]`, `[parent.key.US]`).
 fn sets_key(text: &str, key: &str) -> bool {
     text.lines().any(|line| {
         let line = line.trim_start().trim_start_matches('#').trim_start();
         let starts = |s: &str| s.strip_prefix(key).is_some_and(|r| r.trim_start().starts_with('='));
-        starts(line) || line.split(['{', ',']).skip(1).any(|part| starts(part.trim_start()))
+        let header = line.strip_prefix('[').and_then(|h| h.split(']').find(|p| !p.is_empty()));
+        let in_header = header.is_some_and(|h| h.trim_start_matches('[').split('.').any(|part| part.trim() == key));
+        in_header || starts(line) || line.split(['{', ',']).skip(1).any(|part| starts(part.trim_start()))
     })
 }
 
@@ -137,9 +140,7 @@ fn init_study_sets_every_known_key() {
     let text_of = |file: &str| -> String {
         files
             .iter()
-            .filter(|(name, _)| {
-                if file == "scenarios/*.toml" { name.starts_with("scenarios/") } else { *name == file }
-            })
+            .filter(|(name, _)| if file == "scenarios/*.toml" { name.starts_with("scenarios/") } else { *name == file })
             .map(|(_, text)| *text)
             .collect()
     };
