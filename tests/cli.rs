@@ -5,7 +5,8 @@
 use crate::common::*;
 
 /// The commands of the binary (without `help`).
-const COMMANDS: [&str; 8] = ["run", "validate", "generate", "merge", "frontier", "compare", "completions", "man"];
+const COMMANDS: [&str; 9] =
+    ["run", "validate", "init", "generate", "merge", "frontier", "compare", "completions", "man"];
 
 fn stdout_of(args: &[&str]) -> String {
     let out = arstress().args(args).output().unwrap();
