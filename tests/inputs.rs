@@ -219,6 +219,35 @@ fn link_targets(text: &str) -> Vec<String> {
     out
 }
 
+/// GitHub's anchors of a Markdown text's headings: lower case, letters, digits, `-` and `_` kept,
+/// spaces turned into `-`, a repeated anchor numbered (`-1`, `-2`, …).
+fn heading_anchors(text: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut fenced = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+        }
+        let Some(title) = line.strip_prefix('#').filter(|_| !fenced).map(|t| t.trim_start_matches('#')) else {
+            continue;
+        };
+        let slug: String = title
+            .trim()
+            .to_lowercase()
+            .chars()
+            .filter(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | ' '))
+            .map(|c| if c == ' ' { '-' } else { c })
+            .collect();
+        let mut anchor = slug.clone();
+        let mut n = 0;
+        while !out.insert(anchor.clone()) {
+            n += 1;
+            anchor = format!("{slug}-{n}");
+        }
+    }
+    out
+}
+
 #[test]
 fn relative_links_in_readme_and_docs_point_into_the_repository() {
     let root = repo().canonicalize().unwrap();
@@ -232,15 +261,23 @@ fn relative_links_in_readme_and_docs_point_into_the_repository() {
     let mut broken = Vec::new();
     for file in &files {
         let text = std::fs::read_to_string(file).unwrap();
+        let name = file.strip_prefix(&root).unwrap_or(Path::new("?")).display().to_string();
         for target in link_targets(&text) {
-            if target.contains("://") || target.starts_with("mailto:") || target.starts_with('#') {
+            if target.contains("://") || target.starts_with("mailto:") {
                 continue;
             }
-            let path = target.split('#').next().unwrap();
-            let resolved = file.parent().unwrap().join(path);
-            let inside = resolved.canonicalize().is_ok_and(|p| p.starts_with(&root));
-            if !inside {
-                broken.push(format!("{}: {target}", file.strip_prefix(&root).unwrap_or(Path::new("?")).display()));
+            let (path, anchor) = target.split_once('#').unwrap_or((&target, ""));
+            let resolved = if path.is_empty() { file.clone() } else { file.parent().unwrap().join(path) };
+            let Some(found) = resolved.canonicalize().ok().filter(|p| p.starts_with(&root)) else {
+                broken.push(format!("{name}: {target}"));
+                continue;
+            };
+            // An anchor into a Markdown file names one of its headings.
+            if !anchor.is_empty() && found.extension().is_some_and(|e| e == "md") {
+                let anchors = heading_anchors(&std::fs::read_to_string(&found).unwrap());
+                if !anchors.contains(anchor) {
+                    broken.push(format!("{name}: {target} (no such heading)"));
+                }
             }
         }
     }
