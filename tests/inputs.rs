@@ -283,3 +283,41 @@ fn relative_links_in_readme_and_docs_point_into_the_repository() {
     }
     assert!(broken.is_empty(), "links to nothing in the repository: {broken:?}");
 }
+
+/// A line of init's study commented out as an example (`# key = value`, `# [table]`), uncommented.
+fn uncommented(line: &str) -> Option<&str> {
+    let rest = line.strip_prefix("# ")?;
+    let key: String = rest.chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
+    let is_key = !key.is_empty() && rest[key.len()..].trim_start().starts_with('=');
+    (rest.starts_with('[') || is_key).then_some(rest)
+}
+
+/// Every example init comments out is valid as written: uncommented (all but `max_liability`,
+/// the alternative to the `max_liability_multiple` beside it), the study still loads.
+#[test]
+fn init_examples_commented_out_are_valid_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut uncommented_keys = 0;
+    for (name, text) in arstress::init::FILES {
+        let lines: Vec<&str> = text
+            .lines()
+            .map(|line| match uncommented(line) {
+                Some(l) if !l.starts_with("max_liability ") => {
+                    uncommented_keys += 1;
+                    l
+                }
+                _ => line,
+            })
+            .collect();
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, lines.join("\n") + "\n").unwrap();
+    }
+    assert!(uncommented_keys >= 15, "only {uncommented_keys} lines uncommented");
+    let study = load_study(dir.path()).unwrap_or_else(|e| panic!("{e:#}"));
+    assert!(study.company.is_some(), "[company] uncommented");
+    assert!(study.policies.iter().all(|p| p.named_top.is_some() && p.discretionary_limit_max.is_some()));
+    let baseline = study.scenarios.iter().find(|s| s.name == "baseline").unwrap();
+    assert!(baseline.stress.systematic_quantile.is_some() && baseline.stress.limit_cuts.share > 0.0);
+    assert!(baseline.country_risk.countries.contains_key("US"));
+}
