@@ -321,3 +321,27 @@ fn init_examples_commented_out_are_valid_too() {
     assert!(baseline.stress.systematic_quantile.is_some() && baseline.stress.limit_cuts.share > 0.0);
     assert!(baseline.country_risk.countries.contains_key("US"));
 }
+
+/// The values init writes as defaults are the loaders' defaults: its baseline equals a scenario of
+/// no keys, and its policy one of only the keys without a default (the premium rate, 0 by
+/// default, is set to an example so that the policy costs something).
+#[test]
+fn init_defaults_are_the_loaders_defaults() {
+    let dir = init_study();
+    std::fs::write(dir.path().join("scenarios/zz-defaults.toml"), "name = \"defaults\"\n").unwrap();
+    let policies = dir.path().join("policies.toml");
+    let mut text = std::fs::read_to_string(&policies).unwrap();
+    text.push_str("\n[[policy]]\nname = \"defaults\"\nmax_liability_multiple = 30\npremium_rate = 0.0025\n");
+    std::fs::write(&policies, text).unwrap();
+    let study = load_study(dir.path()).unwrap();
+    assert_eq!((study.trials, study.seed), (arstress::input::DEFAULT_TRIALS, 0));
+    let scenario = |name: &str| study.scenarios.iter().find(|s| s.name == name).unwrap().clone();
+    let (mut baseline, defaults) = (scenario("baseline"), scenario("defaults"));
+    (baseline.name, baseline.description, baseline.file) =
+        (defaults.name.clone(), String::new(), defaults.file.clone());
+    assert_eq!(baseline, defaults);
+    let [written, plain] = &study.policies[..] else { panic!("two policies") };
+    let mut written = written.clone();
+    written.name = plain.name.clone();
+    assert_eq!(&written, plain);
+}
