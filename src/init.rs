@@ -21,7 +21,7 @@ const STUDY: &str = r#"# A study written by `arstress init`: every key with its 
 # example where it has none. Every key and column: docs/inputs.md of arstress.
 # Check it with `arstress validate .` and run it with `arstress run . -n 2000`.
 
-name = "my-study"                    # required: names the reports' folder (reports/<name>/)
+name = "my-study"                    # required: shown in reports; the folder is reports/<name>/
 as_of = 2027-01-01                   # required: valuation date; day 0 of the horizon
 horizon_months = 12                  # required: months simulated, 1..=60
 trials = 100000                      # trials per scenario, 1..=1e9 (`run -n` overrides it)
