@@ -93,6 +93,18 @@ pub enum Command {
   arstress import export.csv -o my-study --delimiter ';' --decimal-comma --date-format %d.%m.%Y
   arstress import ledger.csv -o my-study --map map.toml --currency EUR --fx USD=0.92")]
     Import(ImportArgs),
+    /// Write a small commented study: every input key with its default (docs/inputs.md).
+    #[command(after_help = "Examples:
+  arstress init my-study                   # then edit buyers.csv, policies.toml, scenarios/
+  arstress validate my-study && arstress run my-study -n 2000
+  arstress init my-study --force           # write the study over a folder that is not empty")]
+    Init {
+        /// Folder to write the study into (created if missing; it must be empty without --force).
+        dir: PathBuf,
+        /// Write into a folder that is not empty (its study files are replaced).
+        #[arg(long)]
+        force: bool,
+    },
     /// Join the shard folders of one run (`run --shard i/n`) into the reports of a single run.
     #[command(after_help = "Examples:
   arstress merge shard-0 shard-1 shard-2 shard-3 -o reports/h2
@@ -381,7 +393,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
             if buyers == 0 {
                 return Err(Error::Usage("generate: the number of buyers must be at least 1".into()));
             }
-            refuse_non_empty(&out, force)?;
+            arstress::generate::refuse_non_empty("--out", &out, force)?;
             let opts = GenerateOptions { buyers, seed, trials, with_invoices: invoices };
             arstress::generate::check_resources(&out, &opts, memory_limit(max_memory))?;
             report::check_writable(&out, 0)?;
@@ -390,6 +402,15 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Import(args) => import(args),
+        Command::Init { dir, force } => {
+            arstress::generate::refuse_non_empty("init", &dir, force)?;
+            arstress::init::init(&dir)?;
+            say!(
+                "wrote a commented study to {}: check it with `arstress validate {0}`, run it with `arstress run {0}`",
+                dir.display()
+            );
+            Ok(())
+        }
         Command::Merge { shards, out, study, threads, quiet, format, max_memory } => {
             let formats = report::Formats::parse(&format)?;
             merge(&shards, &out, study.as_deref(), threads, quiet, formats, memory_limit(max_memory))
@@ -458,7 +479,7 @@ fn man(out: Option<&Path>) -> Result<(), Error> {
 /// `import`: the study is built and checked before the folder is touched; warnings on stderr, the
 /// summary and the next command on stdout.
 fn import(a: ImportArgs) -> Result<(), Error> {
-    refuse_non_empty(&a.out, a.force)?;
+    arstress::generate::refuse_non_empty("--out", &a.out, a.force)?;
     let opts = arstress::import::ImportOptions {
         ledger: a.ledger,
         map: a.map,
@@ -519,34 +540,6 @@ fn refuse_out_holding_inputs(out: &Path, study: &Study) -> Result<(), Error> {
         }
     }
     Ok(())
-}
-
-/// `generate --out`: a folder that does not exist or is empty, unless `force`.
-fn refuse_non_empty(out: &Path, force: bool) -> Result<(), Error> {
-    let Ok(meta) = std::fs::metadata(out) else { return Ok(()) };
-    if !meta.is_dir() {
-        return Err(Error::Usage(format!("--out {}: not a folder (a file of that name exists)", out.display())));
-    }
-    if force {
-        return Ok(());
-    }
-    let mut held: Vec<String> = std::fs::read_dir(out)
-        .map_err(|source| Error::Read { path: out.to_path_buf(), source })?
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    if held.is_empty() {
-        return Ok(());
-    }
-    held.sort();
-    let more = if held.len() > 3 { format!(" and {} more", held.len() - 3) } else { String::new() };
-    held.truncate(3);
-    Err(Error::Usage(format!(
-        "--out {}: the folder is not empty (it holds {}{more}): choose a new or empty folder, or pass --force to \
-         write the study over what it holds",
-        out.display(),
-        held.join(", ")
-    )))
 }
 
 /// Takes the lock of the report folder for the rest of the command (a second run into it fails

@@ -343,6 +343,35 @@ fn assign_groups(seed: u64, buyers: &mut [GenBuyer]) {
     }
 }
 
+/// A folder for `generate --out` or `init` (`what` names it in messages): one that does not exist or
+/// is empty, unless `force`.
+pub fn refuse_non_empty(what: &str, out: &Path, force: bool) -> Result<(), Error> {
+    let Ok(meta) = std::fs::metadata(out) else { return Ok(()) };
+    if !meta.is_dir() {
+        return Err(Error::Usage(format!("{what} {}: not a folder (a file of that name exists)", out.display())));
+    }
+    if force {
+        return Ok(());
+    }
+    let mut held: Vec<String> = std::fs::read_dir(out)
+        .map_err(|source| Error::Read { path: out.to_path_buf(), source })?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    if held.is_empty() {
+        return Ok(());
+    }
+    held.sort();
+    let more = if held.len() > 3 { format!(" and {} more", held.len() - 3) } else { String::new() };
+    held.truncate(3);
+    Err(Error::Usage(format!(
+        "{what} {}: the folder is not empty (it holds {}{more}): choose a new or empty folder, or pass --force to \
+         write the study over what it holds",
+        out.display(),
+        held.join(", ")
+    )))
+}
+
 /// Writes one file atomically (temporary name, then rename), so an interrupted `generate` leaves
 /// only complete files.
 fn write_file(path: PathBuf, bytes: &[u8]) -> Result<(), Error> {

@@ -21,6 +21,7 @@ pub mod error;
 pub mod frontier;
 pub mod generate;
 pub mod import;
+pub mod init;
 pub mod input;
 pub mod interrupt;
 pub mod limits;

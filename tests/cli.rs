@@ -5,8 +5,8 @@
 use crate::common::*;
 
 /// The commands of the binary (without `help`).
-const COMMANDS: [&str; 9] =
-    ["run", "validate", "generate", "import", "merge", "frontier", "compare", "completions", "man"];
+const COMMANDS: [&str; 10] =
+    ["run", "validate", "init", "generate", "import", "merge", "frontier", "compare", "completions", "man"];
 
 fn stdout_of(args: &[&str]) -> String {
     let out = arstress().args(args).output().unwrap();

@@ -14,6 +14,7 @@ mod files;
 mod frontier;
 mod golden;
 mod import;
+mod inputs;
 mod interrupt;
 mod lateness;
 mod limit_cuts;

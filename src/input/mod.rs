@@ -2,6 +2,7 @@
 
 mod check;
 pub mod country;
+pub mod keys;
 pub mod num;
 pub mod open;
 pub mod policy;
@@ -10,4 +11,5 @@ pub mod scenario;
 pub mod source;
 pub mod study;
 
+pub use keys::{KEY_TABLES, csv_columns, known_keys};
 pub use study::{DEFAULT_TRIALS, load_study, study_file};

@@ -294,6 +294,9 @@ pub const BUYER_COLUMNS: [&str; 13] = [
     "group_id",
 ];
 
+/// The columns of invoices.csv (SPEC §2.2).
+pub const INVOICE_COLUMNS: [&str; 6] = ["invoice_id", "buyer_id", "amount", "currency", "issue_date", "due_date"];
+
 /// Loads buyers, sorted by `buyer_id`. Returns warnings for unknown columns.
 pub fn load_buyers(src: &Source, ctx: &CsvContext) -> Result<(Vec<Buyer>, Vec<String>), Error> {
     let (buyers, warnings, problems) = read_buyers(src, ctx)?;
@@ -469,9 +472,9 @@ pub fn read_invoices(
         table.require(col, &mut problems);
     }
     problems.clone().into_result()?;
-    let known = ["invoice_id", "buyer_id", "amount", "currency", "issue_date", "due_date"];
     let mut warnings = Vec::new();
-    let unknown: Vec<&str> = table.columns.keys().map(String::as_str).filter(|c| !known.contains(c)).collect();
+    let unknown: Vec<&str> =
+        table.columns.keys().map(String::as_str).filter(|c| !INVOICE_COLUMNS.contains(c)).collect();
     if !unknown.is_empty() {
         warnings.push(format!("{}: ignoring unknown columns: {}", src.path.display(), unknown.join(", ")));
     }
