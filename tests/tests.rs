@@ -28,3 +28,4 @@ mod stress_levers;
 mod tail_sampling;
 mod terminal;
 mod validation;
+mod xlsx;
