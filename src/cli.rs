@@ -44,6 +44,7 @@ pub enum Command {
   arstress run scenarios/example                      # every scenario, reports/<study name>/
   arstress run study.toml -n 20000 -s baseline -o out  # a quick look at one scenario
   arstress run study.toml --target-rel-error 0.01     # add trials until ES 99 is within 1%
+  arstress run study.toml --format csv,html,xlsx      # also report.xlsx, a sheet per table
   arstress run study.toml --shard 0/4 -o shard-0      # one of four shards, then `arstress merge`")]
     Run(RunArgs),
     /// Check a study's inputs and print a portfolio summary.

@@ -85,9 +85,9 @@ fn report_xlsx_holds_every_cell_of_the_csv_reports_with_its_format() {
             if r > 0 {
                 continue;
             }
-            for c in 0..row.len() {
+            for (c, name) in row.iter().enumerate() {
                 let font = styles.get((0, c as u32)).and_then(|s| s.font.as_ref());
-                assert!(font.is_some_and(|f| f.is_bold()), "{sheet}: header {} not bold", row[c]);
+                assert!(font.is_some_and(|f| f.is_bold()), "{sheet}: header {name} not bold");
             }
         }
         // Every column holding numbers has a number format, but portfolio.csv's mixed `value`.
