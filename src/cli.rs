@@ -44,6 +44,7 @@ pub enum Command {
   arstress run scenarios/example                      # every scenario, reports/<study name>/
   arstress run study.toml -n 20000 -s baseline -o out  # a quick look at one scenario
   arstress run study.toml --target-rel-error 0.01     # add trials until ES 99 is within 1%
+  arstress run study.toml --format csv,html,xlsx      # also report.xlsx, a sheet per table
   arstress run study.toml --shard 0/4 -o shard-0      # one of four shards, then `arstress merge`")]
     Run(RunArgs),
     /// Check a study's inputs and print a portfolio summary.
@@ -125,9 +126,13 @@ pub enum Command {
         /// No summary lines.
         #[arg(long, short)]
         quiet: bool,
-        /// Report formats, comma-separated: csv, json (summary.json), html (report.html).
+        /// Report formats, comma-separated: csv, json (summary.json), html (report.html), xlsx
+        /// (report.xlsx).
         #[arg(long, default_value = "csv,html", value_delimiter = ',')]
         format: Vec<String>,
+        /// Start every CSV file with a UTF-8 byte order mark, so that Excel reads its names right.
+        #[arg(long)]
+        csv_bom: bool,
         /// Memory the merge may use, e.g. 8GiB (default: what is available).
         #[arg(long, value_parser = arstress::limits::parse_size)]
         max_memory: Option<u64>,
@@ -289,9 +294,13 @@ pub struct RunArgs {
     /// Run only this scenario (repeatable).
     #[arg(long = "scenario", short = 's')]
     pub scenarios: Vec<String>,
-    /// Report formats, comma-separated: csv (the tables), json (summary.json), html (report.html).
+    /// Report formats, comma-separated: csv (the tables), json (summary.json), html (report.html),
+    /// xlsx (report.xlsx, a sheet per table).
     #[arg(long, default_value = "csv,html", value_delimiter = ',')]
     pub format: Vec<String>,
+    /// Start every CSV file with a UTF-8 byte order mark, so that Excel reads its names right.
+    #[arg(long)]
+    pub csv_bom: bool,
     /// No progress bar and no summary lines.
     #[arg(long, short)]
     pub quiet: bool,
@@ -411,8 +420,8 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
             );
             Ok(())
         }
-        Command::Merge { shards, out, study, threads, quiet, format, max_memory } => {
-            let formats = report::Formats::parse(&format)?;
+        Command::Merge { shards, out, study, threads, quiet, format, csv_bom, max_memory } => {
+            let formats = report::Formats { csv_bom, ..report::Formats::parse(&format)? };
             merge(&shards, &out, study.as_deref(), threads, quiet, formats, memory_limit(max_memory))
         }
         Command::Frontier { study, sweep, out, scenarios, trials, seed, threads, max_memory, quiet } => {
@@ -607,7 +616,7 @@ fn trial_memory(
         Holding::Shard => (width * scenarios, 2),
     };
     // A shard keeps no per-buyer statistics and builds no reports, but its plans are compiled all at once.
-    let contributions_csv = formats.csv && holding != Holding::Shard;
+    let contributions_csv = (formats.csv || formats.xlsx) && holding != Holding::Shard;
     arstress::limits::TrialMemory {
         trials,
         measures,
@@ -637,7 +646,7 @@ fn load(path: &Path) -> Result<Study, Error> {
 }
 
 fn run(args: RunArgs) -> Result<(), Error> {
-    let formats = report::Formats::parse(&args.format)?;
+    let formats = report::Formats { csv_bom: args.csv_bom, ..report::Formats::parse(&args.format)? };
     if args.resume && args.target_rel_error.is_some() {
         return Err(Error::Usage(
             "--resume and --target-rel-error cannot be combined: a run to a target error decides its trials as it goes"
@@ -798,7 +807,7 @@ fn frontier(a: &FrontierArgs) -> Result<(), Error> {
     let out = a.out.clone().unwrap_or_else(|| default_out(&study.name).join("frontier"));
     refuse_out_holding_inputs(&out, &study)?;
     let selected = arstress::run::select_scenarios(&study, &opts.scenarios)?.len();
-    let formats = report::Formats { csv: false, json: false, html: false };
+    let formats = report::Formats::NONE;
     trial_memory(&study, selected, false, trials, Holding::Run, formats).check(memory, "frontier (--trials)")?;
     let chosen = arstress::run::select_scenarios(&study, &opts.scenarios)?;
     report::check_writable(&out, 1 << 20)?;
@@ -975,7 +984,8 @@ fn run_analytic(
         policies: study.policies.iter().map(|p| p.name.clone()).collect(),
     };
     let names: Vec<String> = files.iter().map(|f| f.0.clone()).chain(["manifest.json".to_owned()]).collect();
-    files.push(("manifest.json".to_owned(), report::run_manifest_json(study, &facts, &names, &timing)?));
+    let money = report::xlsx::money_columns(&files)?;
+    files.push(("manifest.json".to_owned(), report::run_manifest_json(study, &facts, &names, &money, &timing)?));
     report::write_files(out, &files)?;
     if !args.quiet {
         for s in &scenarios {

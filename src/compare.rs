@@ -56,7 +56,9 @@ fn read_summary(dir: &Path) -> Result<Summary, Error> {
             expected: expected.into(),
         })
     };
-    let mut reader = csv::Reader::from_reader(bytes.as_slice());
+    // A report written with --csv-bom starts with a byte order mark.
+    let body = bytes.strip_prefix(&crate::report::UTF8_BOM[..]).unwrap_or(&bytes);
+    let mut reader = csv::Reader::from_reader(body);
     let headers = reader.headers().map_err(|e| bad(1, "header", e.to_string(), "an arstress summary.csv"))?.clone();
     for required in ["scenario", "policy", "measure", "trials"] {
         if !headers.iter().any(|h| h == required) {

@@ -208,7 +208,7 @@ fn a_fifo_in_the_resume_store_is_refused_instead_of_blocking() {
 // ---- 7. Temporary report files never follow a planted symbolic link -----------------------
 
 /// Every report name a run may write, and the probe.
-const REPORTS: [&str; 14] = [
+const REPORTS: [&str; 15] = [
     "summary.csv",
     "quantiles.csv",
     "distribution.csv",
@@ -221,6 +221,7 @@ const REPORTS: [&str; 14] = [
     "shortfall_contributions.csv",
     "retreat.csv",
     "report.html",
+    "report.xlsx",
     "summary.json",
     "manifest.json",
 ];
@@ -234,7 +235,7 @@ fn temporary_report_files_are_not_written_through_planted_symlinks() {
     std::fs::write(&victim, b"precious").unwrap();
     // The shell's pid becomes arstress's (exec): the temporary names are planted before it starts.
     let mut child = Command::new("sh")
-        .args(["-c", r#"read _ && exec "$0" run "$1" --out "$2" --trials 200 --format csv,html,json --quiet"#])
+        .args(["-c", r#"read _ && exec "$0" run "$1" --out "$2" --trials 200 --format csv,html,json,xlsx --quiet"#])
         .arg(binary())
         .arg(golden_study())
         .arg(&out)
@@ -259,7 +260,7 @@ fn temporary_report_files_are_not_written_through_planted_symlinks() {
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(std::fs::read(&victim).unwrap(), b"precious", "a report was written through a planted link");
-    for name in ["summary.csv", "report.html", "summary.json", "manifest.json"] {
+    for name in ["summary.csv", "report.html", "report.xlsx", "summary.json", "manifest.json"] {
         let meta = std::fs::symlink_metadata(out.join(name)).unwrap();
         assert!(meta.file_type().is_file(), "{name} is not a regular file: {meta:?}");
     }

@@ -152,7 +152,7 @@ fn summary_json_has_the_figures_of_summary_csv() {
         .assert()
         .code(2);
     let stderr = String::from_utf8_lossy(&bad.get_output().stderr).into_owned();
-    assert!(stderr.contains("--format \"pdf\": expected csv, json or html"), "{stderr}");
+    assert!(stderr.contains("--format \"pdf\": expected csv, json, html or xlsx"), "{stderr}");
     let empty = arstress()
         .args(["run"])
         .arg(example_study())
@@ -161,7 +161,7 @@ fn summary_json_has_the_figures_of_summary_csv() {
         .assert()
         .code(2);
     let stderr = String::from_utf8_lossy(&empty.get_output().stderr).into_owned();
-    assert!(stderr.contains("--format \"\": expected csv, json or html"), "{stderr}");
+    assert!(stderr.contains("--format \"\": expected csv, json, html or xlsx"), "{stderr}");
 }
 
 #[test]

@@ -30,3 +30,4 @@ mod stress_levers;
 mod tail_sampling;
 mod terminal;
 mod validation;
+mod xlsx;

@@ -14,7 +14,7 @@ pub const SUMMARY_SCHEMA: &str = "arstress.summary/1";
 pub const VALIDATE_SCHEMA: &str = "arstress.validate/1";
 
 /// True for `-?digits(.digits)?` — the decimals the CSV reports write — which JSON accepts as is.
-fn is_decimal(s: &str) -> bool {
+pub(crate) fn is_decimal(s: &str) -> bool {
     let body = s.strip_prefix('-').unwrap_or(s);
     let (int, frac) = body.split_once('.').map_or((body, None), |(i, f)| (i, Some(f)));
     let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());

@@ -4,6 +4,7 @@ use crate::error::Error;
 use crate::model::Study;
 use crate::run::RunResult;
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 
 /// Fields that may differ between identical runs (SPEC §3.1.15).
 #[derive(Debug, Clone, Default)]
@@ -26,8 +27,17 @@ pub struct RunFacts {
     pub policies: Vec<String>,
 }
 
+/// The money columns of each CSV report, by file name (`xlsx::money_columns`).
+pub type MoneyColumns = BTreeMap<String, Vec<String>>;
+
 /// The manifest of a Monte Carlo run as pretty JSON with a fixed key order.
-pub fn manifest_json(study: &Study, r: &RunResult, reports: &[String], timing: &Timing) -> Result<Vec<u8>, Error> {
+pub fn manifest_json(
+    study: &Study,
+    r: &RunResult,
+    reports: &[String],
+    money: &MoneyColumns,
+    timing: &Timing,
+) -> Result<Vec<u8>, Error> {
     let facts = RunFacts {
         method: "monte_carlo",
         seed: Some(r.seed),
@@ -36,11 +46,18 @@ pub fn manifest_json(study: &Study, r: &RunResult, reports: &[String], timing: &
         scenarios: r.scenarios.iter().map(|s| s.name.clone()).collect(),
         policies: r.scenarios.first().map(|s| s.policies.iter().map(|p| p.name.clone()).collect()).unwrap_or_default(),
     };
-    run_manifest_json(study, &facts, reports, timing)
+    run_manifest_json(study, &facts, reports, money, timing)
 }
 
-/// A manifest as pretty JSON with a fixed key order.
-pub fn run_manifest_json(study: &Study, r: &RunFacts, reports: &[String], timing: &Timing) -> Result<Vec<u8>, Error> {
+/// A manifest as pretty JSON with a fixed key order. `money` names the columns of each CSV report
+/// that are amounts in `currency`.
+pub fn run_manifest_json(
+    study: &Study,
+    r: &RunFacts,
+    reports: &[String],
+    money: &MoneyColumns,
+    timing: &Timing,
+) -> Result<Vec<u8>, Error> {
     let base = study.inputs.first().and_then(|f| f.path.parent()).map(|p| p.to_path_buf()).unwrap_or_default();
     let inputs: Vec<Value> = study
         .inputs
@@ -72,6 +89,7 @@ pub fn run_manifest_json(study: &Study, r: &RunFacts, reports: &[String], timing
         "inputs": inputs,
         "crates": crates,
         "reports": reports,
+        "money_columns": money,
         // The reports are built in memory before this manifest: the peak so far is the run's.
         "timing": {
             "wall_seconds": (timing.wall_seconds * 1000.0).round() / 1000.0,

@@ -11,6 +11,7 @@ pub mod json;
 mod manifest;
 mod retreat;
 mod shortfall;
+pub mod xlsx;
 
 pub use atomic::{check_writable, write_files};
 pub use contributions::contributions_csv;
@@ -18,7 +19,7 @@ pub use csv_tables::{
     RESERVE_RULES_PERCENT, cashflow_csv, distribution_csv, policy_comparison_csv, policy_differences_csv,
     portfolio_csv, quantiles_csv, reserve_csv, summary_csv,
 };
-pub use manifest::{RunFacts, Timing, manifest_json, run_manifest_json};
+pub use manifest::{MoneyColumns, RunFacts, Timing, manifest_json, run_manifest_json};
 pub use retreat::retreat_csv;
 pub use shortfall::shortfall_contributions_csv;
 
@@ -26,7 +27,11 @@ use crate::error::Error;
 use crate::model::Study;
 use crate::portfolio_summary::Summary;
 use crate::run::RunResult;
+use std::collections::BTreeMap;
 use std::path::Path;
+
+/// The byte order mark `--csv-bom` puts before every CSV file.
+pub const UTF8_BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 
 /// Which report files a run writes besides manifest.json (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,27 +42,35 @@ pub struct Formats {
     pub json: bool,
     /// report.html.
     pub html: bool,
+    /// report.xlsx: a sheet per CSV table.
+    pub xlsx: bool,
+    /// A UTF-8 byte order mark at the start of every CSV file (`--csv-bom`), for Excel.
+    pub csv_bom: bool,
 }
 
 impl Default for Formats {
     /// CSV tables and the HTML page.
     fn default() -> Self {
-        Formats { csv: true, json: false, html: true }
+        Formats { csv: true, json: false, html: true, xlsx: false, csv_bom: false }
     }
 }
 
 impl Formats {
-    /// Parses `--format` values (`csv`, `json`, `html`).
+    /// No report but manifest.json.
+    pub const NONE: Formats = Formats { csv: false, json: false, html: false, xlsx: false, csv_bom: false };
+
+    /// Parses `--format` values (`csv`, `json`, `html`, `xlsx`).
     pub fn parse(values: &[String]) -> Result<Formats, Error> {
-        let mut f = Formats { csv: false, json: false, html: false };
+        let mut f = Formats::NONE;
         for v in values {
             match v.trim() {
                 "csv" => f.csv = true,
                 "json" => f.json = true,
                 "html" => f.html = true,
+                "xlsx" => f.xlsx = true,
                 other => {
                     return Err(Error::Usage(format!(
-                        "--format {other:?}: expected csv, json or html (comma-separated)"
+                        "--format {other:?}: expected csv, json, html or xlsx (comma-separated)"
                     )));
                 }
             }
@@ -79,30 +92,45 @@ pub fn build(
     if formats.json {
         files.push(("summary.json".to_owned(), json::summary_json(study, result, &summary)?));
     }
-    if formats.csv {
-        files.push(("summary.csv".to_owned(), summary));
-        files.push(("quantiles.csv".to_owned(), quantiles_csv(result)?));
-        files.push(("distribution.csv".to_owned(), distribution_csv(result)?));
-        files.push(("policy_comparison.csv".to_owned(), policy_comparison_csv(result)?));
-        files.push(("policy_differences.csv".to_owned(), policy_differences_csv(result)?));
-        files.push(("reserve.csv".to_owned(), reserve_csv(result, portfolio)?));
-        files.push(("contributions.csv".to_owned(), contributions_csv(study, result)?));
-        files.push(("portfolio.csv".to_owned(), portfolio_csv(portfolio)?));
+    // The CSV tables, also the source of report.xlsx and of the manifest's money columns.
+    let mut tables = vec![("summary.csv".to_owned(), summary)];
+    if formats.csv || formats.xlsx {
+        tables.push(("quantiles.csv".to_owned(), quantiles_csv(result)?));
+        tables.push(("distribution.csv".to_owned(), distribution_csv(result)?));
+        tables.push(("policy_comparison.csv".to_owned(), policy_comparison_csv(result)?));
+        tables.push(("policy_differences.csv".to_owned(), policy_differences_csv(result)?));
+        tables.push(("reserve.csv".to_owned(), reserve_csv(result, portfolio)?));
+        tables.push(("contributions.csv".to_owned(), contributions_csv(study, result)?));
+        tables.push(("portfolio.csv".to_owned(), portfolio_csv(portfolio)?));
         if let Some(cash) = cashflow_csv(result)? {
-            files.push(("cashflow.csv".to_owned(), cash));
+            tables.push(("cashflow.csv".to_owned(), cash));
         }
         if let Some(short) = shortfall_contributions_csv(study, result)? {
-            files.push(("shortfall_contributions.csv".to_owned(), short));
+            tables.push(("shortfall_contributions.csv".to_owned(), short));
         }
         if let Some(retreat) = retreat_csv(result)? {
-            files.push(("retreat.csv".to_owned(), retreat));
+            tables.push(("retreat.csv".to_owned(), retreat));
         }
+    }
+    let money = if formats.csv || formats.xlsx { xlsx::money_columns(&tables)? } else { BTreeMap::new() };
+    let workbook =
+        if formats.xlsx { Some(xlsx::report_xlsx(&tables, &study.currency, study.calendar.as_of)?) } else { None };
+    if formats.csv {
+        for (name, mut bytes) in tables {
+            if formats.csv_bom {
+                bytes.splice(0..0, UTF8_BOM);
+            }
+            files.push((name, bytes));
+        }
+    }
+    if let Some(workbook) = workbook {
+        files.push(("report.xlsx".to_owned(), workbook));
     }
     if formats.html {
         files.push(("report.html".to_owned(), html::report_html(study, portfolio, result)?));
     }
     let names: Vec<String> = files.iter().map(|f| f.0.clone()).chain(["manifest.json".to_owned()]).collect();
-    files.push(("manifest.json".to_owned(), manifest_json(study, result, &names, timing)?));
+    files.push(("manifest.json".to_owned(), manifest_json(study, result, &names, &money, timing)?));
     Ok(files)
 }
 
