@@ -21,7 +21,7 @@ macro_rules! say {
         use std::io::Write as _;
         let text = format!($($arg)*);
         // A closed stderr is no reason to fail or panic.
-        let _ = writeln!(std::io::stderr(), "{}", arstress::terminal::printable_lines(&text));
+        let _ = writeln!(std::io::stderr(), "{}", arstress::terminal::fitted_lines(&text));
     }};
 }
 
@@ -415,7 +415,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
             arstress::generate::refuse_non_empty("init", &dir, force)?;
             arstress::init::init(&dir)?;
             say!(
-                "wrote a commented study to {}: check it with `arstress validate {0}`, run it with `arstress run {0}`",
+                "wrote a commented study to {}\ncheck it: arstress validate {0}\nrun it:   arstress run {0}",
                 dir.display()
             );
             Ok(())
@@ -1023,15 +1023,12 @@ fn validate(path: &Path, format: &str) -> Result<(), Error> {
     print_stdout(&text)
 }
 
-/// Printed lines stay under this many columns.
-const COLUMNS: usize = 99;
-
 /// The closing lines of a scenario: the answers of the report's first screen, each figure with its
 /// Monte Carlo error (the cheapest alternative, no insurance included, and the figures of the one
-/// it names), under [`COLUMNS`] columns.
+/// it names), under [`arstress::terminal::MAX_COLUMNS`] columns.
 fn scenario_lines(study: &Study, portfolio: &Summary, s: &arstress::run::ScenarioResult) -> Vec<String> {
     let answers = arstress::report::answers::answers(s, study, Some(portfolio.total.exposure as f64 / 100.0));
-    answers.lines(&study.currency, COLUMNS)
+    answers.lines(&study.currency, arstress::terminal::MAX_COLUMNS)
 }
 
 fn render_summary(study: &Study, s: &Summary) -> String {
@@ -1106,7 +1103,7 @@ fn render_summary(study: &Study, s: &Summary) -> String {
 
 /// Prints to stdout; a closed pipe (`| head`) is not an error.
 fn print_stdout(text: &str) -> Result<(), Error> {
-    write_stdout(arstress::terminal::printable_lines(text).as_bytes())
+    write_stdout(arstress::terminal::fitted_lines(text).as_bytes())
 }
 
 /// Writes bytes of our own making (a completion script, a manual page) to stdout as they are.

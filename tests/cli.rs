@@ -144,3 +144,30 @@ fn a_mistyped_command_gets_did_you_mean() {
     assert_eq!(out.status.code(), Some(2));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("did you mean"));
 }
+
+/// What the commands print — validate's summary, init's and generate's messages, run's answers,
+/// compare's table — stays under 100 characters a line, results on stdout and messages on stderr
+/// (the example's validate summary has a line of 117 characters unwrapped).
+#[test]
+fn printed_lines_fit_100_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| dir.path().join(name);
+    let runs: Vec<(Vec<std::ffi::OsString>, bool)> = vec![
+        (vec!["validate".into(), example_study().into()], true),
+        (vec!["init".into(), d("a-study-folder").into()], false),
+        (vec!["generate".into(), "40".into(), "-o".into(), d("gen").into()], false),
+        (vec!["run".into(), d("gen").into(), "-n".into(), "300".into(), "-o".into(), d("r").into()], true),
+        (vec!["compare".into(), d("r").into(), d("r").into(), "-o".into(), d("c").into()], true),
+    ];
+    for (args, results) in runs {
+        let out = arstress().args(&args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let (stdout, stderr) = (String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap());
+        assert_eq!(!stdout.is_empty(), results, "{args:?}: results on stdout, only for commands that have some");
+        let writes = args[0] != "validate";
+        assert_eq!(!stderr.is_empty(), writes, "{args:?}: says what it wrote, on stderr");
+        for line in stdout.lines().chain(stderr.lines()) {
+            assert!(line.chars().count() < 100, "{args:?}: {} characters: {line}", line.chars().count());
+        }
+    }
+}

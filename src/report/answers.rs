@@ -475,7 +475,11 @@ impl ScenarioAnswers {
     /// answer a line, indented, wrapped to `width` columns.
     pub fn lines(&self, currency: &str, width: usize) -> Vec<String> {
         let mut lines = vec![format!("{}:", self.scenario)];
-        let options = textwrap::Options::new(width).initial_indent("  ").subsequent_indent("    ");
+        let options = textwrap::Options::new(width)
+            .initial_indent("  ")
+            .subsequent_indent("    ")
+            .word_splitter(textwrap::WordSplitter::NoHyphenation)
+            .break_words(false);
         for part in self.parts(currency) {
             lines.extend(textwrap::wrap(&part, &options).into_iter().map(|l| l.into_owned()));
         }
