@@ -47,6 +47,15 @@ USD = 0.92
 # advance_rate_uninsured = 0         # borrowing base: share of uninsured receivables lent, [0, 1]
 # minimum_cash = 0                   # cash below this (after the facility) is a shortfall
 # bad_debt_reserve = 50000           # reserve the net loss is compared with (no default: no comparison)
+
+# How invoices already overdue at as_of are collected, by days past due (optional; the defaults
+# shown). Share collected in each month after as_of; the rest is never collected (written off).
+# [collections]
+# days_1_30 = [0.60, 0.20, 0.08, 0.04]
+# days_31_60 = [0.40, 0.25, 0.12, 0.08]
+# days_61_90 = [0.25, 0.20, 0.15, 0.10, 0.05]
+# days_91_180 = [0.15, 0.12, 0.10, 0.08, 0.08, 0.07]
+# over_180 = [0.08, 0.07, 0.06, 0.06, 0.06, 0.06, 0.06]
 "#;
 
 const BUYERS: &str = "\

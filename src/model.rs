@@ -19,6 +19,8 @@ pub struct Study {
     pub policies: Vec<Policy>,
     pub scenarios: Vec<Scenario>,
     pub company: Option<Company>,
+    /// How receivables already overdue at `as_of` are collected (`[collections]`).
+    pub collections: Collections,
     /// Every file read, with its SHA-256, in reading order.
     pub inputs: Vec<InputFile>,
     /// Non-fatal remarks (unknown CSV columns, ...).
@@ -267,6 +269,50 @@ pub struct Company {
     pub advance_rate_uninsured: Decimal,
     pub minimum_cash: Decimal,
     pub bad_debt_reserve: Option<Decimal>,
+}
+
+/// Ageing buckets of days past due at `as_of`, in the order of [`Collections::curves`].
+pub const AGEING_BUCKETS: [&str; 5] = ["days_1_30", "days_31_60", "days_61_90", "days_91_180", "over_180"];
+
+/// How receivables already overdue at `as_of` are collected: one curve per ageing bucket of days
+/// past due at `as_of` ([`AGEING_BUCKETS`]: 1–30, 31–60, 61–90, 91–180, more than 180 days).
+/// `curves[b][j]` is the share of such an invoice collected in month `j + 1` after `as_of`; the
+/// rest, `1 − Σ curves[b]`, is never collected (written off). docs/model.md, "Overdue receivables".
+#[derive(Debug, Clone, PartialEq)]
+pub struct Collections {
+    pub curves: [Vec<Decimal>; 5],
+}
+
+impl Collections {
+    /// The ageing bucket (index into `curves`) of an invoice `days` past due at `as_of` (`days ≥ 1`).
+    pub fn bucket(days: i64) -> usize {
+        match days {
+            ..=30 => 0,
+            31..=60 => 1,
+            61..=90 => 2,
+            91..=180 => 3,
+            _ => 4,
+        }
+    }
+}
+
+impl Default for Collections {
+    /// The defaults of docs/model.md: collectability after the Commercial Collection Agency
+    /// Association's survey (about 90 % at 30 days past due, 81 % at 60, 70 % at 90, 52 % at six
+    /// months, 39 % at nine), spread over the following months with older debts paid more slowly
+    /// (an assumption).
+    fn default() -> Self {
+        let d = |v: &[i64]| v.iter().map(|&x| Decimal::new(x, 2)).collect::<Vec<_>>();
+        Collections {
+            curves: [
+                d(&[60, 20, 8, 4]),
+                d(&[40, 25, 12, 8]),
+                d(&[25, 20, 15, 10, 5]),
+                d(&[15, 12, 10, 8, 8, 7]),
+                d(&[8, 7, 6, 6, 6, 6, 6]),
+            ],
+        }
+    }
 }
 
 impl Stress {

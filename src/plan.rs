@@ -7,7 +7,7 @@
 use crate::cashflow::CashPlan;
 use crate::error::{Error, Problem};
 use crate::model::*;
-use crate::money::{PPB, mul_div_round, rate_to_ppb, to_cents};
+use crate::money::{PPB, apply_ppb, mul_div_round, rate_to_ppb, to_cents};
 use crate::normal;
 use rand_distr::Beta;
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -169,7 +169,8 @@ pub struct PolicyPlan {
 /// One invoice of a buyer's schedule, 24 bytes so a buyer's schedule is a few cache lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScheduledInvoice {
-    /// Payment due day, never before day 0.
+    /// Payment due day, never before day 0: for a piece of an invoice overdue at `as_of`, the day
+    /// its share of the collection curve is collected ([`NEVER_DUE`]: never).
     pub due: i32,
     /// Issue day; open invoices carry `i32::MIN` (delivered before day 0).
     pub issue: i32,
@@ -177,6 +178,44 @@ pub struct ScheduledInvoice {
     pub amount: i64,
     /// Due day for ageing (the invoice's own due date, which may lie before day 0).
     pub age_due: i32,
+    /// A piece of an invoice overdue at `as_of`: its ageing bucket + 1 (0: not such a piece).
+    pub curve: u8,
+    /// The piece's month of the collection curve (0 = month 1; [`NEVER_PIECE`]: never collected).
+    pub piece: u8,
+}
+
+/// Due day of the never-collected piece of an overdue invoice: after every horizon, waiting
+/// period and delay, so it is never paid, while `due + delay` stays far from overflow.
+pub const NEVER_DUE: i32 = 1_000_000_000;
+
+/// [`ScheduledInvoice::piece`] of the never-collected piece.
+pub const NEVER_PIECE: u8 = u8::MAX;
+
+/// Day of month `j + 1` on which the curve's share of month `j + 1` is collected: the middle of
+/// the month (day 15, 45, 75, …) moved by the scenario's `days_late_shift`, never before day 0.
+pub fn collection_day(j: usize, shift: i64) -> i32 {
+    (30 * j as i64 + 15 + shift).max(0) as i32
+}
+
+/// The pieces of an overdue invoice of `amount` cents along `curve_ppb` (shares per month in parts
+/// per billion): piece `j` is `round(amount × S_j) − round(amount × S_{j−1})`, `S_j` the cumulative
+/// share (half-to-even), so the pieces add up to `round(amount × S_M)` exactly; the never-collected
+/// piece is the rest. Returns `(month index or NEVER_PIECE, cents)`, zero pieces left out.
+pub fn collection_pieces(amount: i64, curve_ppb: &[i64]) -> Vec<(u8, i64)> {
+    let mut out = Vec::with_capacity(curve_ppb.len() + 1);
+    let (mut cum, mut before) = (0i64, 0i64);
+    for (j, &s) in curve_ppb.iter().enumerate() {
+        cum += s;
+        let upto = apply_ppb(amount, cum.min(PPB));
+        if upto > before {
+            out.push((j as u8, upto - before));
+        }
+        before = upto;
+    }
+    if amount > before {
+        out.push((NEVER_PIECE, amount - before));
+    }
+    out
 }
 
 /// A forced default: buyer, day and kind.
@@ -272,6 +311,9 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
     let open = pf.open_invoices_cents(&study.fx, &st.fx_shock).ok_or_else(|| internal(scenario, "open invoices"))?;
     let mut inv_offsets = Vec::with_capacity(n + 1);
     let mut invoices = Vec::new();
+    let h_months = cal.horizon_months() as usize;
+    let curves_ppb: Vec<Vec<i64>> =
+        study.collections.curves.iter().map(|c| c.iter().map(|&s| rate_to_ppb(s)).collect()).collect();
     let mut monthly_cents = vec![0i64; n];
     inv_offsets.push(0u32);
     for (b, buyer) in pf.buyers.iter().enumerate() {
@@ -281,17 +323,28 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
             .and_then(|m| to_cents(m, rate))
             .ok_or_else(|| internal(scenario, "monthly sales"))?;
         monthly_cents[b] = monthly;
-        let mut rows: Vec<(i32, i32, i64, i32)> =
-            open[b].iter().map(|&(due, amt)| (due.max(0) as i32, i32::MIN, amt, due as i32)).collect();
+        // An invoice overdue at as_of is split into the pieces its ageing bucket's curve collects.
+        let mut rows: Vec<(i32, i32, i64, i32, u8, u8)> = Vec::with_capacity(open[b].len() + h_months);
+        for &(due, amt) in &open[b] {
+            if due >= 0 {
+                rows.push((due as i32, i32::MIN, amt, due as i32, 0, 0));
+                continue;
+            }
+            let c = crate::model::Collections::bucket(-due);
+            for (j, piece) in collection_pieces(amt, &curves_ppb[c]) {
+                let day = if j == NEVER_PIECE { NEVER_DUE } else { collection_day(j as usize, st.days_late_shift) };
+                rows.push((day, i32::MIN, piece, due as i32, c as u8 + 1, j));
+            }
+        }
         if monthly > 0 {
             for &day in cal.sale_days() {
                 let due = day + buyer.terms_days as i32;
-                rows.push((due, day, monthly, due));
+                rows.push((due, day, monthly, due, 0, 0));
             }
         }
-        rows.sort_by_key(|r| (r.0, r.1));
-        for (due, issue, amount, age_due) in rows {
-            invoices.push(ScheduledInvoice { due, issue, amount, age_due });
+        rows.sort_by_key(|r| (r.0, r.1, r.3));
+        for (due, issue, amount, age_due, curve, piece) in rows {
+            invoices.push(ScheduledInvoice { due, issue, amount, age_due, curve, piece });
         }
         inv_offsets.push(invoices.len() as u32);
     }

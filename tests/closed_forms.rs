@@ -332,12 +332,18 @@ fn analytic_large_pool_matches_the_binomial_mixture() {
 /// One scheduled invoice in days and cents, computed by the test from what it writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Inv {
-    /// Payment due day (an overdue invoice is due on day 0).
+    /// Payment due day (an overdue invoice is collected whole on day 15: the study's
+    /// [`ALL_IN_MONTH_1`] curves).
     due: i32,
     /// Issue day; `i32::MIN` for open invoices.
     issue: i32,
     amount: i64,
 }
+
+/// Collection curves that collect every overdue invoice whole in month 1 (on day 15), so the
+/// book's amounts stay on their lattice.
+const ALL_IN_MONTH_1: &str = "[collections]\ndays_1_30 = [1]\ndays_31_60 = [1]\ndays_61_90 = [1]\n\
+                              days_91_180 = [1]\nover_180 = [1]\n";
 
 /// A heterogeneous book: CSV files and what the test knows of every buyer.
 struct Book {
@@ -378,7 +384,8 @@ fn heterogeneous_book(n: usize) -> Book {
             let amount = 1 + ((i * 7 + j * 13) % 12) as i64;
             let due = ((i * 53 + j * 97) % 400) as i64 - 30;
             writeln!(invoices, "I{i:03}_{j},B{i:03},{},2026-10-01,{}", amount * 5_000, date(due)).unwrap();
-            invs.push(Inv { due: due.max(0) as i32, issue: i32::MIN, amount: amount * unit });
+            let due = if due < 0 { arstress::plan::collection_day(0, 0) } else { due as i32 };
+            invs.push(Inv { due, issue: i32::MIN, amount: amount * unit });
         }
         for &s in &SALE_DAYS {
             if monthly > 0 {
@@ -513,7 +520,7 @@ fn independent_study(dir: &Path, book: &Book, policies: &str) -> Plan {
     write_files(
         dir,
         &[
-            ("study.toml", &study_toml("independent", 1, true)),
+            ("study.toml", &(study_toml("independent", 1, true) + ALL_IN_MONTH_1)),
             ("buyers.csv", &book.buyers),
             ("invoices.csv", &book.invoices),
             ("policies.toml", policies),

@@ -33,6 +33,7 @@ pub const KEY_TABLES: &[KeyTable] = &[
             "portfolio",
             "fx",
             "company",
+            "collections",
         ],
     },
     KeyTable { file: "study.toml", table: "[portfolio]", keys: &["buyers", "invoices"] },
@@ -49,6 +50,11 @@ pub const KEY_TABLES: &[KeyTable] = &[
             "minimum_cash",
             "bad_debt_reserve",
         ],
+    },
+    KeyTable {
+        file: "study.toml",
+        table: "[collections]",
+        keys: &["days_1_30", "days_31_60", "days_61_90", "days_91_180", "over_180"],
     },
     KeyTable { file: "policies.toml", table: "", keys: &["policy"] },
     KeyTable {

@@ -31,6 +31,17 @@ struct RawStudy {
     #[serde(default)]
     fx: BTreeMap<String, Spanned<Num>>,
     company: Option<Spanned<RawCompany>>,
+    collections: Option<RawCollections>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCollections {
+    days_1_30: Option<Spanned<Vec<Num>>>,
+    days_31_60: Option<Spanned<Vec<Num>>>,
+    days_61_90: Option<Spanned<Vec<Num>>>,
+    days_91_180: Option<Spanned<Vec<Num>>>,
+    over_180: Option<Spanned<Vec<Num>>>,
 }
 
 #[derive(Deserialize)]
@@ -130,6 +141,7 @@ pub fn load_study(path: &Path) -> Result<Study, Error> {
         fx.insert(cur.clone(), v);
     }
     let company = raw.company.as_ref().map(|s| company(&mut c, s));
+    let collections = raw.collections.as_ref().map_or_else(Collections::default, |r| collections(&mut c, r));
     // Every file is checked even when an earlier one has problems: all row-level problems come in one run.
     // A file that cannot be read as a whole (no header, not TOML) stops only the checks that depend on it.
     let mut all = c.problems;
@@ -286,7 +298,21 @@ pub fn load_study(path: &Path) -> Result<Study, Error> {
     all.0.sort_by_key(order);
     all.into_result()?;
 
-    Ok(Study { name, calendar, trials, seed, currency, fx, portfolio, policies, scenarios, company, inputs, warnings })
+    Ok(Study {
+        name,
+        calendar,
+        trials,
+        seed,
+        currency,
+        fx,
+        portfolio,
+        policies,
+        scenarios,
+        company,
+        collections,
+        inputs,
+        warnings,
+    })
 }
 
 /// The value of a file's loading, or `None` when it has problems, which join `all`; other errors (a file that
@@ -445,6 +471,39 @@ fn company(c: &mut Check, s: &Spanned<RawCompany>) -> Company {
         minimum_cash: amount(c, "minimum_cash", r.minimum_cash.as_ref()),
         bad_debt_reserve: r.bad_debt_reserve.as_ref().map(|v| amount(c, "bad_debt_reserve", Some(v))),
     }
+}
+
+/// Longest collection curve, in months after `as_of`.
+pub const COLLECTION_MONTHS_MAX: usize = 24;
+
+/// `[collections]`: each given curve replaces the default of its ageing bucket.
+fn collections(c: &mut Check, r: &RawCollections) -> Collections {
+    let mut out = Collections::default();
+    let given = [&r.days_1_30, &r.days_31_60, &r.days_61_90, &r.days_91_180, &r.over_180];
+    for ((curve, key), v) in out.curves.iter_mut().zip(AGEING_BUCKETS).zip(given) {
+        let Some(v) = v else { continue };
+        let shares: Vec<Decimal> = v.get_ref().iter().map(|n| n.0).collect();
+        let sum: Decimal = shares.iter().sum();
+        let shown = format!("[{}]", v.get_ref().iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", "));
+        if shares.is_empty()
+            || shares.len() > COLLECTION_MONTHS_MAX
+            || shares.iter().any(|&x| x < Decimal::ZERO || x > Decimal::ONE)
+            || sum > Decimal::ONE
+        {
+            c.bad(
+                &format!("collections.{key}"),
+                v,
+                shown,
+                format!(
+                    "1 to {COLLECTION_MONTHS_MAX} monthly shares in [0, 1] adding up to at most 1 (the rest is never \
+                     collected)"
+                ),
+            );
+            continue;
+        }
+        *curve = shares;
+    }
+    out
 }
 
 /// SPEC §3.1.12: open invoices (buyers without rows in invoices.csv with their spread `outstanding`) plus
