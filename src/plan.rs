@@ -274,8 +274,37 @@ pub struct Plan {
     pub keys: crate::contrib::KeyIndex,
     /// Insurer retreat, when `limit_cuts.share` is above 0.
     pub cuts: Option<CutPlan>,
+    /// The collection of receivables overdue at `as_of`, when some buyer has them.
+    pub collections: Option<CollectionPlan>,
     /// The cash side, when the study has a `[company]` section.
     pub cash: Option<CashPlan>,
+}
+
+/// How the trials draw the collection of receivables overdue at `as_of` (docs/model.md, "Overdue
+/// receivables by age"): each buyer with overdue invoices draws one uniform `u` (32 bits) per
+/// trial; each of its overdue invoices is then collected whole in the first month `j` of its
+/// curve with `u < S_j` (`S_j` the cumulative share), or never. The expected collections are the
+/// curve's, the baseline path's.
+#[derive(Debug, Clone)]
+pub struct CollectionPlan {
+    /// Per ageing bucket: `round(S_j × 2³²)` for each month `j` of its curve.
+    pub thresholds: [Vec<u64>; 5],
+    /// Collection day of each month of the curves ([`collection_day`], with the scenario's shift).
+    pub days: Vec<i32>,
+    /// The buyers with overdue invoices, in plan order.
+    pub buyers: Vec<u32>,
+}
+
+impl CollectionPlan {
+    /// The day an overdue piece of ageing bucket `curve − 1` is collected under the draw `u`
+    /// ([`NEVER_DUE`]: never): every piece of an invoice moves to the same day, so the invoice is
+    /// collected whole.
+    #[inline]
+    pub fn day(&self, curve: u8, u: u32) -> i32 {
+        let t = &self.thresholds[curve as usize - 1];
+        let j = t.partition_point(|&s| s <= u as u64);
+        if j < t.len() { self.days[j] } else { NEVER_DUE }
+    }
 }
 
 fn internal(scenario: &Scenario, what: &str) -> Error {
@@ -515,8 +544,29 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
         buyer_country: pf.buyers.iter().map(|b| countries[b.country.as_str()]).collect(),
         keys: crate::contrib::KeyIndex::new(pf).0,
         cuts,
+        collections: None,
         cash: None,
     };
+    let overdue: Vec<u32> =
+        (0..n).filter(|&b| plan.invoices_of(b).iter().any(|i| i.curve != 0)).map(|b| b as u32).collect();
+    if !overdue.is_empty() {
+        let longest = curves_ppb.iter().map(Vec::len).max().unwrap_or(0);
+        let thresholds = std::array::from_fn(|c| {
+            let mut cum = 0i64;
+            curves_ppb[c]
+                .iter()
+                .map(|&s| {
+                    cum = (cum + s).min(PPB);
+                    mul_div_round(cum, 1 << 32, PPB) as u64
+                })
+                .collect()
+        });
+        plan.collections = Some(CollectionPlan {
+            thresholds,
+            days: (0..longest).map(|j| collection_day(j, st.days_late_shift)).collect(),
+            buyers: overdue,
+        });
+    }
     if let Some(company) = &study.company {
         plan.cash = Some(
             CashPlan::compile(&plan, company, cal.month_starts())

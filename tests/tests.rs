@@ -5,6 +5,7 @@ mod cash;
 mod claims_examples;
 mod cli;
 mod closed_forms;
+mod collections;
 mod common;
 mod compare;
 mod contributions;

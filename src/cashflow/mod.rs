@@ -162,12 +162,23 @@ pub struct BuyerState {
     pub event: Option<CountryEvent>,
     /// A cut of the buyer's credit limit (a buyer that does not default).
     pub cut: Option<Cut>,
+    /// The trial's draw of the collection of the buyer's overdue invoices
+    /// ([`crate::plan::CollectionPlan`]; only for a buyer that is otherwise on time). `None`: the
+    /// curve's expected collections.
+    pub collect: Option<u32>,
 }
 
 impl BuyerState {
     /// Everyone pays on time and delivery never stops.
-    pub const ON_TIME: BuyerState =
-        BuyerState { default: None, delivery_stop: i32::MAX, write_off: i32::MAX, delay: 0, event: None, cut: None };
+    pub const ON_TIME: BuyerState = BuyerState {
+        default: None,
+        delivery_stop: i32::MAX,
+        write_off: i32::MAX,
+        delay: 0,
+        event: None,
+        cut: None,
+        collect: None,
+    };
 }
 
 /// A cut of a buyer's credit limit taking effect on `day` (SPEC §5.4): from that day the seller
@@ -257,8 +268,16 @@ pub fn for_each_delivered(
     // after the sale's due day).
     let mut open_ahead: i64 =
         if state.cut.is_some() { invoices.iter().filter(|i| i.issue == i32::MIN).map(|i| i.amount).sum() } else { 0 };
+    let collect = state.collect.zip(plan.collections.as_ref());
     for inv in invoices {
         let mut inv = *inv;
+        if let Some((u, c)) = collect
+            && inv.curve != 0
+        {
+            // Drawn: the whole invoice is collected on one day of its curve, or never (the order
+            // of due days only matters for delivery stops and cuts, which a drawn buyer has not).
+            inv.due = c.day(inv.curve, u);
+        }
         let is_sale = inv.issue != i32::MIN;
         if is_sale {
             if inv.issue >= state.delivery_stop {

@@ -120,6 +120,8 @@ pub struct Scratch {
     /// claims received and insurer's shares paid back by month in `cash_log`.
     trace: bool,
     cash_log: Vec<CashRecord>,
+    /// Buyers otherwise on time whose overdue invoices follow the trial's draw, with it.
+    collect: Vec<(u32, u32)>,
 }
 
 /// A claim payment (positive) or an insurer's share paid back (negative) of one buyer under one
@@ -188,6 +190,7 @@ impl Scratch {
             pending: Vec::with_capacity(64),
             trace: false,
             cash_log: Vec::new(),
+            collect: Vec::with_capacity(plan.collections.as_ref().map_or(0, |c| c.buyers.len())),
         }
     }
 
@@ -293,6 +296,7 @@ pub(crate) fn draw_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch)
     scratch.pending.clear();
     scratch.late.clear();
     scratch.cuts.clear();
+    scratch.collect.clear();
     scratch.claim_log.clear();
     if scratch.trace {
         scratch.cash_log.clear();
@@ -370,6 +374,11 @@ pub(crate) fn draw_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch)
     if let Some(cuts) = &plan.cuts {
         draw_cuts(plan, cuts, rng, z_g, t_scale, scratch);
     }
+    // The collection of overdue receivables after everything else, so a study without overdue
+    // invoices keeps every other draw.
+    if let Some(collections) = &plan.collections {
+        draw_collections(plan, collections, rng, scratch);
+    }
     if let Some(risk) = &plan.country_risk {
         political_events(plan, risk, scratch);
     }
@@ -382,6 +391,25 @@ pub(crate) fn draw_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch)
         correct_cash(plan, cash, scratch);
     }
     (weight, gross, defaults)
+}
+
+/// Draws the collection of every buyer with overdue invoices (one 32-bit uniform each, always, in
+/// plan order: the draws of a buyer depend only on (seed, scenario, trial, buyer)). A buyer that
+/// defaults, is late, is hit by a country event or cut keeps the curve's expected collections
+/// (its overdue pieces follow its own path there).
+fn draw_collections(plan: &Plan, collections: &crate::plan::CollectionPlan, rng: &mut TrialRng, scratch: &mut Scratch) {
+    for &b in &collections.buyers {
+        let u: u32 = rng.random();
+        let i = b as usize;
+        if scratch.marks[i] == scratch.stamp
+            || scratch.delays[i].0 == scratch.stamp
+            || scratch.event_of_country.get(plan.buyer_country[i] as usize).copied().flatten().is_some()
+            || scratch.cut_of(i).is_some()
+        {
+            continue;
+        }
+        scratch.collect.push((b, u));
+    }
 }
 
 /// What the trial's limit cuts changed (SPEC §5.4), for the cuts taking effect inside the
@@ -484,6 +512,12 @@ fn correct_cash(plan: &Plan, cash: &crate::cashflow::CashPlan, scratch: &mut Scr
         cash.on_time_path(plan, b, -1, &mut scratch.totals, &mut scratch.path);
         cash.buyer_path(plan, b, &state, 1, &mut scratch.totals, &mut scratch.path);
     }
+    // Buyers otherwise on time: their overdue invoices as drawn instead of the expected curve.
+    for &(b, u) in &scratch.collect {
+        let state = BuyerState { collect: Some(u), ..BuyerState::ON_TIME };
+        cash.on_time_path(plan, b as usize, -1, &mut scratch.totals, &mut scratch.path);
+        cash.buyer_path(plan, b as usize, &state, 1, &mut scratch.totals, &mut scratch.path);
+    }
 }
 
 /// For the last trial run with `scratch`, calls `f(buyer, cause, delta)` for every buyer whose
@@ -564,6 +598,12 @@ pub fn buyer_cash_effects(plan: &Plan, scratch: &mut Scratch, mut f: impl FnMut(
             continue;
         }
         one(b, Cause::LimitCut, &state, None, &mut path);
+    }
+    // Overdue invoices collected later than expected count as late payment (issue 20: a cause
+    // of their own is a next step).
+    for &(b, u) in &scratch.collect {
+        let state = BuyerState { collect: Some(u), ..BuyerState::ON_TIME };
+        one(b as usize, Cause::Late, &state, None, &mut path);
     }
 }
 
