@@ -293,6 +293,8 @@ pub struct CollectionPlan {
     pub days: Vec<i32>,
     /// The buyers with overdue invoices, in plan order.
     pub buyers: Vec<u32>,
+    /// The never-collected pieces of each of `buyers` (the expected write-off).
+    pub never: Vec<i64>,
 }
 
 impl CollectionPlan {
@@ -301,6 +303,7 @@ impl CollectionPlan {
     /// collected whole.
     #[inline]
     pub fn day(&self, curve: u8, u: u32) -> i32 {
+        debug_assert!(curve != 0);
         let t = &self.thresholds[curve as usize - 1];
         let j = t.partition_point(|&s| s <= u as u64);
         if j < t.len() { self.days[j] } else { NEVER_DUE }
@@ -564,6 +567,12 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
         plan.collections = Some(CollectionPlan {
             thresholds,
             days: (0..longest).map(|j| collection_day(j, st.days_late_shift)).collect(),
+            never: overdue
+                .iter()
+                .map(|&b| {
+                    plan.invoices_of(b as usize).iter().filter(|i| i.piece == NEVER_PIECE).map(|i| i.amount).sum()
+                })
+                .collect(),
             buyers: overdue,
         });
     }

@@ -61,6 +61,9 @@ pub struct PolicyResult {
     pub p_pays_back: Option<f64>,
     /// The cash side, when the study has a `[company]` section.
     pub cash: Option<PolicyCash>,
+    /// The write-off of receivables overdue at `as_of` (the same under every policy), when some
+    /// buyer has them (docs/model.md, "Overdue receivables by age").
+    pub overdue_write_off: Option<MeasureStats>,
     /// This policy against "none" on the same trials, each difference with the standard error of
     /// the paired difference (`None` for "none" itself).
     pub paired: Option<Paired>,
@@ -447,6 +450,7 @@ pub fn summarize(
     let reserve = plan.cash.as_ref().and_then(|c| c.bad_debt_reserve);
     let above = |net: &[i64]| reserve.map(|r| w.share(n, |i| net[i] > r));
     let gross_stats = w.stats(&gross);
+    let write_off = plan.collections.as_ref().map(|_| w.stats(&column(2)));
     let none_cash = cash_stats(plan, out, 0);
     let none = PolicyResult {
         name: NO_POLICY.into(),
@@ -458,6 +462,7 @@ pub fn summarize(
         p_net_above_reserve: above(&gross),
         p_pays_back: None,
         cash: none_cash.as_ref().map(|c| c.0.clone()),
+        overdue_write_off: write_off.clone(),
         paired: None,
     };
     let months = calendar.horizon_months();
@@ -504,6 +509,7 @@ pub fn summarize(
                 p_net_above_reserve: above(&net),
                 p_pays_back: Some(w.share(n, |i| gross[i] - net[i] >= pol.premium).p),
                 cash: None,
+                overdue_write_off: write_off.clone(),
                 paired: Some(vs_none),
             };
             let (cash, peak) = cash.map_or((None, None), |(c, peak)| (Some(c), Some(peak)));

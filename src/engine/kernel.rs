@@ -254,7 +254,7 @@ impl Scratch {
 
 /// Columns of a trial's outcome row: gross loss, number of defaults, then claims and insurer's
 /// recovery share for each policy; with a cash plan, then the month blocks of [`Plan::row_width`].
-pub const FIXED_COLUMNS: usize = 2;
+pub const FIXED_COLUMNS: usize = 3;
 
 /// Runs one trial and writes its outcome row ([`Plan::row_width`] values). Returns the trial's
 /// likelihood-ratio weight in units of [`crate::stats::WEIGHT_UNIT`] (one unit without tail
@@ -263,6 +263,7 @@ pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &m
     let (weight, gross, defaults) = draw_trial(plan, rng, scratch);
     row[0] = gross;
     row[1] = defaults;
+    row[2] = overdue_write_off(plan, scratch);
     for (p, policy) in plan.policies.iter().enumerate() {
         let (claims, share, _) = settle_policy(plan, p, policy, scratch);
         row[FIXED_COLUMNS + 2 * p] = claims;
@@ -391,6 +392,31 @@ pub(crate) fn draw_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch)
         correct_cash(plan, cash, scratch);
     }
     (weight, gross, defaults)
+}
+
+/// The trial's write-off of receivables overdue at `as_of`: what is never collected of the
+/// overdue invoices of the buyers that do not default (a defaulter's is part of its credit loss):
+/// as drawn for a buyer otherwise on time, the curves' never-collected pieces for the others.
+fn overdue_write_off(plan: &Plan, scratch: &Scratch) -> i64 {
+    let Some(c) = &plan.collections else { return 0 };
+    let mut drawn = scratch.collect.iter().peekable();
+    let mut total = 0;
+    for (&b, &never) in c.buyers.iter().zip(&c.never) {
+        let i = b as usize;
+        match drawn.peek() {
+            Some(&&(d, u)) if d == b => {
+                drawn.next();
+                let invoices = plan.invoices_of(i).iter().filter(|inv| inv.curve != 0);
+                total += invoices
+                    .filter(|inv| c.day(inv.curve, u) == crate::plan::NEVER_DUE)
+                    .map(|inv| inv.amount)
+                    .sum::<i64>();
+            }
+            _ if scratch.marks[i] == scratch.stamp => {}
+            _ => total += never,
+        }
+    }
+    total
 }
 
 /// Draws the collection of every buyer with overdue invoices (one 32-bit uniform each, always, in

@@ -25,13 +25,14 @@ pub(super) fn prob(x: f64) -> String {
     format!("{x:.6}")
 }
 
-/// The measures reported for a policy: the four loss measures, then the peak shortfall when the
-/// study has a cash side.
+/// The measures reported for a policy: the four loss measures, the write-off of overdue
+/// receivables when some buyer has them, then the peak shortfall when the study has a cash side.
 fn measures(p: &PolicyResult) -> impl Iterator<Item = (&'static str, &MeasureStats)> {
     Measure::ALL
         .iter()
         .map(|m| m.as_str())
         .zip(&p.measures)
+        .chain(p.overdue_write_off.as_ref().map(|s| ("overdue_write_off", s)))
         .chain(p.cash.as_ref().map(|c| ("peak_shortfall", &c.peak_shortfall)))
 }
 
