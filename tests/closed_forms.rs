@@ -658,9 +658,10 @@ fn independent_defaults_net_loss_under_a_policy_matches_the_exact_convolution() 
             binding += u64::from(book.limit[b] > 0 && e.unpaid > book.limit[b]);
             below_nql += u64::from(book.limit[b] > 0 && e.unpaid > 0 && e.unpaid.min(book.limit[b]) <= nql);
         }
-        assert_eq!((row[2], row[3]), (pays, shares), "trial {t}: claims and insurer's share");
-        net.push(row[0] - row[2] + row[3]);
-        claims.push(row[2]);
+        let col = arstress::engine::FIXED_COLUMNS;
+        assert_eq!((row[col], row[col + 1]), (pays, shares), "trial {t}: claims and insurer's share");
+        net.push(row[0] - row[col] + row[col + 1]);
+        claims.push(row[col]);
     }
     assert!(binding > 1_000 && below_nql > 100, "limits bind ({binding}) and the nql applies ({below_nql})");
     let parts: Vec<Vec<(i64, f64)>> = (0..book.pd.len())

@@ -257,7 +257,8 @@ mod engine_invariants {
             let pol = &plan.policies[0];
             for i in 0..out.trials {
                 let row = out.row(i);
-                let (gross, claims, share) = (row[0], row[2], row[3]);
+                let col = arstress::engine::FIXED_COLUMNS;
+                let (gross, claims, share) = (row[0], row[col], row[col + 1]);
                 let net = gross - claims + share;
                 prop_assert!(gross >= 0 && claims >= 0 && share >= 0);
                 // Claims can exceed the gross loss (a late buyer pays in full after its claim),
