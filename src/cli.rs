@@ -405,7 +405,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
             arstress::generate::refuse_non_empty("--out", &out, force)?;
             let opts = GenerateOptions { buyers, seed, trials, with_invoices: invoices };
             arstress::generate::check_resources(&out, &opts, memory_limit(max_memory))?;
-            report::check_writable(&out, 0)?;
+            check_out_writable(&out, 0)?;
             generate(&out, &opts)?;
             say!("wrote a study of {buyers} buyers to {}", out.display());
             Ok(())
@@ -447,7 +447,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
                     input.display()
                 )));
             }
-            report::check_writable(&out, csv.len() as u64)?;
+            check_out_writable(&out, csv.len() as u64)?;
             report::atomic::write_files(&out, &[("comparison.csv".to_string(), csv)])?;
             print_stdout(&arstress::compare::terminal_table(&rows))?;
             say!("wrote {}", out.join("comparison.csv").display());
@@ -479,7 +479,7 @@ fn man(out: Option<&Path>) -> Result<(), Error> {
         page(name, sub.clone())?;
     }
     page("arstress".into(), command)?;
-    report::check_writable(out, 0)?;
+    check_out_writable(out, 0)?;
     report::atomic::write_files(out, &pages)?;
     say!("wrote {} manual pages to {}", pages.len(), out.display());
     Ok(())
@@ -509,7 +509,7 @@ fn import(a: ImportArgs) -> Result<(), Error> {
         say!("warning: {w}");
     }
     let size: u64 = imported.files.iter().chain(&imported.scenarios).map(|f| f.1.len() as u64).sum();
-    report::check_writable(&a.out, size)?;
+    check_out_writable(&a.out, size)?;
     arstress::import::write(&a.out, &imported)?;
     let mut text = imported.summary.join("\n");
     text.push_str(&format!(
@@ -519,6 +519,14 @@ fn import(a: ImportArgs) -> Result<(), Error> {
         a.out.display()
     ));
     print_stdout(&text)
+}
+
+/// [`report::check_writable`] for the folder `--out` names: its refusal names the option.
+fn check_out_writable(out: &Path, needed: u64) -> Result<(), Error> {
+    report::check_writable(out, needed).map_err(|e| match e {
+        Error::Folder { path, problem } => Error::Usage(format!("--out {}: {problem}", path.display())),
+        e => e,
+    })
 }
 
 /// Whether two paths name the same existing file.
@@ -693,7 +701,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
             needed = needed.saturating_add(rows.saturating_mul(plan.row_width() as u64 * 8));
         }
     }
-    report::check_writable(&out, needed)?;
+    check_out_writable(&out, needed)?;
     let _lock = lock_out(&out)?;
     let threads = args.threads.map_or(0, usize::from);
     let pool = rayon::ThreadPoolBuilder::new()
@@ -810,7 +818,7 @@ fn frontier(a: &FrontierArgs) -> Result<(), Error> {
     let formats = report::Formats::NONE;
     trial_memory(&study, selected, false, trials, Holding::Run, formats).check(memory, "frontier (--trials)")?;
     let chosen = arstress::run::select_scenarios(&study, &opts.scenarios)?;
-    report::check_writable(&out, 1 << 20)?;
+    check_out_writable(&out, 1 << 20)?;
     let _lock = lock_out(&out)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(a.threads.map_or(0, usize::from))
@@ -912,7 +920,7 @@ fn merge(
     let need = trial_memory(&study, m.scenarios.len(), m.shift().is_some(), m.trials, Holding::Merge, formats);
     need.check(memory, "merge (the shards' --trials)")?;
     let plans = compile_all(&study, &opts)?;
-    report::check_writable(out, report_bytes(&study, &plans))?;
+    check_out_writable(out, report_bytes(&study, &plans))?;
     let _lock = lock_out(out)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.map_or(0, usize::from))
