@@ -917,6 +917,15 @@ fn merge(
         tail_shift: m.shift(),
     };
     refuse_out_holding_inputs(out, &study)?;
+    // A shard folder keeps its shard: merged reports written beside it would make a folder that
+    // is both a shard and a report set (a later merge would read it as a shard again).
+    if out.join(arstress::shard::SHARD_MANIFEST).exists() {
+        return Err(Error::Usage(format!(
+            "--out {}: the folder holds a shard ({}): write the merged reports to another folder",
+            out.display(),
+            arstress::shard::SHARD_MANIFEST
+        )));
+    }
     let need = trial_memory(&study, m.scenarios.len(), m.shift().is_some(), m.trials, Holding::Merge, formats);
     need.check(memory, "merge (the shards' --trials)")?;
     let plans = compile_all(&study, &opts)?;
