@@ -597,6 +597,9 @@ enum Holding {
     Shard,
     /// One scenario's joined rows beside a shard's file bytes and decoded rows.
     Merge,
+    /// A frontier: per trial the gross loss, the peak shortfall without insurance and each
+    /// variant's net loss and peak shortfall; no per-buyer statistics or reports.
+    Frontier,
 }
 
 /// What a command holding `trials` outcome rows of `scenarios` scenarios takes at its peak, beside
@@ -622,21 +625,26 @@ fn trial_memory(
         Holding::Run => (width, 1),
         Holding::Growing | Holding::Merge => (width, 2),
         Holding::Shard => (width * scenarios, 2),
+        Holding::Frontier => (2 + 2 * policies, 1),
     };
-    // A shard keeps no per-buyer statistics and builds no reports, but its plans are compiled all at once.
-    let contributions_csv = (formats.csv || formats.xlsx) && holding != Holding::Shard;
+    let (buyers, invoices) = (study.portfolio.buyers.len(), study.portfolio.invoices.len());
+    let study_bytes = if holding == Holding::Frontier {
+        // The variants are policies of the plan, but no alternative keeps per-buyer statistics.
+        arstress::limits::study_bytes(buyers, invoices, scenarios, 1, false)
+            + (buyers * policies * scenarios) as u64 * arstress::limits::PLAN_BYTES_PER_BUYER_POLICY
+    } else {
+        // A shard keeps no per-buyer statistics and builds no reports, but its plans are compiled
+        // all at once.
+        let contributions_csv = (formats.csv || formats.xlsx) && holding != Holding::Shard;
+        arstress::limits::study_bytes(buyers, invoices, scenarios, policies + 1, contributions_csv)
+    };
     arstress::limits::TrialMemory {
         trials,
         measures,
         copies,
-        columns: 1 + 3 * policies,
-        study: arstress::limits::study_bytes(
-            study.portfolio.buyers.len(),
-            study.portfolio.invoices.len(),
-            scenarios,
-            policies + 1,
-            contributions_csv,
-        ),
+        // The frontier's statistics extract two columns at a time (a variant's net loss and peak).
+        columns: if holding == Holding::Frontier { 2 } else { 1 + 3 * policies },
+        study: study_bytes,
         resident: arstress::limits::resident_memory().unwrap_or(0),
     }
 }
@@ -816,7 +824,7 @@ fn frontier(a: &FrontierArgs) -> Result<(), Error> {
     refuse_out_holding_inputs(&out, &study)?;
     let selected = arstress::run::select_scenarios(&study, &opts.scenarios)?.len();
     let formats = report::Formats::NONE;
-    trial_memory(&study, selected, false, trials, Holding::Run, formats).check(memory, "frontier (--trials)")?;
+    trial_memory(&study, selected, false, trials, Holding::Frontier, formats).check(memory, "frontier (--trials)")?;
     let chosen = arstress::run::select_scenarios(&study, &opts.scenarios)?;
     check_out_writable(&out, 1 << 20)?;
     let _lock = lock_out(&out)?;

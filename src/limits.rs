@@ -204,6 +204,11 @@ pub struct TrialMemory {
 pub const PLAN_BYTES_PER_BUYER: u64 = 960;
 pub const PLAN_BYTES_PER_INVOICE: u64 = 96;
 pub const STATS_BYTES_PER_BUYER_ALTERNATIVE: u64 = 320;
+/// A policy's per-buyer fields in a compiled plan (limits, cover, insured flags): the frontier,
+/// whose variants are the plan's policies without per-buyer statistics, counts this instead of
+/// [`STATS_BYTES_PER_BUYER_ALTERNATIVE`] (the 45 bytes a buyer and alternative measured above,
+/// with a margin).
+pub const PLAN_BYTES_PER_BUYER_POLICY: u64 = 64;
 pub const CSV_BYTES_PER_CONTRIBUTION_ROW: u64 = 144;
 
 /// What the plans, per-buyer statistics and reports of `scenarios` scenarios take beside the trials'

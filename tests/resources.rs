@@ -97,3 +97,31 @@ fn generate_refuses_counts_that_do_not_fit() {
     let estimate = arstress::generate::memory_needed(&opts);
     assert!(peak <= estimate && estimate <= 3 * peak, "peak {peak}, estimate {estimate}");
 }
+
+/// The frontier's memory estimate counts what a frontier holds (two figures per variant and trial,
+/// no per-buyer statistics), not a full run's statistics for every variant as it did (issue 18's
+/// review: with 50 variants it refused frontiers that fit). Checked like a run's: a limit just
+/// below the measured peak is refused (the estimate bounds the peak), and one of three times the
+/// peak is accepted (the estimate stays useful).
+#[test]
+fn the_frontier_memory_estimate_bounds_its_peak_and_stays_useful() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = dir.path().join("study");
+    generated(&study, 20_000);
+    let sweep = dir.path().join("sweep.toml");
+    std::fs::write(&sweep, "base = \"whole-turnover-90\"\n[sweep]\nindemnity = [0.8, 0.85, 0.9, 0.95]\ndeductible = [0, 1000, 5000, 10000, 20000]\nnamed_top = [100, 1000]\n").unwrap();
+    let run = |extra: &[&str], out: &str| {
+        let mut args = os(&["frontier", study.to_str().unwrap(), "--sweep", sweep.to_str().unwrap()]);
+        args.extend(os(&["--trials", "2000", "--quiet", "--out", dir.path().join(out).to_str().unwrap()]));
+        args.extend(os(extra));
+        let refs: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+        run_measured(&refs)
+    };
+    let (code, stderr, peak) = run(&[], "free");
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, stderr, _) = run(&["--max-memory", &(peak * 9 / 10).to_string()], "below");
+    assert_eq!(code, Some(2), "a limit below the peak is refused before use: {stderr}");
+    assert!(stderr.contains("frontier (--trials)"), "{stderr}");
+    let (code, stderr, _) = run(&["--max-memory", &(3 * peak).to_string()], "above");
+    assert_eq!(code, Some(0), "a limit of three times the peak is enough: {stderr}");
+}
