@@ -128,8 +128,8 @@ pub enum Command {
         quiet: bool,
         /// Report formats, comma-separated: csv, json (summary.json), html (report.html), xlsx
         /// (report.xlsx).
-        #[arg(long, default_value = "csv,html", value_delimiter = ',')]
-        format: Vec<String>,
+        #[arg(long, default_value = "csv,html", value_delimiter = ',', value_enum)]
+        format: Vec<Format>,
         /// Start every CSV file with a UTF-8 byte order mark, so that Excel reads its names right.
         #[arg(long)]
         csv_bom: bool,
@@ -296,8 +296,8 @@ pub struct RunArgs {
     pub scenarios: Vec<String>,
     /// Report formats, comma-separated: csv (the tables), json (summary.json), html (report.html),
     /// xlsx (report.xlsx, a sheet per table).
-    #[arg(long, default_value = "csv,html", value_delimiter = ',')]
-    pub format: Vec<String>,
+    #[arg(long, default_value = "csv,html", value_delimiter = ',', value_enum)]
+    pub format: Vec<Format>,
     /// Start every CSV file with a UTF-8 byte order mark, so that Excel reads its names right.
     #[arg(long)]
     pub csv_bom: bool,
@@ -335,6 +335,31 @@ pub struct RunArgs {
     /// available). A run that would need more is refused before any trial, with the figures.
     #[arg(long, value_parser = arstress::limits::parse_size)]
     pub max_memory: Option<u64>,
+}
+
+/// A report format of `--format` (clap refuses any other value, listing these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// The tables (summary.csv, policy_comparison.csv, …).
+    Csv,
+    /// summary.json.
+    Json,
+    /// report.html.
+    Html,
+    /// report.xlsx, a sheet per table.
+    Xlsx,
+}
+
+/// The reports to write for the formats given.
+fn formats_of(formats: &[Format], csv_bom: bool) -> report::Formats {
+    let has = |f: Format| formats.contains(&f);
+    report::Formats {
+        csv: has(Format::Csv),
+        json: has(Format::Json),
+        html: has(Format::Html),
+        xlsx: has(Format::Xlsx),
+        csv_bom,
+    }
 }
 
 /// How `run` computes the loss distributions.
@@ -421,7 +446,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Merge { shards, out, study, threads, quiet, format, csv_bom, max_memory } => {
-            let formats = report::Formats { csv_bom, ..report::Formats::parse(&format)? };
+            let formats = formats_of(&format, csv_bom);
             merge(&shards, &out, study.as_deref(), threads, quiet, formats, memory_limit(max_memory))
         }
         Command::Frontier { study, sweep, out, scenarios, trials, seed, threads, max_memory, quiet } => {
@@ -662,7 +687,7 @@ fn load(path: &Path) -> Result<Study, Error> {
 }
 
 fn run(args: RunArgs) -> Result<(), Error> {
-    let formats = report::Formats { csv_bom: args.csv_bom, ..report::Formats::parse(&args.format)? };
+    let formats = formats_of(&args.format, args.csv_bom);
     if args.resume && args.target_rel_error.is_some() {
         return Err(Error::Usage(
             "--resume and --target-rel-error cannot be combined: a run to a target error decides its trials as it goes"
