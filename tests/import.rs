@@ -415,3 +415,21 @@ fn each_defaulted_field_gets_one_summary_warning_with_its_count() {
     assert_eq!(buyers[0]["monthly_sales"], "666.67");
     assert_eq!(buyers[0]["credit_limit"], "2000.00");
 }
+
+/// A column the import reads, named twice in the header (`Amount,Amount`), was read from the first
+/// silently; it is refused, naming the header and the columns, whatever the case and spacing.
+#[test]
+fn a_column_named_twice_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(
+        dir.path(),
+        &[("twice.csv", "Customer,Country,Due Date,Amount,amount \nC1,DE,2027-02-01,10.00,5.00\n")],
+    );
+    let (code, _, stderr) = import(dir.path(), "twice.csv", "s", &["--as-of", "2027-01-01"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("twice.csv:1: field `Amount`") && stderr.contains("`Amount` names columns 4 and 5"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("s").exists(), "nothing written");
+}

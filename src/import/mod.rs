@@ -184,6 +184,26 @@ pub fn import(opts: &ImportOptions, out: &Path) -> Result<Imported, Error> {
     let table = Table::read(&opts.ledger, &format)?;
     let cols = Columns::resolve(&table.headers, &mapping, &mut problems);
     let file = table.src.path.clone();
+    // A column the import reads must be named once: of two `Amount` columns, which holds the
+    // amount is anyone's guess (nothing read silently from the wrong one).
+    for (_, header) in cols.found.values() {
+        let name = columns::normalize(header);
+        let same: Vec<usize> =
+            (0..table.headers.len()).filter(|&j| columns::normalize(&table.headers[j]) == name).collect();
+        if same.len() > 1 {
+            let at: Vec<String> = same.iter().map(|j| (j + 1).to_string()).collect();
+            problems.push(Problem {
+                file: file.clone(),
+                location: Location::Line(1),
+                field: header.clone(),
+                value: table.header_line.clone(),
+                expected: format!(
+                    "each column named once: `{header}` names columns {} (rename one of them in the export)",
+                    at.join(" and ")
+                ),
+            });
+        }
+    }
     let shape =
         if !cols.buckets().is_empty() && !cols.has(Field::DueDate) { Shape::AgedBalance } else { Shape::OpenItems };
     if !cols.has(Field::BuyerId) {
