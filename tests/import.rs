@@ -433,3 +433,45 @@ fn a_column_named_twice_is_refused() {
     );
     assert!(!dir.path().join("s").exists(), "nothing written");
 }
+
+/// Review findings (issue 19): a totals line of the export became a customer holding the whole
+/// book; a "90+" subtotal beside the 91-120 and over-120 buckets counted those receivables twice;
+/// a column named in `--map` for one field was also taken by another field's alias (`due_date =
+/// "Date"` made the due dates the document dates, and the valuation date the latest due date).
+/// Each is refused or kept apart now.
+#[test]
+fn totals_lines_overlapping_buckets_and_mapped_columns_are_not_read_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(
+        dir.path(),
+        &[
+            ("totals.csv", "Customer No.,Current,1-30\nC1,100,0\nC2,50,0\nGrand Total,150,0\n"),
+            (
+                "overlap.csv",
+                "Customer No.,Country,Current,1-30,31-60,61-90,91-120,Over 120,Over 90\nC1,DE,0,0,0,0,100,200,300\n",
+            ),
+            ("dates.csv", "Customer,Date,Amount,Country\nC1,2027-03-31,100.00,DE\nC2,2027-05-31,50.00,DE\n"),
+            ("map.toml", "due_date = \"Date\"\n"),
+        ],
+    );
+    let (code, _, stderr) =
+        import(dir.path(), "totals.csv", "t", &["--as-of", "2027-01-31", "--default-country", "DE"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("totals.csv:4: field `Customer No.`, value \"Grand Total\""), "{stderr}");
+    assert!(stderr.contains("not a totals line"), "{stderr}");
+
+    let (code, _, stderr) = import(dir.path(), "overlap.csv", "o", &["--as-of", "2027-01-31"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("field `Over 90`") && stderr.contains("holds what `91-120` holds"), "{stderr}");
+
+    // The mapped due date is not also the document date: no document dates, so no valuation date
+    // to take from them (it was the latest due date, 2027-05-31).
+    let (code, _, stderr) = import(dir.path(), "dates.csv", "d", &["--map", "map.toml"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("no document dates to take the valuation date from"), "{stderr}");
+    let (code, stdout, stderr) = import(dir.path(), "dates.csv", "d", &["--map", "map.toml", "--as-of", "2027-01-31"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("exposure 150.00 EUR"), "{stdout}");
+    let invoices = rows(dir.path().join("d/invoices.csv"));
+    assert_eq!(invoices.iter().map(|r| r["due_date"].as_str()).collect::<Vec<_>>(), ["2027-03-31", "2027-05-31"]);
+}

@@ -226,6 +226,27 @@ pub fn import(opts: &ImportOptions, out: &Path) -> Result<Imported, Error> {
             " (country matters for political risk), or pass --default-country XX",
         ));
     }
+    // A subtotal bucket beside the buckets it sums would count the same receivables twice.
+    let buckets: Vec<Bucket> = cols.buckets().into_iter().map(|(b, _)| b).collect();
+    if buckets.contains(&Bucket::Over90) {
+        for detail in [Bucket::Days91To120, Bucket::Over120] {
+            if buckets.contains(&detail) {
+                problems.push(Problem {
+                    file: file.clone(),
+                    location: Location::Line(1),
+                    field: cols.header(Field::Bucket(Bucket::Over90)),
+                    value: table.header_line.clone(),
+                    expected: format!(
+                        "buckets that do not overlap: `{}` holds what `{}` holds (drop the subtotal column from \
+                         the export)",
+                        cols.header(Field::Bucket(Bucket::Over90)),
+                        cols.header(Field::Bucket(detail))
+                    ),
+                });
+                break;
+            }
+        }
+    }
     problems.clone().into_result()?;
 
     let mut accs: BTreeMap<String, Acc> = BTreeMap::new();
@@ -239,6 +260,16 @@ pub fn import(opts: &ImportOptions, out: &Path) -> Result<Imported, Error> {
             problems.push(table.problem(line, &cols.header(Field::BuyerId), "", "a customer number"));
             continue;
         };
+        // A totals line of the export would be a customer holding the whole book.
+        if is_totals_label(id) {
+            problems.push(table.problem(
+                line,
+                &cols.header(Field::BuyerId),
+                id,
+                "a customer number, not a totals line (remove the totals line from the export)",
+            ));
+            continue;
+        }
         let acc = accs.entry(id.to_owned()).or_insert_with(|| Acc { first_line: line, ..Acc::default() });
         read_row(&table, &cols, &format, &grades, rec, line, id, shape, acc, &mut zero_rows, &mut problems);
     }
@@ -1009,6 +1040,15 @@ fn months_before(date: time::Date, months: u32) -> time::Date {
     let month = time::Month::try_from(month).unwrap_or(time::Month::January);
     let day = date.day().min(month.length(year));
     time::Date::from_calendar_date(year, month, day).unwrap_or(date)
+}
+
+/// Whether a customer cell is the label of a totals line (`Total`, `Grand total`, `Sum`, `Summe`,
+/// `Gesamt`, `Subtotal`: case, spaces and punctuation ignored).
+fn is_totals_label(id: &str) -> bool {
+    matches!(
+        columns::normalize(id).as_str(),
+        "total" | "totals" | "grandtotal" | "subtotal" | "sum" | "summe" | "gesamt" | "gesamtsumme" | "totaal"
+    )
 }
 
 #[cfg(test)]
