@@ -475,3 +475,42 @@ fn totals_lines_overlapping_buckets_and_mapped_columns_are_not_read_twice() {
     let invoices = rows(dir.path().join("d/invoices.csv"));
     assert_eq!(invoices.iter().map(|r| r["due_date"].as_str()).collect::<Vec<_>>(), ["2027-03-31", "2027-05-31"]);
 }
+
+/// Review finding (issue 19): a semicolon export read with `--delimiter ';'` but without
+/// `--decimal-comma` took `12,500` (12.50 the European way) as 12,500 silently. An amount with a
+/// comma and no point is refused there, naming the choice to make.
+#[test]
+fn a_comma_amount_in_a_semicolon_export_is_not_guessed() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(dir.path(), &[("semi.csv", "Customer;Country;Due Date;Amount\nC1;DE;2027-02-01;12,500\n")]);
+    let (code, _, stderr) = import(dir.path(), "semi.csv", "s", &["--delimiter", ";", "--as-of", "2027-01-01"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("semi.csv:2: field `Amount`, value \"12,500\"") && stderr.contains("--decimal-comma"),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) =
+        import(dir.path(), "semi.csv", "s", &["--delimiter", ";", "--decimal-comma", "--as-of", "2027-01-01"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("exposure 12.50 EUR"), "{stdout}");
+}
+
+/// Review finding (issue 19): a customer with an empty currency cell, in a ledger whose other rows
+/// say USD, was read in USD without a word. It still is (the ledger's one currency is the
+/// reporting currency), and one warning says so with the count.
+#[test]
+fn blank_currency_cells_are_said_once_with_their_count() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(
+        dir.path(),
+        &[(
+            "usd.csv",
+            "Customer,Country,Due Date,Amount,Currency\nC1,US,2027-02-01,10.00,USD\nC2,US,2027-02-01,5.00,\n\
+             C3,US,2027-02-01,5.00,\n",
+        )],
+    );
+    let (code, stdout, stderr) = import(dir.path(), "usd.csv", "s", &["--as-of", "2027-01-01"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stderr.matches("no currency for 2 buyers: amounts read as USD").count(), 1, "{stderr}");
+    assert!(stdout.contains("exposure 20.00 USD"), "{stdout}");
+}

@@ -317,6 +317,15 @@ pub fn import(opts: &ImportOptions, out: &Path) -> Result<Imported, Error> {
             return Err(Error::Invalid(problems));
         }
     };
+    // Customers with no currency cell while others have one: read in the reporting currency,
+    // said once with the count.
+    let blank = accs.values().filter(|a| a.currency.is_none()).count();
+    if blank > 0 && !ledger_currencies.is_empty() {
+        warnings.push(format!(
+            "no currency for {blank} buyer{}: amounts read as {currency} (the reporting currency)",
+            if blank == 1 { "" } else { "s" }
+        ));
+    }
     let fx: BTreeMap<String, Decimal> = opts.fx.iter().cloned().collect();
     let mut unpriced: BTreeMap<String, usize> = BTreeMap::new();
     for a in accs.values() {
@@ -740,6 +749,14 @@ fn read_row(
         }
     }
     let amount = |problems: &mut Problems, f: Field, text: &str| -> Option<Decimal> {
+        // In a semicolon export read without --decimal-comma, `12,500` may be 12.50 written the
+        // European way or 12,500 with a thousands separator: which one is not a guess.
+        if format.delimiter == b';' && !format.decimal_comma && text.contains(',') && !text.contains('.') {
+            let expected = "an amount without a comma, or pass --decimal-comma (a semicolon export: is `,` the \
+                            decimal or the thousands separator?)";
+            problems.push(table.problem(line, &cols.header(f), text, expected));
+            return None;
+        }
         match parse_money(text, format.decimal_comma) {
             Ok(d) => Some(d),
             Err(expected) => {
