@@ -637,7 +637,11 @@ fn trial_memory(
     trials: u64,
     holding: Holding,
     formats: report::Formats,
+    threads: Option<u16>,
 ) -> arstress::limits::TrialMemory {
+    // Worker threads as the pool will have them (`--threads`, else one per core).
+    let threads =
+        threads.map_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get), usize::from);
     let policies = study.policies.len();
     let months = study.calendar.horizon_months() as usize;
     // Plan::row_width, and a weight per trial under tail sampling.
@@ -655,20 +659,21 @@ fn trial_memory(
     let (buyers, invoices) = (study.portfolio.buyers.len(), study.portfolio.invoices.len());
     let study_bytes = if holding == Holding::Frontier {
         // The variants are policies of the plan, but no alternative keeps per-buyer statistics.
-        arstress::limits::study_bytes(buyers, invoices, scenarios, 1, false)
+        arstress::limits::study_bytes(buyers, invoices, scenarios, 1, false, threads)
             + (buyers * policies * scenarios) as u64 * arstress::limits::PLAN_BYTES_PER_BUYER_POLICY
     } else {
         // A shard keeps no per-buyer statistics and builds no reports, but its plans are compiled
         // all at once.
         let contributions_csv = (formats.csv || formats.xlsx) && holding != Holding::Shard;
-        arstress::limits::study_bytes(buyers, invoices, scenarios, policies + 1, contributions_csv)
+        arstress::limits::study_bytes(buyers, invoices, scenarios, policies + 1, contributions_csv, threads)
     };
     arstress::limits::TrialMemory {
         trials,
         measures,
         copies,
-        // The frontier's statistics extract two columns at a time (a variant's net loss and peak).
-        columns: if holding == Holding::Frontier { 2 } else { 1 + 3 * policies },
+        // The frontier's statistics extract about three columns per worker at once (a variant's net
+        // loss, total cost and peak shortfall).
+        columns: if holding == Holding::Frontier { 3 * threads } else { 1 + 3 * policies },
         study: study_bytes,
         resident: arstress::limits::resident_memory().unwrap_or(0),
     }
@@ -718,7 +723,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
             (None, None) => (trials, Holding::Run, "run (--trials)"),
         };
         let scenarios = arstress::run::select_scenarios(&study, &opts.scenarios)?.len();
-        let need = trial_memory(&study, scenarios, args.tail_sampling, held, holding, formats);
+        let need = trial_memory(&study, scenarios, args.tail_sampling, held, holding, formats, args.threads);
         need.check(memory, what)?;
         estimate = Some(need.total());
     }
@@ -849,7 +854,8 @@ fn frontier(a: &FrontierArgs) -> Result<(), Error> {
     refuse_out_holding_inputs(&out, &study)?;
     let selected = arstress::run::select_scenarios(&study, &opts.scenarios)?.len();
     let formats = report::Formats::NONE;
-    trial_memory(&study, selected, false, trials, Holding::Frontier, formats).check(memory, "frontier (--trials)")?;
+    trial_memory(&study, selected, false, trials, Holding::Frontier, formats, a.threads)
+        .check(memory, "frontier (--trials)")?;
     let chosen = arstress::run::select_scenarios(&study, &opts.scenarios)?;
     check_out_writable(&out, 1 << 20)?;
     let _lock = lock_out(&out)?;
@@ -959,7 +965,7 @@ fn merge(
             arstress::shard::SHARD_MANIFEST
         )));
     }
-    let need = trial_memory(&study, m.scenarios.len(), m.shift().is_some(), m.trials, Holding::Merge, formats);
+    let need = trial_memory(&study, m.scenarios.len(), m.shift().is_some(), m.trials, Holding::Merge, formats, threads);
     need.check(memory, "merge (the shards' --trials)")?;
     let plans = compile_all(&study, &opts)?;
     check_out_writable(out, report_bytes(&study, &plans))?;

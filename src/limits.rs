@@ -213,16 +213,23 @@ pub const CSV_BYTES_PER_CONTRIBUTION_ROW: u64 = 144;
 
 /// What the plans, per-buyer statistics and reports of `scenarios` scenarios take beside the trials'
 /// outcome rows (every scenario's plan and statistics are held until the reports are written).
+///
+/// The per-buyer statistics were measured with 2 worker threads, and much of them are accumulators
+/// each worker keeps (per group of trials, and per chunk of replayed tail trials, summed at the
+/// end): with `threads` workers they are counted `⌈threads / 2⌉` times, an upper bound.
 pub fn study_bytes(
     buyers: usize,
     invoices: usize,
     scenarios: usize,
     alternatives: usize,
     contributions_csv: bool,
+    threads: usize,
 ) -> u64 {
+    let copies = threads.div_ceil(2).max(1) as u64;
     let per_buyer = PLAN_BYTES_PER_BUYER
         + alternatives as u64
-            * (STATS_BYTES_PER_BUYER_ALTERNATIVE + if contributions_csv { CSV_BYTES_PER_CONTRIBUTION_ROW } else { 0 });
+            * (STATS_BYTES_PER_BUYER_ALTERNATIVE * copies
+                + if contributions_csv { CSV_BYTES_PER_CONTRIBUTION_ROW } else { 0 });
     let per_scenario = (buyers as u64)
         .saturating_mul(per_buyer)
         .saturating_add((invoices as u64).saturating_mul(PLAN_BYTES_PER_INVOICE));
