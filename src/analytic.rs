@@ -460,7 +460,7 @@ fn aggregate_terms(d: &LossDistribution, afl: i64, max_liability: i64) -> LossDi
 /// distribution of each policy. `Err` names what of the scenario the method cannot integrate.
 pub fn analyze(plan: &Plan) -> Result<AnalyticScenario, Error> {
     let quad = quadrature(plan, false)
-        .map_err(|why| Error::Usage(format!("--method analytic: scenario {:?}: {why}", plan.scenario)))?;
+        .map_err(|why| Error::Usage(format!("the analytic method: scenario {:?}: {why}", plan.scenario)))?;
     let mut bucket_of = vec![None; plan.n_buyers];
     for (k, b) in plan.buckets.iter().enumerate() {
         for &m in &plan.bucket_members[b.start as usize..(b.start + b.len) as usize] {

@@ -128,8 +128,8 @@ pub enum Command {
         quiet: bool,
         /// Report formats, comma-separated: csv, json (summary.json), html (report.html), xlsx
         /// (report.xlsx).
-        #[arg(long, default_value = "csv,html", value_delimiter = ',')]
-        format: Vec<String>,
+        #[arg(long, default_value = "csv,html", value_delimiter = ',', value_enum)]
+        format: Vec<Format>,
         /// Start every CSV file with a UTF-8 byte order mark, so that Excel reads its names right.
         #[arg(long)]
         csv_bom: bool,
@@ -296,8 +296,8 @@ pub struct RunArgs {
     pub scenarios: Vec<String>,
     /// Report formats, comma-separated: csv (the tables), json (summary.json), html (report.html),
     /// xlsx (report.xlsx, a sheet per table).
-    #[arg(long, default_value = "csv,html", value_delimiter = ',')]
-    pub format: Vec<String>,
+    #[arg(long, default_value = "csv,html", value_delimiter = ',', value_enum)]
+    pub format: Vec<Format>,
     /// Start every CSV file with a UTF-8 byte order mark, so that Excel reads its names right.
     #[arg(long)]
     pub csv_bom: bool,
@@ -335,6 +335,31 @@ pub struct RunArgs {
     /// available). A run that would need more is refused before any trial, with the figures.
     #[arg(long, value_parser = arstress::limits::parse_size)]
     pub max_memory: Option<u64>,
+}
+
+/// A report format of `--format` (clap refuses any other value, listing these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// The tables (summary.csv, policy_comparison.csv, …).
+    Csv,
+    /// summary.json.
+    Json,
+    /// report.html.
+    Html,
+    /// report.xlsx, a sheet per table.
+    Xlsx,
+}
+
+/// The reports to write for the formats given.
+fn formats_of(formats: &[Format], csv_bom: bool) -> report::Formats {
+    let has = |f: Format| formats.contains(&f);
+    report::Formats {
+        csv: has(Format::Csv),
+        json: has(Format::Json),
+        html: has(Format::Html),
+        xlsx: has(Format::Xlsx),
+        csv_bom,
+    }
 }
 
 /// How `run` computes the loss distributions.
@@ -405,7 +430,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
             arstress::generate::refuse_non_empty("--out", &out, force)?;
             let opts = GenerateOptions { buyers, seed, trials, with_invoices: invoices };
             arstress::generate::check_resources(&out, &opts, memory_limit(max_memory))?;
-            report::check_writable(&out, 0)?;
+            check_out_writable(&out, 0)?;
             generate(&out, &opts)?;
             say!("wrote a study of {buyers} buyers to {}", out.display());
             Ok(())
@@ -421,7 +446,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Merge { shards, out, study, threads, quiet, format, csv_bom, max_memory } => {
-            let formats = report::Formats { csv_bom, ..report::Formats::parse(&format)? };
+            let formats = formats_of(&format, csv_bom);
             merge(&shards, &out, study.as_deref(), threads, quiet, formats, memory_limit(max_memory))
         }
         Command::Frontier { study, sweep, out, scenarios, trials, seed, threads, max_memory, quiet } => {
@@ -447,7 +472,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
                     input.display()
                 )));
             }
-            report::check_writable(&out, csv.len() as u64)?;
+            check_out_writable(&out, csv.len() as u64)?;
             report::atomic::write_files(&out, &[("comparison.csv".to_string(), csv)])?;
             print_stdout(&arstress::compare::terminal_table(&rows))?;
             say!("wrote {}", out.join("comparison.csv").display());
@@ -479,7 +504,7 @@ fn man(out: Option<&Path>) -> Result<(), Error> {
         page(name, sub.clone())?;
     }
     page("arstress".into(), command)?;
-    report::check_writable(out, 0)?;
+    check_out_writable(out, 0)?;
     report::atomic::write_files(out, &pages)?;
     say!("wrote {} manual pages to {}", pages.len(), out.display());
     Ok(())
@@ -509,7 +534,7 @@ fn import(a: ImportArgs) -> Result<(), Error> {
         say!("warning: {w}");
     }
     let size: u64 = imported.files.iter().chain(&imported.scenarios).map(|f| f.1.len() as u64).sum();
-    report::check_writable(&a.out, size)?;
+    check_out_writable(&a.out, size)?;
     arstress::import::write(&a.out, &imported)?;
     let mut text = imported.summary.join("\n");
     text.push_str(&format!(
@@ -519,6 +544,14 @@ fn import(a: ImportArgs) -> Result<(), Error> {
         a.out.display()
     ));
     print_stdout(&text)
+}
+
+/// [`report::check_writable`] for the folder `--out` names: its refusal names the option.
+fn check_out_writable(out: &Path, needed: u64) -> Result<(), Error> {
+    report::check_writable(out, needed).map_err(|e| match e {
+        Error::Folder { path, problem } => Error::Usage(format!("--out {}: {problem}", path.display())),
+        e => e,
+    })
 }
 
 /// Whether two paths name the same existing file.
@@ -589,6 +622,9 @@ enum Holding {
     Shard,
     /// One scenario's joined rows beside a shard's file bytes and decoded rows.
     Merge,
+    /// A frontier: per trial the gross loss, the peak shortfall without insurance and each
+    /// variant's net loss and peak shortfall; no per-buyer statistics or reports.
+    Frontier,
 }
 
 /// What a command holding `trials` outcome rows of `scenarios` scenarios takes at its peak, beside
@@ -601,7 +637,11 @@ fn trial_memory(
     trials: u64,
     holding: Holding,
     formats: report::Formats,
+    threads: Option<u16>,
 ) -> arstress::limits::TrialMemory {
+    // Worker threads as the pool will have them (`--threads`, else one per core).
+    let threads =
+        threads.map_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get), usize::from);
     let policies = study.policies.len();
     let months = study.calendar.horizon_months() as usize;
     // Plan::row_width, and a weight per trial under tail sampling.
@@ -614,21 +654,27 @@ fn trial_memory(
         Holding::Run => (width, 1),
         Holding::Growing | Holding::Merge => (width, 2),
         Holding::Shard => (width * scenarios, 2),
+        Holding::Frontier => (2 + 2 * policies, 1),
     };
-    // A shard keeps no per-buyer statistics and builds no reports, but its plans are compiled all at once.
-    let contributions_csv = (formats.csv || formats.xlsx) && holding != Holding::Shard;
+    let (buyers, invoices) = (study.portfolio.buyers.len(), study.portfolio.invoices.len());
+    let study_bytes = if holding == Holding::Frontier {
+        // The variants are policies of the plan, but no alternative keeps per-buyer statistics.
+        arstress::limits::study_bytes(buyers, invoices, scenarios, 1, false, threads)
+            + (buyers * policies * scenarios) as u64 * arstress::limits::PLAN_BYTES_PER_BUYER_POLICY
+    } else {
+        // A shard keeps no per-buyer statistics and builds no reports, but its plans are compiled
+        // all at once.
+        let contributions_csv = (formats.csv || formats.xlsx) && holding != Holding::Shard;
+        arstress::limits::study_bytes(buyers, invoices, scenarios, policies + 1, contributions_csv, threads)
+    };
     arstress::limits::TrialMemory {
         trials,
         measures,
         copies,
-        columns: 1 + 3 * policies,
-        study: arstress::limits::study_bytes(
-            study.portfolio.buyers.len(),
-            study.portfolio.invoices.len(),
-            scenarios,
-            policies + 1,
-            contributions_csv,
-        ),
+        // The frontier's statistics extract about three columns per worker at once (a variant's net
+        // loss, total cost and peak shortfall).
+        columns: if holding == Holding::Frontier { 3 * threads } else { 1 + 3 * policies },
+        study: study_bytes,
         resident: arstress::limits::resident_memory().unwrap_or(0),
     }
 }
@@ -646,7 +692,7 @@ fn load(path: &Path) -> Result<Study, Error> {
 }
 
 fn run(args: RunArgs) -> Result<(), Error> {
-    let formats = report::Formats { csv_bom: args.csv_bom, ..report::Formats::parse(&args.format)? };
+    let formats = formats_of(&args.format, args.csv_bom);
     if args.resume && args.target_rel_error.is_some() {
         return Err(Error::Usage(
             "--resume and --target-rel-error cannot be combined: a run to a target error decides its trials as it goes"
@@ -677,7 +723,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
             (None, None) => (trials, Holding::Run, "run (--trials)"),
         };
         let scenarios = arstress::run::select_scenarios(&study, &opts.scenarios)?.len();
-        let need = trial_memory(&study, scenarios, args.tail_sampling, held, holding, formats);
+        let need = trial_memory(&study, scenarios, args.tail_sampling, held, holding, formats, args.threads);
         need.check(memory, what)?;
         estimate = Some(need.total());
     }
@@ -693,7 +739,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
             needed = needed.saturating_add(rows.saturating_mul(plan.row_width() as u64 * 8));
         }
     }
-    report::check_writable(&out, needed)?;
+    check_out_writable(&out, needed)?;
     let _lock = lock_out(&out)?;
     let threads = args.threads.map_or(0, usize::from);
     let pool = rayon::ThreadPoolBuilder::new()
@@ -808,9 +854,10 @@ fn frontier(a: &FrontierArgs) -> Result<(), Error> {
     refuse_out_holding_inputs(&out, &study)?;
     let selected = arstress::run::select_scenarios(&study, &opts.scenarios)?.len();
     let formats = report::Formats::NONE;
-    trial_memory(&study, selected, false, trials, Holding::Run, formats).check(memory, "frontier (--trials)")?;
+    trial_memory(&study, selected, false, trials, Holding::Frontier, formats, a.threads)
+        .check(memory, "frontier (--trials)")?;
     let chosen = arstress::run::select_scenarios(&study, &opts.scenarios)?;
-    report::check_writable(&out, 1 << 20)?;
+    check_out_writable(&out, 1 << 20)?;
     let _lock = lock_out(&out)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(a.threads.map_or(0, usize::from))
@@ -909,10 +956,19 @@ fn merge(
         tail_shift: m.shift(),
     };
     refuse_out_holding_inputs(out, &study)?;
-    let need = trial_memory(&study, m.scenarios.len(), m.shift().is_some(), m.trials, Holding::Merge, formats);
+    // A shard folder keeps its shard: merged reports written beside it would make a folder that
+    // is both a shard and a report set (a later merge would read it as a shard again).
+    if out.join(arstress::shard::SHARD_MANIFEST).exists() {
+        return Err(Error::Usage(format!(
+            "--out {}: the folder holds a shard ({}): write the merged reports to another folder",
+            out.display(),
+            arstress::shard::SHARD_MANIFEST
+        )));
+    }
+    let need = trial_memory(&study, m.scenarios.len(), m.shift().is_some(), m.trials, Holding::Merge, formats, threads);
     need.check(memory, "merge (the shards' --trials)")?;
     let plans = compile_all(&study, &opts)?;
-    report::check_writable(out, report_bytes(&study, &plans))?;
+    check_out_writable(out, report_bytes(&study, &plans))?;
     let _lock = lock_out(out)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.map_or(0, usize::from))

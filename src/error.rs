@@ -121,12 +121,31 @@ pub enum Error {
         crate::report::atomic::LOCK_FILE
     )]
     Locked { dir: PathBuf, pid: Option<u32> },
+    /// A folder chosen to write into cannot take what is to be written (exit code 2). The CLI
+    /// names the option or argument that chose it.
+    #[error("{}: {problem}", path.display())]
+    Folder { path: PathBuf, problem: FolderProblem },
     /// A command-line value is invalid (exit code 2).
     #[error("{0}")]
     Usage(String),
     /// A broken internal invariant (exit code 1).
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// Why a folder cannot be written into ([`Error::Folder`]).
+#[derive(Debug, thiserror::Error)]
+pub enum FolderProblem {
+    #[error("not a folder (a file of that name exists)")]
+    NotAFolder,
+    #[error("the folder is not writable: {0}")]
+    NotWritable(std::io::Error),
+    #[error(
+        "the disk has {} free, the files need about {}: free some space or choose another folder",
+        crate::limits::bytes(*free),
+        crate::limits::bytes(*needed)
+    )]
+    DiskFull { free: u64, needed: u64 },
 }
 
 impl Error {
@@ -136,7 +155,7 @@ impl Error {
     }
     /// True when the user's input or usage is at fault (exit code 2).
     pub fn is_user_error(&self) -> bool {
-        matches!(self, Error::Invalid(_) | Error::Read { .. } | Error::Usage(_))
+        matches!(self, Error::Invalid(_) | Error::Read { .. } | Error::Usage(_) | Error::Folder { .. })
     }
 }
 

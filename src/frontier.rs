@@ -345,10 +345,13 @@ fn summarize(fp: &FrontierPlan, out: &FrontierOutcomes) -> ScenarioFrontier {
         .map(|(v, variant)| {
             let net = out.column(2 + 2 * v);
             let premium = variant.terms.premium;
-            let total: Vec<i64> = net.iter().map(|x| x + premium).collect();
+            // Total cost = net loss + a premium that is the same in every trial: its mean is the
+            // net loss's shifted by the premium (an integer, so the rounding is the same), with
+            // the same standard error.
+            let (net_mean, se) = mean_with_error(&net);
             Figures {
                 premium,
-                total_cost: mean_with_error(&total),
+                total_cost: (net_mean + premium as i128, se),
                 es_99_net: es_99(net),
                 p_shortfall: cash.then(|| p_positive(&out.column(3 + 2 * v))),
             }
@@ -362,11 +365,7 @@ fn summarize(fp: &FrontierPlan, out: &FrontierOutcomes) -> ScenarioFrontier {
 pub struct Row {
     pub scenario: String,
     pub variant: usize,
-    pub premium: i64,
-    /// (value, standard error) in cents, or probabilities.
-    pub total_cost: (i128, f64),
-    pub es_99_net: (i128, f64),
-    pub p_shortfall: Option<(f64, f64)>,
+    pub figures: Figures,
     /// No other variant has a premium and an ES 99 of the net loss at most as high, one lower.
     pub efficient: bool,
 }
@@ -379,18 +378,11 @@ pub fn rows(r: &FrontierResult) -> Vec<Row> {
             .variants
             .iter()
             .enumerate()
-            .map(|(i, f)| Row {
-                scenario: s.name.clone(),
-                variant: i,
-                premium: f.premium,
-                total_cost: f.total_cost,
-                es_99_net: f.es_99_net,
-                p_shortfall: f.p_shortfall,
-                efficient: false,
-            })
+            .map(|(i, f)| Row { scenario: s.name.clone(), variant: i, figures: f.clone(), efficient: false })
             .collect();
         let dominated = |a: &Row| {
-            rows.iter().any(|b| {
+            let a = &a.figures;
+            rows.iter().map(|b| &b.figures).any(|b| {
                 b.premium <= a.premium
                     && b.es_99_net.0 <= a.es_99_net.0
                     && (b.premium < a.premium || b.es_99_net.0 < a.es_99_net.0)
@@ -426,39 +418,33 @@ pub fn frontier_csv(v: &Variants, r: &FrontierResult) -> Result<Vec<u8>, Error> 
         header.push(c.into());
     }
     w.write_record(&header).map_err(internal)?;
-    let cents = |c: i128| crate::money::format_cents(c);
-    let se = |x: f64| crate::money::format_cents(x.round() as i128);
-    let prob =
-        |p: Option<(f64, f64)>, i: usize| p.map_or(String::new(), |p| format!("{:.6}", if i == 0 { p.0 } else { p.1 }));
+    // The figures' cells: premium, total cost and ES 99 with their errors, P(shortfall) and its.
+    let cells = |f: &Figures| {
+        let cents = |c: i128| crate::money::format_cents(c);
+        let se = |x: f64| crate::money::format_cents(x.round() as i128);
+        let prob = |i: usize| f.p_shortfall.map_or(String::new(), |p| format!("{:.6}", if i == 0 { p.0 } else { p.1 }));
+        [
+            cents(f.premium as i128),
+            cents(f.total_cost.0),
+            se(f.total_cost.1),
+            cents(f.es_99_net.0),
+            se(f.es_99_net.1),
+            prob(0),
+            prob(1),
+        ]
+    };
     for s in &r.scenarios {
-        let none = &s.none;
         let mut record = vec![s.name.clone(), "none".to_owned()];
         record.extend(v.terms.iter().map(|_| String::new()));
-        record.extend([
-            cents(0),
-            cents(none.total_cost.0),
-            se(none.total_cost.1),
-            cents(none.es_99_net.0),
-            se(none.es_99_net.1),
-            prob(none.p_shortfall, 0),
-            prob(none.p_shortfall, 1),
-            String::new(),
-        ]);
+        record.extend(cells(&s.none));
+        record.push(String::new());
         w.write_record(&record).map_err(internal)?;
     }
     for row in rows(r) {
         let mut record = vec![row.scenario.clone(), v.policies[row.variant].name.clone()];
         record.extend(v.values[row.variant].iter().cloned());
-        record.extend([
-            cents(row.premium as i128),
-            cents(row.total_cost.0),
-            se(row.total_cost.1),
-            cents(row.es_99_net.0),
-            se(row.es_99_net.1),
-            prob(row.p_shortfall, 0),
-            prob(row.p_shortfall, 1),
-            if row.efficient { "yes" } else { "no" }.to_owned(),
-        ]);
+        record.extend(cells(&row.figures));
+        record.push(if row.efficient { "yes" } else { "no" }.to_owned());
         w.write_record(&record).map_err(internal)?;
     }
     w.into_inner().map_err(|e| Error::Internal(format!("frontier.csv: {e}")))
@@ -488,10 +474,10 @@ pub fn frontier_html(study_name: &str, currency: &str, v: &Variants, r: &Frontie
     for s in &r.scenarios {
         let _ = writeln!(h, "<h2>{}</h2>", esc(&s.name));
         let mine: Vec<&Row> = rows.iter().filter(|x| x.scenario == s.name).collect();
-        let es = |x: &Row| (x.es_99_net.0 as f64 / 100.0, x.es_99_net.1 / 100.0);
+        let es = |x: &Row| (x.figures.es_99_net.0 as f64 / 100.0, x.figures.es_99_net.1 / 100.0);
         scatter(&mut h, s, v, &mine, "ES 99 of the net loss", &es, false, currency);
         if s.none.p_shortfall.is_some() {
-            let p = |x: &Row| x.p_shortfall.unwrap_or((0.0, 0.0));
+            let p = |x: &Row| x.figures.p_shortfall.unwrap_or((0.0, 0.0));
             scatter(&mut h, s, v, &mine, "P(shortfall)", &p, true, currency);
         }
     }
@@ -512,7 +498,7 @@ fn scatter(
 ) {
     let (w, ht, left, right, top, bottom) = (560.0, 360.0, 70.0, 16.0, 12.0, 44.0);
     let none_y = if probability { s.none.p_shortfall.map_or(0.0, |p| p.0) } else { s.none.es_99_net.0 as f64 / 100.0 };
-    let xs: Vec<f64> = rows.iter().map(|r| r.premium as f64 / 100.0).chain([0.0]).collect();
+    let xs: Vec<f64> = rows.iter().map(|r| r.figures.premium as f64 / 100.0).chain([0.0]).collect();
     let ys: Vec<f64> = rows.iter().map(|r| figure(r).0).chain([none_y, 0.0]).collect();
     let fold = |v: &[f64]| v.iter().fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x), b.max(x)));
     let (x_ticks, y_ticks) = (nice_ticks(fold(&xs).0, fold(&xs).1, 6), nice_ticks(fold(&ys).0, fold(&ys).1, 6));
@@ -560,9 +546,9 @@ fn scatter(
     );
     // The efficient variants joined in order of premium.
     let mut efficient: Vec<&&Row> = rows.iter().filter(|r| r.efficient).collect();
-    efficient.sort_by_key(|r| (r.premium, r.variant));
+    efficient.sort_by_key(|r| (r.figures.premium, r.variant));
     let line: Vec<String> =
-        efficient.iter().map(|r| format!("{:.1},{:.1}", x(r.premium as f64 / 100.0), y(figure(r).0))).collect();
+        efficient.iter().map(|r| format!("{:.1},{:.1}", x(r.figures.premium as f64 / 100.0), y(figure(r).0))).collect();
     let _ =
         write!(h, "<polyline fill=\"none\" stroke=\"#1f3a5f\" stroke-width=\"1.2\" points=\"{}\"/>", line.join(" "));
     let shown = |value: f64, se: f64| {
@@ -582,9 +568,9 @@ fn scatter(
             "<g class=\"variant\"><title>{}: premium {}, {}</title><circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"{fill}\" \
              stroke=\"#1f3a5f\"/></g>",
             esc(&v.policies[r.variant].name),
-            crate::money::group_thousands(&format!("{:.0}", r.premium as f64 / 100.0)),
+            crate::money::group_thousands(&format!("{:.0}", r.figures.premium as f64 / 100.0)),
             shown(value, se),
-            x(r.premium as f64 / 100.0),
+            x(r.figures.premium as f64 / 100.0),
             y(value)
         );
     }

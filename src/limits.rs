@@ -204,20 +204,32 @@ pub struct TrialMemory {
 pub const PLAN_BYTES_PER_BUYER: u64 = 960;
 pub const PLAN_BYTES_PER_INVOICE: u64 = 96;
 pub const STATS_BYTES_PER_BUYER_ALTERNATIVE: u64 = 320;
+/// A policy's per-buyer fields in a compiled plan (limits, cover, insured flags): the frontier,
+/// whose variants are the plan's policies without per-buyer statistics, counts this instead of
+/// [`STATS_BYTES_PER_BUYER_ALTERNATIVE`] (the 45 bytes a buyer and alternative measured above,
+/// with a margin).
+pub const PLAN_BYTES_PER_BUYER_POLICY: u64 = 64;
 pub const CSV_BYTES_PER_CONTRIBUTION_ROW: u64 = 144;
 
 /// What the plans, per-buyer statistics and reports of `scenarios` scenarios take beside the trials'
 /// outcome rows (every scenario's plan and statistics are held until the reports are written).
+///
+/// The per-buyer statistics were measured with 2 worker threads, and much of them are accumulators
+/// each worker keeps (per group of trials, and per chunk of replayed tail trials, summed at the
+/// end): with `threads` workers they are counted `⌈threads / 2⌉` times, an upper bound.
 pub fn study_bytes(
     buyers: usize,
     invoices: usize,
     scenarios: usize,
     alternatives: usize,
     contributions_csv: bool,
+    threads: usize,
 ) -> u64 {
+    let copies = threads.div_ceil(2).max(1) as u64;
     let per_buyer = PLAN_BYTES_PER_BUYER
         + alternatives as u64
-            * (STATS_BYTES_PER_BUYER_ALTERNATIVE + if contributions_csv { CSV_BYTES_PER_CONTRIBUTION_ROW } else { 0 });
+            * (STATS_BYTES_PER_BUYER_ALTERNATIVE * copies
+                + if contributions_csv { CSV_BYTES_PER_CONTRIBUTION_ROW } else { 0 });
     let per_scenario = (buyers as u64)
         .saturating_mul(per_buyer)
         .saturating_add((invoices as u64).saturating_mul(PLAN_BYTES_PER_INVOICE));

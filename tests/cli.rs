@@ -65,7 +65,6 @@ fn completions_for_four_shells_parse_and_know_every_command() {
 #[test]
 fn manual_pages_for_the_program_and_every_command() {
     let page = stdout_of(&["man"]);
-    assert!(page.starts_with(".ie \\n(.g .ds Aq") || page.contains(".TH arstress 1"), "{}", &page[..200]);
     assert!(page.contains(".TH arstress 1"));
     for command in COMMANDS {
         assert!(page.contains(command), "the main page lists {command}");

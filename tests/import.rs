@@ -415,3 +415,102 @@ fn each_defaulted_field_gets_one_summary_warning_with_its_count() {
     assert_eq!(buyers[0]["monthly_sales"], "666.67");
     assert_eq!(buyers[0]["credit_limit"], "2000.00");
 }
+
+/// A column the import reads, named twice in the header (`Amount,Amount`), was read from the first
+/// silently; it is refused, naming the header and the columns, whatever the case and spacing.
+#[test]
+fn a_column_named_twice_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(
+        dir.path(),
+        &[("twice.csv", "Customer,Country,Due Date,Amount,amount \nC1,DE,2027-02-01,10.00,5.00\n")],
+    );
+    let (code, _, stderr) = import(dir.path(), "twice.csv", "s", &["--as-of", "2027-01-01"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("twice.csv:1: field `Amount`") && stderr.contains("`Amount` names columns 4 and 5"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("s").exists(), "nothing written");
+}
+
+/// Review findings (issue 19): a totals line of the export became a customer holding the whole
+/// book; a "90+" subtotal beside the 91-120 and over-120 buckets counted those receivables twice;
+/// a column named in `--map` for one field was also taken by another field's alias (`due_date =
+/// "Date"` made the due dates the document dates, and the valuation date the latest due date).
+/// Each is refused or kept apart now.
+#[test]
+fn totals_lines_overlapping_buckets_and_mapped_columns_are_not_read_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(
+        dir.path(),
+        &[
+            ("totals.csv", "Customer No.,Current,1-30\nC1,100,0\nC2,50,0\nGrand Total,150,0\n"),
+            (
+                "overlap.csv",
+                "Customer No.,Country,Current,1-30,31-60,61-90,91-120,Over 120,Over 90\nC1,DE,0,0,0,0,100,200,300\n",
+            ),
+            ("dates.csv", "Customer,Date,Amount,Country\nC1,2027-03-31,100.00,DE\nC2,2027-05-31,50.00,DE\n"),
+            ("map.toml", "due_date = \"Date\"\n"),
+        ],
+    );
+    let (code, _, stderr) =
+        import(dir.path(), "totals.csv", "t", &["--as-of", "2027-01-31", "--default-country", "DE"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("totals.csv:4: field `Customer No.`, value \"Grand Total\""), "{stderr}");
+    assert!(stderr.contains("not a totals line"), "{stderr}");
+
+    let (code, _, stderr) = import(dir.path(), "overlap.csv", "o", &["--as-of", "2027-01-31"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("field `Over 90`") && stderr.contains("holds what `91-120` holds"), "{stderr}");
+
+    // The mapped due date is not also the document date: no document dates, so no valuation date
+    // to take from them (it was the latest due date, 2027-05-31).
+    let (code, _, stderr) = import(dir.path(), "dates.csv", "d", &["--map", "map.toml"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("no document dates to take the valuation date from"), "{stderr}");
+    let (code, stdout, stderr) = import(dir.path(), "dates.csv", "d", &["--map", "map.toml", "--as-of", "2027-01-31"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("exposure 150.00 EUR"), "{stdout}");
+    let invoices = rows(dir.path().join("d/invoices.csv"));
+    assert_eq!(invoices.iter().map(|r| r["due_date"].as_str()).collect::<Vec<_>>(), ["2027-03-31", "2027-05-31"]);
+}
+
+/// Review finding (issue 19): a semicolon export read with `--delimiter ';'` but without
+/// `--decimal-comma` took `12,500` (12.50 the European way) as 12,500 silently. An amount with a
+/// comma and no point is refused there, naming the choice to make.
+#[test]
+fn a_comma_amount_in_a_semicolon_export_is_not_guessed() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(dir.path(), &[("semi.csv", "Customer;Country;Due Date;Amount\nC1;DE;2027-02-01;12,500\n")]);
+    let (code, _, stderr) = import(dir.path(), "semi.csv", "s", &["--delimiter", ";", "--as-of", "2027-01-01"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("semi.csv:2: field `Amount`, value \"12,500\"") && stderr.contains("--decimal-comma"),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) =
+        import(dir.path(), "semi.csv", "s", &["--delimiter", ";", "--decimal-comma", "--as-of", "2027-01-01"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("exposure 12.50 EUR"), "{stdout}");
+}
+
+/// Review finding (issue 19): a customer with an empty currency cell, in a ledger whose other rows
+/// say USD, was read in USD without a word. It still is (the ledger's one currency is the
+/// reporting currency), and one warning says so with the count.
+#[test]
+fn blank_currency_cells_are_said_once_with_their_count() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(
+        dir.path(),
+        &[(
+            "usd.csv",
+            "Customer,Country,Due Date,Amount,Currency\nC1,US,2027-02-01,10.00,USD\nC2,US,2027-02-01,5.00,\n\
+             C3,US,2027-02-01,5.00,\n",
+        )],
+    );
+    let (code, stdout, stderr) = import(dir.path(), "usd.csv", "s", &["--as-of", "2027-01-01"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stderr.matches("no currency for 2 buyers: amounts read as USD").count(), 1, "{stderr}");
+    assert!(stdout.contains("exposure 20.00 USD"), "{stdout}");
+}

@@ -97,3 +97,74 @@ fn generate_refuses_counts_that_do_not_fit() {
     let estimate = arstress::generate::memory_needed(&opts);
     assert!(peak <= estimate && estimate <= 3 * peak, "peak {peak}, estimate {estimate}");
 }
+
+/// The frontier's memory estimate counts what a frontier holds (two figures per variant and trial,
+/// no per-buyer statistics), not a full run's statistics for every variant as it did (issue 18's
+/// review: with 50 variants it refused frontiers that fit). Checked like a run's: a limit just
+/// below the measured peak is refused (the estimate bounds the peak), and one of three times the
+/// peak is accepted (the estimate stays useful).
+#[test]
+fn the_frontier_memory_estimate_bounds_its_peak_and_stays_useful() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = dir.path().join("study");
+    generated(&study, 20_000);
+    let sweep = dir.path().join("sweep.toml");
+    std::fs::write(&sweep, "base = \"whole-turnover-90\"\n[sweep]\nindemnity = [0.8, 0.85, 0.9, 0.95]\ndeductible = [0, 1000, 5000, 10000, 20000]\nnamed_top = [100, 1000]\n").unwrap();
+    let run = |extra: &[&str], out: &str| {
+        let mut args = os(&["frontier", study.to_str().unwrap(), "--sweep", sweep.to_str().unwrap()]);
+        args.extend(os(&["--trials", "2000", "--quiet", "--out", dir.path().join(out).to_str().unwrap()]));
+        args.extend(os(extra));
+        let refs: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+        run_measured(&refs)
+    };
+    let (code, stderr, peak) = run(&[], "free");
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, stderr, _) = run(&["--max-memory", &(peak * 9 / 10).to_string()], "below");
+    assert_eq!(code, Some(2), "a limit below the peak is refused before use: {stderr}");
+    assert!(stderr.contains("frontier (--trials)"), "{stderr}");
+    let (code, stderr, _) = run(&["--max-memory", &(3 * peak).to_string()], "above");
+    assert_eq!(code, Some(0), "a limit of three times the peak is enough: {stderr}");
+}
+
+/// Review finding (issue 18): the per-buyer statistics' accumulators are kept per worker, but the
+/// estimate counted them once, whatever the thread count. It now counts them per pair of workers:
+/// the estimate recorded with `--threads 8` exceeds the one with `--threads 2` by the statistics'
+/// share, and a limit between the two is refused with 8 threads and accepted with 2.
+#[test]
+fn the_memory_estimate_counts_the_workers_accumulators() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = dir.path().join("study");
+    generated(&study, 20_000);
+    let estimate = |threads: &str, out: &str| -> u64 {
+        let out = dir.path().join(out);
+        arstress()
+            .arg("run")
+            .arg(&study)
+            .args(["--trials", "200", "--quiet", "--scenario", "baseline", "--threads", threads, "--out"])
+            .arg(&out)
+            .assert()
+            .success();
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+        manifest["timing"]["estimated_peak_memory_bytes"].as_u64().unwrap()
+    };
+    let (two, eight) = (estimate("2", "t2"), estimate("8", "t8"));
+    // 20,000 buyers × (none + 3 policies) alternatives × 320 bytes × (4 − 1) more copies: the
+    // statistics are all that depends on the threads in a run's estimate (beside the memory
+    // already resident, which differs by a few pages between the two processes).
+    let more = 20_000 * 4 * arstress::limits::STATS_BYTES_PER_BUYER_ALTERNATIVE * 3;
+    assert!((eight - two).abs_diff(more) < 1 << 20, "8 threads {eight}, 2 threads {two}: expected {more} more");
+    let limit = (two + eight) / 2;
+    let run = |threads: &str| {
+        arstress()
+            .arg("run")
+            .arg(&study)
+            .args(["--trials", "200", "--quiet", "--scenario", "baseline", "--threads", threads])
+            .args(["--max-memory", &limit.to_string(), "--out"])
+            .arg(dir.path().join(format!("limited-{threads}")))
+            .output()
+            .unwrap()
+    };
+    assert_eq!(run("8").status.code(), Some(2), "8 threads need more than {limit}");
+    assert!(run("2").status.success(), "2 threads fit in {limit}");
+}

@@ -152,3 +152,26 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     files
 }
+
+/// Regression (noticed in issue 17's review): `merge --out` into one of the shard folders wrote
+/// the merged reports beside the shard, a folder that was then both a shard and a report set. It
+/// is refused, naming the folder and the shard file, and the shard folder is left as it was.
+#[test]
+fn merge_refuses_to_write_into_a_shard_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let shards: Vec<PathBuf> =
+        (0..2).map(|i| run_shard(&dir.path().join(format!("s{i}")), &format!("{i}/2"), &[])).collect();
+    let listing = |d: &Path| {
+        let mut names: Vec<_> = std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name()).collect();
+        names.sort();
+        names
+    };
+    let before = listing(&shards[1]);
+    let o = merge(&shards, &shards[1]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&format!("--out {}", shards[1].display())) && stderr.contains("shard.json"), "{stderr}");
+    assert_eq!(listing(&shards[1]), before, "the shard folder is unchanged");
+    // Into a folder of its own, the same shards merge.
+    assert!(merge(&shards, &dir.path().join("merged")).status.success());
+}

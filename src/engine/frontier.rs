@@ -94,6 +94,8 @@ struct Work {
     shares: Vec<i64>,
     own: Vec<i64>,
     own_base: Vec<i64>,
+    /// A month of zeros: the claims, shares and insured receivables of no insurance.
+    zeros: Vec<i64>,
 }
 
 /// Peak shortfall over the months of a cash path: cash before premium less the premium to date.
@@ -112,8 +114,8 @@ fn frontier_trial(fp: &FrontierPlan, seed: u64, trial: u64, w: &mut Work, row: &
     row[1] = 0;
     let h = plan.cash.as_ref().map_or(0, |c| c.months);
     if let Some(cash) = &plan.cash {
-        let zeros = vec![0i64; h];
-        cash.path_before_premium(&w.scratch.totals, (&zeros, &zeros, &zeros), &mut w.own, &mut w.own_base);
+        let z = &w.zeros;
+        cash.path_before_premium(&w.scratch.totals, (z, z, z), &mut w.own, &mut w.own_base);
         row[1] = peak(cash, &w.own, &w.own_base, &[]);
     }
     for (c, policy) in plan.policies.iter().enumerate() {
@@ -189,6 +191,7 @@ pub fn run_frontier(fp: &FrontierPlan, seed: u64, trials: u64, progress: &(dyn F
             shares: vec![0; h],
             own: vec![0; h],
             own_base: vec![0; h],
+            zeros: vec![0; h],
         };
         let first = (group * per_group) as u64;
         for (block, rows) in rows.chunks_mut(super::BLOCK * width).enumerate() {

@@ -225,6 +225,9 @@ impl Columns {
             normalized.iter().position(|h| !h.is_empty() && *h == n)
         };
         let mut found = BTreeMap::new();
+        // Columns the mapping names are its fields' alone: no alias takes them for another field
+        // (`due_date = "Date"` must not also make "Date" the issue date).
+        let claimed: Vec<usize> = mapping.names.values().filter_map(|(name, _)| find(name)).collect();
         for field in FIELDS {
             if let Some((name, span)) = mapping.names.get(&field) {
                 match find(name) {
@@ -244,7 +247,7 @@ impl Columns {
                 }
                 continue;
             }
-            if let Some(i) = field.aliases().iter().find_map(|a| find(a)) {
+            if let Some(i) = field.aliases().iter().find_map(|a| find(a).filter(|i| !claimed.contains(i))) {
                 found.insert(field, (i, headers[i].clone()));
             }
         }

@@ -215,27 +215,24 @@ pub fn parse_ledger_date(text: &str, format: &Format) -> Result<time::Date, Stri
 /// `30 Tage`, `30d`. At most 720.
 pub fn parse_terms(text: &str) -> Option<u32> {
     let lower = text.to_lowercase();
-    let after_net = lower.rfind("net").map(|i| &lower[i + 3..]);
-    let number = |s: &str| -> Option<u32> {
-        let digits: String =
-            s.trim_start_matches(|c: char| !c.is_ascii_digit()).chars().take_while(char::is_ascii_digit).collect();
+    // A number of days, optionally followed by a word for days (`30`, `30 days`, `30 Tage`):
+    // anything else after it (`1e400`, `30 EOM`) or before it (`-30`) is not read as days.
+    let days = |t: &str| -> Option<u32> {
+        let t = t.trim();
+        let digits: String = t.chars().take_while(char::is_ascii_digit).collect();
+        let rest = t[digits.len()..].trim().trim_end_matches('.');
+        let words = ["", "d", "day", "days", "tage", "tag", "t", "jours", "j", "dias", "días", "giorni", "gg"];
+        if digits.is_empty() || !words.contains(&rest) {
+            return None;
+        }
         digits.parse().ok()
     };
-    let days = match after_net.and_then(number) {
-        Some(d) => d,
-        None => {
-            // A plain number, optionally followed by a word for days.
-            let t = lower.trim();
-            let digits: String = t.chars().take_while(char::is_ascii_digit).collect();
-            let rest = t[digits.len()..].trim().trim_end_matches('.');
-            let words = ["", "d", "day", "days", "tage", "tag", "t", "jours", "j", "dias", "días", "giorni", "gg"];
-            if digits.is_empty() || !words.contains(&rest) {
-                return None;
-            }
-            digits.parse().ok()?
-        }
+    // `Net 30`, `NET30`, `2/10 Net 30`: the days after the last "net"; else a plain number.
+    let d = match lower.rfind("net") {
+        Some(i) => days(&lower[i + 3..])?,
+        None => days(&lower)?,
     };
-    (days <= 720).then_some(days)
+    (d <= 720).then_some(d)
 }
 
 /// Problems collected while reading rows, with the cap of the input loaders.
@@ -246,6 +243,26 @@ pub fn full(problems: &Problems) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn terms_read_only_days() {
+        for (text, want) in [
+            ("30", Some(30)),
+            ("Net 30", Some(30)),
+            ("NET30", Some(30)),
+            ("2/10 Net 30", Some(30)),
+            ("net 45 days", Some(45)),
+            ("30 Tage", Some(30)),
+            ("Net 1e400", None),
+            ("Net -30", None),
+            ("Net 30 EOM", None),
+            ("-30", None),
+            ("Net 721", None),
+            ("Net", None),
+        ] {
+            assert_eq!(parse_terms(text), want, "{text}");
+        }
+    }
 
     #[test]
     fn amounts_in_ledger_notations() {

@@ -184,6 +184,26 @@ pub fn import(opts: &ImportOptions, out: &Path) -> Result<Imported, Error> {
     let table = Table::read(&opts.ledger, &format)?;
     let cols = Columns::resolve(&table.headers, &mapping, &mut problems);
     let file = table.src.path.clone();
+    // A column the import reads must be named once: of two `Amount` columns, which holds the
+    // amount is anyone's guess (nothing read silently from the wrong one).
+    for (_, header) in cols.found.values() {
+        let name = columns::normalize(header);
+        let same: Vec<usize> =
+            (0..table.headers.len()).filter(|&j| columns::normalize(&table.headers[j]) == name).collect();
+        if same.len() > 1 {
+            let at: Vec<String> = same.iter().map(|j| (j + 1).to_string()).collect();
+            problems.push(Problem {
+                file: file.clone(),
+                location: Location::Line(1),
+                field: header.clone(),
+                value: table.header_line.clone(),
+                expected: format!(
+                    "each column named once: `{header}` names columns {} (rename one of them in the export)",
+                    at.join(" and ")
+                ),
+            });
+        }
+    }
     let shape =
         if !cols.buckets().is_empty() && !cols.has(Field::DueDate) { Shape::AgedBalance } else { Shape::OpenItems };
     if !cols.has(Field::BuyerId) {
@@ -206,6 +226,27 @@ pub fn import(opts: &ImportOptions, out: &Path) -> Result<Imported, Error> {
             " (country matters for political risk), or pass --default-country XX",
         ));
     }
+    // A subtotal bucket beside the buckets it sums would count the same receivables twice.
+    let buckets: Vec<Bucket> = cols.buckets().into_iter().map(|(b, _)| b).collect();
+    if buckets.contains(&Bucket::Over90) {
+        for detail in [Bucket::Days91To120, Bucket::Over120] {
+            if buckets.contains(&detail) {
+                problems.push(Problem {
+                    file: file.clone(),
+                    location: Location::Line(1),
+                    field: cols.header(Field::Bucket(Bucket::Over90)),
+                    value: table.header_line.clone(),
+                    expected: format!(
+                        "buckets that do not overlap: `{}` holds what `{}` holds (drop the subtotal column from \
+                         the export)",
+                        cols.header(Field::Bucket(Bucket::Over90)),
+                        cols.header(Field::Bucket(detail))
+                    ),
+                });
+                break;
+            }
+        }
+    }
     problems.clone().into_result()?;
 
     let mut accs: BTreeMap<String, Acc> = BTreeMap::new();
@@ -219,6 +260,16 @@ pub fn import(opts: &ImportOptions, out: &Path) -> Result<Imported, Error> {
             problems.push(table.problem(line, &cols.header(Field::BuyerId), "", "a customer number"));
             continue;
         };
+        // A totals line of the export would be a customer holding the whole book.
+        if is_totals_label(id) {
+            problems.push(table.problem(
+                line,
+                &cols.header(Field::BuyerId),
+                id,
+                "a customer number, not a totals line (remove the totals line from the export)",
+            ));
+            continue;
+        }
         let acc = accs.entry(id.to_owned()).or_insert_with(|| Acc { first_line: line, ..Acc::default() });
         read_row(&table, &cols, &format, &grades, rec, line, id, shape, acc, &mut zero_rows, &mut problems);
     }
@@ -266,6 +317,15 @@ pub fn import(opts: &ImportOptions, out: &Path) -> Result<Imported, Error> {
             return Err(Error::Invalid(problems));
         }
     };
+    // Customers with no currency cell while others have one: read in the reporting currency,
+    // said once with the count.
+    let blank = accs.values().filter(|a| a.currency.is_none()).count();
+    if blank > 0 && !ledger_currencies.is_empty() {
+        warnings.push(format!(
+            "no currency for {blank} buyer{}: amounts read as {currency} (the reporting currency)",
+            if blank == 1 { "" } else { "s" }
+        ));
+    }
     let fx: BTreeMap<String, Decimal> = opts.fx.iter().cloned().collect();
     let mut unpriced: BTreeMap<String, usize> = BTreeMap::new();
     for a in accs.values() {
@@ -689,6 +749,14 @@ fn read_row(
         }
     }
     let amount = |problems: &mut Problems, f: Field, text: &str| -> Option<Decimal> {
+        // In a semicolon export read without --decimal-comma, `12,500` may be 12.50 written the
+        // European way or 12,500 with a thousands separator: which one is not a guess.
+        if format.delimiter == b';' && !format.decimal_comma && text.contains(',') && !text.contains('.') {
+            let expected = "an amount without a comma, or pass --decimal-comma (a semicolon export: is `,` the \
+                            decimal or the thousands separator?)";
+            problems.push(table.problem(line, &cols.header(f), text, expected));
+            return None;
+        }
         match parse_money(text, format.decimal_comma) {
             Ok(d) => Some(d),
             Err(expected) => {
@@ -989,6 +1057,15 @@ fn months_before(date: time::Date, months: u32) -> time::Date {
     let month = time::Month::try_from(month).unwrap_or(time::Month::January);
     let day = date.day().min(month.length(year));
     time::Date::from_calendar_date(year, month, day).unwrap_or(date)
+}
+
+/// Whether a customer cell is the label of a totals line (`Total`, `Grand total`, `Sum`, `Summe`,
+/// `Gesamt`, `Subtotal`: case, spaces and punctuation ignored).
+fn is_totals_label(id: &str) -> bool {
+    matches!(
+        columns::normalize(id).as_str(),
+        "total" | "totals" | "grandtotal" | "subtotal" | "sum" | "summe" | "gesamt" | "gesamtsumme" | "totaal"
+    )
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@
 //! starts afterwards: a folder holds either its previous reports or the new ones, never a mix,
 //! and no temporary file.
 
-use crate::error::Error;
+use crate::error::{Error, FolderProblem};
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -413,20 +413,14 @@ pub fn abandon_writes() -> (Abandoned, usize) {
 /// reported.
 pub fn check_writable(dir: &Path, needed: u64) -> Result<(), Error> {
     if std::fs::metadata(dir).is_ok_and(|m| !m.is_dir()) {
-        return Err(Error::Usage(format!("--out {}: not a folder (a file of that name exists)", dir.display())));
+        return Err(Error::Folder { path: dir.to_path_buf(), problem: FolderProblem::NotAFolder });
     }
-    let fail =
-        |e: std::io::Error| Error::Usage(format!("--out {}: the report folder is not writable: {e}", dir.display()));
+    let fail = |e: std::io::Error| Error::Folder { path: dir.to_path_buf(), problem: FolderProblem::NotWritable(e) };
     std::fs::create_dir_all(dir).map_err(fail)?;
     if let Some(free) = crate::limits::free_disk_bytes(dir)
         && free < needed
     {
-        return Err(Error::Usage(format!(
-            "--out {}: the disk has {} free, the reports need about {}: free some space or choose another --out",
-            dir.display(),
-            crate::limits::bytes(free),
-            crate::limits::bytes(needed)
-        )));
+        return Err(Error::Folder { path: dir.to_path_buf(), problem: FolderProblem::DiskFull { free, needed } });
     }
     let (mut probe, path) =
         create_registered(dir, &format!(".arstress-probe-{}-", std::process::id())).map_err(fail)?;

@@ -58,25 +58,6 @@ impl Default for Formats {
 impl Formats {
     /// No report but manifest.json.
     pub const NONE: Formats = Formats { csv: false, json: false, html: false, xlsx: false, csv_bom: false };
-
-    /// Parses `--format` values (`csv`, `json`, `html`, `xlsx`).
-    pub fn parse(values: &[String]) -> Result<Formats, Error> {
-        let mut f = Formats::NONE;
-        for v in values {
-            match v.trim() {
-                "csv" => f.csv = true,
-                "json" => f.json = true,
-                "html" => f.html = true,
-                "xlsx" => f.xlsx = true,
-                other => {
-                    return Err(Error::Usage(format!(
-                        "--format {other:?}: expected csv, json, html or xlsx (comma-separated)"
-                    )));
-                }
-            }
-        }
-        Ok(f)
-    }
 }
 
 /// Builds the reports of a run, in memory, as (file name, bytes).
