@@ -170,3 +170,45 @@ fn the_never_collected_part_is_written_off() {
     let se: f64 = summary(&out, "calm", "none", "overdue_write_off", "mean_std_error").parse().unwrap();
     assert!((mean - 8_000.0).abs() <= 3.0 * se && se > 0.0, "mean {mean} se {se}");
 }
+
+/// The kernel corrects a drawn buyer by its overdue pieces alone
+/// ([`arstress::cashflow::CashPlan::add_drawn_collection`]); that must equal walking all its
+/// invoices under the draw less its on-time path, for every buyer and every outcome of the draw
+/// (buckets of every age, monthly sales, credit limits that bind under two policies).
+#[test]
+fn the_drawn_correction_equals_the_explicit_walk() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = dir.path().join("study");
+    arstress().args(["generate", "60", "--invoices", "--seed", "11", "--out"]).arg(&study).assert().success();
+    // Older overdue invoices for every third buyer, so every ageing bucket is present.
+    let buyers = read_csv(&study.join("buyers.csv"));
+    let mut invoices = std::fs::read_to_string(study.join("invoices.csv")).unwrap();
+    let as_of = time::macros::date!(2027 - 01 - 01);
+    for (i, b) in buyers.iter().enumerate().step_by(3) {
+        let days_past_due = [45, 75, 120, 250, 400][i % 5];
+        let due = as_of - time::Duration::days(days_past_due);
+        writeln!(invoices, "X{i},{},{}.17,{},2025-06-01,{due}", b["buyer_id"], 20_000 + 731 * i, b["currency"])
+            .unwrap();
+    }
+    std::fs::write(study.join("invoices.csv"), invoices).unwrap();
+    let loaded = arstress::input::load_study(&study).unwrap();
+    let plan = arstress::plan::compile(&loaded, &loaded.scenarios[0]).unwrap();
+    let (cash, c) = (plan.cash.as_ref().unwrap(), plan.collections.as_ref().unwrap());
+    assert!(plan.n_policies() >= 2 && c.buyers.len() >= 20, "{} buyers with overdue invoices", c.buyers.len());
+    let mut path = arstress::cashflow::PathScratch::default();
+    let mut moved = 0;
+    for (i, &b) in c.buyers.iter().enumerate() {
+        for k in 0..=64u64 {
+            let u = ((k << 32) / 64).min(u32::MAX as u64) as u32;
+            let mut fast = cash.baseline.clone();
+            cash.add_drawn_collection(&plan, c, i, u, 1, &mut fast, &mut path);
+            let mut walked = cash.baseline.clone();
+            cash.on_time_path(&plan, b as usize, -1, &mut walked, &mut path);
+            let state = arstress::cashflow::BuyerState { collect: Some(u), ..arstress::cashflow::BuyerState::ON_TIME };
+            cash.buyer_path(&plan, b as usize, &state, 1, &mut walked, &mut path);
+            assert!(fast == walked, "buyer {b}, u = {u}");
+            moved += usize::from(fast != cash.baseline);
+        }
+    }
+    assert!(moved > 100, "the draws move the path ({moved} cases)");
+}

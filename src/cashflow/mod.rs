@@ -9,7 +9,7 @@
 use crate::engine::Peril;
 use crate::model::{Company, DefaultKind};
 use crate::money::{apply_ppb, rate_to_ppb, to_cents};
-use crate::plan::{Plan, PolicyPlan, ScheduledInvoice};
+use crate::plan::{CollectionPlan, NEVER_DUE, Plan, PolicyPlan, ScheduledInvoice};
 use rust_decimal::Decimal;
 
 mod late;
@@ -98,6 +98,10 @@ pub struct CashPlan {
     pub unpaid: Vec<u16>,
     /// `[lag × H + k]`: number of monthly sales paid in month k when paid `lag` days after issue.
     pub paid_in: Vec<u16>,
+    /// On-time eligible receivables at each month end of every buyer with overdue invoices, `[i × H
+    /// + k]` in `plan.collections.buyers` order: a drawn collection recomputes the buyer's insured
+    /// receivables from them ([`CashPlan::add_drawn_collection`]).
+    pub overdue_eligible: Vec<i64>,
 }
 
 /// A buyer's cash data in the form the per-trial corrections read it: 32 bytes, one load.
@@ -385,6 +389,7 @@ impl CashPlan {
             open: Vec::new(),
             unpaid: Vec::new(),
             paid_in: Vec::new(),
+            overdue_eligible: Vec::new(),
         };
         let mut totals = MonthTotals::zeros(months, plan.n_policies());
         let mut scratch = PathScratch::default();
@@ -393,6 +398,12 @@ impl CashPlan {
         }
         cash.baseline = totals;
         cash.compile_buyers(plan, month_starts);
+        if let Some(c) = &plan.collections {
+            for &b in &c.buyers {
+                cash.fill_buyer(plan, b as usize, &BuyerState::ON_TIME, &mut scratch, None);
+                cash.overdue_eligible.extend_from_slice(&scratch.elig[..months]);
+            }
+        }
         if plan.lateness.is_some() {
             cash.late = Some(LateFast::compile(plan, &mut cash, month_starts));
         }
@@ -433,7 +444,10 @@ impl CashPlan {
                         aged: inv.age_due.saturating_add(ELIGIBLE_MAX_DAYS_PAST_DUE + 1),
                         amount: inv.amount,
                     });
-                    overdue = overdue.max(inv.due - inv.age_due);
+                    // A never-collected piece never moves with a delay: it does not bound it.
+                    if inv.due != NEVER_DUE {
+                        overdue = overdue.max(inv.due - inv.age_due);
+                    }
                 } else {
                     bc.terms = inv.due - inv.issue;
                     bc.monthly = inv.amount;
@@ -488,7 +502,7 @@ impl CashPlan {
     }
 
     /// The closed form of the on-time path: one sale a month paid `terms` days after issue, open
-    /// invoices paid on their due day, eligible = receivables.
+    /// invoices paid on their due day, eligible while at most 90 days past due.
     fn closed_on_time(&self, plan: &Plan, b: usize, sign: i64, totals: &mut MonthTotals, scratch: &mut PathScratch) {
         let (h, n) = (self.months, plan.n_buyers);
         let bc = self.buyers[b];
@@ -497,9 +511,18 @@ impl CashPlan {
         let elig = &mut scratch.base;
         elig.clear();
         elig.extend(unpaid.iter().map(|&c| m * c as i64));
+        // Receivables beyond the eligible ones: open invoices more than 90 days past due.
+        let aged = &mut scratch.recv;
+        aged.clear();
+        aged.resize(h, 0);
         for o in self.open_of(&bc) {
-            for e in &mut elig[..o.ends as usize] {
+            let ends = o.ends as usize;
+            let eligible_to = self.ends_up_to(o.aged).min(ends);
+            for e in &mut elig[..eligible_to] {
                 *e += o.amount;
+            }
+            for a in &mut aged[eligible_to..ends] {
+                *a += o.amount;
             }
             if o.month != u16::MAX {
                 totals.collections[o.month as usize] += sign * o.amount;
@@ -508,13 +531,82 @@ impl CashPlan {
         for k in 0..h {
             totals.sales[k] += sign * m;
             totals.collections[k] += sign * m * paid_in[k] as i64;
-            totals.receivables[k] += sign * elig[k];
+            totals.receivables[k] += sign * (elig[k] + aged[k]);
             totals.eligible[k] += sign * elig[k];
         }
         for p in 0..plan.n_policies() {
             let limit = plan.protected[p * n + b];
             for (ins, &e) in totals.insured[p * h..(p + 1) * h].iter_mut().zip(elig.iter()) {
                 *ins += sign * e.min(limit);
+            }
+        }
+    }
+
+    /// Adds `sign ×` the change in buyer `c.buyers[i]`'s month totals when its overdue invoices
+    /// are collected as the draw `u` says instead of along their curves (the buyer otherwise on
+    /// time). Only overdue pieces move, so collections, receivables and eligible receivables move
+    /// by their amounts alone; the insured receivables are recomputed from the buyer's on-time
+    /// eligible path. The same figures as `buyer_path` under `collect: Some(u)` less the on-time
+    /// path, at the cost of the overdue pieces instead of the whole invoice list.
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_drawn_collection(
+        &self,
+        plan: &Plan,
+        c: &CollectionPlan,
+        i: usize,
+        u: u32,
+        sign: i64,
+        totals: &mut MonthTotals,
+        scratch: &mut PathScratch,
+    ) {
+        let (h, b) = (self.months, c.buyers[i] as usize);
+        // Differences of the receivables and eligible changes: month ends in `[0, t)` hold an
+        // invoice that leaves at the `t`-th month end.
+        scratch.recv.clear();
+        scratch.recv.resize(h + 1, 0);
+        scratch.elig.clear();
+        scratch.elig.resize(h + 1, 0);
+        let mut moved = false;
+        for inv in plan.invoices_of(b).iter().filter(|inv| inv.curve != 0) {
+            let day = c.day(inv.curve, u);
+            if day == inv.due {
+                continue;
+            }
+            moved = true;
+            let a = inv.amount;
+            if let Some(m) = self.month_of(inv.due) {
+                totals.collections[m] -= sign * a;
+            }
+            if let Some(m) = self.month_of(day) {
+                totals.collections[m] += sign * a;
+            }
+            let (was, now) = (self.ends_up_to(inv.due), self.ends_up_to(day));
+            scratch.recv[was] += a;
+            scratch.recv[now] -= a;
+            let aged = self.ends_up_to(inv.age_due.saturating_add(ELIGIBLE_MAX_DAYS_PAST_DUE + 1));
+            scratch.elig[was.min(aged)] += a;
+            scratch.elig[now.min(aged)] -= a;
+        }
+        if !moved {
+            return;
+        }
+        let (mut recv, mut elig) = (0i64, 0i64);
+        for k in 0..h {
+            recv += scratch.recv[k];
+            elig += scratch.elig[k];
+            totals.receivables[k] += sign * recv;
+            totals.eligible[k] += sign * elig;
+            scratch.elig[k] = elig;
+        }
+        let on_time = &self.overdue_eligible[i * h..(i + 1) * h];
+        let n = plan.n_buyers;
+        for p in 0..plan.n_policies() {
+            let limit = plan.protected[p * n + b];
+            let insured = &mut totals.insured[p * h..(p + 1) * h];
+            for ((ins, &e), &d) in insured.iter_mut().zip(on_time).zip(&scratch.elig[..h]) {
+                if d != 0 {
+                    *ins += sign * ((e + d).min(limit) - e.min(limit));
+                }
             }
         }
     }

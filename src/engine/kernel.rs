@@ -120,7 +120,8 @@ pub struct Scratch {
     /// claims received and insurer's shares paid back by month in `cash_log`.
     trace: bool,
     cash_log: Vec<CashRecord>,
-    /// Buyers otherwise on time whose overdue invoices follow the trial's draw, with it.
+    /// Buyers otherwise on time whose overdue invoices follow the trial's draw (their index in
+    /// `plan.collections.buyers`), with it.
     collect: Vec<(u32, u32)>,
 }
 
@@ -401,10 +402,10 @@ fn overdue_write_off(plan: &Plan, scratch: &Scratch) -> i64 {
     let Some(c) = &plan.collections else { return 0 };
     let mut drawn = scratch.collect.iter().peekable();
     let mut total = 0;
-    for (&b, &never) in c.buyers.iter().zip(&c.never) {
+    for (k, (&b, &never)) in c.buyers.iter().zip(&c.never).enumerate() {
         let i = b as usize;
         match drawn.peek() {
-            Some(&&(d, u)) if d == b => {
+            Some(&&(d, u)) if d as usize == k => {
                 drawn.next();
                 let invoices = plan.invoices_of(i).iter().filter(|inv| inv.curve != 0);
                 total += invoices
@@ -424,7 +425,7 @@ fn overdue_write_off(plan: &Plan, scratch: &Scratch) -> i64 {
 /// defaults, is late, is hit by a country event or cut keeps the curve's expected collections
 /// (its overdue pieces follow its own path there).
 fn draw_collections(plan: &Plan, collections: &crate::plan::CollectionPlan, rng: &mut TrialRng, scratch: &mut Scratch) {
-    for &b in &collections.buyers {
+    for (k, &b) in collections.buyers.iter().enumerate() {
         let u: u32 = rng.random();
         let i = b as usize;
         if scratch.marks[i] == scratch.stamp
@@ -434,7 +435,7 @@ fn draw_collections(plan: &Plan, collections: &crate::plan::CollectionPlan, rng:
         {
             continue;
         }
-        scratch.collect.push((b, u));
+        scratch.collect.push((k as u32, u));
     }
 }
 
@@ -539,10 +540,10 @@ fn correct_cash(plan: &Plan, cash: &crate::cashflow::CashPlan, scratch: &mut Scr
         cash.buyer_path(plan, b, &state, 1, &mut scratch.totals, &mut scratch.path);
     }
     // Buyers otherwise on time: their overdue invoices as drawn instead of the expected curve.
-    for &(b, u) in &scratch.collect {
-        let state = BuyerState { collect: Some(u), ..BuyerState::ON_TIME };
-        cash.on_time_path(plan, b as usize, -1, &mut scratch.totals, &mut scratch.path);
-        cash.buyer_path(plan, b as usize, &state, 1, &mut scratch.totals, &mut scratch.path);
+    if let Some(c) = &plan.collections {
+        for &(i, u) in &scratch.collect {
+            cash.add_drawn_collection(plan, c, i as usize, u, 1, &mut scratch.totals, &mut scratch.path);
+        }
     }
 }
 
@@ -627,9 +628,12 @@ pub fn buyer_cash_effects(plan: &Plan, scratch: &mut Scratch, mut f: impl FnMut(
     }
     // Overdue invoices collected later than expected count as late payment (issue 20: a cause
     // of their own is a next step).
-    for &(b, u) in &scratch.collect {
-        let state = BuyerState { collect: Some(u), ..BuyerState::ON_TIME };
-        one(b as usize, Cause::Late, &state, None, &mut path);
+    if let Some(c) = &plan.collections {
+        for &(i, u) in &scratch.collect {
+            let b = c.buyers[i as usize];
+            let state = BuyerState { collect: Some(u), ..BuyerState::ON_TIME };
+            one(b as usize, Cause::Late, &state, None, &mut path);
+        }
     }
 }
 
