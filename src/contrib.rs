@@ -333,17 +333,6 @@ pub struct ScenarioContributions {
     pub alternatives: Vec<AlternativeContributions>,
 }
 
-/// Value of alternative `q` in an outcome row: gross loss, or net loss of policy `q − 1`.
-pub fn row_loss(row: &[i64], q: usize) -> i64 {
-    match q {
-        0 => row[0],
-        q => {
-            let col = crate::engine::FIXED_COLUMNS + 2 * (q - 1);
-            row[0] - row[col] + row[col + 1]
-        }
-    }
-}
-
 /// The tail set of §3.1.1: indices of the `k` largest values, among equal values the lower index
 /// first. Returned in increasing index order.
 pub fn tail_set(values: &[i64], k: usize) -> Vec<usize> {
@@ -411,7 +400,7 @@ pub fn contributions(plan: &Plan, seed: u64, out: &Outcomes) -> Result<ScenarioC
     let mut masses = Vec::with_capacity(alternatives);
     for q in 0..alternatives {
         for (i, v) in values.iter_mut().enumerate() {
-            *v = row_loss(out.row(i), q);
+            *v = crate::engine::net_loss(out.row(i), q);
         }
         let (set, mass) = weighted_tail_set(&values, weights, CONTRIBUTION_LEVEL);
         nears.push(near_var(&values, &set));

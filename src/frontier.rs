@@ -331,11 +331,11 @@ fn p_positive(values: &[i64]) -> (f64, f64) {
 fn summarize(fp: &FrontierPlan, out: &FrontierOutcomes) -> ScenarioFrontier {
     use rayon::prelude::*;
     let cash = fp.plan.cash.is_some();
-    let gross = out.column(0);
+    let uninsured = out.column(0);
     let none = Figures {
         premium: 0,
-        total_cost: mean_with_error(&gross),
-        es_99_net: es_99(gross),
+        total_cost: mean_with_error(&uninsured),
+        es_99_net: es_99(uninsured),
         p_shortfall: cash.then(|| p_positive(&out.column(1))),
     };
     let variants = fp

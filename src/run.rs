@@ -359,13 +359,7 @@ pub fn es_99_net_rel_error(plan: &Plan, out: &Outcomes) -> f64 {
     for p in std::iter::once(None).chain((0..plan.n_policies()).map(Some)) {
         for (i, v) in values.iter_mut().enumerate() {
             let row = out.row(i);
-            *v = match p {
-                None => row[0],
-                Some(p) => {
-                    let col = crate::engine::FIXED_COLUMNS + 2 * p;
-                    row[0] - row[col] + row[col + 1]
-                }
-            };
+            *v = crate::engine::net_loss(row, p.map_or(0, |p| p + 1));
         }
         let (es, se) = match out.weighting() {
             crate::stats::Weights::Equal => {
@@ -451,6 +445,14 @@ pub fn summarize(
     let above = |net: &[i64]| reserve.map(|r| w.share(n, |i| net[i] > r));
     let gross_stats = w.stats(&gross);
     let write_off = plan.collections.as_ref().map(|_| w.stats(&column(2)));
+    // The loss borne without insurance: the credit loss and the write-off.
+    let (borne, borne_stats) = if plan.collections.is_some() {
+        let borne: Vec<i64> = (0..n).map(|i| crate::engine::net_loss(out.row(i), 0)).collect();
+        let stats = w.stats(&borne);
+        (borne, stats)
+    } else {
+        (gross.clone(), gross_stats.clone())
+    };
     let none_cash = cash_stats(plan, out, 0);
     let none = PolicyResult {
         name: NO_POLICY.into(),
@@ -458,8 +460,8 @@ pub fn summarize(
         premium: 0,
         max_liability: 0,
         insured_turnover: 0,
-        measures: [gross_stats.clone(), w.stats(&vec![0; n]), gross_stats.clone(), gross_stats.clone()],
-        p_net_above_reserve: above(&gross),
+        measures: [gross_stats.clone(), w.stats(&vec![0; n]), borne_stats.clone(), borne_stats.clone()],
+        p_net_above_reserve: above(&borne),
         p_pays_back: None,
         cash: none_cash.as_ref().map(|c| c.0.clone()),
         overdue_write_off: write_off.clone(),
@@ -473,22 +475,22 @@ pub fn summarize(
         .map(|(p, pol)| -> Result<PolicyTrials, Error> {
             let col = crate::engine::FIXED_COLUMNS + 2 * p;
             let claims = column(col);
-            let net: Vec<i64> = (0..n).map(|i| gross[i] - claims[i] + out.row(i)[col + 1]).collect();
+            let net: Vec<i64> = (0..n).map(|i| crate::engine::net_loss(out.row(i), p + 1)).collect();
             let total: Vec<i64> = net.iter().map(|x| x + pol.premium).collect();
             let (net_stats, total_stats) = (w.stats(&net), w.stats(&total));
             let cash = cash_stats(plan, out, p + 1);
             let tail = crate::stats::TAIL_LEVELS[1];
             let total_cost_vs_none = PairedAmount {
-                diff: total_stats.mean - gross_stats.mean,
-                std_error: paired::mean_diff_std_error(w, n, |i| total[i] - gross[i]),
+                diff: total_stats.mean - borne_stats.mean,
+                std_error: paired::mean_diff_std_error(w, n, |i| total[i] - borne[i]),
             };
-            let benefit_sum = gross_stats.sum - net_stats.sum;
+            let benefit_sum = borne_stats.sum - net_stats.sum;
             let break_even = BreakEven::new(benefit_sum, n as u64, months, pol, total_cost_vs_none.std_error)?;
             let vs_none = Paired {
                 total_cost_vs_none,
                 es_99_net_loss_reduction: PairedAmount {
-                    diff: gross_stats.es[1] - net_stats.es[1],
-                    std_error: paired::es_diff_std_error(w, tail, &gross, gross_stats.var[1], &net, net_stats.var[1]),
+                    diff: borne_stats.es[1] - net_stats.es[1],
+                    std_error: paired::es_diff_std_error(w, tail, &borne, borne_stats.var[1], &net, net_stats.var[1]),
                 },
                 p_shortfall_vs_none: match (&none_cash, &cash) {
                     (Some((a, a_peak)), Some((b, b_peak))) => Some(PairedShare {
@@ -507,7 +509,7 @@ pub fn summarize(
                 insured_turnover: pol.insured_turnover,
                 measures: [gross_stats.clone(), w.stats(&claims), net_stats, total_stats],
                 p_net_above_reserve: above(&net),
-                p_pays_back: Some(w.share(n, |i| gross[i] - net[i] >= pol.premium).p),
+                p_pays_back: Some(w.share(n, |i| borne[i] - net[i] >= pol.premium).p),
                 cash: None,
                 overdue_write_off: write_off.clone(),
                 paired: Some(vs_none),

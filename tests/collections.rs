@@ -212,3 +212,44 @@ fn the_drawn_correction_equals_the_explicit_walk() {
     }
     assert!(moved > 100, "the draws move the path ({moved} cases)");
 }
+
+/// The write-off is claimed as a protracted default (docs/model.md, "Overdue receivables by
+/// age"). By hand: 100,000.00 never collected (`days_1_30 = [0]`), the buyer's limit 80,000.00,
+/// indemnity 90 %: a claim of 72,000.00 in every trial; net loss 100,000.00 − 72,000.00 =
+/// 28,000.00. The date of loss is the oldest due date (15 days before `as_of`) plus the waiting
+/// period of 150 days: day 135, paid 30 days later on day 165 (2027-06-15), so the claim is in
+/// June's cash. An invoice already past its waiting period at `as_of` (200 days past due) is
+/// claimed on day 0 and paid on day 30, in January.
+#[test]
+fn the_write_off_is_claimed_after_the_waiting_period() {
+    let policy = "[[policy]]\nname = \"p90\"\nindemnity = 0.90\nwaiting_period_days = 150\nclaim_payment_days = 30\n\
+                  max_liability = 1_000_000\npremium_rate = 0\n";
+    for (due, claim_month) in [("2026-12-17", 6usize), ("2026-06-15", 1)] {
+        let dir = tempfile::tempdir().unwrap();
+        one_overdue_invoice(dir.path(), policy, 50);
+        let study = std::fs::read_to_string(dir.path().join("study.toml")).unwrap();
+        let collections = "[collections]\ndays_1_30 = [0]\nover_180 = [0]\n";
+        let invoices = format!("invoice_id,buyer_id,amount,issue_date,due_date\nI1,X,100000,2026-05-01,{due}\n");
+        let buyers = "buyer_id,country,sector,pd_1y,terms_days,monthly_sales,credit_limit\nX,DE,retail,0,30,0,80000\n";
+        write_files(
+            dir.path(),
+            &[("study.toml", &(study + collections)), ("invoices.csv", &invoices), ("buyers.csv", buyers)],
+        );
+        let out = run_study(dir.path(), &dir.path().join("out"), &[]);
+        let s = |policy: &str, measure: &str| summary(&out, "calm", policy, measure, "mean");
+        assert_eq!(s("p90", "overdue_write_off"), "100000.00", "{due}");
+        assert_eq!(s("p90", "gross_loss"), "0.00", "{due}: no credit loss");
+        assert_eq!(s("p90", "claims"), "72000.00", "{due}");
+        assert_eq!(s("p90", "net_loss"), "28000.00", "{due}");
+        assert_eq!(s("none", "net_loss"), "100000.00", "{due}: without insurance the write-off is borne");
+        let rows = read_csv(&out.join("cashflow.csv"));
+        let cash = |policy: &str| -> Vec<f64> {
+            rows.iter().filter(|r| r["policy"] == policy).map(|r| r["mean_cash"].parse().unwrap()).collect()
+        };
+        let gain: Vec<f64> = cash("p90").iter().zip(cash("none")).map(|(a, b)| a - b).collect();
+        for (m, g) in gain.iter().enumerate() {
+            let want = if m + 1 >= claim_month { 72_000.0 } else { 0.0 };
+            assert_eq!(*g, want, "{due}: month {}", m + 1);
+        }
+    }
+}

@@ -2,7 +2,8 @@
 //! trial's per-buyer losses, and contributions.csv adds up exactly to the reported totals.
 
 use crate::common::*;
-use arstress::contrib::{CONTRIBUTION_LEVEL, contributions, row_loss};
+use arstress::contrib::{CONTRIBUTION_LEVEL, contributions};
+use arstress::engine::net_loss as row_loss;
 use arstress::engine::{FIXED_COLUMNS, Scratch, run_trial, run_trials};
 use arstress::rng::trial_rng;
 use arstress::stats::tail_size;
@@ -78,14 +79,14 @@ fn contributions_csv_adds_up_to_the_summary() {
     let policies = ["none", "whole-turnover-90", "excess-of-loss", "whole-turnover-95"];
     assert_eq!(sums.len(), policies.len() * 4, "one gross block, one net block per policy, four dimensions each");
     for ((policy, measure, dimension), (el, es)) in &sums {
-        assert_eq!(measure, if policy == "none" { "gross_loss" } else { "net_loss" });
+        assert_eq!(measure, "net_loss", "every block is a net loss (none: credit loss and write-off)");
         let want_el = cents(&summary(&out, "baseline", policy, measure, "mean"));
         let want_es = cents(&summary(&out, "baseline", policy, measure, "es_99"));
         assert_eq!((*el, *es), (want_el, want_es), "{policy} {measure} by {dimension}");
     }
     // The policy takes part of the tail off: net ES 99 contributions are smaller in total.
     let (gross_es, net_es) = (
-        sums[&("none".into(), "gross_loss".into(), "buyer".into())].1,
+        sums[&("none".into(), "net_loss".into(), "buyer".into())].1,
         sums[&("whole-turnover-90".into(), "net_loss".into(), "buyer".into())].1,
     );
     assert!(net_es < gross_es, "net {net_es} vs gross {gross_es}");

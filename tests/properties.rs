@@ -285,7 +285,8 @@ mod report_invariants {
     use super::engine_invariants::{case, extra, study_with};
     use super::*;
     use crate::common::{cents, parse_csv};
-    use arstress::contrib::{CONTRIBUTION_LEVEL, row_loss, weighted_tail_set};
+    use arstress::contrib::{CONTRIBUTION_LEVEL, weighted_tail_set};
+    use arstress::engine::net_loss as row_loss;
     use arstress::run::{RunOptions, RunResult, compile_all, summarize};
     use std::collections::BTreeMap;
 
@@ -334,7 +335,7 @@ mod report_invariants {
             }
             let mut checked = 0;
             for s in &summary {
-                let measure = if s["policy"] == "none" { "gross_loss" } else { "net_loss" };
+                let measure = "net_loss";
                 if s["measure"] != measure {
                     continue;
                 }

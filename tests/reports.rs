@@ -53,7 +53,10 @@ fn report_html_is_self_contained_and_complete() {
     assert!(html.contains("id=\"portfolio\"") && html.contains("HHI buyers / groups"));
     // The figures are the CSV's, rounded to what their error supports, with the error beside
     // them; exact ones (the premium) to the cent with the currency.
-    let baseline = summary.iter().find(|r| r["scenario"] == "baseline" && r["policy"] == "none").unwrap();
+    let baseline = summary
+        .iter()
+        .find(|r| r["scenario"] == "baseline" && r["policy"] == "none" && r["measure"] == "net_loss")
+        .unwrap();
     let f = |c: &str| baseline[c].parse::<f64>().unwrap();
     let (es, es_se) = arstress::report::figures::with_error(f("es_99"), f("es_99_std_error"));
     assert!(es_se != "0" && !es.ends_with(".00"), "ES 99 {es} ± {es_se}: rounded to its error, no cents");

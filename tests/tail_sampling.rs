@@ -92,7 +92,7 @@ fn tail_sampled_reports_are_reproducible_and_add_up() {
     assert!(manifest.contains("\"global_factor_shift\": 2.575829303548901"), "{manifest}");
     let cents = |s: &str| -> i128 { s.replace('.', "").parse().unwrap() };
     for policy in ["none", "whole-turnover-90"] {
-        let measure = if policy == "none" { "gross_loss" } else { "net_loss" };
+        let measure = "net_loss";
         let rows = read_csv(&one.join("contributions.csv"));
         let (el, es) = rows
             .iter()

@@ -32,8 +32,9 @@ pub struct FrontierPlan {
     pub variants: Vec<VariantPlan>,
 }
 
-/// Per-trial figures of a frontier, one row per trial: the gross loss, the peak shortfall under
-/// no insurance, then per variant its net loss and peak shortfall (0 without a cash plan).
+/// Per-trial figures of a frontier, one row per trial: the loss without insurance (credit loss and
+/// write-off) and the peak shortfall under no insurance, then per variant its net loss and peak
+/// shortfall (0 without a cash plan).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrontierOutcomes {
     pub trials: usize,
@@ -109,8 +110,9 @@ fn peak(cash: &CashPlan, before: &[i64], base: &[i64], premium_to_date: &[i64]) 
 
 fn frontier_trial(fp: &FrontierPlan, seed: u64, trial: u64, w: &mut Work, row: &mut [i64]) {
     let plan = &fp.plan;
-    let (_, gross, _) = draw_trial(plan, &mut trial_rng(seed, trial), &mut w.scratch);
-    row[0] = gross;
+    let drawn = draw_trial(plan, &mut trial_rng(seed, trial), &mut w.scratch);
+    let borne = drawn.uninsured_loss();
+    row[0] = borne;
     row[1] = 0;
     let h = plan.cash.as_ref().map_or(0, |c| c.months);
     if let Some(cash) = &plan.cash {
@@ -137,7 +139,7 @@ fn frontier_trial(fp: &FrontierPlan, seed: u64, trial: u64, w: &mut Work, row: &
         let s = c * h..(c + 1) * h;
         let at = 2 + 2 * v;
         if variant.terms.max_liability >= paid {
-            row[at] = gross - claims + share;
+            row[at] = borne - claims + share;
             if let Some(cash) = &plan.cash {
                 row[at + 1] = peak(cash, &w.before[s.clone()], &w.base[s], &variant.premium_to_date);
             }
@@ -153,7 +155,7 @@ fn frontier_trial(fp: &FrontierPlan, seed: u64, trial: u64, w: &mut Work, row: &
             t.shares[s.clone()].fill(0);
         }
         let (claims, share, _) = settle_policy(plan, c, &variant.terms, &mut w.scratch);
-        row[at] = gross - claims + share;
+        row[at] = borne - claims + share;
         if let Some(cash) = &plan.cash {
             let t = &w.scratch.totals;
             cash.path_before_premium(

@@ -27,6 +27,10 @@ pub enum Peril {
     },
     /// Payments blocked by a country event (SPEC §4.4); the transfer at its end is the recovery.
     Political,
+    /// The never-collected part of a buyer's receivables overdue at `as_of` (docs/model.md,
+    /// "Overdue receivables by age"): claimed as a protracted default once the waiting period has
+    /// passed since its oldest due date, a claim of its own beside any other of the buyer's.
+    WriteOff,
 }
 
 impl From<DefaultKind> for Peril {
@@ -253,18 +257,34 @@ impl Scratch {
     }
 }
 
-/// Columns of a trial's outcome row: gross loss, number of defaults, then claims and insurer's
-/// recovery share for each policy; with a cash plan, then the month blocks of [`Plan::row_width`].
+/// Columns of a trial's outcome row: gross loss, number of defaults, write-off of receivables
+/// overdue at `as_of`, then claims and insurer's recovery share for each policy; with a cash plan,
+/// then the month blocks of [`Plan::row_width`].
 pub const FIXED_COLUMNS: usize = 3;
+
+/// The net loss of alternative `q` in an outcome row (0: no insurance; `p + 1`: policy `p`): the
+/// credit loss and the write-off, less the claims paid, plus the insurer's share of recoveries
+/// paid back. The one place a row's net loss is formed.
+#[inline]
+pub fn net_loss(row: &[i64], q: usize) -> i64 {
+    let borne = row[0] + row[2];
+    match q {
+        0 => borne,
+        q => {
+            let col = FIXED_COLUMNS + 2 * (q - 1);
+            borne - row[col] + row[col + 1]
+        }
+    }
+}
 
 /// Runs one trial and writes its outcome row ([`Plan::row_width`] values). Returns the trial's
 /// likelihood-ratio weight in units of [`crate::stats::WEIGHT_UNIT`] (one unit without tail
 /// sampling).
 pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &mut [i64]) -> u64 {
-    let (weight, gross, defaults) = draw_trial(plan, rng, scratch);
+    let Drawn { weight, gross, defaults, write_off } = draw_trial(plan, rng, scratch);
     row[0] = gross;
     row[1] = defaults;
-    row[2] = overdue_write_off(plan, scratch);
+    row[2] = write_off;
     for (p, policy) in plan.policies.iter().enumerate() {
         let (claims, share, _) = settle_policy(plan, p, policy, scratch);
         row[FIXED_COLUMNS + 2 * p] = claims;
@@ -289,11 +309,30 @@ pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &m
     weight
 }
 
+/// What a trial's draws give before any policy settles.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Drawn {
+    /// The trial's weight ([`crate::stats::WEIGHT_UNIT`] without tail sampling).
+    pub weight: u64,
+    /// Credit loss: unpaid less recovered, over the defaults and events.
+    pub gross: i64,
+    pub defaults: i64,
+    /// Receivables overdue at `as_of` never collected by the buyers that do not default.
+    pub write_off: i64,
+}
+
+impl Drawn {
+    /// The loss borne without insurance: the credit loss and the write-off.
+    pub fn uninsured_loss(&self) -> i64 {
+        self.gross + self.write_off
+    }
+}
+
 /// The draws of a trial and what follows from them under no policy: the loss events, the late
 /// buyers, country events and cuts in `scratch`, the month totals corrected for them (with a cash
-/// plan). Returns the trial's weight, its gross loss and its number of defaults. Every policy is
-/// then settled on the same scratch ([`settle_policy`]).
-pub(crate) fn draw_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch) -> (u64, i64, i64) {
+/// plan), then one [`Peril::WriteOff`] event per buyer with a write-off. Every policy is then
+/// settled on the same scratch ([`settle_policy`]).
+pub(crate) fn draw_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch) -> Drawn {
     scratch.events.clear();
     scratch.pending.clear();
     scratch.late.clear();
@@ -392,30 +431,55 @@ pub(crate) fn draw_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch)
     if let Some(cash) = &plan.cash {
         correct_cash(plan, cash, scratch);
     }
-    (weight, gross, defaults)
+    let write_off = push_write_offs(plan, scratch);
+    Drawn { weight, gross, defaults, write_off }
 }
 
-/// The trial's write-off of receivables overdue at `as_of`: what is never collected of the
-/// overdue invoices of the buyers that do not default (a defaulter's is part of its credit loss):
-/// as drawn for a buyer otherwise on time, the curves' never-collected pieces for the others.
-fn overdue_write_off(plan: &Plan, scratch: &Scratch) -> i64 {
+/// Pushes one [`Peril::WriteOff`] event per buyer that does not default and never collects part
+/// of its receivables overdue at `as_of` (a defaulter's is part of its credit loss): as drawn for
+/// a buyer otherwise on time, the curves' never-collected pieces for the others. Returns the
+/// trial's write-off.
+fn push_write_offs(plan: &Plan, scratch: &mut Scratch) -> i64 {
     let Some(c) = &plan.collections else { return 0 };
-    let mut drawn = scratch.collect.iter().peekable();
+    let mut drawn = 0;
     let mut total = 0;
-    for (k, (&b, &never)) in c.buyers.iter().zip(&c.never).enumerate() {
+    for (k, &b) in c.buyers.iter().enumerate() {
         let i = b as usize;
-        match drawn.peek() {
-            Some(&&(d, u)) if d as usize == k => {
-                drawn.next();
-                let invoices = plan.invoices_of(i).iter().filter(|inv| inv.curve != 0);
-                total += invoices
-                    .filter(|inv| c.day(inv.curve, u) == crate::plan::NEVER_DUE)
-                    .map(|inv| inv.amount)
-                    .sum::<i64>();
+        let u = match scratch.collect.get(drawn) {
+            Some(&(d, u)) if d as usize == k => {
+                drawn += 1;
+                Some(u)
             }
-            _ if scratch.marks[i] == scratch.stamp => {}
-            _ => total += never,
+            _ if scratch.marks[i] == scratch.stamp => continue,
+            _ => None,
+        };
+        let (mut amount, mut oldest_due) = (0i64, i32::MAX);
+        for inv in plan.invoices_of(i).iter().filter(|inv| inv.curve != 0) {
+            let never = match u {
+                Some(u) => c.day(inv.curve, u) == crate::plan::NEVER_DUE,
+                None => inv.piece == crate::plan::NEVER_PIECE,
+            };
+            if never {
+                amount += inv.amount;
+                oldest_due = oldest_due.min(inv.age_due);
+            }
         }
+        if amount == 0 {
+            continue;
+        }
+        total += amount;
+        scratch.events.push(LossEvent {
+            buyer: b,
+            peril: Peril::WriteOff,
+            day: 0,
+            oldest_due,
+            unpaid: amount,
+            recovery: 0,
+            recovery_day: i32::MAX,
+            delivery_stop: i32::MAX,
+            year: 0,
+            before_cut: amount,
+        });
     }
     total
 }
@@ -464,8 +528,9 @@ fn correct_cash(plan: &Plan, cash: &crate::cashflow::CashPlan, scratch: &mut Scr
         let kind = match e.peril {
             Peril::Insolvency => DefaultKind::Insolvency,
             Peril::Protracted => DefaultKind::Protracted,
-            // Corrected below with the late buyers and the buyers of event countries.
-            Peril::Late { .. } | Peril::Political => continue,
+            // Corrected below with the late buyers and the buyers of event countries; a write-off
+            // is already in the path (its pieces are never collected).
+            Peril::Late { .. } | Peril::Political | Peril::WriteOff => continue,
         };
         let b = e.buyer as usize;
         cash.on_time_path(plan, b, -1, &mut scratch.totals, &mut scratch.path);
@@ -584,7 +649,7 @@ pub fn buyer_cash_effects(plan: &Plan, scratch: &mut Scratch, mut f: impl FnMut(
         let kind = match e.peril {
             Peril::Insolvency => DefaultKind::Insolvency,
             Peril::Protracted => DefaultKind::Protracted,
-            Peril::Late { .. } | Peril::Political => continue,
+            Peril::Late { .. } | Peril::Political | Peril::WriteOff => continue,
         };
         let b = e.buyer as usize;
         let state = BuyerState {
@@ -913,11 +978,14 @@ pub(crate) fn settle_policy(
     let (mut claims, mut share) = (0i64, 0i64);
     for &(year, dol, buyer, i) in &scratch.order {
         let e = &scratch.events[i as usize];
-        // One claim per buyer and trial: the earliest date of loss decides the peril.
-        if scratch.claimed[buyer as usize] == scratch.claim_stamp {
-            continue;
+        // One claim per buyer and trial: the earliest date of loss decides the peril. A write-off
+        // is another debt (invoices overdue at as_of that no other peril claims): its own claim.
+        if e.peril != Peril::WriteOff {
+            if scratch.claimed[buyer as usize] == scratch.claim_stamp {
+                continue;
+            }
+            scratch.claimed[buyer as usize] = scratch.claim_stamp;
         }
-        scratch.claimed[buyer as usize] = scratch.claim_stamp;
         // A recovery received on or before the date of loss is a payment that reduces T. A late
         // buyer's invoices unpaid at the date of loss are all paid later: recovered in full.
         let cut = scratch.cut_of(buyer as usize).copied();
@@ -1013,6 +1081,8 @@ pub fn date_of_loss(e: &LossEvent, policy: &crate::plan::PolicyPlan) -> i32 {
     match e.peril {
         Peril::Insolvency => e.day,
         Peril::Protracted | Peril::Late { .. } => e.oldest_due.saturating_add(policy.waiting_period_days),
+        // An invoice overdue beyond the waiting period at as_of is claimed at once.
+        Peril::WriteOff => e.oldest_due.saturating_add(policy.waiting_period_days).max(0),
         // max(event start, oldest blocked due date) + political waiting period.
         Peril::Political => e.day.max(e.oldest_due).saturating_add(policy.political_waiting_days),
     }

@@ -7,5 +7,5 @@ mod kernel;
 pub use driver::{BLOCK, Outcomes, replay_trial, run_trials};
 pub use kernel::{
     CashRecord, Cause, ClaimRecord, FIXED_COLUMNS, LossEvent, Peril, Scratch, buyer_cash_effects, date_of_loss,
-    run_trial,
+    net_loss, run_trial,
 };

@@ -61,7 +61,8 @@ pub fn contributions_csv(study: &Study, r: &RunResult) -> Result<Vec<u8>, Error>
     });
     let rows = blocks.flat_map(|(s, q, alt, d)| {
         let policy = &s.policies[q].name;
-        let measure = if q == 0 { "gross_loss" } else { "net_loss" };
+        // Every block is a net loss: without insurance, the credit loss and the write-off.
+        let measure = "net_loss";
         let es_total = crate::money::mean_cents(alt.tail_sum.iter().sum(), alt.tail_divisor);
         let names = &names;
         let dim = DIMENSIONS[d];
