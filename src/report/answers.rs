@@ -8,7 +8,6 @@ use crate::model::Study;
 use crate::run::{PolicyResult, ScenarioResult};
 
 /// Index of the measures in [`PolicyResult::measures`].
-const GROSS: usize = 0;
 const NET: usize = 2;
 const COST: usize = 3;
 /// Index of the 99% level in the VaR / ES arrays.
@@ -192,7 +191,7 @@ pub fn answers(s: &ScenarioResult, study: &Study, receivables: Option<f64>) -> S
     };
     let es = |p: &PolicyResult, m: usize| Estimate::cents(p.measures[m].es[AT_99], p.measures[m].es_std_error[AT_99]);
     let protection = s.policies.iter().skip(1).min_by_key(|p| p.measures[NET].es[AT_99]).map(|p| Protection {
-        es_99_without: es(none, GROSS),
+        es_99_without: es(none, NET),
         policy: p.name.clone(),
         es_99_with: es(p, NET),
         premium: p.premium as f64 / 100.0,
