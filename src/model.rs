@@ -184,6 +184,9 @@ pub struct Payment {
     pub days_late_p90: f64,
     pub cycle_sensitivity: f64,
     pub stop_deliveries_after_days: u32,
+    /// The scenario's dunning ladder, replacing the study's `[collections] ladder` (`None`: the
+    /// study's).
+    pub ladder: Option<Vec<LadderStep>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -281,6 +284,58 @@ pub const AGEING_BUCKETS: [&str; 5] = ["days_1_30", "days_31_60", "days_61_90", 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Collections {
     pub curves: [Vec<Decimal>; 5],
+    /// The dunning ladder applied to late payers (empty: none), in increasing `days`.
+    pub ladder: Vec<LadderStep>,
+}
+
+/// What the seller does at a step of the dunning ladder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DunningAction {
+    Reminder,
+    Call,
+    Letter,
+    /// Hand the debt to a collection agency, which keeps a fee on what it collects.
+    Agency,
+}
+
+impl DunningAction {
+    pub const NAMES: [&'static str; 4] = ["reminder", "call", "letter", "agency"];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "reminder" => Some(Self::Reminder),
+            "call" => Some(Self::Call),
+            "letter" => Some(Self::Letter),
+            "agency" => Some(Self::Agency),
+            _ => None,
+        }
+    }
+
+    /// The default probability that a late invoice still open at the step is paid on it
+    /// (docs/model.md, "The dunning ladder": an assumption, to be replaced by the company's own
+    /// dunning statistics).
+    pub fn default_pay_probability(self) -> f64 {
+        match self {
+            Self::Reminder => 0.30,
+            Self::Call => 0.40,
+            Self::Letter => 0.30,
+            Self::Agency => 0.50,
+        }
+    }
+}
+
+/// Default contingency fee of a collection agency: its share of what it collects.
+pub const DEFAULT_AGENCY_FEE: Decimal = Decimal::from_parts(15, 0, 0, false, 2);
+
+/// A step of the dunning ladder: `days` after the due date the seller takes `action`, and a late
+/// invoice still open is paid then with probability `pay_probability`; from an agency step on,
+/// the agency keeps `fee` of every payment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LadderStep {
+    pub days: u32,
+    pub action: DunningAction,
+    pub pay_probability: f64,
+    pub fee: Decimal,
 }
 
 impl Collections {
@@ -311,6 +366,7 @@ impl Default for Collections {
                 d(&[15, 12, 10, 8, 8, 7]),
                 d(&[8, 7, 6, 6, 6, 6, 6]),
             ],
+            ladder: Vec::new(),
         }
     }
 }

@@ -70,6 +70,30 @@ pub struct LatenessPlan {
     pub delays: DelayTable,
     /// `days_late_shift`.
     pub shift: i32,
+    /// The dunning ladder's agency step: from `days` late on, the agency keeps `fee_ppb` of every
+    /// payment (`None`: no agency step).
+    pub agency: Option<Agency>,
+}
+
+/// The agency step of a dunning ladder, compiled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Agency {
+    /// Days after the due date the debt is handed over.
+    pub days: i32,
+    /// The agency's share of what it collects, in parts per billion.
+    pub fee_ppb: i64,
+}
+
+impl LatenessPlan {
+    /// The agency's fee on the payments of a buyer `delay` days late: handed over iff still
+    /// unpaid on the agency step's day (0: not handed over, or no agency step).
+    #[inline]
+    pub fn fee_ppb(&self, delay: i32) -> i64 {
+        match self.agency {
+            Some(a) if delay >= a.days => a.fee_ppb,
+            _ => 0,
+        }
+    }
 }
 
 /// The distribution of a whole-day delay `round(median · exp(σξ))`, `ξ ~ N(0, 1)`, rounded
@@ -105,13 +129,42 @@ impl DelayTable {
             })
             .collect();
         cdf.push(1.0);
-        let guide = (0..=Self::GUIDE)
+        let guide = Self::guide_of(&cdf, cap);
+        DelayTable { cdf, guide }
+    }
+
+    /// Applies a dunning ladder (docs/model.md, "The dunning ladder"): at step `i`, `d_i` days
+    /// late, a buyer still unpaid pays with probability `q_i`, independently of its lognormal
+    /// delay `D`; the delay becomes `min(D, d_I)`, `I` the first step that succeeds, so
+    /// `P(delay > r) = P(D > r) · Π_{d_i ≤ r} (1 − q_i)`. The table is of the delay before the
+    /// scenario's `shift`, so a step acts at `d_i − shift` (at 0 when the shift is longer).
+    pub fn apply_ladder(&mut self, ladder: &[crate::model::LadderStep], shift: i32) {
+        if ladder.is_empty() {
+            return;
+        }
+        let cap = self.cdf.len() - 1;
+        let mut still_open = 1.0f64;
+        let mut steps = ladder.iter().map(|s| ((s.days as i64 - shift as i64).max(0), s.pay_probability)).peekable();
+        for r in 0..cap {
+            while let Some(&(at, q)) = steps.peek() {
+                if at > r as i64 {
+                    break;
+                }
+                still_open *= 1.0 - q;
+                steps.next();
+            }
+            self.cdf[r] = 1.0 - (1.0 - self.cdf[r]) * still_open;
+        }
+        self.guide = Self::guide_of(&self.cdf, cap as u32);
+    }
+
+    fn guide_of(cdf: &[f64], cap: u32) -> Vec<u32> {
+        (0..=Self::GUIDE)
             .map(|g| {
                 let level = g as f64 / Self::GUIDE as f64;
                 (cdf.partition_point(|&c| c <= level) as u32).min(cap)
             })
-            .collect();
-        DelayTable { cdf, guide }
+            .collect()
     }
 
     /// The delay of a uniform `u` in [0, 1): the smallest r with `u < cdf[r]`.
@@ -542,7 +595,7 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
         policies,
         protected,
         indemnity_ppb,
-        lateness: lateness_plan(scenario, pf, h_days, &sectors, &countries),
+        lateness: lateness_plan(&study.collections.ladder, scenario, pf, h_days, &sectors, &countries),
         country_risk: country_risk_plan(scenario, pf, &countries, cal.horizon_months()),
         buyer_country: pf.buyers.iter().map(|b| countries[b.country.as_str()]).collect(),
         keys: crate::contrib::KeyIndex::new(pf).0,
@@ -677,6 +730,7 @@ fn cut_plan(
 }
 
 fn lateness_plan(
+    study_ladder: &[crate::model::LadderStep],
     scenario: &Scenario,
     pf: &Portfolio,
     horizon_days: i32,
@@ -710,17 +764,20 @@ fn lateness_plan(
             idio: (1.0 - c).sqrt(),
         });
     }
-    Some(LatenessPlan {
-        buckets,
-        bucket_of,
-        threshold: normal::quantile(share),
-        delays: DelayTable::new(
-            pay.days_late_median,
-            (pay.days_late_p90 / pay.days_late_median).ln() / Z90,
-            delay_cap(horizon_days),
-        ),
-        shift: scenario.stress.days_late_shift as i32,
-    })
+    let shift = scenario.stress.days_late_shift as i32;
+    let mut delays = DelayTable::new(
+        pay.days_late_median,
+        (pay.days_late_p90 / pay.days_late_median).ln() / Z90,
+        delay_cap(horizon_days),
+    );
+    let ladder = pay.ladder.as_deref().unwrap_or(study_ladder);
+    delays.apply_ladder(ladder, shift);
+    let agency = ladder
+        .iter()
+        .find(|s| s.action == crate::model::DunningAction::Agency)
+        .map(|s| Agency { days: s.days as i32, fee_ppb: rate_to_ppb(s.fee) })
+        .filter(|a| a.fee_ppb > 0);
+    Some(LatenessPlan { buckets, bucket_of, threshold: normal::quantile(share), delays, shift, agency })
 }
 
 fn round_cents(d: Decimal) -> i64 {

@@ -64,6 +64,9 @@ pub struct PolicyResult {
     /// The write-off of receivables overdue at `as_of` (the same under every policy), when some
     /// buyer has them (docs/model.md, "Overdue receivables by age").
     pub overdue_write_off: Option<MeasureStats>,
+    /// The collection agency's fees on the payments of late buyers handed over by the dunning
+    /// ladder, when the scenario's ladder has an agency step and the study a cash side.
+    pub collection_fees: Option<MeasureStats>,
     /// This policy against "none" on the same trials, each difference with the standard error of
     /// the paired difference (`None` for "none" itself).
     pub paired: Option<Paired>,
@@ -445,6 +448,8 @@ pub fn summarize(
     let above = |net: &[i64]| reserve.map(|r| w.share(n, |i| net[i] > r));
     let gross_stats = w.stats(&gross);
     let write_off = plan.collections.as_ref().map(|_| w.stats(&column(2)));
+    let has_fees = plan.cash.is_some() && plan.lateness.as_ref().is_some_and(|l| l.agency.is_some());
+    let fees = has_fees.then(|| w.stats(&column(3)));
     // The loss borne without insurance: the credit loss and the write-off.
     let (borne, borne_stats) = if plan.collections.is_some() {
         let borne: Vec<i64> = (0..n).map(|i| crate::engine::net_loss(out.row(i), 0)).collect();
@@ -465,6 +470,7 @@ pub fn summarize(
         p_pays_back: None,
         cash: none_cash.as_ref().map(|c| c.0.clone()),
         overdue_write_off: write_off.clone(),
+        collection_fees: fees.clone(),
         paired: None,
     };
     let months = calendar.horizon_months();
@@ -512,6 +518,7 @@ pub fn summarize(
                 p_pays_back: Some(w.share(n, |i| borne[i] - net[i] >= pol.premium).p),
                 cash: None,
                 overdue_write_off: write_off.clone(),
+                collection_fees: fees.clone(),
                 paired: Some(vs_none),
             };
             let (cash, peak) = cash.map_or((None, None), |(c, peak)| (Some(c), Some(peak)));

@@ -170,6 +170,9 @@ pub struct BuyerState {
     /// ([`crate::plan::CollectionPlan`]; only for a buyer that is otherwise on time). `None`: the
     /// curve's expected collections.
     pub collect: Option<u32>,
+    /// The collection agency's fee on every payment (a buyer handed over by the dunning ladder),
+    /// in parts per billion (0: none).
+    pub fee_ppb: i64,
 }
 
 impl BuyerState {
@@ -182,6 +185,7 @@ impl BuyerState {
         event: None,
         cut: None,
         collect: None,
+        fee_ppb: 0,
     };
 }
 
@@ -353,6 +357,16 @@ pub struct PathScratch {
     delivered: DeliveryScratch,
     /// Eligible receivables of the closed-form on-time path.
     base: Vec<i64>,
+    /// The agency's fees on the payments inside the horizon of the last path filled.
+    fees: i64,
+}
+
+impl PathScratch {
+    /// The collection agency's fees on the payments inside the horizon of the last buyer path
+    /// ([`BuyerState::fee_ppb`]).
+    pub fn fees(&self) -> i64 {
+        self.fees
+    }
 }
 
 impl CashPlan {
@@ -692,6 +706,8 @@ impl CashPlan {
         }
         let elig_end_default = state.default.map_or(h, |(t, _)| self.ends_up_to(t));
         let mut blocked = 0i64;
+        scratch.fees = 0;
+        let fees = &mut scratch.fees;
         let lost = for_each_delivered(plan, b, state, &mut scratch.delivered, |inv, settle| {
             let ScheduledInvoice { issue, amount, age_due, .. } = *inv;
             if let Some((sign, totals)) = flows.as_mut()
@@ -703,10 +719,13 @@ impl CashPlan {
             // `leaves`: the day it leaves the receivables; `eligible_until`: it stops being eligible.
             let (leaves, eligible_until) = match settle {
                 Settle::Paid(day) => {
-                    if let Some((sign, totals)) = flows.as_mut()
-                        && let Some(m) = self.month_of(day)
-                    {
-                        totals.collections[m] += *sign * amount;
+                    if let Some(m) = self.month_of(day) {
+                        // The agency keeps its fee on what it collects.
+                        let fee = apply_ppb(amount, state.fee_ppb);
+                        *fees += fee;
+                        if let Some((sign, totals)) = flows.as_mut() {
+                            totals.collections[m] += *sign * (amount - fee);
+                        }
                     }
                     (day, day)
                 }

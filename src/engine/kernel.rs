@@ -124,6 +124,8 @@ pub struct Scratch {
     /// claims received and insurer's shares paid back by month in `cash_log`.
     trace: bool,
     cash_log: Vec<CashRecord>,
+    /// The collection agency's fees of the trial (payments inside the horizon).
+    fees: i64,
     /// Buyers otherwise on time whose overdue invoices follow the trial's draw (their index in
     /// `plan.collections.buyers`), with it.
     collect: Vec<(u32, u32)>,
@@ -195,6 +197,7 @@ impl Scratch {
             pending: Vec::with_capacity(64),
             trace: false,
             cash_log: Vec::new(),
+            fees: 0,
             collect: Vec::with_capacity(plan.collections.as_ref().map_or(0, |c| c.buyers.len())),
         }
     }
@@ -228,8 +231,10 @@ impl Scratch {
     #[inline]
     fn state_of(&self, plan: &Plan, b: usize) -> BuyerState {
         let (stamp, delay) = self.delays[b];
+        let delay = if stamp == self.stamp { delay } else { 0 };
         BuyerState {
-            delay: if stamp == self.stamp { delay } else { 0 },
+            delay,
+            fee_ppb: plan.lateness.as_ref().map_or(0, |l| l.fee_ppb(delay)),
             event: self.event_of_country.get(plan.buyer_country[b] as usize).copied().flatten(),
             cut: self.cut_of(b).map(|c| c.cut),
             ..BuyerState::ON_TIME
@@ -258,9 +263,9 @@ impl Scratch {
 }
 
 /// Columns of a trial's outcome row: gross loss, number of defaults, write-off of receivables
-/// overdue at `as_of`, then claims and insurer's recovery share for each policy; with a cash plan,
-/// then the month blocks of [`Plan::row_width`].
-pub const FIXED_COLUMNS: usize = 3;
+/// overdue at `as_of`, collection agency fees, then claims and insurer's recovery share for each
+/// policy; with a cash plan, then the month blocks of [`Plan::row_width`].
+pub const FIXED_COLUMNS: usize = 4;
 
 /// The net loss of alternative `q` in an outcome row (0: no insurance; `p + 1`: policy `p`): the
 /// credit loss and the write-off, less the claims paid, plus the insurer's share of recoveries
@@ -285,6 +290,7 @@ pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &m
     row[0] = gross;
     row[1] = defaults;
     row[2] = write_off;
+    row[3] = scratch.fees;
     for (p, policy) in plan.policies.iter().enumerate() {
         let (claims, share, _) = settle_policy(plan, p, policy, scratch);
         row[FIXED_COLUMNS + 2 * p] = claims;
@@ -338,6 +344,7 @@ pub(crate) fn draw_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch)
     scratch.late.clear();
     scratch.cuts.clear();
     scratch.collect.clear();
+    scratch.fees = 0;
     scratch.claim_log.clear();
     if scratch.trace {
         scratch.cash_log.clear();
@@ -562,16 +569,19 @@ fn correct_cash(plan: &Plan, cash: &crate::cashflow::CashPlan, scratch: &mut Scr
         let b = b as usize;
         let event = if events { scratch.event_of_country[plan.buyer_country[b] as usize] } else { None };
         let cut = if cuts { scratch.cut_of(b).map(|c| c.cut) } else { None };
+        let fee_ppb = plan.lateness.as_ref().map_or(0, |l| l.fee_ppb(delay));
         if event.is_none()
             && cut.is_none()
+            && fee_ppb == 0
             && let Some(fast) = &cash.late
             && fast.add(plan, cash, b, &cash.buyers[b], delay, &mut scratch.late_acc, &mut scratch.totals)
         {
             continue;
         }
         cash.on_time_path(plan, b, -1, &mut scratch.totals, &mut scratch.path);
-        let state = BuyerState { delay, event, cut, ..BuyerState::ON_TIME };
+        let state = BuyerState { delay, event, cut, fee_ppb, ..BuyerState::ON_TIME };
         cash.buyer_path(plan, b, &state, 1, &mut scratch.totals, &mut scratch.path);
+        scratch.fees += scratch.path.fees();
     }
     if let Some(fast) = &cash.late {
         scratch.late_acc.apply(cash, fast, &mut scratch.totals);
@@ -661,9 +671,9 @@ pub fn buyer_cash_effects(plan: &Plan, scratch: &mut Scratch, mut f: impl FnMut(
         };
         one(b, Cause::Default, &state, Some((e.recovery_day, e.recovery)), &mut path);
     }
-    for &(b, delay) in &scratch.late {
+    for &(b, _) in &scratch.late {
         let b = b as usize;
-        let state = BuyerState { delay, ..scratch.state_of(plan, b) };
+        let state = scratch.state_of(plan, b);
         let cause = if state.event.is_some() { Cause::CountryEvent } else { Cause::Late };
         one(b, cause, &state, None, &mut path);
     }

@@ -15,6 +15,8 @@ pub struct KeyTable {
 }
 
 const RECOVERY: &[&str] = &["mean", "sd", "lag_days"];
+/// The keys of one step of a dunning ladder (`[collections] ladder`, a scenario's `[payment] ladder`).
+const LADDER_STEP: &[&str] = &["days", "action", "pay_probability", "fee"];
 
 /// The TOML tables of a study and their keys, in the order of docs/inputs.md.
 pub const KEY_TABLES: &[KeyTable] = &[
@@ -54,8 +56,9 @@ pub const KEY_TABLES: &[KeyTable] = &[
     KeyTable {
         file: "study.toml",
         table: "[collections]",
-        keys: &["days_1_30", "days_31_60", "days_61_90", "days_91_180", "over_180"],
+        keys: &["days_1_30", "days_31_60", "days_61_90", "days_91_180", "over_180", "ladder"],
     },
+    KeyTable { file: "study.toml", table: "[[collections.ladder]]", keys: LADDER_STEP },
     KeyTable { file: "policies.toml", table: "", keys: &["policy"] },
     KeyTable {
         file: "policies.toml",
@@ -105,8 +108,16 @@ pub const KEY_TABLES: &[KeyTable] = &[
     KeyTable {
         file: "scenarios/*.toml",
         table: "[payment]",
-        keys: &["late_share", "days_late_median", "days_late_p90", "cycle_sensitivity", "stop_deliveries_after_days"],
+        keys: &[
+            "late_share",
+            "days_late_median",
+            "days_late_p90",
+            "cycle_sensitivity",
+            "stop_deliveries_after_days",
+            "ladder",
+        ],
     },
+    KeyTable { file: "scenarios/*.toml", table: "[[payment.ladder]]", keys: LADDER_STEP },
     KeyTable {
         file: "scenarios/*.toml",
         table: "[country_risk]",

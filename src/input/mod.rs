@@ -3,6 +3,7 @@
 mod check;
 pub mod country;
 pub mod keys;
+mod ladder;
 pub mod num;
 pub mod open;
 pub mod policy;

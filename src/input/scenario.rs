@@ -72,6 +72,7 @@ struct RawPayment {
     days_late_p90: Option<Spanned<f64>>,
     cycle_sensitivity: Option<Spanned<f64>>,
     stop_deliveries_after_days: Option<Spanned<i64>>,
+    ladder: Option<Spanned<Vec<Spanned<super::ladder::RawStep>>>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -316,7 +317,15 @@ fn payment(c: &mut Check, raw: &RawPayment) -> Payment {
     let cycle_sensitivity =
         c.float("payment.cycle_sensitivity", &raw.cycle_sensitivity, 0.5, unit, "a number in [0, 1]");
     let stop = c.int("payment.stop_deliveries_after_days", &raw.stop_deliveries_after_days, 60, 0, 3650);
-    Payment { late_share, days_late_median, days_late_p90, cycle_sensitivity, stop_deliveries_after_days: stop as u32 }
+    let ladder = raw.ladder.as_ref().map(|l| super::ladder::ladder(c, "payment.ladder", l));
+    Payment {
+        late_share,
+        days_late_median,
+        days_late_p90,
+        cycle_sensitivity,
+        stop_deliveries_after_days: stop as u32,
+        ladder,
+    }
 }
 
 fn country_risk(c: &mut Check, raw: &RawCountryRisk) -> CountryRiskTable {

@@ -42,6 +42,7 @@ struct RawCollections {
     days_61_90: Option<Spanned<Vec<Num>>>,
     days_91_180: Option<Spanned<Vec<Num>>>,
     over_180: Option<Spanned<Vec<Num>>>,
+    ladder: Option<Spanned<Vec<Spanned<super::ladder::RawStep>>>>,
 }
 
 #[derive(Deserialize)]
@@ -476,7 +477,7 @@ fn company(c: &mut Check, s: &Spanned<RawCompany>) -> Company {
 /// Longest collection curve, in months after `as_of`.
 pub const COLLECTION_MONTHS_MAX: usize = 24;
 
-/// `[collections]`: each given curve replaces the default of its ageing bucket.
+/// `[collections]`: each given curve replaces the default of its ageing bucket; the dunning ladder.
 fn collections(c: &mut Check, r: &RawCollections) -> Collections {
     let mut out = Collections::default();
     let given = [&r.days_1_30, &r.days_31_60, &r.days_61_90, &r.days_91_180, &r.over_180];
@@ -502,6 +503,9 @@ fn collections(c: &mut Check, r: &RawCollections) -> Collections {
             continue;
         }
         *curve = shares;
+    }
+    if let Some(l) = &r.ladder {
+        out.ladder = super::ladder::ladder(c, "collections.ladder", l);
     }
     out
 }

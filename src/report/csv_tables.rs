@@ -26,13 +26,15 @@ pub(super) fn prob(x: f64) -> String {
 }
 
 /// The measures reported for a policy: the four loss measures, the write-off of overdue
-/// receivables when some buyer has them, then the peak shortfall when the study has a cash side.
+/// receivables when some buyer has them, the collection agency's fees when the dunning ladder
+/// has an agency step, then the peak shortfall when the study has a cash side.
 fn measures(p: &PolicyResult) -> impl Iterator<Item = (&'static str, &MeasureStats)> {
     Measure::ALL
         .iter()
         .map(|m| m.as_str())
         .zip(&p.measures)
         .chain(p.overdue_write_off.as_ref().map(|s| ("overdue_write_off", s)))
+        .chain(p.collection_fees.as_ref().map(|s| ("collection_fees", s)))
         .chain(p.cash.as_ref().map(|c| ("peak_shortfall", &c.peak_shortfall)))
 }
 
