@@ -428,13 +428,10 @@ fn gen_invoices(seed: u64, buyers: &[GenBuyer]) -> Vec<(usize, i64, i64, i64)> {
                 out.push((i, amount, issue, due));
             }
         } else {
-            // As SPEC §2.2 would split `outstanding`: k equal parts (remainder to the last), issued
-            // `terms` days before their due dates.
-            let k = ((terms + 29) / 30).max(1);
-            let base = b.outstanding / k;
-            for j in 1..=k {
-                let amount = if j == k { b.outstanding - base * (k - 1) } else { base };
-                let due = (terms * j + k - 1) / k;
+            // As SPEC §2.2 splits `outstanding` ([`crate::model::spread_outstanding`]): k equal
+            // parts (remainder to the last) due at the midpoints of the k slices of (0, terms],
+            // each issued `terms` days before its due day.
+            for (due, amount) in crate::model::spread_outstanding(b.outstanding, b.terms) {
                 out.push((i, amount, due - terms, due));
             }
         }
@@ -882,6 +879,28 @@ mod tests {
                 assert!(study.portfolio.invoices.iter().any(|i| i.due_day < 0), "some overdue invoices");
             }
         }
+    }
+
+    /// Regular buyers' open invoices are SPEC §2.2's split (due at the midpoints of the slices of
+    /// `(0, terms]`, issued `terms` days earlier); every invoice is issued before `as_of` (day 0).
+    #[test]
+    fn regular_invoices_are_the_spread_of_outstanding_issued_before_as_of() {
+        let buyers: Vec<GenBuyer> = (0..300).map(|i| gen_buyer(7, i, 6)).collect();
+        let invoices = gen_invoices(7, &buyers);
+        assert!(invoices.iter().all(|&(_, _, issue, _)| issue < 0));
+        let mut regular = 0;
+        for (i, b) in buyers.iter().enumerate() {
+            let rows: Vec<(i64, i64)> =
+                invoices.iter().filter(|x| x.0 == i).map(|&(_, amount, _, due)| (due, amount)).collect();
+            let t = i64::from(b.terms);
+            if invoices.iter().filter(|x| x.0 == i).all(|&(_, _, issue, due)| due - issue == t)
+                && rows == crate::model::spread_outstanding(b.outstanding, b.terms)
+            {
+                regular += 1;
+            }
+        }
+        // About 90 % of buyers are regular; the others have irregular rows, most of them overdue.
+        assert!((240..=295).contains(&regular), "{regular} regular buyers of 300");
     }
 
     #[test]

@@ -56,6 +56,10 @@ USD = 0.92
 # days_61_90 = [0.25, 0.20, 0.15, 0.10, 0.05]
 # days_91_180 = [0.15, 0.12, 0.10, 0.08, 0.08, 0.07]
 # over_180 = [0.08, 0.07, 0.06, 0.06, 0.06, 0.06, 0.06]
+# The dunning ladder for late payers (no default: none). At each step, days after the due date, a
+# late invoice still open is paid with pay_probability (defaults: reminder 0.30, call 0.40,
+# letter 0.30, agency 0.50); the agency keeps fee of what it collects (default 0.15).
+# ladder = [{ days = 15, action = "reminder" }, { days = 30, action = "call", pay_probability = 0.40 }, { days = 45, action = "agency", fee = 0.15 }]
 "#;
 
 const BUYERS: &str = "\
@@ -129,6 +133,7 @@ days_late_median = 15.0              # median delay of a late invoice, days > 0
 days_late_p90 = 60.0                 # 90th percentile of that delay, days >= the median
 cycle_sensitivity = 0.5              # how much the economy moves lateness, [0, 1]
 stop_deliveries_after_days = 60      # days overdue after which sales to a buyer stop
+# ladder = [{ days = 30, action = "agency", pay_probability = 0.50, fee = 0.10 }]   # replaces the study's
 
 [country_risk]
 default_probability = 0.0            # annual probability of a country (transfer) event, [0, 1]

@@ -463,8 +463,17 @@ impl Portfolio {
     }
 }
 
-/// SPEC §2.2: `total` cents split into `k = ceil(terms / 30)` parts (at least 1) due on days
-/// `ceil(terms × j / k)`, `j = 1..=k`, the remainder on the last; nothing for a zero total.
+/// SPEC §2.2: `total` cents split into `k = ceil(terms / 30)` parts (at least 1), the remainder on
+/// the last, part `j = 1..=k` due on day `round(terms × (2j − 1) / (2k))` rounded half up, i.e.
+/// `(terms × (2j − 1) + k) / (2k)`: the midpoints of the `k` equal slices of `(0, terms]`. Nothing
+/// for a zero total.
+///
+/// Why midpoints: the open book reads as if invoiced evenly over the `terms` days before `as_of`
+/// (each part issued `terms` days before its due day, so before `as_of`), so it falls due evenly
+/// over the first `terms` days of the horizon. Due on `terms·j/k` instead, the last part would
+/// fall on the same day as the first month's sale and the first month would collect two months'
+/// worth (the old January spike and February trough of the example). `arstress generate` writes
+/// its regular invoices with this split.
 pub fn spread_outstanding(total: i64, terms_days: u32) -> Vec<(i64, i64)> {
     if total == 0 {
         return Vec::new();
@@ -472,7 +481,7 @@ pub fn spread_outstanding(total: i64, terms_days: u32) -> Vec<(i64, i64)> {
     let t = terms_days as i64;
     let k = ((t + 29) / 30).max(1);
     let part = total / k;
-    (1..=k).map(|j| ((t * j + k - 1) / k, if j == k { total - part * (k - 1) } else { part })).collect()
+    (1..=k).map(|j| ((t * (2 * j - 1) + k) / (2 * k), if j == k { total - part * (k - 1) } else { part })).collect()
 }
 
 /// A factor of a product of multipliers ([`product`]).
@@ -550,10 +559,16 @@ mod tests {
     }
 
     #[test]
-    fn outstanding_is_spread_over_terms_in_monthly_parts() {
-        assert_eq!(spread_outstanding(10_000_002, 45), vec![(23, 5_000_001), (45, 5_000_001)]);
+    fn outstanding_is_spread_over_terms_in_monthly_parts_due_at_their_midpoints() {
+        // Midpoints of the k slices of (0, T]: 45/4 = 11.25 and 3·45/4 = 33.75.
+        assert_eq!(spread_outstanding(10_000_002, 45), vec![(11, 5_000_001), (34, 5_000_001)]);
         assert_eq!(spread_outstanding(100, 0), vec![(0, 100)]);
-        assert_eq!(spread_outstanding(100, 90), vec![(30, 33), (60, 33), (90, 34)]);
+        // 90/6 = 15, 3·90/6 = 45, 5·90/6 = 75; the remainder cent on the last.
+        assert_eq!(spread_outstanding(100, 90), vec![(15, 33), (45, 33), (75, 34)]);
+        assert_eq!(spread_outstanding(100, 120), vec![(15, 25), (45, 25), (75, 25), (105, 25)]);
+        // Halves round up: 15/2 = 7.5 is day 8, 1/2 = 0.5 day 1.
+        assert_eq!(spread_outstanding(100, 15), vec![(8, 100)]);
+        assert_eq!(spread_outstanding(100, 1), vec![(1, 100)]);
         assert!(spread_outstanding(0, 60).is_empty());
     }
 }

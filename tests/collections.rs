@@ -253,3 +253,60 @@ fn the_write_off_is_claimed_after_the_waiting_period() {
         }
     }
 }
+
+/// The example's baseline (on-time) collections of months 1–4 are even: no month below 70 % or above
+/// 130 % of their mean. Collections are read back from cashflow.csv's baseline path of `none`:
+/// `collections_k = cash_k − cash_{k−1} + monthly_fixed_outflows + variable_cost_ratio × sales_k`,
+/// with the same planned sales every month (the baseline scenario has no sales multiplier).
+///
+/// With the open book split due on days `T·j/k` (the last part on day `T`, with January's sale) the
+/// months read 106 %, 18 %, 144 %, 132 %: February collected almost nothing and March two months'
+/// worth (the month-end cash fell from 13.07 M in January to 2.81 M in February). Split at the midpoints of the `k` slices of `(0, T]` they read 102 %, 81 %, 104 %, 113 %.
+/// What is left is the model's month lengths, not the split: a sale of February 1 on 30-day terms
+/// falls due on March 3 (February collects nothing from the 30-day buyers, about a sixth of sales),
+/// and February 1 and March 1 on 60-day terms both fall due in April. 70 % and 130 % leave room for
+/// that and still catch a month of the old shape.
+#[test]
+fn the_example_baseline_collects_evenly_over_its_first_months() {
+    let study = arstress::input::load_study(&example_study()).expect("example loads");
+    let company = study.company.as_ref().expect("the example has a [company]");
+    let num = |d: &dyn std::fmt::Display| d.to_string().parse::<f64>().unwrap();
+    let sales: f64 = study
+        .portfolio
+        .buyers
+        .iter()
+        .map(|b| num(&b.monthly_sales) * study.fx.get(&b.currency).map_or(1.0, |r| num(r)))
+        .sum();
+    let monthly_out = num(&company.monthly_fixed_outflows) + num(&company.variable_cost_ratio) * sales;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    // The baseline path does not depend on the trials: a few suffice.
+    let out = run_study(
+        &example_study(),
+        &dir.path().join("out"),
+        &["--scenario", "baseline", "--trials", "200", "--format", "csv"],
+    );
+    let rows: Vec<_> = read_csv(&out.join("cashflow.csv"))
+        .into_iter()
+        .filter(|r| r["scenario"] == "baseline" && r["policy"] == "none")
+        .collect();
+    let mut previous = num(&company.opening_cash);
+    let collections: Vec<f64> = rows[..4]
+        .iter()
+        .map(|r| {
+            let cash: f64 = r["baseline_cash"].parse().unwrap();
+            let collected = cash - previous + monthly_out;
+            previous = cash;
+            collected
+        })
+        .collect();
+    let mean = collections.iter().sum::<f64>() / 4.0;
+    for (k, c) in collections.iter().enumerate() {
+        assert!(
+            (0.70..=1.30).contains(&(c / mean)),
+            "month {}: collections {c:.2} are {:.0} % of the mean of months 1-4 ({mean:.2}): {collections:?}",
+            k + 1,
+            100.0 * c / mean
+        );
+    }
+}
