@@ -747,7 +747,10 @@ pub fn generate(dir: &Path, opts: &GenerateOptions) -> Result<(), Error> {
 
     let path = dir.join("buyers.csv");
     // The columns of SPEC §2.1 in their usual order; ratings only, so no pd_1y.
-    let mut rows = vec![BUYER_COLUMNS.iter().filter(|c| **c != "pd_1y").map(|s| s.to_string()).collect::<Vec<_>>()];
+    // Ratings only (no pd_1y); grades from the ratings (no grade column).
+    let mut rows = vec![
+        BUYER_COLUMNS.iter().filter(|c| !["pd_1y", "grade"].contains(*c)).map(|s| s.to_string()).collect::<Vec<_>>(),
+    ];
     for b in &buyers {
         rows.push(vec![
             b.id.clone(),

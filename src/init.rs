@@ -63,13 +63,13 @@ USD = 0.92
 "#;
 
 const BUYERS: &str = "\
-buyer_id,name,country,sector,rating,pd_1y,currency,outstanding,terms_days,monthly_sales,credit_limit,limit_type,group_id
-B001,Alpine Foods GmbH,DE,food,A,,EUR,120000.00,60,80000.00,150000.00,approved,G1
-B002,Alpine Foods Logistics GmbH,AT,transport,BBB,,EUR,40000.00,30,30000.00,50000.00,approved,G1
-B003,Garonne Construction SARL,FR,construction,BB,,EUR,90000.00,90,35000.00,60000.00,approved,
-B004,Tagus Retail SA,PT,retail,B,,EUR,30000.00,60,15000.00,25000.00,discretionary,
-B005,Lakeside Machinery Inc,US,machinery,,0.02,USD,75000.00,45,40000.00,,none,
-B006,Baltic Chemicals AS,EE,chemicals,BBB,,EUR,20000.00,30,12000.00,40000.00,approved,
+buyer_id,name,country,sector,rating,pd_1y,currency,outstanding,terms_days,monthly_sales,credit_limit,limit_type,group_id,grade
+B001,Alpine Foods GmbH,DE,food,A,,EUR,120000.00,60,80000.00,150000.00,approved,G1,
+B002,Alpine Foods Logistics GmbH,AT,transport,BBB,,EUR,40000.00,30,30000.00,50000.00,approved,G1,
+B003,Garonne Construction SARL,FR,construction,BB,,EUR,90000.00,90,35000.00,60000.00,approved,,
+B004,Tagus Retail SA,PT,retail,B,,EUR,30000.00,60,15000.00,25000.00,discretionary,,C
+B005,Lakeside Machinery Inc,US,machinery,,0.02,USD,75000.00,45,40000.00,,none,,
+B006,Baltic Chemicals AS,EE,chemicals,BBB,,EUR,20000.00,30,12000.00,40000.00,approved,,
 ";
 
 const INVOICES: &str = "\
@@ -134,6 +134,13 @@ days_late_p90 = 60.0                 # 90th percentile of that delay, days >= th
 cycle_sensitivity = 0.5              # how much the economy moves lateness, [0, 1]
 stop_deliveries_after_days = 60      # days overdue after which sales to a buyer stop
 # ladder = [{ days = 30, action = "agency", pay_probability = 0.50, fee = 0.10 }]   # replaces the study's
+
+# An early-payment discount on new sales, e.g. 2/10 net (optional; none by default):
+# [payment.discount]
+# rate = 0.02                        # share of the invoice taken off when paid early, (0, 1)
+# days = 10                          # days after issue to pay early (none for terms not longer)
+# from_month = 1                     # first month of sales it is offered on, 1..=120
+# take_up = { A = 0.6, B = 0.35, C = 0.1 }   # share of sales paid early, per credit grade
 
 [country_risk]
 default_probability = 0.0            # annual probability of a country (transfer) event, [0, 1]

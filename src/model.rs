@@ -65,11 +65,70 @@ pub struct Buyer {
     pub credit_limit: Option<Decimal>,
     pub limit_type: LimitType,
     pub group_id: Option<String>,
+    /// The credit grade given in buyers.csv's `grade` column (`None`: from the rating or PD,
+    /// [`Buyer::grade`]).
+    pub grade_given: Option<Grade>,
     /// CSV line, for messages.
     pub line: usize,
 }
 
+/// A credit manager's grade of a buyer (docs/model.md, "Credit grades"): A good, B average, C weak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Grade {
+    A,
+    B,
+    C,
+}
+
+impl Grade {
+    pub const ALL: [Grade; 3] = [Grade::A, Grade::B, Grade::C];
+
+    pub fn parse(s: &str) -> Option<Grade> {
+        match s {
+            "A" => Some(Grade::A),
+            "B" => Some(Grade::B),
+            "C" => Some(Grade::C),
+            _ => None,
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The grade of a rating label: investment grade (AAA to BBB, with any `+`/`−`) A, BB and B
+    /// grade B, CCC and below C; `None` for another label.
+    pub fn of_rating(rating: &str) -> Option<Grade> {
+        match rating.trim_end_matches(['+', '-']) {
+            "AAA" | "AA" | "A" | "BBB" => Some(Grade::A),
+            "BB" | "B" => Some(Grade::B),
+            "CCC" | "CC" | "C" | "D" => Some(Grade::C),
+            _ => None,
+        }
+    }
+
+    /// The grade of an annual PD: A up to 0.5 % (about the investment-grade boundary), B up to
+    /// 5 %, C above.
+    pub fn of_pd(pd: f64) -> Grade {
+        if pd <= 0.005 {
+            Grade::A
+        } else if pd <= 0.05 {
+            Grade::B
+        } else {
+            Grade::C
+        }
+    }
+}
+
 impl Buyer {
+    /// The buyer's grade: buyers.csv's `grade`, else its rating's, else its `pd_1y`'s, else B.
+    pub fn grade(&self) -> Grade {
+        self.grade_given
+            .or_else(|| self.rating.as_deref().and_then(Grade::of_rating))
+            .or_else(|| self.pd_1y.map(Grade::of_pd))
+            .unwrap_or(Grade::B)
+    }
+
     /// SPEC §2.1: insured iff the limit is > 0 and its type is not `none`.
     pub fn is_insured(&self) -> bool {
         self.limit_type != LimitType::None && self.credit_limit.is_some_and(|l| l > Decimal::ZERO)
@@ -187,7 +246,24 @@ pub struct Payment {
     /// The scenario's dunning ladder, replacing the study's `[collections] ladder` (`None`: the
     /// study's).
     pub ladder: Option<Vec<LadderStep>>,
+    /// An early-payment discount offered on new sales (`None`: none).
+    pub discount: Option<Discount>,
 }
+
+/// An early-payment discount, e.g. `2/10 net 30` (docs/model.md, "Early-payment discounts"):
+/// from month `from_month` on, a buyer of grade `g` pays the share `take_up[g]` of each new sale
+/// `days` days after issue, less `rate`; the rest on its usual terms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Discount {
+    pub rate: Decimal,
+    pub days: u32,
+    /// Take-up share per grade A, B, C.
+    pub take_up: [f64; 3],
+    pub from_month: u32,
+}
+
+/// Default take-up of an early-payment discount per grade A, B, C.
+pub const DEFAULT_TAKE_UP: [f64; 3] = [0.6, 0.35, 0.1];
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CountryRisk {

@@ -235,6 +235,9 @@ pub struct ScheduledInvoice {
     pub curve: u8,
     /// The piece's month of the collection curve (0 = month 1; [`NEVER_PIECE`]: never collected).
     pub piece: u8,
+    /// The early-payment part of a sale, paid less [`Plan::discount_ppb`] (its `age_due` is the
+    /// sale's own due day).
+    pub discounted: bool,
 }
 
 /// Due day of the never-collected piece of an overdue invoice: after every horizon, waiting
@@ -312,6 +315,8 @@ pub struct Plan {
     /// Recovery of insolvencies and protracted defaults.
     pub recovery: [RecoveryPlan; 2],
     pub stop_deliveries_after_days: i32,
+    /// The early-payment discount rate, in parts per billion (0: no discount).
+    pub discount_ppb: i64,
     pub policies: Vec<PolicyPlan>,
     /// Protected limit per policy and buyer, `[policy * n_buyers + buyer]`; 0 = not covered.
     pub protected: Vec<i64>,
@@ -400,6 +405,7 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
     let curves_ppb: Vec<Vec<i64>> =
         study.collections.curves.iter().map(|c| c.iter().map(|&s| rate_to_ppb(s)).collect()).collect();
     let mut monthly_cents = vec![0i64; n];
+    let discount = scenario.payment.discount.as_ref();
     inv_offsets.push(0u32);
     for (b, buyer) in pf.buyers.iter().enumerate() {
         let rate = Portfolio::rate(&study.fx, &st.fx_shock, &buyer.currency);
@@ -409,27 +415,43 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
             .ok_or_else(|| internal(scenario, "monthly sales"))?;
         monthly_cents[b] = monthly;
         // An invoice overdue at as_of is split into the pieces its ageing bucket's curve collects.
-        let mut rows: Vec<(i32, i32, i64, i32, u8, u8)> = Vec::with_capacity(open[b].len() + h_months);
+        let mut rows: Vec<(i32, i32, i64, i32, u8, u8, bool)> = Vec::with_capacity(open[b].len() + 2 * h_months);
         for &(due, amt) in &open[b] {
             if due >= 0 {
-                rows.push((due as i32, i32::MIN, amt, due as i32, 0, 0));
+                rows.push((due as i32, i32::MIN, amt, due as i32, 0, 0, false));
                 continue;
             }
             let c = crate::model::Collections::bucket(-due);
             for (j, piece) in collection_pieces(amt, &curves_ppb[c]) {
                 let day = if j == NEVER_PIECE { NEVER_DUE } else { collection_day(j as usize, st.days_late_shift) };
-                rows.push((day, i32::MIN, piece, due as i32, c as u8 + 1, j));
+                rows.push((day, i32::MIN, piece, due as i32, c as u8 + 1, j, false));
             }
         }
         if monthly > 0 {
-            for &day in cal.sale_days() {
-                let due = day + buyer.terms_days as i32;
-                rows.push((due, day, monthly, due, 0, 0));
+            let terms = buyer.terms_days as i32;
+            // The early-payment discount: the take-up share of each sale from its first month on
+            // is due `days` after issue (none when that is not earlier than the terms).
+            let early = discount
+                .filter(|d| (d.days as i32) < terms)
+                .map(|d| (d, (d.take_up[buyer.grade().index()] * PPB as f64).round() as i64))
+                .filter(|&(_, take_ppb)| take_ppb > 0);
+            for (k, &day) in cal.sale_days().iter().enumerate() {
+                let due = day + terms;
+                match early {
+                    Some((d, take_ppb)) if k as u32 + 1 >= d.from_month => {
+                        let part = apply_ppb(monthly, take_ppb);
+                        rows.push((day + d.days as i32, day, part, due, 0, 0, true));
+                        if monthly > part {
+                            rows.push((due, day, monthly - part, due, 0, 0, false));
+                        }
+                    }
+                    _ => rows.push((due, day, monthly, due, 0, 0, false)),
+                }
             }
         }
         rows.sort_by_key(|r| (r.0, r.1, r.3));
-        for (due, issue, amount, age_due, curve, piece) in rows {
-            invoices.push(ScheduledInvoice { due, issue, amount, age_due, curve, piece });
+        for (due, issue, amount, age_due, curve, piece, discounted) in rows {
+            invoices.push(ScheduledInvoice { due, issue, amount, age_due, curve, piece, discounted });
         }
         inv_offsets.push(invoices.len() as u32);
     }
@@ -592,6 +614,7 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
         insolvency_share: scenario.credit.insolvency_share,
         recovery,
         stop_deliveries_after_days: scenario.payment.stop_deliveries_after_days as i32,
+        discount_ppb: discount.map_or(0, |d| rate_to_ppb(d.rate)),
         policies,
         protected,
         indemnity_ppb,

@@ -67,6 +67,9 @@ pub struct PolicyResult {
     /// The collection agency's fees on the payments of late buyers handed over by the dunning
     /// ladder, when the scenario's ladder has an agency step and the study a cash side.
     pub collection_fees: Option<MeasureStats>,
+    /// The early-payment discounts granted, when the scenario offers one and the study has a cash
+    /// side.
+    pub discount_cost: Option<MeasureStats>,
     /// This policy against "none" on the same trials, each difference with the standard error of
     /// the paired difference (`None` for "none" itself).
     pub paired: Option<Paired>,
@@ -450,6 +453,7 @@ pub fn summarize(
     let write_off = plan.collections.as_ref().map(|_| w.stats(&column(2)));
     let has_fees = plan.cash.is_some() && plan.lateness.as_ref().is_some_and(|l| l.agency.is_some());
     let fees = has_fees.then(|| w.stats(&column(3)));
+    let discounts = (plan.cash.is_some() && plan.discount_ppb > 0).then(|| w.stats(&column(4)));
     // The loss borne without insurance: the credit loss and the write-off.
     let (borne, borne_stats) = if plan.collections.is_some() {
         let borne: Vec<i64> = (0..n).map(|i| crate::engine::net_loss(out.row(i), 0)).collect();
@@ -471,6 +475,7 @@ pub fn summarize(
         cash: none_cash.as_ref().map(|c| c.0.clone()),
         overdue_write_off: write_off.clone(),
         collection_fees: fees.clone(),
+        discount_cost: discounts.clone(),
         paired: None,
     };
     let months = calendar.horizon_months();
@@ -519,6 +524,7 @@ pub fn summarize(
                 cash: None,
                 overdue_write_off: write_off.clone(),
                 collection_fees: fees.clone(),
+                discount_cost: discounts.clone(),
                 paired: Some(vs_none),
             };
             let (cash, peak) = cash.map_or((None, None), |(c, peak)| (Some(c), Some(peak)));

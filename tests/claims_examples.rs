@@ -96,8 +96,8 @@ fn example_1_insolvency_above_limit_with_shared_recovery() {
         (Peril::Insolvency, 30, 60_000_000, 3_600_000, 570)
     );
     // Gross loss, defaults, overdue write-off (none: no invoice is overdue), agency fees (no
-    // ladder), claims, share.
-    assert_eq!(row, vec![56_400_000, 1, 0, 0, 45_000_000, 2_700_000]);
+    // ladder), discounts (none offered), claims, share.
+    assert_eq!(row, vec![56_400_000, 1, 0, 0, 0, 45_000_000, 2_700_000]);
     let policy = &plan.policies[0];
     assert_eq!(arstress::engine::date_of_loss(&e, policy) + policy.insolvency_claim_days, 90, "claim paid on day 90");
 }
@@ -123,7 +123,7 @@ fn example_2_protracted_default_with_deductible_and_first_loss() {
     let policy = &plan.policies[0];
     let dol = arstress::engine::date_of_loss(&e, policy);
     assert_eq!((dol, dol + policy.claim_payment_days), (200, 230));
-    assert_eq!(row, vec![30_400_000, 1, 0, 0, 21_000_000, 4_200_000]);
+    assert_eq!(row, vec![30_400_000, 1, 0, 0, 0, 21_000_000, 4_200_000]);
 }
 
 #[test]

@@ -11,6 +11,7 @@ mod compare;
 mod contributions;
 mod country;
 mod determinism;
+mod discounts;
 mod dunning;
 mod files;
 mod frontier;

@@ -37,6 +37,9 @@ pub struct MonthTotals {
     pub claims: Vec<i64>,
     /// Insurer's share of recoveries paid back per policy, `[policy × H + month]`.
     pub shares: Vec<i64>,
+    /// Early-payment discounts granted on the payments inside the horizon (already off
+    /// `collections`).
+    pub discounts: i64,
 }
 
 impl MonthTotals {
@@ -50,6 +53,7 @@ impl MonthTotals {
             recoveries: vec![0; months],
             claims: vec![0; months * policies],
             shares: vec![0; months * policies],
+            discounts: 0,
         }
     }
 
@@ -63,6 +67,7 @@ impl MonthTotals {
         self.recoveries.copy_from_slice(&other.recoveries);
         self.claims.copy_from_slice(&other.claims);
         self.shares.copy_from_slice(&other.shares);
+        self.discounts = other.discounts;
     }
 }
 
@@ -720,11 +725,14 @@ impl CashPlan {
             let (leaves, eligible_until) = match settle {
                 Settle::Paid(day) => {
                     if let Some(m) = self.month_of(day) {
-                        // The agency keeps its fee on what it collects.
+                        // The agency keeps its fee on what it collects; a buyer paying early keeps
+                        // the discount.
                         let fee = apply_ppb(amount, state.fee_ppb);
                         *fees += fee;
+                        let discount = if inv.discounted { apply_ppb(amount, plan.discount_ppb) } else { 0 };
                         if let Some((sign, totals)) = flows.as_mut() {
-                            totals.collections[m] += *sign * (amount - fee);
+                            totals.collections[m] += *sign * (amount - fee - discount);
+                            totals.discounts += *sign * discount;
                         }
                     }
                     (day, day)

@@ -263,9 +263,9 @@ impl Scratch {
 }
 
 /// Columns of a trial's outcome row: gross loss, number of defaults, write-off of receivables
-/// overdue at `as_of`, collection agency fees, then claims and insurer's recovery share for each
-/// policy; with a cash plan, then the month blocks of [`Plan::row_width`].
-pub const FIXED_COLUMNS: usize = 4;
+/// overdue at `as_of`, collection agency fees, early-payment discounts, then claims and insurer's
+/// recovery share for each policy; with a cash plan, then the month blocks of [`Plan::row_width`].
+pub const FIXED_COLUMNS: usize = 5;
 
 /// The net loss of alternative `q` in an outcome row (0: no insurance; `p + 1`: policy `p`): the
 /// credit loss and the write-off, less the claims paid, plus the insurer's share of recoveries
@@ -291,6 +291,7 @@ pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &m
     row[1] = defaults;
     row[2] = write_off;
     row[3] = scratch.fees;
+    row[4] = if plan.cash.is_some() { scratch.totals.discounts } else { 0 };
     for (p, policy) in plan.policies.iter().enumerate() {
         let (claims, share, _) = settle_policy(plan, p, policy, scratch);
         row[FIXED_COLUMNS + 2 * p] = claims;

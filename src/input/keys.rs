@@ -115,8 +115,15 @@ pub const KEY_TABLES: &[KeyTable] = &[
             "cycle_sensitivity",
             "stop_deliveries_after_days",
             "ladder",
+            "discount",
         ],
     },
+    KeyTable {
+        file: "scenarios/*.toml",
+        table: "[payment.discount]",
+        keys: &["rate", "days", "take_up", "from_month"],
+    },
+    KeyTable { file: "scenarios/*.toml", table: "[payment.discount.take_up]", keys: &["A", "B", "C"] },
     KeyTable { file: "scenarios/*.toml", table: "[[payment.ladder]]", keys: LADDER_STEP },
     KeyTable {
         file: "scenarios/*.toml",

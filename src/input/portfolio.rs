@@ -278,7 +278,7 @@ pub struct CsvContext<'a> {
 }
 
 /// The columns of buyers.csv (SPEC §2.1).
-pub const BUYER_COLUMNS: [&str; 13] = [
+pub const BUYER_COLUMNS: [&str; 14] = [
     "buyer_id",
     "name",
     "country",
@@ -292,6 +292,7 @@ pub const BUYER_COLUMNS: [&str; 13] = [
     "credit_limit",
     "limit_type",
     "group_id",
+    "grade",
 ];
 
 /// The columns of invoices.csv (SPEC §2.2).
@@ -419,6 +420,16 @@ pub fn read_buyers(src: &Source, ctx: &CsvContext) -> Result<(Vec<Buyer>, Vec<St
                 LimitType::None
             }
         };
+        let grade_given = match table.get(rec, "grade") {
+            None => None,
+            Some(g) => {
+                let grade = crate::model::Grade::parse(g);
+                if grade.is_none() {
+                    bad("grade", g, "a credit grade A, B or C (empty: from the rating or pd_1y)");
+                }
+                grade
+            }
+        };
         buyers.push(Buyer {
             id,
             name: table.get(rec, "name").unwrap_or("").to_owned(),
@@ -433,6 +444,7 @@ pub fn read_buyers(src: &Source, ctx: &CsvContext) -> Result<(Vec<Buyer>, Vec<St
             credit_limit,
             limit_type,
             group_id: table.get(rec, "group_id").map(str::to_owned),
+            grade_given,
             line,
         });
         if problems.len() > crate::error::MAX_PROBLEMS {

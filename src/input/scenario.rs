@@ -73,6 +73,25 @@ struct RawPayment {
     cycle_sensitivity: Option<Spanned<f64>>,
     stop_deliveries_after_days: Option<Spanned<i64>>,
     ladder: Option<Spanned<Vec<Spanned<super::ladder::RawStep>>>>,
+    discount: Option<Spanned<RawDiscount>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDiscount {
+    rate: Option<Spanned<Num>>,
+    days: Option<Spanned<i64>>,
+    take_up: Option<Spanned<RawTakeUp>>,
+    from_month: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(non_snake_case)]
+struct RawTakeUp {
+    A: Option<Spanned<f64>>,
+    B: Option<Spanned<f64>>,
+    C: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -225,6 +244,33 @@ pub fn read_scenario(src: &Source, ctx: &ScenarioContext) -> Result<(Scenario, P
     Ok((scenario, c.problems))
 }
 
+/// `[payment.discount]`: a rate in (0, 1), days 0..=365, take-up shares in [0, 1] per grade, a
+/// first month 1..=120.
+fn discount(c: &mut Check, raw: &RawDiscount) -> crate::model::Discount {
+    let rate = match &raw.rate {
+        None => rust_decimal::Decimal::new(2, 2),
+        Some(r) => {
+            let v = r.get_ref().0;
+            if v > rust_decimal::Decimal::ZERO && v < rust_decimal::Decimal::ONE {
+                v
+            } else {
+                c.bad("payment.discount.rate", r, r.get_ref().to_string(), "a share of the invoice in (0, 1)");
+                rust_decimal::Decimal::new(2, 2)
+            }
+        }
+    };
+    let days = c.int("payment.discount.days", &raw.days, 10, 0, 365) as u32;
+    let mut take_up = crate::model::DEFAULT_TAKE_UP;
+    if let Some(t) = &raw.take_up {
+        let t = t.get_ref();
+        for (i, (name, v)) in [("A", &t.A), ("B", &t.B), ("C", &t.C)].into_iter().enumerate() {
+            take_up[i] = c.float(&format!("payment.discount.take_up.{name}"), v, take_up[i], unit, "a share in [0, 1]");
+        }
+    }
+    let from_month = c.int("payment.discount.from_month", &raw.from_month, 1, 1, 120) as u32;
+    crate::model::Discount { rate, days, take_up, from_month }
+}
+
 fn credit(c: &mut Check, raw: &RawCredit) -> Credit {
     let correlation = match &raw.asset_correlation {
         None => Correlation::Basel,
@@ -318,6 +364,7 @@ fn payment(c: &mut Check, raw: &RawPayment) -> Payment {
         c.float("payment.cycle_sensitivity", &raw.cycle_sensitivity, 0.5, unit, "a number in [0, 1]");
     let stop = c.int("payment.stop_deliveries_after_days", &raw.stop_deliveries_after_days, 60, 0, 3650);
     let ladder = raw.ladder.as_ref().map(|l| super::ladder::ladder(c, "payment.ladder", l));
+    let discount = raw.discount.as_ref().map(|d| discount(c, d.get_ref()));
     Payment {
         late_share,
         days_late_median,
@@ -325,6 +372,7 @@ fn payment(c: &mut Check, raw: &RawPayment) -> Payment {
         cycle_sensitivity,
         stop_deliveries_after_days: stop as u32,
         ladder,
+        discount,
     }
 }
 

@@ -35,6 +35,7 @@ fn measures(p: &PolicyResult) -> impl Iterator<Item = (&'static str, &MeasureSta
         .zip(&p.measures)
         .chain(p.overdue_write_off.as_ref().map(|s| ("overdue_write_off", s)))
         .chain(p.collection_fees.as_ref().map(|s| ("collection_fees", s)))
+        .chain(p.discount_cost.as_ref().map(|s| ("discount_cost", s)))
         .chain(p.cash.as_ref().map(|c| ("peak_shortfall", &c.peak_shortfall)))
 }
 
