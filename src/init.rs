@@ -168,6 +168,15 @@ fx_shock = {}                        # fx rates times this, e.g. { USD = 0.85 }
 forced_defaults = []                 # e.g. [{ buyers = ["B001"], day = 30, kind = "insolvency" }]
 forced_country_events = []           # e.g. [{ country = "US", start_day = 60, duration_days = 90 }]
 # limit_cuts = { trigger_pd_multiple = 10.0, share = 0.8, cut_to = 0.25, notice_days = 30, lead_days = 90 }
+
+# A terms policy by credit grade for new sales (optional; without it every buyer keeps its terms):
+# [terms]
+# from_month = 2                     # first month of sales under the policy, 1..=120
+# sales_loss_prepaid = 0.25          # share of sales lost at full prepayment (pro rata below), [0, 1]
+# sales_loss_per_30_days = 0.03      # share of sales lost per 30 days of shorter terms, [0, 1]
+# A = { terms_days = 60 }            # grade A: 60-day terms
+# B = { prepaid = 0.5 }              # grade B: half paid before delivery
+# C = { cash_in_advance = true }     # grade C: everything paid before delivery
 "#;
 
 const RECESSION: &str = r#"# A recession: PDs doubled, the economy fixed at its 95% worst state, slower payers, lower sales,

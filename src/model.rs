@@ -262,6 +262,44 @@ pub struct Discount {
     pub from_month: u32,
 }
 
+/// A terms policy by credit grade (docs/model.md, "Terms by grade"): from month `from_month` on,
+/// new sales to a buyer of grade `g` follow `grades[g]` (`None`: its own terms); sales lost to
+/// tighter terms follow the two elasticities.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TermsPolicy {
+    pub from_month: u32,
+    pub grades: [Option<GradeTerms>; 3],
+    /// Share of sales lost when a buyer moves to full prepayment (pro rata for a partial one).
+    pub sales_loss_prepaid: f64,
+    /// Share of sales lost per 30 days of shorter payment terms.
+    pub sales_loss_per_30_days: f64,
+}
+
+/// The terms of one grade: payment terms of the credit part, and the share paid before delivery
+/// (1: cash in advance).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GradeTerms {
+    pub terms_days: Option<u32>,
+    pub prepaid: f64,
+}
+
+/// Default share of sales lost when a buyer moves to full prepayment or cash in advance.
+pub const DEFAULT_SALES_LOSS_PREPAID: f64 = 0.25;
+/// Default share of sales lost per 30 days of shorter terms.
+pub const DEFAULT_SALES_LOSS_PER_30_DAYS: f64 = 0.03;
+
+impl TermsPolicy {
+    /// What the policy does to a sale of a buyer of grade `grade` on `terms_days` in month `month`
+    /// (1-based): `(terms, prepaid share, share of the sale kept)`; `None` when not in force.
+    pub fn apply(&self, grade: Grade, terms_days: u32, month: u32) -> Option<(u32, f64, f64)> {
+        let g = self.grades[grade.index()].as_ref().filter(|_| month >= self.from_month)?;
+        let terms = g.terms_days.unwrap_or(terms_days);
+        let shorter = terms_days.saturating_sub(terms) as f64 / 30.0;
+        let kept = 1.0 - self.sales_loss_prepaid * g.prepaid - self.sales_loss_per_30_days * shorter;
+        Some((terms, g.prepaid, kept.clamp(0.0, 1.0)))
+    }
+}
+
 /// Default take-up of an early-payment discount per grade A, B, C.
 pub const DEFAULT_TAKE_UP: [f64; 3] = [0.6, 0.35, 0.1];
 
@@ -326,6 +364,8 @@ pub struct Stress {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scenario {
+    /// The terms policy by grade for new sales (`[terms]`; `None`: every buyer keeps its terms).
+    pub terms: Option<TermsPolicy>,
     pub name: String,
     pub description: String,
     pub file: PathBuf,

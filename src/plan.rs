@@ -238,6 +238,9 @@ pub struct ScheduledInvoice {
     /// The early-payment part of a sale, paid less [`Plan::discount_ppb`] (its `age_due` is the
     /// sale's own due day).
     pub discounted: bool,
+    /// The part of a sale paid before delivery (a terms policy's prepayment or cash in advance):
+    /// paid on its issue day whatever happens to the buyer, never owed.
+    pub prepaid: bool,
 }
 
 /// Due day of the never-collected piece of an overdue invoice: after every horizon, waiting
@@ -317,6 +320,9 @@ pub struct Plan {
     pub stop_deliveries_after_days: i32,
     /// The early-payment discount rate, in parts per billion (0: no discount).
     pub discount_ppb: i64,
+    /// The planned sales the scenario's terms policy turns away over the horizon (`None`: no
+    /// terms policy).
+    pub terms_lost_sales: Option<i64>,
     pub policies: Vec<PolicyPlan>,
     /// Protected limit per policy and buyer, `[policy * n_buyers + buyer]`; 0 = not covered.
     pub protected: Vec<i64>,
@@ -378,6 +384,32 @@ fn internal(scenario: &Scenario, what: &str) -> Error {
     })
 }
 
+/// A planned sale under the scenario's terms policy: its amount after the sales lost to tighter
+/// terms, the part paid before delivery, and the terms of the rest.
+struct SaleParts {
+    amount: i64,
+    prepaid: i64,
+    terms: i32,
+}
+
+/// The sale of month `month` (1-based) of `monthly` cents to a buyer of `grade` on `terms_days`.
+fn sale_parts(
+    monthly: i64,
+    terms_days: u32,
+    grade: crate::model::Grade,
+    month: u32,
+    policy: Option<&crate::model::TermsPolicy>,
+) -> SaleParts {
+    match policy.and_then(|p| p.apply(grade, terms_days, month)) {
+        None => SaleParts { amount: monthly, prepaid: 0, terms: terms_days as i32 },
+        Some((terms, prepaid, kept)) => {
+            let ppb = |x: f64| (x * PPB as f64).round() as i64;
+            let amount = apply_ppb(monthly, ppb(kept));
+            SaleParts { amount, prepaid: apply_ppb(amount, ppb(prepaid)), terms: terms as i32 }
+        }
+    }
+}
+
 /// Basel corporate correlation `R(p)`.
 pub fn basel_r(p: f64) -> f64 {
     let a = (1.0 - (-50.0 * p).exp()) / (1.0 - (-50.0f64).exp());
@@ -405,6 +437,9 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
     let curves_ppb: Vec<Vec<i64>> =
         study.collections.curves.iter().map(|c| c.iter().map(|&s| rate_to_ppb(s)).collect()).collect();
     let mut monthly_cents = vec![0i64; n];
+    // Credit sales (not prepaid) of the first 12 months per buyer: the insured turnover.
+    let mut credit_sales_12 = vec![0i64; n];
+    let mut lost_sales = 0i64;
     let discount = scenario.payment.discount.as_ref();
     inv_offsets.push(0u32);
     for (b, buyer) in pf.buyers.iter().enumerate() {
@@ -415,44 +450,66 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
             .ok_or_else(|| internal(scenario, "monthly sales"))?;
         monthly_cents[b] = monthly;
         // An invoice overdue at as_of is split into the pieces its ageing bucket's curve collects.
-        let mut rows: Vec<(i32, i32, i64, i32, u8, u8, bool)> = Vec::with_capacity(open[b].len() + 2 * h_months);
+        let mut rows: Vec<ScheduledInvoice> = Vec::with_capacity(open[b].len() + 2 * h_months);
+        let open_invoice = |due: i32, amount: i64, age_due: i32| ScheduledInvoice {
+            due,
+            issue: i32::MIN,
+            amount,
+            age_due,
+            curve: 0,
+            piece: 0,
+            discounted: false,
+            prepaid: false,
+        };
         for &(due, amt) in &open[b] {
             if due >= 0 {
-                rows.push((due as i32, i32::MIN, amt, due as i32, 0, 0, false));
+                rows.push(open_invoice(due as i32, amt, due as i32));
                 continue;
             }
             let c = crate::model::Collections::bucket(-due);
             for (j, piece) in collection_pieces(amt, &curves_ppb[c]) {
                 let day = if j == NEVER_PIECE { NEVER_DUE } else { collection_day(j as usize, st.days_late_shift) };
-                rows.push((day, i32::MIN, piece, due as i32, c as u8 + 1, j, false));
+                rows.push(ScheduledInvoice { curve: c as u8 + 1, piece: j, ..open_invoice(day, piece, due as i32) });
             }
         }
         if monthly > 0 {
-            let terms = buyer.terms_days as i32;
-            // The early-payment discount: the take-up share of each sale from its first month on
-            // is due `days` after issue (none when that is not earlier than the terms).
-            let early = discount
-                .filter(|d| (d.days as i32) < terms)
-                .map(|d| (d, (d.take_up[buyer.grade().index()] * PPB as f64).round() as i64))
-                .filter(|&(_, take_ppb)| take_ppb > 0);
+            let grade = buyer.grade();
+            let take_ppb = discount.map_or(0, |d| (d.take_up[grade.index()] * PPB as f64).round() as i64);
             for (k, &day) in cal.sale_days().iter().enumerate() {
-                let due = day + terms;
-                match early {
-                    Some((d, take_ppb)) if k as u32 + 1 >= d.from_month => {
-                        let part = apply_ppb(monthly, take_ppb);
-                        rows.push((day + d.days as i32, day, part, due, 0, 0, true));
-                        if monthly > part {
-                            rows.push((due, day, monthly - part, due, 0, 0, false));
-                        }
-                    }
-                    _ => rows.push((due, day, monthly, due, 0, 0, false)),
+                let sale = sale_parts(monthly, buyer.terms_days, grade, k as u32 + 1, scenario.terms.as_ref());
+                lost_sales += monthly - sale.amount;
+                let credit_part = sale.amount - sale.prepaid;
+                credit_sales_12[b] += if k < 12 { credit_part } else { 0 };
+                let sold = |due: i32, amount: i64| ScheduledInvoice {
+                    issue: day,
+                    ..open_invoice(due, amount, day + sale.terms)
+                };
+                if sale.prepaid > 0 {
+                    rows.push(ScheduledInvoice { prepaid: true, ..sold(day, sale.prepaid) });
+                }
+                // The early-payment discount: the take-up share of each sale from its first month
+                // on is due `days` after issue (none when that is not earlier than the terms).
+                let early = discount.filter(|d| (d.days as i32) < sale.terms && k as u32 + 1 >= d.from_month);
+                let part = if early.is_some() { apply_ppb(credit_part, take_ppb) } else { 0 };
+                if let Some(d) = early
+                    && part > 0
+                {
+                    rows.push(ScheduledInvoice { discounted: true, ..sold(day + d.days as i32, part) });
+                }
+                if credit_part > part {
+                    rows.push(sold(day + sale.terms, credit_part - part));
                 }
             }
+            if cal.sale_days().len() < 12 {
+                // Insured turnover is annual: the last month's credit sales for the months after
+                // the horizon.
+                let last = cal.sale_days().len() as u32;
+                let sale = sale_parts(monthly, buyer.terms_days, grade, last, scenario.terms.as_ref());
+                credit_sales_12[b] += (12 - last as i64) * (sale.amount - sale.prepaid);
+            }
         }
-        rows.sort_by_key(|r| (r.0, r.1, r.3));
-        for (due, issue, amount, age_due, curve, piece, discounted) in rows {
-            invoices.push(ScheduledInvoice { due, issue, amount, age_due, curve, piece, discounted });
-        }
+        rows.sort_by_key(|r| (r.due, r.issue, r.age_due));
+        invoices.extend(rows);
         inv_offsets.push(invoices.len() as u32);
     }
 
@@ -543,10 +600,10 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
         let insured_turnover: i64 = pf
             .buyers
             .iter()
-            .zip(&monthly_cents)
+            .zip(&credit_sales_12)
             .zip(&named)
             .filter(|((b, _), named)| b.is_insured() && **named)
-            .map(|((_, m), _)| 12 * m)
+            .map(|((_, m), _)| *m)
             .sum();
         let cents = |d: Decimal| to_cents(d, Decimal::ONE).ok_or_else(|| internal(scenario, "policy amounts"));
         let by_rate = round_cents(pol.premium_rate * Decimal::from(insured_turnover));
@@ -615,6 +672,7 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
         recovery,
         stop_deliveries_after_days: scenario.payment.stop_deliveries_after_days as i32,
         discount_ppb: discount.map_or(0, |d| rate_to_ppb(d.rate)),
+        terms_lost_sales: scenario.terms.as_ref().map(|_| lost_sales),
         policies,
         protected,
         indemnity_ppb,
@@ -830,14 +888,16 @@ impl Plan {
     #[inline]
     pub fn unpaid_at_default(&self, b: usize, day: i32, kind: crate::model::DefaultKind) -> (i32, i32, i64) {
         let invoices = self.invoices_of(b);
-        // Invoices are sorted by due day: the first one due on or after τ is the oldest unpaid.
+        // Invoices are sorted by due day: the first one due on or after τ is the oldest unpaid
+        // (a prepaid part is never owed).
         let first = invoices.partition_point(|inv| inv.due < day);
-        let oldest_due = invoices.get(first).map_or(i32::MAX, |inv| inv.due);
+        let owed = || invoices[first..].iter().filter(|inv| !inv.prepaid);
+        let oldest_due = owed().next().map_or(i32::MAX, |inv| inv.due);
         let stop = match kind {
             crate::model::DefaultKind::Insolvency => day,
             crate::model::DefaultKind::Protracted => oldest_due.saturating_add(self.stop_deliveries_after_days),
         };
-        let unpaid = invoices[first..].iter().filter(|inv| inv.issue < stop).map(|inv| inv.amount).sum();
+        let unpaid = owed().filter(|inv| inv.issue < stop).map(|inv| inv.amount).sum();
         (oldest_due, stop, unpaid)
     }
 

@@ -61,15 +61,11 @@ pub struct PolicyResult {
     pub p_pays_back: Option<f64>,
     /// The cash side, when the study has a `[company]` section.
     pub cash: Option<PolicyCash>,
-    /// The write-off of receivables overdue at `as_of` (the same under every policy), when some
-    /// buyer has them (docs/model.md, "Overdue receivables by age").
-    pub overdue_write_off: Option<MeasureStats>,
-    /// The collection agency's fees on the payments of late buyers handed over by the dunning
-    /// ladder, when the scenario's ladder has an agency step and the study a cash side.
-    pub collection_fees: Option<MeasureStats>,
-    /// The early-payment discounts granted, when the scenario offers one and the study has a cash
-    /// side.
-    pub discount_cost: Option<MeasureStats>,
+    /// The scenario's measures beside the losses, the same under every policy, each when the
+    /// scenario has it: `overdue_write_off` (docs/model.md, "Overdue receivables by age"),
+    /// `collection_fees` (the dunning ladder's agency), `discount_cost` (early-payment
+    /// discounts), `terms_lost_sales` and `terms_lost_margin` (a terms policy by grade).
+    pub scenario_measures: Vec<(&'static str, MeasureStats)>,
     /// This policy against "none" on the same trials, each difference with the standard error of
     /// the paired difference (`None` for "none" itself).
     pub paired: Option<Paired>,
@@ -432,6 +428,34 @@ pub fn run_to_target(
     Ok((RunResult { trials: most, seed, scenarios, tail_shift: tail_shift(plans) }, reached))
 }
 
+/// The measures of [`PolicyResult::scenario_measures`] the scenario has, from its outcome rows.
+fn scenario_measures(
+    plan: &Plan,
+    w: crate::stats::Weights,
+    column: &dyn Fn(usize) -> Vec<i64>,
+) -> Vec<(&'static str, MeasureStats)> {
+    let n = column(0).len();
+    let mut out = Vec::new();
+    if plan.collections.is_some() {
+        out.push(("overdue_write_off", w.stats(&column(2))));
+    }
+    if plan.cash.is_some() && plan.lateness.as_ref().is_some_and(|l| l.agency.is_some()) {
+        out.push(("collection_fees", w.stats(&column(3))));
+    }
+    if plan.cash.is_some() && plan.discount_ppb > 0 {
+        out.push(("discount_cost", w.stats(&column(4))));
+    }
+    if let Some(lost) = plan.terms_lost_sales {
+        // Planned, not drawn: the same in every trial.
+        out.push(("terms_lost_sales", w.stats(&vec![lost; n])));
+        if let Some(cash) = &plan.cash {
+            let margin = lost - crate::money::apply_ppb(lost, cash.variable_cost_ppb);
+            out.push(("terms_lost_margin", w.stats(&vec![margin; n])));
+        }
+    }
+    out
+}
+
 /// Reduces a scenario's outcome rows to statistics per policy and measure, and its risk
 /// contributions (replaying the tail trials under `seed`). Under tail sampling every statistic is
 /// weighted by the trials' likelihood ratios.
@@ -450,10 +474,7 @@ pub fn summarize(
     let reserve = plan.cash.as_ref().and_then(|c| c.bad_debt_reserve);
     let above = |net: &[i64]| reserve.map(|r| w.share(n, |i| net[i] > r));
     let gross_stats = w.stats(&gross);
-    let write_off = plan.collections.as_ref().map(|_| w.stats(&column(2)));
-    let has_fees = plan.cash.is_some() && plan.lateness.as_ref().is_some_and(|l| l.agency.is_some());
-    let fees = has_fees.then(|| w.stats(&column(3)));
-    let discounts = (plan.cash.is_some() && plan.discount_ppb > 0).then(|| w.stats(&column(4)));
+    let scenario_measures = scenario_measures(plan, w, &column);
     // The loss borne without insurance: the credit loss and the write-off.
     let (borne, borne_stats) = if plan.collections.is_some() {
         let borne: Vec<i64> = (0..n).map(|i| crate::engine::net_loss(out.row(i), 0)).collect();
@@ -473,9 +494,7 @@ pub fn summarize(
         p_net_above_reserve: above(&borne),
         p_pays_back: None,
         cash: none_cash.as_ref().map(|c| c.0.clone()),
-        overdue_write_off: write_off.clone(),
-        collection_fees: fees.clone(),
-        discount_cost: discounts.clone(),
+        scenario_measures: scenario_measures.clone(),
         paired: None,
     };
     let months = calendar.horizon_months();
@@ -522,9 +541,7 @@ pub fn summarize(
                 p_net_above_reserve: above(&net),
                 p_pays_back: Some(w.share(n, |i| borne[i] - net[i] >= pol.premium).p),
                 cash: None,
-                overdue_write_off: write_off.clone(),
-                collection_fees: fees.clone(),
-                discount_cost: discounts.clone(),
+                scenario_measures: scenario_measures.clone(),
                 paired: Some(vs_none),
             };
             let (cash, peak) = cash.map_or((None, None), |(c, peak)| (Some(c), Some(peak)));

@@ -108,3 +108,61 @@ fn grades_come_from_the_column_the_rating_or_the_pd() {
     let err = String::from_utf8(err).unwrap();
     assert!(err.contains("grade") && err.contains("\"D\"") && err.contains("A, B or C"), "{err}");
 }
+
+/// A terms policy by grade, by hand: a grade-C buyer selling 100,000.00 a month on 60-day terms
+/// goes to cash in advance from month 2, losing 25 % of those sales (the default elasticity):
+/// January's sale stays on credit (due day 60), each later one is 75,000.00 paid on its issue day.
+/// Lost sales 11 × 25,000.00 = 275,000.00, lost margin at a variable cost ratio of 0.6:
+/// 110,000.00. The insured turnover is the credit sales of the year, 100,000.00, so a premium rate
+/// of 1 % costs 1,000.00 instead of 12,000.00. An insolvency on day 100 leaves nothing unpaid
+/// (January's sale was paid on day 60, the rest before delivery), against 200,000.00 (the sales
+/// of days 59 and 90) on the buyer's own terms (no recovery: a fixed rate of 0).
+#[test]
+fn cash_in_advance_for_grade_c_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    let buyers = "buyer_id,country,sector,pd_1y,terms_days,monthly_sales,credit_limit,grade\n\
+                  X,DE,retail,0,60,100000,500000,C\n";
+    let policy = "[[policy]]\nname = \"p\"\nindemnity = 0.9\npremium_rate = 0.01\nmax_liability = 1_000_000\n";
+    let study = study_toml("terms", 5, false) + "[company]\nopening_cash = 0\nvariable_cost_ratio = 0.6\n";
+    let stress = "[credit]\nrecovery_insolvency = { mean = 0, sd = 0 }\n[stress]\nforced_defaults = [{ buyers = [\"X\"], day = 100, kind = \"insolvency\" }]\n";
+    let tight = format!(
+        "name = \"tight\"\n[payment]\nlate_share = 0\n[terms]\nfrom_month = 2\nC = {{ cash_in_advance = true }}\n{stress}"
+    );
+    let own = format!("name = \"own\"\n[payment]\nlate_share = 0\n{stress}");
+    write_files(
+        dir.path(),
+        &[
+            ("study.toml", &study),
+            ("buyers.csv", buyers),
+            ("policies.toml", policy),
+            ("scenarios/a-own.toml", &own),
+            ("scenarios/b-tight.toml", &tight),
+        ],
+    );
+    let loaded = arstress::input::load_study(dir.path()).unwrap();
+    let plan = arstress::plan::compile(&loaded, &loaded.scenarios[1]).unwrap();
+    let first: Vec<(i32, i32, i64, bool)> =
+        plan.invoices_of(0).iter().take(3).map(|i| (i.issue, i.due, i.amount, i.prepaid)).collect();
+    assert_eq!(first, [(31, 31, 7_500_000, true), (59, 59, 7_500_000, true), (0, 60, 10_000_000, false)]);
+    let out = run_study(dir.path(), &dir.path().join("out"), &[]);
+    let s = |scenario: &str, policy: &str, measure: &str| summary(&out, scenario, policy, measure, "mean");
+    assert_eq!(s("tight", "none", "terms_lost_sales"), "275000.00");
+    assert_eq!(s("tight", "none", "terms_lost_margin"), "110000.00");
+    assert_eq!(s("tight", "none", "gross_loss"), "0.00");
+    assert_eq!(s("own", "none", "gross_loss"), "200000.00");
+    assert!(
+        read_csv(&out.join("summary.csv"))
+            .iter()
+            .all(|r| r["scenario"] != "own" || !r["measure"].starts_with("terms_"))
+    );
+    assert_eq!(comparison(&out, "tight", "p", "annual_premium"), "1000.00");
+    assert_eq!(comparison(&out, "own", "p", "annual_premium"), "12000.00");
+    // February's cash: the prepaid 75,000.00 less 60 % variable costs on it; nothing else.
+    let rows = read_csv(&out.join("cashflow.csv"));
+    let tight_cash: Vec<f64> = rows
+        .iter()
+        .filter(|r| r["scenario"] == "tight" && r["policy"] == "none")
+        .map(|r| r["baseline_cash"].parse().unwrap())
+        .collect();
+    assert_eq!(tight_cash[1] - tight_cash[0], 75_000.0 - 0.6 * 75_000.0);
+}

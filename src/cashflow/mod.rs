@@ -308,6 +308,7 @@ pub fn for_each_delivered(
             }
             if let Some(cut) = state.cut
                 && inv.issue >= cut.day
+                && !inv.prepaid
             {
                 // The seller ships within the new limit: everything delivered and not yet paid
                 // (blocked invoices and a defaulted buyer's unpaid ones included) counts against it.
@@ -323,6 +324,11 @@ pub fn for_each_delivered(
             }
         } else if state.cut.is_some() {
             open_ahead -= inv.amount;
+        }
+        if inv.prepaid {
+            // Paid before delivery: never late, never unpaid, never blocked.
+            f(&inv, Settle::Paid(inv.issue));
+            continue;
         }
         if stops {
             scratch.due.push(inv.due);

@@ -1176,7 +1176,7 @@ fn late_claim_invoices<'a>(
     dol: i32,
 ) -> impl Iterator<Item = &'a ScheduledInvoice> {
     let cover_stop = e.oldest_due.saturating_add(plan.stop_deliveries_after_days);
-    invoices.iter().filter(move |inv| inv.issue < cover_stop && inv.due.saturating_add(delay) > dol)
+    invoices.iter().filter(move |inv| !inv.prepaid && inv.issue < cover_stop && inv.due.saturating_add(delay) > dol)
 }
 
 /// Spreads the insurer's share of a late buyer's payments over the months they arrive in,
@@ -1250,7 +1250,7 @@ fn draw_lateness(plan: &Plan, late: &crate::plan::LatenessPlan, rng: &mut TrialR
         scratch.delays[b as usize] = (scratch.stamp, delay);
         if delay > min_waiting {
             let invoices = plan.invoices_of(b as usize);
-            if let Some(first) = invoices.first()
+            if let Some(first) = invoices.iter().find(|inv| !inv.prepaid)
                 && first.due < plan.horizon_days
             {
                 scratch.events.push(LossEvent {

@@ -17,6 +17,8 @@ pub struct KeyTable {
 const RECOVERY: &[&str] = &["mean", "sd", "lag_days"];
 /// The keys of one step of a dunning ladder (`[collections] ladder`, a scenario's `[payment] ladder`).
 const LADDER_STEP: &[&str] = &["days", "action", "pay_probability", "fee"];
+/// The keys of one grade's terms in a scenario's `[terms]`.
+const GRADE_TERMS: &[&str] = &["terms_days", "prepaid", "cash_in_advance"];
 
 /// The TOML tables of a study and their keys, in the order of docs/inputs.md.
 pub const KEY_TABLES: &[KeyTable] = &[
@@ -87,8 +89,16 @@ pub const KEY_TABLES: &[KeyTable] = &[
     KeyTable {
         file: "scenarios/*.toml",
         table: "",
-        keys: &["name", "description", "ratings", "credit", "payment", "country_risk", "stress"],
+        keys: &["name", "description", "ratings", "credit", "payment", "country_risk", "stress", "terms"],
     },
+    KeyTable {
+        file: "scenarios/*.toml",
+        table: "[terms]",
+        keys: &["from_month", "sales_loss_prepaid", "sales_loss_per_30_days", "A", "B", "C"],
+    },
+    KeyTable { file: "scenarios/*.toml", table: "[terms.A]", keys: GRADE_TERMS },
+    KeyTable { file: "scenarios/*.toml", table: "[terms.B]", keys: GRADE_TERMS },
+    KeyTable { file: "scenarios/*.toml", table: "[terms.C]", keys: GRADE_TERMS },
     KeyTable {
         file: "scenarios/*.toml",
         table: "[credit]",

@@ -24,6 +24,27 @@ struct RawScenario {
     country_risk: RawCountryRisk,
     #[serde(default)]
     stress: RawStress,
+    terms: Option<Spanned<RawTerms>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(non_snake_case)]
+struct RawTerms {
+    from_month: Option<Spanned<i64>>,
+    sales_loss_prepaid: Option<Spanned<f64>>,
+    sales_loss_per_30_days: Option<Spanned<f64>>,
+    A: Option<Spanned<RawGradeTerms>>,
+    B: Option<Spanned<RawGradeTerms>>,
+    C: Option<Spanned<RawGradeTerms>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGradeTerms {
+    terms_days: Option<Spanned<i64>>,
+    prepaid: Option<Spanned<f64>>,
+    cash_in_advance: Option<Spanned<bool>>,
 }
 
 #[derive(Deserialize)]
@@ -231,7 +252,9 @@ pub fn read_scenario(src: &Source, ctx: &ScenarioContext) -> Result<(Scenario, P
         &raw.stress,
     );
 
+    let terms = raw.terms.as_ref().map(|t| terms(&mut c, t.get_ref()));
     let scenario = Scenario {
+        terms,
         name,
         description: raw.description.unwrap_or_default(),
         file: src.path.clone(),
@@ -242,6 +265,49 @@ pub fn read_scenario(src: &Source, ctx: &ScenarioContext) -> Result<(Scenario, P
         stress,
     };
     Ok((scenario, c.problems))
+}
+
+/// `[terms]`: a first month 1..=120, elasticities in [0, 1], per grade terms 0..=720 days and a
+/// prepaid share in [0, 1] (`cash_in_advance = true`: 1, not with another prepaid share).
+fn terms(c: &mut Check, raw: &RawTerms) -> TermsPolicy {
+    let from_month = c.int("terms.from_month", &raw.from_month, 1, 1, 120) as u32;
+    let sales_loss_prepaid = c.float(
+        "terms.sales_loss_prepaid",
+        &raw.sales_loss_prepaid,
+        DEFAULT_SALES_LOSS_PREPAID,
+        unit,
+        "a share of sales in [0, 1]",
+    );
+    let sales_loss_per_30_days = c.float(
+        "terms.sales_loss_per_30_days",
+        &raw.sales_loss_per_30_days,
+        DEFAULT_SALES_LOSS_PER_30_DAYS,
+        unit,
+        "a share of sales in [0, 1]",
+    );
+    let mut grades: [Option<GradeTerms>; 3] = [None, None, None];
+    for (i, (name, g)) in [("A", &raw.A), ("B", &raw.B), ("C", &raw.C)].into_iter().enumerate() {
+        let Some(g) = g else { continue };
+        let g = g.get_ref();
+        let terms_days =
+            g.terms_days.as_ref().map(|_| c.int(&format!("terms.{name}.terms_days"), &g.terms_days, 0, 0, 720) as u32);
+        let mut prepaid = c.float(&format!("terms.{name}.prepaid"), &g.prepaid, 0.0, unit, "a share in [0, 1]");
+        if let Some(cia) = &g.cash_in_advance {
+            if *cia.get_ref() && g.prepaid.is_some() && prepaid < 1.0 {
+                c.bad(
+                    &format!("terms.{name}.cash_in_advance"),
+                    cia,
+                    "true".to_owned(),
+                    "either cash_in_advance = true or a prepaid share below 1, not both",
+                );
+            }
+            if *cia.get_ref() {
+                prepaid = 1.0;
+            }
+        }
+        grades[i] = Some(GradeTerms { terms_days, prepaid });
+    }
+    TermsPolicy { from_month, grades, sales_loss_prepaid, sales_loss_per_30_days }
 }
 
 /// `[payment.discount]`: a rate in (0, 1), days 0..=365, take-up shares in [0, 1] per grade, a

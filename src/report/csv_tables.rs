@@ -25,17 +25,15 @@ pub(super) fn prob(x: f64) -> String {
     format!("{x:.6}")
 }
 
-/// The measures reported for a policy: the four loss measures, the write-off of overdue
-/// receivables when some buyer has them, the collection agency's fees when the dunning ladder
-/// has an agency step, then the peak shortfall when the study has a cash side.
+/// The measures reported for a policy: the four loss measures, the scenario's measures beside
+/// them ([`PolicyResult::scenario_measures`]), then the peak shortfall when the study has a cash
+/// side.
 fn measures(p: &PolicyResult) -> impl Iterator<Item = (&'static str, &MeasureStats)> {
     Measure::ALL
         .iter()
         .map(|m| m.as_str())
         .zip(&p.measures)
-        .chain(p.overdue_write_off.as_ref().map(|s| ("overdue_write_off", s)))
-        .chain(p.collection_fees.as_ref().map(|s| ("collection_fees", s)))
-        .chain(p.discount_cost.as_ref().map(|s| ("discount_cost", s)))
+        .chain(p.scenario_measures.iter().map(|(name, s)| (*name, s)))
         .chain(p.cash.as_ref().map(|c| ("peak_shortfall", &c.peak_shortfall)))
 }
 
