@@ -68,7 +68,7 @@ fn the_discount_cost_matches_the_closed_form() {
                  [stress]\npd_multiplier = 0\n";
     // PD 0.02 makes them grade B; the multiplier 0 keeps them from defaulting, which the closed
     // form does not count.
-    discount_study(dir.path(), &buyers, &offer, 4000);
+    discount_study(dir.path(), &buyers, offer, 4000);
     let out = run_study(dir.path(), &dir.path().join("out"), &[]);
     let mean: f64 = summary(&out, "offer", "none", "discount_cost", "mean").parse().unwrap();
     let se: f64 = summary(&out, "offer", "none", "discount_cost", "mean_std_error").parse().unwrap();
