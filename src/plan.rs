@@ -235,6 +235,37 @@ pub struct ScheduledInvoice {
     pub curve: u8,
     /// The piece's month of the collection curve (0 = month 1; [`NEVER_PIECE`]: never collected).
     pub piece: u8,
+    /// A piece of a disputed sale ([`DISPUTED`]: paid on the resolution day, its `due`;
+    /// [`CREDITED`]: credited to the buyer on its `due`, leaving the receivables without cash);
+    /// 0: not disputed.
+    pub dispute: u8,
+}
+
+/// [`ScheduledInvoice::dispute`] of the part of a disputed sale paid when the dispute is resolved.
+pub const DISPUTED: u8 = 1;
+/// [`ScheduledInvoice::dispute`] of the part of a disputed sale credited to the buyer (a credit
+/// note on the resolution day: the dilution).
+pub const CREDITED: u8 = 2;
+
+/// The pieces of a new sale of `amount` cents with disputed share `share` and credited share
+/// `credited` (docs/model.md, "Disputes (dilution)"): `(undisputed, disputed paid, credited)`,
+/// `amount − round(amount·share)`, `round(amount·share) − round(amount·share·credited)` and
+/// `round(amount·share·credited)`, half-to-even, adding up to `amount` exactly.
+pub fn dispute_pieces(amount: i64, share: Decimal, credited: Decimal) -> (i64, i64, i64) {
+    let a = Decimal::from(amount);
+    let disputed = round_cents(a * share).clamp(0, amount);
+    let credit = round_cents(a * share * credited).clamp(0, disputed);
+    (amount - disputed, disputed - credit, credit)
+}
+
+/// Disputed sales in a plan (docs/model.md, "Disputes (dilution)").
+#[derive(Debug, Clone)]
+pub struct DisputePlan {
+    /// Per buyer: its credited pieces in cents (the dilution when it neither defaults nor loses
+    /// sales).
+    pub credited: Vec<i64>,
+    /// The sum of `credited`.
+    pub credited_total: i64,
 }
 
 /// Due day of the never-collected piece of an overdue invoice: after every horizon, waiting
@@ -331,6 +362,8 @@ pub struct Plan {
     pub collections: Option<CollectionPlan>,
     /// The cash side, when the study has a `[company]` section.
     pub cash: Option<CashPlan>,
+    /// Disputed sales, when the scenario's `[disputes]` disputes some.
+    pub disputes: Option<DisputePlan>,
 }
 
 /// How the trials draw the collection of receivables overdue at `as_of` (docs/model.md, "Overdue
@@ -409,27 +442,40 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
             .ok_or_else(|| internal(scenario, "monthly sales"))?;
         monthly_cents[b] = monthly;
         // An invoice overdue at as_of is split into the pieces its ageing bucket's curve collects.
-        let mut rows: Vec<(i32, i32, i64, i32, u8, u8)> = Vec::with_capacity(open[b].len() + h_months);
+        let mut rows: Vec<(i32, i32, i64, i32, u8, u8, u8)> = Vec::with_capacity(open[b].len() + h_months);
         for &(due, amt) in &open[b] {
             if due >= 0 {
-                rows.push((due as i32, i32::MIN, amt, due as i32, 0, 0));
+                rows.push((due as i32, i32::MIN, amt, due as i32, 0, 0, 0));
                 continue;
             }
             let c = crate::model::Collections::bucket(-due);
             for (j, piece) in collection_pieces(amt, &curves_ppb[c]) {
                 let day = if j == NEVER_PIECE { NEVER_DUE } else { collection_day(j as usize, st.days_late_shift) };
-                rows.push((day, i32::MIN, piece, due as i32, c as u8 + 1, j));
+                rows.push((day, i32::MIN, piece, due as i32, c as u8 + 1, j, 0));
             }
         }
         if monthly > 0 {
+            // A disputed sale is split: the undisputed part due on its terms, the disputed part
+            // paid and the credited part credited when the dispute is resolved.
+            let share = scenario.disputes.share_of(buyer);
+            let resolved = buyer.terms_days as i32 + scenario.disputes.resolution_days as i32;
             for &day in cal.sale_days() {
                 let due = day + buyer.terms_days as i32;
-                rows.push((due, day, monthly, due, 0, 0));
+                if share <= Decimal::ZERO {
+                    rows.push((due, day, monthly, due, 0, 0, 0));
+                    continue;
+                }
+                let (plain, paid, credit) = dispute_pieces(monthly, share, scenario.disputes.credited);
+                for (at, amount, kind) in [(due, plain, 0), (day + resolved, paid, DISPUTED), (day + resolved, credit, CREDITED)] {
+                    if amount > 0 {
+                        rows.push((at, day, amount, due, 0, 0, kind));
+                    }
+                }
             }
         }
-        rows.sort_by_key(|r| (r.0, r.1, r.3));
-        for (due, issue, amount, age_due, curve, piece) in rows {
-            invoices.push(ScheduledInvoice { due, issue, amount, age_due, curve, piece });
+        rows.sort_by_key(|r| (r.0, r.1, r.3, r.6));
+        for (due, issue, amount, age_due, curve, piece, dispute) in rows {
+            invoices.push(ScheduledInvoice { due, issue, amount, age_due, curve, piece, dispute });
         }
         inv_offsets.push(invoices.len() as u32);
     }
@@ -602,6 +648,7 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
         cuts,
         collections: None,
         cash: None,
+        disputes: None,
     };
     let overdue: Vec<u32> =
         (0..n).filter(|&b| plan.invoices_of(b).iter().any(|i| i.curve != 0)).map(|b| b as u32).collect();
@@ -629,6 +676,12 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
             buyers: overdue,
         });
     }
+    if invoices_disputed(&plan) {
+        let credited: Vec<i64> = (0..n)
+            .map(|b| plan.invoices_of(b).iter().filter(|i| i.dispute == CREDITED).map(|i| i.amount).sum())
+            .collect();
+        plan.disputes = Some(DisputePlan { credited_total: credited.iter().sum(), credited });
+    }
     if let Some(company) = &study.company {
         plan.cash = Some(
             CashPlan::compile(&plan, company, cal.month_starts())
@@ -636,6 +689,10 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
         );
     }
     Ok(plan)
+}
+
+fn invoices_disputed(plan: &Plan) -> bool {
+    plan.invoices.iter().any(|i| i.dispute != 0)
 }
 
 fn country_risk_plan(
@@ -818,6 +875,25 @@ impl Plan {
         (oldest_due, stop, unpaid)
     }
 
+    /// What a claim with date of loss `dol` leaves out of a default on `day` (docs/model.md,
+    /// "Disputes (dilution)"), among `invoices` (the buyer's, or those delivered after a cut): of
+    /// the pieces of disputed sales unpaid at the default (due on or after `day`, issued before
+    /// the delivery stop `stop`), those still in dispute at the date of loss (resolution day, their
+    /// `due`, after `dol`) and every credited piece (never owed). Returns `(excluded, refused)`,
+    /// `refused` the pieces still in dispute (the claims refused for disputes).
+    pub fn disputed_at_loss(invoices: &[ScheduledInvoice], day: i32, stop: i32, dol: i32) -> (i64, i64) {
+        let (mut excluded, mut refused) = (0i64, 0i64);
+        for inv in invoices.iter().filter(|i| i.dispute != 0 && i.due >= day && i.issue < stop) {
+            if inv.due > dol {
+                refused += inv.amount;
+                excluded += inv.amount;
+            } else if inv.dispute == CREDITED {
+                excluded += inv.amount;
+            }
+        }
+        (excluded, refused)
+    }
+
     /// A buyer's invoices, sorted by due day.
     #[inline]
     pub fn invoices_of(&self, buyer: usize) -> &[ScheduledInvoice] {
@@ -840,6 +916,13 @@ impl Plan {
     /// month for "none" and each policy; with limit cuts, then the retreat block
     /// ([`Plan::retreat_at`]).
     pub fn row_width(&self) -> usize {
+        self.disputes_at() + if self.disputes.is_some() { 1 + self.n_policies() } else { 0 }
+    }
+
+    /// First column of the disputes block of a trial's row, present only when the scenario
+    /// disputes some sales (docs/model.md, "Disputes (dilution)"): the dilution loss, then the
+    /// claims refused for disputes under each policy.
+    pub fn disputes_at(&self) -> usize {
         self.retreat_at() + if self.cuts.is_some() { 2 + self.n_policies() } else { 0 }
     }
 

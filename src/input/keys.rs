@@ -87,7 +87,7 @@ pub const KEY_TABLES: &[KeyTable] = &[
     KeyTable {
         file: "scenarios/*.toml",
         table: "",
-        keys: &["name", "description", "ratings", "credit", "payment", "country_risk", "stress"],
+        keys: &["name", "description", "ratings", "credit", "payment", "country_risk", "stress", "disputes"],
     },
     KeyTable {
         file: "scenarios/*.toml",
@@ -164,6 +164,11 @@ pub const KEY_TABLES: &[KeyTable] = &[
         file: "scenarios/*.toml",
         table: "[stress.limit_cuts]",
         keys: &["trigger_pd_multiple", "share", "cut_to", "notice_days", "lead_days"],
+    },
+    KeyTable {
+        file: "scenarios/*.toml",
+        table: "[disputes]",
+        keys: &["share", "share_by_sector", "resolution_days", "credited"],
     },
 ];
 
