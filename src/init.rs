@@ -161,6 +161,12 @@ fx_shock = {}                        # fx rates times this, e.g. { USD = 0.85 }
 forced_defaults = []                 # e.g. [{ buyers = ["B001"], day = 30, kind = "insolvency" }]
 forced_country_events = []           # e.g. [{ country = "US", start_day = 60, duration_days = 90 }]
 # limit_cuts = { trigger_pd_multiple = 10.0, share = 0.8, cut_to = 0.25, notice_days = 30, lead_days = 90 }
+
+# [disputes]                         # disputed sales (dilution); none without this table
+# share = 0.03                       # share of each new sale's amount that is disputed, [0, 1]
+# share_by_sector = { construction = 0.12 }   # replaces share for a sector
+# resolution_days = 60               # days after the due date the dispute is resolved, 0..3650
+# credited = 0.3                     # share of a disputed amount credited to the buyer, [0, 1]
 "#;
 
 const RECESSION: &str = r#"# A recession: PDs doubled, the economy fixed at its 95% worst state, slower payers, lower sales,

@@ -67,6 +67,14 @@ pub struct PolicyResult {
     /// The collection agency's fees on the payments of late buyers handed over by the dunning
     /// ladder, when the scenario's ladder has an agency step and the study a cash side.
     pub collection_fees: Option<MeasureStats>,
+    /// The dilution loss: credited parts of disputed sales (the same under every policy), when
+    /// the scenario disputes some sales (docs/model.md, "Disputes (dilution)"). Not part of the
+    /// net loss.
+    pub dilution_loss: Option<MeasureStats>,
+    /// The claims refused for disputes: the unpaid amount left out of the policy's claims because
+    /// its dispute was not settled by the date of loss (before limit and indemnity); policies
+    /// only, when the scenario disputes some sales.
+    pub disputed_excluded: Option<MeasureStats>,
     /// This policy against "none" on the same trials, each difference with the standard error of
     /// the paired difference (`None` for "none" itself).
     pub paired: Option<Paired>,
@@ -450,6 +458,8 @@ pub fn summarize(
     let write_off = plan.collections.as_ref().map(|_| w.stats(&column(2)));
     let has_fees = plan.cash.is_some() && plan.lateness.as_ref().is_some_and(|l| l.agency.is_some());
     let fees = has_fees.then(|| w.stats(&column(3)));
+    let disputes_at = plan.disputes.as_ref().map(|_| plan.disputes_at());
+    let dilution = disputes_at.map(|at| w.stats(&column(at)));
     // The loss borne without insurance: the credit loss and the write-off.
     let (borne, borne_stats) = if plan.collections.is_some() {
         let borne: Vec<i64> = (0..n).map(|i| crate::engine::net_loss(out.row(i), 0)).collect();
@@ -471,6 +481,8 @@ pub fn summarize(
         cash: none_cash.as_ref().map(|c| c.0.clone()),
         overdue_write_off: write_off.clone(),
         collection_fees: fees.clone(),
+        dilution_loss: dilution.clone(),
+        disputed_excluded: None,
         paired: None,
     };
     let months = calendar.horizon_months();
@@ -519,6 +531,8 @@ pub fn summarize(
                 cash: None,
                 overdue_write_off: write_off.clone(),
                 collection_fees: fees.clone(),
+                dilution_loss: dilution.clone(),
+                disputed_excluded: disputes_at.map(|at| w.stats(&column(at + 1 + p))),
                 paired: Some(vs_none),
             };
             let (cash, peak) = cash.map_or((None, None), |(c, peak)| (Some(c), Some(peak)));

@@ -66,6 +66,7 @@ fn example_study_runs_the_standard_scenario_set() {
     let expected = [
         "baseline",
         "country-crisis",
+        "dispute-wave",
         "insurer-retreat",
         "mild-recession",
         "sector-shock",

@@ -27,7 +27,8 @@ pub(super) fn prob(x: f64) -> String {
 
 /// The measures reported for a policy: the four loss measures, the write-off of overdue
 /// receivables when some buyer has them, the collection agency's fees when the dunning ladder
-/// has an agency step, then the peak shortfall when the study has a cash side.
+/// has an agency step, the dilution loss and (policies only) the claims refused for disputes when
+/// the scenario disputes some sales, then the peak shortfall when the study has a cash side.
 fn measures(p: &PolicyResult) -> impl Iterator<Item = (&'static str, &MeasureStats)> {
     Measure::ALL
         .iter()
@@ -35,6 +36,8 @@ fn measures(p: &PolicyResult) -> impl Iterator<Item = (&'static str, &MeasureSta
         .zip(&p.measures)
         .chain(p.overdue_write_off.as_ref().map(|s| ("overdue_write_off", s)))
         .chain(p.collection_fees.as_ref().map(|s| ("collection_fees", s)))
+        .chain(p.dilution_loss.as_ref().map(|s| ("dilution_loss", s)))
+        .chain(p.disputed_excluded.as_ref().map(|s| ("disputed_excluded", s)))
         .chain(p.cash.as_ref().map(|c| ("peak_shortfall", &c.peak_shortfall)))
 }
 
