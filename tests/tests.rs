@@ -11,6 +11,7 @@ mod compare;
 mod contributions;
 mod country;
 mod determinism;
+mod disputes;
 mod dunning;
 mod files;
 mod frontier;
