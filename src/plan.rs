@@ -466,7 +466,9 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
                     continue;
                 }
                 let (plain, paid, credit) = dispute_pieces(monthly, share, scenario.disputes.credited);
-                for (at, amount, kind) in [(due, plain, 0), (day + resolved, paid, DISPUTED), (day + resolved, credit, CREDITED)] {
+                for (at, amount, kind) in
+                    [(due, plain, 0), (day + resolved, paid, DISPUTED), (day + resolved, credit, CREDITED)]
+                {
                     if amount > 0 {
                         rows.push((at, day, amount, due, 0, 0, kind));
                     }

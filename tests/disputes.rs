@@ -65,7 +65,10 @@ fn a_disputed_sale_is_split_paid_and_credited_to_the_cent() {
     );
     assert_eq!(pieces.len(), 36);
     assert_eq!(pieces.iter().map(|p| p.2).sum::<i64>(), 12 * 10_000_000, "the pieces add up to the sales");
-    assert_eq!(arstress::plan::dispute_pieces(100_001, "0.1".parse().unwrap(), "0.5".parse().unwrap()), (90_001, 5_000, 5_000));
+    assert_eq!(
+        arstress::plan::dispute_pieces(100_001, "0.1".parse().unwrap(), "0.5".parse().unwrap()),
+        (90_001, 5_000, 5_000)
+    );
     assert_eq!(plan.disputes.as_ref().unwrap().credited_total, 6_000_000);
 
     let out = run_study(dir.path(), &dir.path().join("out"), &[]);
@@ -94,7 +97,10 @@ fn a_disputed_sale_is_split_paid_and_credited_to_the_cent() {
     assert_eq!(s("dilution_loss", "std_dev"), "0.00");
     assert_eq!(s("net_loss", "mean"), "0.00", "the dilution is not a credit loss");
     assert_eq!(s("gross_loss", "mean"), "0.00");
-    assert!(read_csv(&out.join("summary.csv")).iter().all(|r| r["measure"] != "disputed_excluded"), "none claims nothing");
+    assert!(
+        read_csv(&out.join("summary.csv")).iter().all(|r| r["measure"] != "disputed_excluded"),
+        "none claims nothing"
+    );
 
     // Receivables at month ends through the plan's baseline.
     let recv = &plan.cash.as_ref().unwrap().baseline.receivables;
@@ -110,7 +116,8 @@ const POLICY: &str = "[[policy]]\nname = \"p90\"\nindemnity = 0.90\nnql = 0\nded
                       premium_rate = 0.0025\nminimum_premium = 60000\nmax_liability_multiple = 20\n\
                       waiting_period_days = 90\ninsolvency_claim_days = 60\n";
 
-const NO_RECOVERY: &str = "[credit]\nrecovery_insolvency = { mean = 0, sd = 0 }\nrecovery_protracted = { mean = 0, sd = 0 }\n";
+const NO_RECOVERY: &str =
+    "[credit]\nrecovery_insolvency = { mean = 0, sd = 0 }\nrecovery_protracted = { mean = 0, sd = 0 }\n";
 
 /// By hand, sales on days 0, 31, 59, 90, 120, 151, … (pieces as in the first test).
 ///
@@ -132,7 +139,9 @@ const NO_RECOVERY: &str = "[credit]\nrecovery_insolvency = { mean = 0, sd = 0 }\
 fn a_claim_leaves_out_the_debts_in_dispute_at_the_date_of_loss() {
     let dir = tempfile::tempdir().unwrap();
     let forced = |kind: &str| {
-        format!("{NO_RECOVERY}{DISPUTES}[stress]\nforced_defaults = [{{ buyers = [\"X\"], day = 100, kind = \"{kind}\" }}]\n")
+        format!(
+            "{NO_RECOVERY}{DISPUTES}[stress]\nforced_defaults = [{{ buyers = [\"X\"], day = 100, kind = \"{kind}\" }}]\n"
+        )
     };
     let (insolvent, protracted) = (forced("insolvency"), forced("protracted"));
     one_buyer(dir.path(), POLICY, &[("insolvent", &insolvent), ("protracted", &protracted)], false);
@@ -190,7 +199,9 @@ fn disputes_reports_are_identical_for_1_and_4_threads() {
         })
         .collect();
     assert!(report_bytes(&runs[0]) == report_bytes(&runs[1]), "reports differ between thread counts");
-    let mean = |policy: &str, measure: &str| -> f64 { summary(&runs[0], "disputes", policy, measure, "mean").parse().unwrap() };
+    let mean = |policy: &str, measure: &str| -> f64 {
+        summary(&runs[0], "disputes", policy, measure, "mean").parse().unwrap()
+    };
     assert!(mean("none", "dilution_loss") > 0.0);
     let policies: Vec<String> = read_csv(&runs[0].join("summary.csv"))
         .into_iter()
@@ -249,7 +260,10 @@ fn bad_disputes_are_refused() {
     one_buyer(
         dir.path(),
         "",
-        &[("bad", "[disputes]\nshare = 1.5\nshare_by_sector = { retial = 0.1 }\ncredited = -0.1\nresolution_days = 4000\n")],
+        &[(
+            "bad",
+            "[disputes]\nshare = 1.5\nshare_by_sector = { retial = 0.1 }\ncredited = -0.1\nresolution_days = 4000\n",
+        )],
         false,
     );
     let out = arstress().arg("validate").arg(dir.path()).output().unwrap();

@@ -503,10 +503,13 @@ fn dilution(plan: &Plan, scratch: &mut Scratch) -> i64 {
     }
     scratch.affected.clear();
     let stop_days = plan.stop_deliveries_after_days;
-    scratch.affected.extend(scratch.late.iter().filter(|&&(b, delay)| delay > stop_days && has(b as usize)).map(|l| l.0));
+    scratch
+        .affected
+        .extend(scratch.late.iter().filter(|&&(b, delay)| delay > stop_days && has(b as usize)).map(|l| l.0));
     if let Some(risk) = &plan.country_risk {
         for &(c, _) in &scratch.country_events {
-            let members = &risk.buyers[risk.buyer_offsets[c as usize] as usize..risk.buyer_offsets[c as usize + 1] as usize];
+            let members =
+                &risk.buyers[risk.buyer_offsets[c as usize] as usize..risk.buyer_offsets[c as usize + 1] as usize];
             scratch.affected.extend(members.iter().filter(|&&b| has(b as usize)));
         }
     }
@@ -1292,7 +1295,11 @@ fn late_claim_invoices<'a>(
 /// before cover stopped and still in dispute at the date of loss.
 fn late_refused(plan: &Plan, invoices: &[ScheduledInvoice], e: &LossEvent, dol: i32) -> i64 {
     let cover_stop = e.oldest_due.saturating_add(plan.stop_deliveries_after_days);
-    invoices.iter().filter(|inv| inv.dispute != 0 && inv.issue < cover_stop && inv.due > dol).map(|inv| inv.amount).sum()
+    invoices
+        .iter()
+        .filter(|inv| inv.dispute != 0 && inv.issue < cover_stop && inv.due > dol)
+        .map(|inv| inv.amount)
+        .sum()
 }
 
 /// Spreads the insurer's share of a late buyer's payments over the months they arrive in,
