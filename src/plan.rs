@@ -916,7 +916,7 @@ impl Plan {
     /// Values in a trial's outcome row: gross loss, defaults, (claims, insurer's share) per policy;
     /// with a cash plan, then receivables and sales per month, then cash and borrowing base per
     /// month for "none" and each policy; with limit cuts, then the retreat block
-    /// ([`Plan::retreat_at`]).
+    /// ([`Plan::retreat_at`]); with disputed sales, then the disputes block ([`Plan::disputes_at`]).
     pub fn row_width(&self) -> usize {
         self.disputes_at() + if self.disputes.is_some() { 1 + self.n_policies() } else { 0 }
     }
