@@ -278,3 +278,38 @@ fn bad_disputes_are_refused() {
     }
     assert!(text.contains("did you mean `retail`"), "{text}");
 }
+
+/// A late buyer's claim (SPEC §4.3) leaves out the same debts: X pays everything 300 days late
+/// (deliveries never stop), its limit is 2,000,000.00, the waiting period 90 days. The claim's date
+/// of loss is day 30 + 90 = 120: unpaid then are the 12 undisputed pieces (1,080,000.00) and every
+/// disputed piece; only January's dispute (resolved on day 90) is settled by then, so its paid
+/// half (5,000.00) is claimed and its credited half is not owed; the 11 later sales' disputed
+/// pieces (110,000.00) are refused. Claim 90 % × 1,085,000.00 = 976,500.00.
+#[test]
+fn a_late_buyers_claim_leaves_out_the_debts_in_dispute() {
+    let dir = tempfile::tempdir().unwrap();
+    one_buyer(dir.path(), POLICY, &[("late", "")], false);
+    write_files(
+        dir.path(),
+        &[
+            (
+                "buyers.csv",
+                "buyer_id,country,sector,pd_1y,terms_days,monthly_sales,credit_limit,limit_type\n\
+                 X,DE,retail,0,30,100000,2000000,approved\n",
+            ),
+            (
+                "scenarios/late.toml",
+                &format!(
+                    "name = \"late\"\n[payment]\nlate_share = 1\ndays_late_median = 300\ndays_late_p90 = 300\n\
+                     stop_deliveries_after_days = 3650\n{DISPUTES}"
+                ),
+            ),
+        ],
+    );
+    let out = run_study(dir.path(), &dir.path().join("out"), &[]);
+    let s = |policy, measure| summary(&out, "late", policy, measure, "mean");
+    assert_eq!(s("p90", "claims"), "976500.00");
+    assert_eq!(s("p90", "disputed_excluded"), "110000.00");
+    assert_eq!(s("p90", "net_loss"), "0.00", "the late buyer pays everything: the insurer gets its claim back");
+    assert_eq!(s("none", "dilution_loss"), "60000.00", "a late buyer is credited as any other");
+}
