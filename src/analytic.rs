@@ -115,7 +115,7 @@ fn buyer_outcomes(plan: &Plan, b: usize, forced: Option<(i32, DefaultKind)>) -> 
             .collect(),
     };
     for (day, kind, prob) in cases {
-        let (oldest_due, _, unpaid) = plan.unpaid_at_default(b, day, kind);
+        let (oldest_due, stop, unpaid) = plan.unpaid_at_default(b, day, kind);
         let rec = &plan.recovery[(kind == DefaultKind::Protracted) as usize];
         let recovery = apply_ppb(unpaid, rec.mean_ppb);
         let recovery_day = day.saturating_add(rec.lag_days);
@@ -130,7 +130,18 @@ fn buyer_outcomes(plan: &Plan, b: usize, forced: Option<(i32, DefaultKind)>) -> 
                     DefaultKind::Insolvency => day,
                     DefaultKind::Protracted => oldest_due.saturating_add(policy.waiting_period_days),
                 };
-                let t = if recovery_day <= dol { unpaid - recovery } else { unpaid };
+                // Disputes: debts still in dispute at the date of loss and credited pieces are
+                // not claimed; the recovery is shared pro rata (as in the kernel's settlement).
+                let (owed, recovered) = match &plan.disputes {
+                    Some(_) => {
+                        let (excluded, _) = Plan::disputed_at_loss(plan.invoices_of(b), day, stop, dol);
+                        let owed = unpaid - excluded;
+                        let share = if unpaid > 0 { crate::money::mul_div_round(recovery, owed, unpaid) } else { 0 };
+                        (owed, share)
+                    }
+                    None => (unpaid, recovery),
+                };
+                let t = if recovery_day <= dol { owed - recovered } else { owed };
                 let covered = t.min(limit);
                 if limit <= 0 || t <= 0 || covered <= policy.nql {
                     return 0;
@@ -533,6 +544,9 @@ pub fn analyze(plan: &Plan) -> Result<AnalyticScenario, Error> {
     }
     if plan.country_risk.is_some() {
         notes.push("country events not included".to_owned());
+    }
+    if plan.disputes.is_some() {
+        notes.push("dilution loss not reported (disputed debts are left out of the claims)".to_owned());
     }
     if plan.cuts.is_some() {
         notes.push("limit cuts not included".to_owned());

@@ -649,7 +649,9 @@ fn trial_memory(
     let cash = if study.company.is_some() { 2 * months + 2 * months * (policies + 1) } else { 0 };
     // The retreat block (buyers cut, sales lost, cover removed per policy), when a scenario cuts.
     let retreat = if study.scenarios.iter().any(|s| s.stress.limit_cuts.share > 0.0) { 2 + policies } else { 0 };
-    let width = credit + cash + retreat + usize::from(tail_sampling);
+    // The disputes block (dilution, claims refused per policy), when a scenario disputes sales.
+    let disputes = if study.scenarios.iter().any(|s| s.disputes.any()) { 1 + policies } else { 0 };
+    let width = credit + cash + retreat + disputes + usize::from(tail_sampling);
     let (measures, copies) = match holding {
         Holding::Run => (width, 1),
         Holding::Growing | Holding::Merge => (width, 2),

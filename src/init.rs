@@ -177,6 +177,12 @@ forced_country_events = []           # e.g. [{ country = "US", start_day = 60, d
 # A = { terms_days = 60 }            # grade A: 60-day terms
 # B = { prepaid = 0.5 }              # grade B: half paid before delivery
 # C = { cash_in_advance = true }     # grade C: everything paid before delivery
+
+# [disputes]                         # disputed sales (dilution); none without this table
+# share = 0.03                       # share of each new sale's amount that is disputed, [0, 1]
+# share_by_sector = { construction = 0.12 }   # replaces share for a sector
+# resolution_days = 60               # days after the due date the dispute is resolved, 0..3650
+# credited = 0.3                     # share of a disputed amount credited to the buyer, [0, 1]
 "#;
 
 const RECESSION: &str = r#"# A recession: PDs doubled, the economy fixed at its 95% worst state, slower payers, lower sales,

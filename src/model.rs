@@ -375,6 +375,34 @@ pub struct Scenario {
     pub payment: Payment,
     pub country_risk: CountryRiskTable,
     pub stress: Stress,
+    /// Disputed invoices (dilution): docs/model.md, "Disputes (dilution)".
+    pub disputes: Disputes,
+}
+
+/// A scenario's `[disputes]`: the share of each new sale that is disputed, when the dispute is
+/// resolved and how much of a disputed amount is finally credited to the buyer.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Disputes {
+    /// Share of each new sale's amount that is disputed, in [0, 1].
+    pub share: Decimal,
+    /// Per sector: replaces `share` for the buyers of the sector.
+    pub share_by_sector: BTreeMap<String, Decimal>,
+    /// Days after the due date the dispute is resolved.
+    pub resolution_days: u32,
+    /// Share of a disputed amount finally credited to the buyer (the dilution), in [0, 1].
+    pub credited: Decimal,
+}
+
+impl Disputes {
+    /// The disputed share of a buyer's new sales.
+    pub fn share_of(&self, buyer: &Buyer) -> Decimal {
+        self.share_by_sector.get(&buyer.sector).copied().unwrap_or(self.share)
+    }
+
+    /// Whether some sale can be disputed.
+    pub fn any(&self) -> bool {
+        self.share > Decimal::ZERO || self.share_by_sector.values().any(|s| *s > Decimal::ZERO)
+    }
 }
 
 /// The company's cash side (SPEC §4.7).

@@ -235,12 +235,58 @@ pub struct ScheduledInvoice {
     pub curve: u8,
     /// The piece's month of the collection curve (0 = month 1; [`NEVER_PIECE`]: never collected).
     pub piece: u8,
+    /// [`ScheduledInvoice::DISCOUNTED`], [`ScheduledInvoice::PREPAID`] (the struct stays 24 bytes).
+    pub flags: u8,
+    /// A piece of a disputed sale ([`DISPUTED`]: paid on the resolution day, its `due`;
+    /// [`CREDITED`]: credited to the buyer on its `due`, leaving the receivables without cash);
+    /// 0: not disputed.
+    pub dispute: u8,
+}
+
+impl ScheduledInvoice {
     /// The early-payment part of a sale, paid less [`Plan::discount_ppb`] (its `age_due` is the
     /// sale's own due day).
-    pub discounted: bool,
+    pub const DISCOUNTED: u8 = 1;
     /// The part of a sale paid before delivery (a terms policy's prepayment or cash in advance):
     /// paid on its issue day whatever happens to the buyer, never owed.
-    pub prepaid: bool,
+    pub const PREPAID: u8 = 2;
+
+    #[inline]
+    pub fn discounted(&self) -> bool {
+        self.flags & Self::DISCOUNTED != 0
+    }
+
+    #[inline]
+    pub fn prepaid(&self) -> bool {
+        self.flags & Self::PREPAID != 0
+    }
+}
+
+/// [`ScheduledInvoice::dispute`] of the part of a disputed sale paid when the dispute is resolved.
+pub const DISPUTED: u8 = 1;
+/// [`ScheduledInvoice::dispute`] of the part of a disputed sale credited to the buyer (a credit
+/// note on the resolution day: the dilution).
+pub const CREDITED: u8 = 2;
+
+/// The pieces of a new sale of `amount` cents with disputed share `share` and credited share
+/// `credited` (docs/model.md, "Disputes (dilution)"): `(undisputed, disputed paid, credited)`,
+/// `amount − round(amount·share)`, `round(amount·share) − round(amount·share·credited)` and
+/// `round(amount·share·credited)`, half-to-even, adding up to `amount` exactly.
+pub fn dispute_pieces(amount: i64, share: Decimal, credited: Decimal) -> (i64, i64, i64) {
+    let a = Decimal::from(amount);
+    let disputed = round_cents(a * share).clamp(0, amount);
+    let credit = round_cents(a * share * credited).clamp(0, disputed);
+    (amount - disputed, disputed - credit, credit)
+}
+
+/// Disputed sales in a plan (docs/model.md, "Disputes (dilution)").
+#[derive(Debug, Clone)]
+pub struct DisputePlan {
+    /// Per buyer: its credited pieces in cents (the dilution when it neither defaults nor loses
+    /// sales).
+    pub credited: Vec<i64>,
+    /// The sum of `credited`.
+    pub credited_total: i64,
 }
 
 /// Due day of the never-collected piece of an overdue invoice: after every horizon, waiting
@@ -342,6 +388,8 @@ pub struct Plan {
     pub collections: Option<CollectionPlan>,
     /// The cash side, when the study has a `[company]` section.
     pub cash: Option<CashPlan>,
+    /// Disputed sales, when the scenario's `[disputes]` disputes some.
+    pub disputes: Option<DisputePlan>,
 }
 
 /// How the trials draw the collection of receivables overdue at `as_of` (docs/model.md, "Overdue
@@ -458,8 +506,8 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
             age_due,
             curve: 0,
             piece: 0,
-            discounted: false,
-            prepaid: false,
+            dispute: 0,
+            flags: 0,
         };
         for &(due, amt) in &open[b] {
             if due >= 0 {
@@ -475,6 +523,7 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
         if monthly > 0 {
             let grade = buyer.grade();
             let take_ppb = discount.map_or(0, |d| (d.take_up[grade.index()] * PPB as f64).round() as i64);
+            let dispute_share = scenario.disputes.share_of(buyer);
             for (k, &day) in cal.sale_days().iter().enumerate() {
                 let sale = sale_parts(monthly, buyer.terms_days, grade, k as u32 + 1, scenario.terms.as_ref());
                 lost_sales += monthly - sale.amount;
@@ -485,7 +534,7 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
                     ..open_invoice(due, amount, day + sale.terms)
                 };
                 if sale.prepaid > 0 {
-                    rows.push(ScheduledInvoice { prepaid: true, ..sold(day, sale.prepaid) });
+                    rows.push(ScheduledInvoice { flags: ScheduledInvoice::PREPAID, ..sold(day, sale.prepaid) });
                 }
                 // The early-payment discount: the take-up share of each sale from its first month
                 // on is due `days` after issue (none when that is not earlier than the terms).
@@ -494,10 +543,27 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
                 if let Some(d) = early
                     && part > 0
                 {
-                    rows.push(ScheduledInvoice { discounted: true, ..sold(day + d.days as i32, part) });
+                    rows.push(ScheduledInvoice {
+                        flags: ScheduledInvoice::DISCOUNTED,
+                        ..sold(day + d.days as i32, part)
+                    });
                 }
-                if credit_part > part {
-                    rows.push(sold(day + sale.terms, credit_part - part));
+                // A disputed sale: of the part due on its terms, the undisputed share stays due
+                // then, the disputed share is paid, and the credited share credited, when the
+                // dispute is resolved.
+                let (plain, paid, credit) = if dispute_share > Decimal::ZERO {
+                    dispute_pieces(credit_part - part, dispute_share, scenario.disputes.credited)
+                } else {
+                    (credit_part - part, 0, 0)
+                };
+                let resolved = day + sale.terms + scenario.disputes.resolution_days as i32;
+                if plain > 0 {
+                    rows.push(sold(day + sale.terms, plain));
+                }
+                for (amount, kind) in [(paid, DISPUTED), (credit, CREDITED)] {
+                    if amount > 0 {
+                        rows.push(ScheduledInvoice { dispute: kind, ..sold(resolved, amount) });
+                    }
                 }
             }
             if cal.sale_days().len() < 12 {
@@ -508,7 +574,7 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
                 credit_sales_12[b] += (12 - last as i64) * (sale.amount - sale.prepaid);
             }
         }
-        rows.sort_by_key(|r| (r.due, r.issue, r.age_due));
+        rows.sort_by_key(|r| (r.due, r.issue, r.age_due, r.dispute));
         invoices.extend(rows);
         inv_offsets.push(invoices.len() as u32);
     }
@@ -683,6 +749,7 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
         cuts,
         collections: None,
         cash: None,
+        disputes: None,
     };
     let overdue: Vec<u32> =
         (0..n).filter(|&b| plan.invoices_of(b).iter().any(|i| i.curve != 0)).map(|b| b as u32).collect();
@@ -710,6 +777,12 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
             buyers: overdue,
         });
     }
+    if invoices_disputed(&plan) {
+        let credited: Vec<i64> = (0..n)
+            .map(|b| plan.invoices_of(b).iter().filter(|i| i.dispute == CREDITED).map(|i| i.amount).sum())
+            .collect();
+        plan.disputes = Some(DisputePlan { credited_total: credited.iter().sum(), credited });
+    }
     if let Some(company) = &study.company {
         plan.cash = Some(
             CashPlan::compile(&plan, company, cal.month_starts())
@@ -717,6 +790,10 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
         );
     }
     Ok(plan)
+}
+
+fn invoices_disputed(plan: &Plan) -> bool {
+    plan.invoices.iter().any(|i| i.dispute != 0)
 }
 
 fn country_risk_plan(
@@ -891,7 +968,7 @@ impl Plan {
         // Invoices are sorted by due day: the first one due on or after τ is the oldest unpaid
         // (a prepaid part is never owed).
         let first = invoices.partition_point(|inv| inv.due < day);
-        let owed = || invoices[first..].iter().filter(|inv| !inv.prepaid);
+        let owed = || invoices[first..].iter().filter(|inv| !inv.prepaid());
         let oldest_due = owed().next().map_or(i32::MAX, |inv| inv.due);
         let stop = match kind {
             crate::model::DefaultKind::Insolvency => day,
@@ -899,6 +976,25 @@ impl Plan {
         };
         let unpaid = owed().filter(|inv| inv.issue < stop).map(|inv| inv.amount).sum();
         (oldest_due, stop, unpaid)
+    }
+
+    /// What a claim with date of loss `dol` leaves out of a default on `day` (docs/model.md,
+    /// "Disputes (dilution)"), among `invoices` (the buyer's, or those delivered after a cut): of
+    /// the pieces of disputed sales unpaid at the default (due on or after `day`, issued before
+    /// the delivery stop `stop`), those still in dispute at the date of loss (resolution day, their
+    /// `due`, after `dol`) and every credited piece (never owed). Returns `(excluded, refused)`,
+    /// `refused` the pieces still in dispute (the claims refused for disputes).
+    pub fn disputed_at_loss(invoices: &[ScheduledInvoice], day: i32, stop: i32, dol: i32) -> (i64, i64) {
+        let (mut excluded, mut refused) = (0i64, 0i64);
+        for inv in invoices.iter().filter(|i| i.dispute != 0 && i.due >= day && i.issue < stop) {
+            if inv.due > dol {
+                refused += inv.amount;
+                excluded += inv.amount;
+            } else if inv.dispute == CREDITED {
+                excluded += inv.amount;
+            }
+        }
+        (excluded, refused)
     }
 
     /// A buyer's invoices, sorted by due day.
@@ -921,8 +1017,15 @@ impl Plan {
     /// Values in a trial's outcome row: gross loss, defaults, (claims, insurer's share) per policy;
     /// with a cash plan, then receivables and sales per month, then cash and borrowing base per
     /// month for "none" and each policy; with limit cuts, then the retreat block
-    /// ([`Plan::retreat_at`]).
+    /// ([`Plan::retreat_at`]); with disputed sales, then the disputes block ([`Plan::disputes_at`]).
     pub fn row_width(&self) -> usize {
+        self.disputes_at() + if self.disputes.is_some() { 1 + self.n_policies() } else { 0 }
+    }
+
+    /// First column of the disputes block of a trial's row, present only when the scenario
+    /// disputes some sales (docs/model.md, "Disputes (dilution)"): the dilution loss, then the
+    /// claims refused for disputes under each policy.
+    pub fn disputes_at(&self) -> usize {
         self.retreat_at() + if self.cuts.is_some() { 2 + self.n_policies() } else { 0 }
     }
 

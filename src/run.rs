@@ -61,10 +61,11 @@ pub struct PolicyResult {
     pub p_pays_back: Option<f64>,
     /// The cash side, when the study has a `[company]` section.
     pub cash: Option<PolicyCash>,
-    /// The scenario's measures beside the losses, the same under every policy, each when the
-    /// scenario has it: `overdue_write_off` (docs/model.md, "Overdue receivables by age"),
-    /// `collection_fees` (the dunning ladder's agency), `discount_cost` (early-payment
-    /// discounts), `terms_lost_sales` and `terms_lost_margin` (a terms policy by grade).
+    /// The measures beside the losses, each when the scenario has it: `overdue_write_off`
+    /// (docs/model.md, "Overdue receivables by age"), `collection_fees` (the dunning ladder's
+    /// agency), `discount_cost` (early-payment discounts), `terms_lost_sales` and
+    /// `terms_lost_margin` (a terms policy by grade), `dilution_loss` (disputes), all the same
+    /// under every policy; then, policies only, `disputed_excluded` (claims refused for disputes).
     pub scenario_measures: Vec<(&'static str, MeasureStats)>,
     /// This policy against "none" on the same trials, each difference with the standard error of
     /// the paired difference (`None` for "none" itself).
@@ -453,6 +454,9 @@ fn scenario_measures(
             out.push(("terms_lost_margin", w.stats(&vec![margin; n])));
         }
     }
+    if plan.disputes.is_some() {
+        out.push(("dilution_loss", w.stats(&column(plan.disputes_at()))));
+    }
     out
 }
 
@@ -541,7 +545,13 @@ pub fn summarize(
                 p_net_above_reserve: above(&net),
                 p_pays_back: Some(w.share(n, |i| borne[i] - net[i] >= pol.premium).p),
                 cash: None,
-                scenario_measures: scenario_measures.clone(),
+                scenario_measures: {
+                    let mut m = scenario_measures.clone();
+                    if plan.disputes.is_some() {
+                        m.push(("disputed_excluded", w.stats(&column(plan.disputes_at() + 1 + p))));
+                    }
+                    m
+                },
                 paired: Some(vs_none),
             };
             let (cash, peak) = cash.map_or((None, None), |(c, peak)| (Some(c), Some(peak)));

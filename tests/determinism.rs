@@ -65,11 +65,15 @@ fn example_study_runs_the_standard_scenario_set() {
     let scenarios: std::collections::BTreeSet<&str> = rows.iter().map(|r| r["scenario"].as_str()).collect();
     let expected = [
         "baseline",
+        "collections-tightened",
         "country-crisis",
+        "dispute-wave",
+        "early-payment-discount",
         "insurer-retreat",
         "mild-recession",
         "sector-shock",
         "severe-recession",
+        "terms-grades",
         "top2-default",
     ];
     assert_eq!(scenarios.into_iter().collect::<Vec<_>>(), expected);

@@ -29,7 +29,7 @@ fn a_discount_taker_pays_early_less_the_discount_to_the_cent() {
     let study = arstress::input::load_study(dir.path()).unwrap();
     let plan = arstress::plan::compile(&study, &study.scenarios[0]).unwrap();
     let first: Vec<(i32, i32, i64, bool)> =
-        plan.invoices_of(0).iter().take(3).map(|i| (i.issue, i.due, i.amount, i.discounted)).collect();
+        plan.invoices_of(0).iter().take(3).map(|i| (i.issue, i.due, i.amount, i.discounted())).collect();
     assert_eq!(first, [(0, 10, 5_000_000, true), (31, 41, 5_000_000, true), (0, 60, 5_000_000, false)]);
     let out = run_study(dir.path(), &dir.path().join("out"), &[]);
     let rows = read_csv(&out.join("cashflow.csv"));
@@ -142,7 +142,7 @@ fn cash_in_advance_for_grade_c_by_hand() {
     let loaded = arstress::input::load_study(dir.path()).unwrap();
     let plan = arstress::plan::compile(&loaded, &loaded.scenarios[1]).unwrap();
     let first: Vec<(i32, i32, i64, bool)> =
-        plan.invoices_of(0).iter().take(3).map(|i| (i.issue, i.due, i.amount, i.prepaid)).collect();
+        plan.invoices_of(0).iter().take(3).map(|i| (i.issue, i.due, i.amount, i.prepaid())).collect();
     assert_eq!(first, [(31, 31, 7_500_000, true), (59, 59, 7_500_000, true), (0, 60, 10_000_000, false)]);
     let out = run_study(dir.path(), &dir.path().join("out"), &[]);
     let s = |scenario: &str, policy: &str, measure: &str| summary(&out, scenario, policy, measure, "mean");

@@ -12,6 +12,7 @@ mod contributions;
 mod country;
 mod determinism;
 mod discounts;
+mod disputes;
 mod dunning;
 mod files;
 mod frontier;

@@ -9,7 +9,7 @@
 use crate::engine::Peril;
 use crate::model::{Company, DefaultKind};
 use crate::money::{apply_ppb, rate_to_ppb, to_cents};
-use crate::plan::{CollectionPlan, NEVER_DUE, Plan, PolicyPlan, ScheduledInvoice};
+use crate::plan::{CREDITED, CollectionPlan, NEVER_DUE, Plan, PolicyPlan, ScheduledInvoice};
 use rust_decimal::Decimal;
 
 mod late;
@@ -308,7 +308,7 @@ pub fn for_each_delivered(
             }
             if let Some(cut) = state.cut
                 && inv.issue >= cut.day
-                && !inv.prepaid
+                && !inv.prepaid()
             {
                 // The seller ships within the new limit: everything delivered and not yet paid
                 // (blocked invoices and a defaulted buyer's unpaid ones included) counts against it.
@@ -325,18 +325,23 @@ pub fn for_each_delivered(
         } else if state.cut.is_some() {
             open_ahead -= inv.amount;
         }
-        if inv.prepaid {
+        if inv.prepaid() {
             // Paid before delivery: never late, never unpaid, never blocked.
             f(&inv, Settle::Paid(inv.issue));
             continue;
         }
-        if stops {
+        // A credited piece of a disputed sale is a credit note issued on the resolution day (its
+        // `due`): no payment, so neither late, nor blocked, nor stopping deliveries.
+        let credit_note = inv.dispute == CREDITED;
+        if stops && !credit_note {
             scratch.due.push(inv.due);
         }
-        let pay = inv.due.saturating_add(delay);
+        let pay = if credit_note { inv.due } else { inv.due.saturating_add(delay) };
         let settle = match (default_day, state.event) {
             (Some(t), _) if inv.due >= t => Settle::Unpaid,
-            (None, Some(e)) if (e.start..e.end).contains(&pay) => Settle::Blocked { scheduled: pay, until: e.end },
+            (None, Some(e)) if !credit_note && (e.start..e.end).contains(&pay) => {
+                Settle::Blocked { scheduled: pay, until: e.end }
+            }
             _ => Settle::Paid(pay),
         };
         if state.cut.is_some() {
@@ -487,7 +492,11 @@ impl CashPlan {
             {
                 bc.flags |= BuyerCash::SHARED_LIMIT;
             }
-            if let Ok(len) = u16::try_from(open_len) {
+            // A buyer with disputed sales has pieces the closed form does not know: never regular.
+            let disputed = plan.invoices_of(b).iter().any(|i| i.dispute != 0);
+            if let Ok(len) = u16::try_from(open_len)
+                && !disputed
+            {
                 bc.open_len = len;
                 self.buyers.push(bc);
                 // Regular iff the closed form cancels the explicit path exactly.
@@ -729,13 +738,15 @@ impl CashPlan {
             }
             // `leaves`: the day it leaves the receivables; `eligible_until`: it stops being eligible.
             let (leaves, eligible_until) = match settle {
+                // Disputes: a credited piece leaves the receivables on its day without cash.
+                Settle::Paid(day) if inv.dispute == CREDITED => (day, day),
                 Settle::Paid(day) => {
                     if let Some(m) = self.month_of(day) {
                         // The agency keeps its fee on what it collects; a buyer paying early keeps
                         // the discount.
                         let fee = apply_ppb(amount, state.fee_ppb);
                         *fees += fee;
-                        let discount = if inv.discounted { apply_ppb(amount, plan.discount_ppb) } else { 0 };
+                        let discount = if inv.discounted() { apply_ppb(amount, plan.discount_ppb) } else { 0 };
                         if let Some((sign, totals)) = flows.as_mut() {
                             totals.collections[m] += *sign * (amount - fee - discount);
                             totals.discounts += *sign * discount;

@@ -129,6 +129,13 @@ pub struct Scratch {
     /// Buyers otherwise on time whose overdue invoices follow the trial's draw (their index in
     /// `plan.collections.buyers`), with it.
     collect: Vec<(u32, u32)>,
+    /// The dilution loss of the trial: credited pieces of disputed sales delivered and credited
+    /// (docs/model.md, "Disputes (dilution)").
+    dilution: i64,
+    /// The claims refused for disputes under the policy settled last.
+    refused: i64,
+    /// Buyers with disputed sales whose deliveries differ from the plan in the current trial.
+    affected: Vec<u32>,
 }
 
 /// A claim payment (positive) or an insurer's share paid back (negative) of one buyer under one
@@ -199,6 +206,9 @@ impl Scratch {
             cash_log: Vec::new(),
             fees: 0,
             collect: Vec::with_capacity(plan.collections.as_ref().map_or(0, |c| c.buyers.len())),
+            dilution: 0,
+            refused: 0,
+            affected: Vec::new(),
         }
     }
 
@@ -264,7 +274,9 @@ impl Scratch {
 
 /// Columns of a trial's outcome row: gross loss, number of defaults, write-off of receivables
 /// overdue at `as_of`, collection agency fees, early-payment discounts, then claims and insurer's
-/// recovery share for each policy; with a cash plan, then the month blocks of [`Plan::row_width`].
+/// recovery share for each policy; with a cash plan, then the month blocks of [`Plan::row_width`];
+/// then the retreat and disputes blocks ([`Plan::retreat_at`], [`Plan::disputes_at`]). The dilution
+/// loss of the disputes block is not part of the net loss (docs/model.md, "Disputes (dilution)").
 pub const FIXED_COLUMNS: usize = 5;
 
 /// The net loss of alternative `q` in an outcome row (0: no insurance; `p + 1`: policy `p`): the
@@ -292,10 +304,17 @@ pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &m
     row[2] = write_off;
     row[3] = scratch.fees;
     row[4] = if plan.cash.is_some() { scratch.totals.discounts } else { 0 };
+    let disputes_at = plan.disputes.as_ref().map(|_| plan.disputes_at());
+    if let Some(at) = disputes_at {
+        row[at] = scratch.dilution;
+    }
     for (p, policy) in plan.policies.iter().enumerate() {
         let (claims, share, _) = settle_policy(plan, p, policy, scratch);
         row[FIXED_COLUMNS + 2 * p] = claims;
         row[FIXED_COLUMNS + 2 * p + 1] = share;
+        if let Some(at) = disputes_at {
+            row[at + 1 + p] = scratch.refused;
+        }
     }
     if let Some(cash) = &plan.cash {
         let h = cash.months;
@@ -434,6 +453,7 @@ pub(crate) fn draw_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch)
     if !scratch.cuts.is_empty() {
         deliver_after_cuts(plan, scratch);
     }
+    scratch.dilution = if plan.disputes.is_some() { dilution(plan, scratch) } else { 0 };
 
     let gross: i64 = scratch.events.iter().map(|e| e.unpaid - e.recovery).sum();
     if let Some(cash) = &plan.cash {
@@ -441,6 +461,71 @@ pub(crate) fn draw_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch)
     }
     let write_off = push_write_offs(plan, scratch);
     Drawn { weight, gross, defaults, write_off }
+}
+
+/// The trial's dilution loss (docs/model.md, "Disputes (dilution)"): the credited pieces of
+/// disputed sales that are delivered and credited, i.e. not left unpaid by a default. Every
+/// buyer's credited pieces as planned, corrected for the buyers with disputed sales whose
+/// deliveries or defaults differ: defaulters (a credited piece due on or after the default day is
+/// unpaid, part of the credit loss), late buyers whose delay stops deliveries, buyers of a country
+/// with an event and cut buyers (sales not made are not credited), each walked under its state.
+fn dilution(plan: &Plan, scratch: &mut Scratch) -> i64 {
+    let Some(d) = &plan.disputes else { return 0 };
+    let mut total = d.credited_total;
+    let has = |b: usize| d.credited[b] > 0;
+    let walk = |plan: &Plan, b: usize, state: &BuyerState, delivered: &mut DeliveryScratch| -> i64 {
+        let mut credited = 0i64;
+        for_each_delivered(plan, b, state, delivered, |inv, settle| {
+            if inv.dispute == crate::plan::CREDITED && settle != Settle::Unpaid {
+                credited += inv.amount;
+            }
+        });
+        credited
+    };
+    for i in 0..scratch.events.len() {
+        let e = scratch.events[i];
+        let kind = match e.peril {
+            Peril::Insolvency => DefaultKind::Insolvency,
+            Peril::Protracted => DefaultKind::Protracted,
+            _ => continue,
+        };
+        let b = e.buyer as usize;
+        if !has(b) {
+            continue;
+        }
+        let state = BuyerState {
+            default: Some((e.day, kind)),
+            delivery_stop: e.delivery_stop,
+            write_off: e.recovery_day,
+            cut: scratch.cut_of(b).map(|c| c.cut),
+            ..BuyerState::ON_TIME
+        };
+        total += walk(plan, b, &state, &mut scratch.delivered) - d.credited[b];
+    }
+    scratch.affected.clear();
+    let stop_days = plan.stop_deliveries_after_days;
+    scratch
+        .affected
+        .extend(scratch.late.iter().filter(|&&(b, delay)| delay > stop_days && has(b as usize)).map(|l| l.0));
+    if let Some(risk) = &plan.country_risk {
+        for &(c, _) in &scratch.country_events {
+            let members =
+                &risk.buyers[risk.buyer_offsets[c as usize] as usize..risk.buyer_offsets[c as usize + 1] as usize];
+            scratch.affected.extend(members.iter().filter(|&&b| has(b as usize)));
+        }
+    }
+    scratch.affected.extend(scratch.cuts.iter().map(|c| c.buyer).filter(|&b| has(b as usize)));
+    scratch.affected.sort_unstable();
+    scratch.affected.dedup();
+    for i in 0..scratch.affected.len() {
+        let b = scratch.affected[i] as usize;
+        if scratch.marks[b] == scratch.stamp {
+            continue; // defaulted: above
+        }
+        let state = scratch.state_of(plan, b);
+        total += walk(plan, b, &state, &mut scratch.delivered) - d.credited[b];
+    }
+    total
 }
 
 /// Pushes one [`Peril::WriteOff`] event per buyer that does not default and never collects part
@@ -959,6 +1044,7 @@ pub(crate) fn settle_policy(
 ) -> (i64, i64, i64) {
     let n = plan.n_buyers;
     scratch.order.clear();
+    scratch.refused = 0;
     for (i, e) in scratch.events.iter().enumerate() {
         let covered = match e.peril {
             Peril::Late { delay } => delay > policy.waiting_period_days,
@@ -1013,7 +1099,24 @@ pub(crate) fn settle_policy(
                         old += inv.amount;
                     }
                 }
+                if plan.disputes.is_some() {
+                    scratch.refused += late_refused(plan, invoices, e, dol);
+                }
                 (t, t, old)
+            }
+            Peril::Insolvency | Peril::Protracted if plan.disputes.is_some() => {
+                // Disputes: the pieces still in dispute at the date of loss are refused, credited
+                // pieces are never owed; the recovery is shared pro rata with the debt claimed.
+                let invoices = claim_invoices(plan, &scratch.cut_invoices, cut.map(|c| c.invoices), buyer as usize);
+                let (excluded, refused) = Plan::disputed_at_loss(invoices, e.day, e.delivery_stop, dol);
+                scratch.refused += refused;
+                let owed = e.unpaid - excluded;
+                let recovery = if e.unpaid > 0 { crate::money::mul_div_round(e.recovery, owed, e.unpaid) } else { 0 };
+                if e.recovery_day <= dol {
+                    (owed - recovery, 0, (e.before_cut.min(owed) - recovery).max(0))
+                } else {
+                    (owed, recovery, e.before_cut.min(owed))
+                }
             }
             _ if e.recovery_day <= dol => (e.unpaid - e.recovery, 0, (e.before_cut - e.recovery).max(0)),
             _ => (e.unpaid, e.recovery, e.before_cut),
@@ -1167,7 +1270,9 @@ fn political_events(plan: &Plan, risk: &crate::plan::CountryRiskPlan, scratch: &
 }
 
 /// The invoices of a late buyer's claim (SPEC §5 step 1) among its `invoices`: delivered before
-/// cover stopped (the oldest unpaid due date + stop days) and still unpaid at the date of loss.
+/// cover stopped (the oldest unpaid due date + stop days) and still unpaid at the date of loss;
+/// of a disputed sale, only the part paid on resolution and only if the dispute was resolved by
+/// the date of loss (docs/model.md, "Disputes (dilution)").
 fn late_claim_invoices<'a>(
     plan: &Plan,
     invoices: &'a [ScheduledInvoice],
@@ -1176,7 +1281,27 @@ fn late_claim_invoices<'a>(
     dol: i32,
 ) -> impl Iterator<Item = &'a ScheduledInvoice> {
     let cover_stop = e.oldest_due.saturating_add(plan.stop_deliveries_after_days);
-    invoices.iter().filter(move |inv| !inv.prepaid && inv.issue < cover_stop && inv.due.saturating_add(delay) > dol)
+    invoices.iter().filter(move |inv| {
+        !inv.prepaid()
+            && inv.issue < cover_stop
+            && inv.due.saturating_add(delay) > dol
+            && match inv.dispute {
+                0 => true,
+                crate::plan::DISPUTED => inv.due <= dol,
+                _ => false,
+            }
+    })
+}
+
+/// The claims refused for disputes of a late buyer's claim: the pieces of disputed sales delivered
+/// before cover stopped and still in dispute at the date of loss.
+fn late_refused(plan: &Plan, invoices: &[ScheduledInvoice], e: &LossEvent, dol: i32) -> i64 {
+    let cover_stop = e.oldest_due.saturating_add(plan.stop_deliveries_after_days);
+    invoices
+        .iter()
+        .filter(|inv| inv.dispute != 0 && inv.issue < cover_stop && inv.due > dol)
+        .map(|inv| inv.amount)
+        .sum()
 }
 
 /// Spreads the insurer's share of a late buyer's payments over the months they arrive in,
@@ -1250,7 +1375,7 @@ fn draw_lateness(plan: &Plan, late: &crate::plan::LatenessPlan, rng: &mut TrialR
         scratch.delays[b as usize] = (scratch.stamp, delay);
         if delay > min_waiting {
             let invoices = plan.invoices_of(b as usize);
-            if let Some(first) = invoices.iter().find(|inv| !inv.prepaid)
+            if let Some(first) = invoices.iter().find(|inv| !inv.prepaid())
                 && first.due < plan.horizon_days
             {
                 scratch.events.push(LossEvent {

@@ -89,7 +89,7 @@ pub const KEY_TABLES: &[KeyTable] = &[
     KeyTable {
         file: "scenarios/*.toml",
         table: "",
-        keys: &["name", "description", "ratings", "credit", "payment", "country_risk", "stress", "terms"],
+        keys: &["name", "description", "ratings", "credit", "payment", "country_risk", "stress", "terms", "disputes"],
     },
     KeyTable {
         file: "scenarios/*.toml",
@@ -181,6 +181,11 @@ pub const KEY_TABLES: &[KeyTable] = &[
         file: "scenarios/*.toml",
         table: "[stress.limit_cuts]",
         keys: &["trigger_pd_multiple", "share", "cut_to", "notice_days", "lead_days"],
+    },
+    KeyTable {
+        file: "scenarios/*.toml",
+        table: "[disputes]",
+        keys: &["share", "share_by_sector", "resolution_days", "credited"],
     },
 ];
 

@@ -25,6 +25,8 @@ struct RawScenario {
     #[serde(default)]
     stress: RawStress,
     terms: Option<Spanned<RawTerms>>,
+    #[serde(default)]
+    disputes: RawDisputes,
 }
 
 #[derive(Deserialize)]
@@ -45,6 +47,16 @@ struct RawGradeTerms {
     terms_days: Option<Spanned<i64>>,
     prepaid: Option<Spanned<f64>>,
     cash_in_advance: Option<Spanned<bool>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDisputes {
+    share: Option<Spanned<Num>>,
+    #[serde(default)]
+    share_by_sector: BTreeMap<String, Spanned<Num>>,
+    resolution_days: Option<Spanned<i64>>,
+    credited: Option<Spanned<Num>>,
 }
 
 #[derive(Deserialize)]
@@ -237,6 +249,7 @@ pub fn read_scenario(src: &Source, ctx: &ScenarioContext) -> Result<(Scenario, P
     let payment = payment(&mut c, &raw.payment);
     let country_risk = country_risk(&mut c, &raw.country_risk);
     let stress = stress(&mut c, &raw.stress, &ratings, ctx);
+    let disputes = disputes(&mut c, &raw.disputes, ctx.sectors);
     check_beta(
         &mut c,
         "credit.recovery_insolvency",
@@ -263,6 +276,7 @@ pub fn read_scenario(src: &Source, ctx: &ScenarioContext) -> Result<(Scenario, P
         payment,
         country_risk,
         stress,
+        disputes,
     };
     Ok((scenario, c.problems))
 }
@@ -499,6 +513,32 @@ fn country_risk(c: &mut Check, raw: &RawCountryRisk) -> CountryRiskTable {
         countries.insert(code.clone(), cr);
     }
     CountryRiskTable { default, countries }
+}
+
+/// `[disputes]` (docs/inputs.md): shares in [0, 1], sectors of the portfolio, a resolution delay.
+fn disputes(c: &mut Check, raw: &RawDisputes, sectors: &BTreeSet<&str>) -> Disputes {
+    let share_in_unit = |c: &mut Check, key: &str, s: &Spanned<Num>| -> Decimal {
+        let v = s.get_ref().0;
+        if v < Decimal::ZERO || v > Decimal::ONE {
+            c.bad(key, s, v.to_string(), "a share in [0, 1]");
+            return Decimal::ZERO;
+        }
+        v
+    };
+    let share = raw.share.as_ref().map_or(Decimal::ZERO, |s| share_in_unit(c, "disputes.share", s));
+    let mut share_by_sector = BTreeMap::new();
+    for (label, s) in &raw.share_by_sector {
+        let key = format!("disputes.share_by_sector.{label}");
+        if !sectors.contains(label.as_str()) {
+            let cands: Vec<&str> = sectors.iter().copied().collect();
+            let hint = closest(label, &cands).map(|h| format!(" (did you mean `{h}`?)")).unwrap_or_default();
+            c.bad(&key, s, label.clone(), format!("a sector of the portfolio{hint}"));
+        }
+        share_by_sector.insert(label.clone(), share_in_unit(c, &key, s));
+    }
+    let resolution_days = c.int("disputes.resolution_days", &raw.resolution_days, 60, 0, 3650) as u32;
+    let credited = raw.credited.as_ref().map_or(Decimal::new(3, 1), |s| share_in_unit(c, "disputes.credited", s));
+    Disputes { share, share_by_sector, resolution_days, credited }
 }
 
 fn multipliers(
