@@ -266,7 +266,11 @@ fn dot_plot(
     probability: bool,
 ) {
     let rows = r.scenarios.len();
-    let (w, left, right, top, row_h) = (372.0, 108.0, 14.0, 10.0, 26.0);
+    // Room for the longest scenario name on the left (about 6.2 px a character at the chart's
+    // font size), the plot keeping at least 190 px.
+    let longest = r.scenarios.iter().map(|s| s.name.chars().count()).max().unwrap_or(0);
+    let left = (14.0 + 6.2 * longest as f64).clamp(108.0, 168.0);
+    let (w, right, top, row_h) = (372.0, 14.0, 10.0, 26.0);
     let plot_h = row_h * rows as f64;
     let height = top + plot_h + 46.0 + 14.0 * (names.len() as f64 / 2.0).ceil();
     let values: Vec<f64> = r
