@@ -407,9 +407,31 @@ pub struct CollectionPlan {
     pub buyers: Vec<u32>,
     /// The never-collected pieces of each of `buyers` (the expected write-off).
     pub never: Vec<i64>,
+    /// The oldest own due date of each of `buyers`' never-collected pieces.
+    pub never_oldest_due: Vec<i32>,
+    /// Each of `buyers`' overdue invoices, whole (pieces of one ageing bucket and due date
+    /// summed: a draw moves them together), in `groups[group_offsets[k]..group_offsets[k + 1]]`:
+    /// what a drawn trial reads instead of the buyer's whole invoice list.
+    pub groups: Vec<OverdueGroup>,
+    pub group_offsets: Vec<u32>,
+}
+
+/// The overdue invoices of one buyer, ageing bucket and own due date, summed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OverdueGroup {
+    /// Ageing bucket + 1 (as [`ScheduledInvoice::curve`]).
+    pub curve: u8,
+    pub age_due: i32,
+    pub amount: i64,
 }
 
 impl CollectionPlan {
+    /// The overdue invoices of the `k`-th of [`CollectionPlan::buyers`], whole.
+    #[inline]
+    pub fn groups_of(&self, k: usize) -> &[OverdueGroup] {
+        &self.groups[self.group_offsets[k] as usize..self.group_offsets[k + 1] as usize]
+    }
+
     /// The day an overdue piece of ageing bucket `curve − 1` is collected under the draw `u`
     /// ([`NEVER_DUE`]: never): every piece of an invoice moves to the same day, so the invoice is
     /// collected whole.
@@ -765,15 +787,27 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
                 })
                 .collect()
         });
+        let never_of = |b: u32| plan.invoices_of(b as usize).iter().filter(|i| i.piece == NEVER_PIECE);
+        let mut groups = Vec::new();
+        let mut group_offsets = vec![0u32];
+        for &b in &overdue {
+            let mut by_key: BTreeMap<(u8, i32), i64> = BTreeMap::new();
+            for inv in plan.invoices_of(b as usize).iter().filter(|i| i.curve != 0) {
+                *by_key.entry((inv.curve, inv.age_due)).or_default() += inv.amount;
+            }
+            groups.extend(by_key.into_iter().map(|((curve, age_due), amount)| OverdueGroup { curve, age_due, amount }));
+            group_offsets.push(groups.len() as u32);
+        }
         plan.collections = Some(CollectionPlan {
             thresholds,
             days: (0..longest).map(|j| collection_day(j, st.days_late_shift)).collect(),
-            never: overdue
+            never: overdue.iter().map(|&b| never_of(b).map(|i| i.amount).sum()).collect(),
+            never_oldest_due: overdue
                 .iter()
-                .map(|&b| {
-                    plan.invoices_of(b as usize).iter().filter(|i| i.piece == NEVER_PIECE).map(|i| i.amount).sum()
-                })
+                .map(|&b| never_of(b).map(|i| i.age_due).min().unwrap_or(i32::MAX))
                 .collect(),
+            groups,
+            group_offsets,
             buyers: overdue,
         });
     }

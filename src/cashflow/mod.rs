@@ -107,6 +107,10 @@ pub struct CashPlan {
     /// + k]` in `plan.collections.buyers` order: a drawn collection recomputes the buyer's insured
     /// receivables from them ([`CashPlan::add_drawn_collection`]).
     pub overdue_eligible: Vec<i64>,
+    /// What the curves' pieces of each buyer with overdue invoices add, `3H + 2` values per buyer
+    /// in `plan.collections.buyers` order: collections per month, then the differences of its
+    /// receivables and of its eligible receivables over the month ends (`H + 1` each).
+    pub overdue_expected: Vec<i64>,
 }
 
 /// A buyer's cash data in the form the per-trial corrections read it: 32 bytes, one load.
@@ -420,6 +424,7 @@ impl CashPlan {
             unpaid: Vec::new(),
             paid_in: Vec::new(),
             overdue_eligible: Vec::new(),
+            overdue_expected: Vec::new(),
         };
         let mut totals = MonthTotals::zeros(months, plan.n_policies());
         let mut scratch = PathScratch::default();
@@ -432,6 +437,22 @@ impl CashPlan {
             for &b in &c.buyers {
                 cash.fill_buyer(plan, b as usize, &BuyerState::ON_TIME, &mut scratch, None);
                 cash.overdue_eligible.extend_from_slice(&scratch.elig[..months]);
+                let mut expected = vec![0i64; 3 * months + 2];
+                let (collected, rest) = expected.split_at_mut(months);
+                let (recv, elig) = rest.split_at_mut(months + 1);
+                for inv in plan.invoices_of(b as usize).iter().filter(|inv| inv.curve != 0) {
+                    let a = inv.amount;
+                    if let Some(m) = cash.month_of(inv.due) {
+                        collected[m] += a;
+                    }
+                    let ends = cash.ends_up_to(inv.due);
+                    let aged = cash.ends_up_to(inv.age_due.saturating_add(ELIGIBLE_MAX_DAYS_PAST_DUE + 1));
+                    recv[0] += a;
+                    recv[ends] -= a;
+                    elig[0] += a;
+                    elig[ends.min(aged)] -= a;
+                }
+                cash.overdue_expected.extend(expected);
             }
         }
         if plan.lateness.is_some() {
@@ -595,34 +616,31 @@ impl CashPlan {
     ) {
         let (h, b) = (self.months, c.buyers[i] as usize);
         // Differences of the receivables and eligible changes: month ends in `[0, t)` hold an
-        // invoice that leaves at the `t`-th month end.
+        // invoice that leaves at the `t`-th month end. Start from minus the curve's pieces
+        // (compiled), add each overdue invoice whole on its drawn day.
+        let width = 3 * h + 2;
+        let expected = &self.overdue_expected[i * width..(i + 1) * width];
+        let (collected, rest) = expected.split_at(h);
+        let (recv_pieces, elig_pieces) = rest.split_at(h + 1);
+        for (t, &e) in totals.collections.iter_mut().zip(collected) {
+            *t -= sign * e;
+        }
         scratch.recv.clear();
-        scratch.recv.resize(h + 1, 0);
+        scratch.recv.extend(recv_pieces.iter().map(|&x| -x));
         scratch.elig.clear();
-        scratch.elig.resize(h + 1, 0);
-        let mut moved = false;
-        for inv in plan.invoices_of(b).iter().filter(|inv| inv.curve != 0) {
-            let day = c.day(inv.curve, u);
-            if day == inv.due {
-                continue;
-            }
-            moved = true;
-            let a = inv.amount;
-            if let Some(m) = self.month_of(inv.due) {
-                totals.collections[m] -= sign * a;
-            }
+        scratch.elig.extend(elig_pieces.iter().map(|&x| -x));
+        for g in c.groups_of(i) {
+            let day = c.day(g.curve, u);
+            let a = g.amount;
             if let Some(m) = self.month_of(day) {
                 totals.collections[m] += sign * a;
             }
-            let (was, now) = (self.ends_up_to(inv.due), self.ends_up_to(day));
-            scratch.recv[was] += a;
+            let now = self.ends_up_to(day);
+            let aged = self.ends_up_to(g.age_due.saturating_add(ELIGIBLE_MAX_DAYS_PAST_DUE + 1));
+            scratch.recv[0] += a;
             scratch.recv[now] -= a;
-            let aged = self.ends_up_to(inv.age_due.saturating_add(ELIGIBLE_MAX_DAYS_PAST_DUE + 1));
-            scratch.elig[was.min(aged)] += a;
+            scratch.elig[0] += a;
             scratch.elig[now.min(aged)] -= a;
-        }
-        if !moved {
-            return;
         }
         let (mut recv, mut elig) = (0i64, 0i64);
         for k in 0..h {

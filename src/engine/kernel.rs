@@ -547,14 +547,13 @@ fn push_write_offs(plan: &Plan, scratch: &mut Scratch) -> i64 {
             _ => None,
         };
         let (mut amount, mut oldest_due) = (0i64, i32::MAX);
-        for inv in plan.invoices_of(i).iter().filter(|inv| inv.curve != 0) {
-            let never = match u {
-                Some(u) => c.day(inv.curve, u) == crate::plan::NEVER_DUE,
-                None => inv.piece == crate::plan::NEVER_PIECE,
-            };
-            if never {
-                amount += inv.amount;
-                oldest_due = oldest_due.min(inv.age_due);
+        match u {
+            None => (amount, oldest_due) = (c.never[k], c.never_oldest_due[k]),
+            Some(u) => {
+                for g in c.groups_of(k).iter().filter(|g| c.day(g.curve, u) == crate::plan::NEVER_DUE) {
+                    amount += g.amount;
+                    oldest_due = oldest_due.min(g.age_due);
+                }
             }
         }
         if amount == 0 {
