@@ -120,3 +120,62 @@ fn a_bad_ladder_is_refused_with_every_problem() {
         assert!(err.contains(want), "{want} not in:\n{err}");
     }
 }
+
+/// Expected DSO against its closed form, through the ladder: 300 buyers on 30-day terms, no open
+/// book, late with probability 1/2 by `min(round(D), d_I)` (`D` lognormal, median 20, p90 60; a
+/// reminder at 15 days pays with probability 0.3, the agency at 45 with 0.5), independent (no
+/// cycle sensitivity), never stopped, never defaulting. The sale of day `s` is outstanding at the
+/// month end `E_k` iff `s < E_k ≤ s + 30 + delay`, so `E[R_k] = Σ_b F_b Σ_{s < E_k} P(delay ≥ E_k
+/// − s − 30)`, `P(delay ≥ r) = 1/2 · P(round D ≥ r) · Π_{d_i < r} (1 − q_i)` for `r ≥ 1`, and DSO_k
+/// `= E[R_k] / sales_k × days_k`. cashflow.csv's `mean_dso` of every month is within 3 standard
+/// errors (of the mean receivables, from the trials' rows) of it, plus the rounding to 0.1 day.
+#[test]
+fn expected_dso_through_the_ladder_matches_the_closed_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut buyers = String::from("buyer_id,country,sector,pd_1y,outstanding,terms_days,monthly_sales\n");
+    let monthly = |i: usize| 1_000 + 7 * i;
+    for i in 0..300 {
+        writeln!(buyers, "B{i:03},DE,retail,0,0,30,{}", monthly(i)).unwrap();
+    }
+    let study = study_toml("dso", 3000, false) + "[company]\nopening_cash = 0\n";
+    let scenario = "name = \"late\"\n[payment]\nlate_share = 0.5\ndays_late_median = 20\ndays_late_p90 = 60\n\
+                    cycle_sensitivity = 0\nstop_deliveries_after_days = 3650\n\
+                    ladder = [{ days = 15, action = \"reminder\", pay_probability = 0.3 }, \
+                    { days = 45, action = \"agency\", pay_probability = 0.5, fee = 0.1 }]\n";
+    write_files(
+        dir.path(),
+        &[("study.toml", &study), ("buyers.csv", &buyers), ("policies.toml", ""), ("scenarios/late.toml", scenario)],
+    );
+    let out = run_study(dir.path(), &dir.path().join("out"), &[]);
+    let dso: Vec<f64> = read_csv(&out.join("cashflow.csv")).iter().map(|r| r["mean_dso"].parse().unwrap()).collect();
+    // The standard error of the mean receivables per month, from the same trials.
+    let loaded = arstress::input::load_study(dir.path()).unwrap();
+    let plan = arstress::plan::compile(&loaded, &loaded.scenarios[0]).unwrap();
+    let rows = arstress::engine::run_trials(&plan, 42, 0..3000, &|_| {});
+    let starts = loaded.calendar.month_starts().to_vec();
+    let h = starts.len() - 1;
+    let at = arstress::engine::FIXED_COLUMNS;
+    let sigma = 3f64.ln() / 1.2815515655446004;
+    let p_round_at_least = |r: i32| 1.0 - arstress::normal::cdf(((r as f64 - 0.5).ln() - 20f64.ln()) / sigma);
+    let p_delay_at_least = |r: i32| -> f64 {
+        if r <= 0 {
+            return 1.0;
+        }
+        let open = [(15, 0.3), (45, 0.5)].iter().filter(|&&(d, _)| d < r).map(|&(_, q)| 1.0 - q).product::<f64>();
+        0.5 * p_round_at_least(r) * open
+    };
+    let total: f64 = (0..300).map(|i| monthly(i) as f64).sum();
+    for k in 0..h {
+        let end = starts[k + 1];
+        let want_r: f64 =
+            starts[..h].iter().filter(|&&s| s < end).map(|&s| total * p_delay_at_least(end - s - 30)).sum();
+        let days = (starts[k + 1] - starts[k]) as f64;
+        let want = want_r / total * days;
+        let values: Vec<f64> = (0..rows.trials).map(|t| rows.row(t)[at + k] as f64 / 100.0).collect();
+        let mean = values.iter().sum::<f64>() / values.len() as f64;
+        let sd = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (values.len() - 1) as f64).sqrt();
+        let se = sd / (values.len() as f64).sqrt() / total * days;
+        assert!(se > 0.0, "month {}: the receivables vary", k + 1);
+        assert!((dso[k] - want).abs() <= 3.0 * se + 0.05, "month {}: DSO {} vs {want} (se {se})", k + 1, dso[k]);
+    }
+}
