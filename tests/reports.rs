@@ -28,8 +28,16 @@ fn report_html_is_self_contained_and_complete() {
     assert_eq!(html.matches("http").count(), html.matches("xmlns=\"http://www.w3.org/2000/svg\"").count());
     assert!(!html.contains("src="), "no external images or frames");
     // One headline row per scenario × policy (and the header row).
-    let headline = &html[html.find("id=\"headline\"").unwrap()..html.find("class=\"scenario\"").unwrap()];
+    let headline = &html[html.find("id=\"headline\"").unwrap()..html.find("id=\"collections\"").unwrap()];
     assert_eq!(count(headline, "</tr>"), pairs.len() + 1);
+    // Collection practice: a row per scenario (every one has the overdue write-off), a column per
+    // measure some scenario has, each figure with its error or exact.
+    let practice = &html[html.find("id=\"collections\"").unwrap()..];
+    let practice = &practice[..practice.find("</section>").unwrap()];
+    assert_eq!(count(practice, "</tr>"), scenarios.len() + 1);
+    for column in ["Overdue write-off", "Agency fees", "Discounts", "Margin lost to terms", "Dilution"] {
+        assert!(practice.contains(&format!("<th>{column}</th>")), "{column}");
+    }
     // The first screen: a set of answer tiles per scenario, picked by a radio button each, and
     // the dot plots across scenarios with a mark (and its hover title) per scenario × alternative.
     assert_eq!(count(&html, "<div class=\"tiles s"), scenarios.len());

@@ -77,6 +77,7 @@ pub fn report_html(study: &Study, portfolio: &Summary, r: &RunResult) -> Result<
     answers_section(&mut h, study, r, Some(portfolio.total.exposure as f64 / 100.0), cur);
     across_scenarios(&mut h, r, cur);
     headline(&mut h, r, cur);
+    collection_practice(&mut h, r, cur);
     for s in &r.scenarios {
         scenario_section(&mut h, study, s, cur);
     }
@@ -164,6 +165,47 @@ fn headline(h: &mut String, r: &RunResult, cur: &str) {
                 group_thousands(&format!("{:.0}", p.premium as f64 / 100.0)),
             );
         }
+    }
+    h.push_str("</tbody></table></div></section>\n");
+}
+
+/// The measures of collection practice beside the losses (write-off of overdue receivables,
+/// agency fees, discounts, margin lost to tighter terms, dilution), one row per scenario that has
+/// any, without insurance: what each lever costs, to set against the headline figures. None when
+/// no scenario has them.
+fn collection_practice(h: &mut String, r: &RunResult, cur: &str) {
+    const SHOWN: [(&str, &str); 5] = [
+        ("overdue_write_off", "Overdue write-off"),
+        ("collection_fees", "Agency fees"),
+        ("discount_cost", "Discounts"),
+        ("terms_lost_margin", "Margin lost to terms"),
+        ("dilution_loss", "Dilution"),
+    ];
+    let has = |s: &crate::run::ScenarioResult, m: &str| s.policies[0].scenario_measures.iter().any(|(n, _)| *n == m);
+    let columns: Vec<(&str, &str)> = SHOWN.into_iter().filter(|(m, _)| r.scenarios.iter().any(|s| has(s, m))).collect();
+    if columns.is_empty() {
+        return;
+    }
+    let _ = write!(
+        h,
+        "<section id=\"collections\"><h2>Collection practice</h2>\n<p class=\"desc\">Per scenario, in {cur}, mean per \
+         trial without insurance: what is never collected of the receivables already overdue (part of the net loss), \
+         and the costs of collection practice that are not credit losses — the collection agency's fees, early-payment \
+         discounts, the margin on sales lost to tighter terms, the dilution of disputed invoices. Compare a lever's \
+         scenario with the baseline in the headline figures (same trials).</p>\n<div class=\"wide\">\
+         <table class=\"headline\"><thead><tr><th>Scenario</th>"
+    );
+    for (_, title) in &columns {
+        let _ = write!(h, "<th>{title}</th>");
+    }
+    h.push_str("</tr></thead><tbody>\n");
+    for s in r.scenarios.iter().filter(|s| !s.policies[0].scenario_measures.is_empty()) {
+        let _ = write!(h, "<tr><td>{}</td>", esc(&s.name));
+        for (m, _) in &columns {
+            let shown = s.policies[0].scenario_measures.iter().find(|(n, _)| n == m).map(|(_, st)| mean_cell(st));
+            let _ = write!(h, "<td class=\"n\">{}</td>", shown.unwrap_or_else(|| "—".to_owned()));
+        }
+        h.push_str("</tr>\n");
     }
     h.push_str("</tbody></table></div></section>\n");
 }
