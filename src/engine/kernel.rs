@@ -239,6 +239,23 @@ impl Scratch {
 
     /// Delay, country event and cut of a buyer that does not default in the current trial.
     #[inline]
+    /// The state of the buyer of loss event `e` when it is a default (`None` for the other
+    /// perils): its default day and kind, delivery stop, write-off day and any cut.
+    fn default_state(&self, e: &LossEvent) -> Option<BuyerState> {
+        let kind = match e.peril {
+            Peril::Insolvency => DefaultKind::Insolvency,
+            Peril::Protracted => DefaultKind::Protracted,
+            Peril::Late { .. } | Peril::Political | Peril::WriteOff => return None,
+        };
+        Some(BuyerState {
+            default: Some((e.day, kind)),
+            delivery_stop: e.delivery_stop,
+            write_off: e.recovery_day,
+            cut: self.cut_of(e.buyer as usize).map(|c| c.cut),
+            ..BuyerState::ON_TIME
+        })
+    }
+
     fn state_of(&self, plan: &Plan, b: usize) -> BuyerState {
         let (stamp, delay) = self.delays[b];
         let delay = if stamp == self.stamp { delay } else { 0 };
@@ -484,22 +501,11 @@ fn dilution(plan: &Plan, scratch: &mut Scratch) -> i64 {
     };
     for i in 0..scratch.events.len() {
         let e = scratch.events[i];
-        let kind = match e.peril {
-            Peril::Insolvency => DefaultKind::Insolvency,
-            Peril::Protracted => DefaultKind::Protracted,
-            _ => continue,
-        };
+        let Some(state) = scratch.default_state(&e) else { continue };
         let b = e.buyer as usize;
         if !has(b) {
             continue;
         }
-        let state = BuyerState {
-            default: Some((e.day, kind)),
-            delivery_stop: e.delivery_stop,
-            write_off: e.recovery_day,
-            cut: scratch.cut_of(b).map(|c| c.cut),
-            ..BuyerState::ON_TIME
-        };
         total += walk(plan, b, &state, &mut scratch.delivered) - d.credited[b];
     }
     scratch.affected.clear();
@@ -617,22 +623,11 @@ fn retreat_row(plan: &Plan, cuts: &crate::plan::CutPlan, scratch: &Scratch, out:
 fn correct_cash(plan: &Plan, cash: &crate::cashflow::CashPlan, scratch: &mut Scratch) {
     scratch.totals.copy_from(&cash.baseline);
     for e in &scratch.events {
-        let kind = match e.peril {
-            Peril::Insolvency => DefaultKind::Insolvency,
-            Peril::Protracted => DefaultKind::Protracted,
-            // Corrected below with the late buyers and the buyers of event countries; a write-off
-            // is already in the path (its pieces are never collected).
-            Peril::Late { .. } | Peril::Political | Peril::WriteOff => continue,
-        };
+        // Late buyers and the buyers of event countries are corrected below; a write-off is
+        // already in the path (its pieces are never collected).
+        let Some(state) = scratch.default_state(e) else { continue };
         let b = e.buyer as usize;
         cash.on_time_path(plan, b, -1, &mut scratch.totals, &mut scratch.path);
-        let state = BuyerState {
-            default: Some((e.day, kind)),
-            delivery_stop: e.delivery_stop,
-            write_off: e.recovery_day,
-            cut: scratch.cut_of(b).map(|c| c.cut),
-            ..BuyerState::ON_TIME
-        };
         cash.buyer_path(plan, b, &state, 1, &mut scratch.totals, &mut scratch.path);
         if let Some(m) = cash.month_of(e.recovery_day) {
             scratch.totals.recoveries[m] += e.recovery;
@@ -741,19 +736,8 @@ pub fn buyer_cash_effects(plan: &Plan, scratch: &mut Scratch, mut f: impl FnMut(
         f(b as u32, cause, &delta);
     };
     for e in &scratch.events {
-        let kind = match e.peril {
-            Peril::Insolvency => DefaultKind::Insolvency,
-            Peril::Protracted => DefaultKind::Protracted,
-            Peril::Late { .. } | Peril::Political | Peril::WriteOff => continue,
-        };
+        let Some(state) = scratch.default_state(e) else { continue };
         let b = e.buyer as usize;
-        let state = BuyerState {
-            default: Some((e.day, kind)),
-            delivery_stop: e.delivery_stop,
-            write_off: e.recovery_day,
-            cut: scratch.cut_of(b).map(|c| c.cut),
-            ..BuyerState::ON_TIME
-        };
         one(b, Cause::Default, &state, Some((e.recovery_day, e.recovery)), &mut path);
     }
     for &(b, _) in &scratch.late {
