@@ -8,6 +8,7 @@
 //!   country-event durations, the tail-sampled global factor and the t copula's scale, and single
 //!   calls of `normal::cdf` and `normal::quantile`.
 //! - `stats/from_values/100000`: `MeasureStats::from_values` on 100,000 values.
+//! - `philox/block`: one Philox4x32-10 block (two 64-bit words) against `philox/xoshiro_two_words`.
 //!
 //! Run all with `cargo bench --bench kernel`, or filter, e.g. `cargo bench --bench kernel -- floor`.
 
@@ -95,6 +96,26 @@ fn kernel_and_floor(c: &mut Criterion) {
     }
 }
 
+/// Philox4x32-10 (issue 21): one block (two 64-bit words) at successive counters, and the same
+/// count of words from the sequential generator, per call.
+fn philox(c: &mut Criterion) {
+    let mut group = c.benchmark_group("philox");
+    group.sample_size(50).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
+    group.throughput(Throughput::Elements(2));
+    group.bench_function("block", |b| {
+        let mut counter = 0u64;
+        b.iter(|| {
+            counter += 1;
+            black_box(arstress::rng::philox::block(black_box(counter), 7, SEED))
+        });
+    });
+    group.bench_function("xoshiro_two_words", |b| {
+        let mut rng = trial_rng(SEED, 0);
+        b.iter(|| black_box([rng.next_u64(), rng.next_u64()]));
+    });
+    group.finish();
+}
+
 fn samplers(c: &mut Criterion) {
     let mut group = c.benchmark_group("samplers");
     group.sample_size(50).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
@@ -173,5 +194,5 @@ fn stats(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, kernel_and_floor, samplers, stats);
+criterion_group!(benches, kernel_and_floor, philox, samplers, stats);
 criterion_main!(benches);

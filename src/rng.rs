@@ -4,6 +4,8 @@
 //! through two rounds of the SplitMix64 finaliser, so neighbouring trials and seeds get unrelated
 //! streams (never `seed + trial`). The stream depends on nothing else: not the thread, shard or scenario.
 
+pub mod philox;
+
 use rand::SeedableRng;
 pub use rand::rngs::Xoshiro256PlusPlus as TrialRng;
 

@@ -23,6 +23,7 @@ mod interrupt;
 mod lateness;
 mod limit_cuts;
 mod paired;
+mod philox;
 mod properties;
 mod reports;
 mod resources;
