@@ -644,14 +644,15 @@ fn trial_memory(
         threads.map_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get), usize::from);
     let policies = study.policies.len();
     let months = study.calendar.horizon_months() as usize;
-    // Plan::row_width, and a weight per trial under tail sampling.
-    let credit = arstress::engine::FIXED_COLUMNS + 2 * policies;
-    let cash = if study.company.is_some() { 2 * months + 2 * months * (policies + 1) } else { 0 };
-    // The retreat block (buyers cut, sales lost, cover removed per policy), when a scenario cuts.
-    let retreat = if study.scenarios.iter().any(|s| s.stress.limit_cuts.share > 0.0) { 2 + policies } else { 0 };
-    // The disputes block (dilution, claims refused per policy), when a scenario disputes sales.
-    let disputes = if study.scenarios.iter().any(|s| s.disputes.any()) { 1 + policies } else { 0 };
-    let width = credit + cash + retreat + disputes + usize::from(tail_sampling);
+    // Plan::row_width of the widest scenario (the retreat block when some scenario cuts limits,
+    // the disputes block when some disputes sales), and a weight per trial under tail sampling.
+    let layout = arstress::plan::RowLayout::new(
+        policies,
+        if study.company.is_some() { months } else { 0 },
+        study.scenarios.iter().any(|s| s.stress.limit_cuts.share > 0.0),
+        study.scenarios.iter().any(|s| s.disputes.any()),
+    );
+    let width = layout.width() + usize::from(tail_sampling);
     let (measures, copies) = match holding {
         Holding::Run => (width, 1),
         Holding::Growing | Holding::Merge => (width, 2),

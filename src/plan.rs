@@ -4,6 +4,10 @@
 //! cents, default thresholds `Φ⁻¹(q)`, factor loadings, buckets of buyers that share them, protected
 //! limits and indemnities per policy, premiums and maximum liabilities.
 
+pub mod layout;
+
+pub use layout::{FIXED_COLUMNS, RowLayout};
+
 use crate::cashflow::CashPlan;
 use crate::error::{Error, Problem};
 use crate::model::*;
@@ -1048,30 +1052,33 @@ impl Plan {
         self.policies.len()
     }
 
-    /// Values in a trial's outcome row: gross loss, defaults, (claims, insurer's share) per policy;
-    /// with a cash plan, then receivables and sales per month, then cash and borrowing base per
-    /// month for "none" and each policy; with limit cuts, then the retreat block
-    /// ([`Plan::retreat_at`]); with disputed sales, then the disputes block ([`Plan::disputes_at`]).
+    /// Where each figure of this plan's outcome rows is ([`RowLayout`]).
+    pub fn layout(&self) -> RowLayout {
+        RowLayout::new(
+            self.n_policies(),
+            self.cash.as_ref().map_or(0, |c| c.months),
+            self.cuts.is_some(),
+            self.disputes.is_some(),
+        )
+    }
+
+    /// Values in a trial's outcome row ([`RowLayout::width`]).
     pub fn row_width(&self) -> usize {
-        self.disputes_at() + if self.disputes.is_some() { 1 + self.n_policies() } else { 0 }
+        self.layout().width()
     }
 
     /// First column of the disputes block of a trial's row, present only when the scenario
     /// disputes some sales (docs/model.md, "Disputes (dilution)"): the dilution loss, then the
     /// claims refused for disputes under each policy.
     pub fn disputes_at(&self) -> usize {
-        self.retreat_at() + if self.cuts.is_some() { 2 + self.n_policies() } else { 0 }
+        self.layout().disputes()
     }
 
     /// First column of the retreat block of a trial's row, present only when the scenario cuts
     /// limits: the number of buyers cut (effective inside the horizon), the sales the cuts turned
     /// away, then the cover removed under each policy (SPEC §5.4).
     pub fn retreat_at(&self) -> usize {
-        let credit = crate::engine::FIXED_COLUMNS + 2 * self.n_policies();
-        match &self.cash {
-            Some(c) => credit + 2 * c.months + 2 * c.months * (self.n_policies() + 1),
-            None => credit,
-        }
+        self.layout().retreat()
     }
 }
 

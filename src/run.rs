@@ -507,8 +507,7 @@ pub fn summarize(
         .par_iter()
         .enumerate()
         .map(|(p, pol)| -> Result<PolicyTrials, Error> {
-            let col = crate::engine::FIXED_COLUMNS + 2 * p;
-            let claims = column(col);
+            let claims = column(crate::plan::RowLayout::claims(p));
             let net: Vec<i64> = (0..n).map(|i| crate::engine::net_loss(out.row(i), p + 1)).collect();
             let total: Vec<i64> = net.iter().map(|x| x + pol.premium).collect();
             let (net_stats, total_stats) = (w.stats(&net), w.stats(&total));
@@ -548,7 +547,7 @@ pub fn summarize(
                 scenario_measures: {
                     let mut m = scenario_measures.clone();
                     if plan.disputes.is_some() {
-                        m.push(("disputed_excluded", w.stats(&column(plan.disputes_at() + 1 + p))));
+                        m.push(("disputed_excluded", w.stats(&column(plan.layout().refused(p)))));
                     }
                     m
                 },
@@ -563,7 +562,7 @@ pub fn summarize(
         None => Vec::new(),
         Some(cash) => {
             let h = cash.months;
-            let at = crate::engine::FIXED_COLUMNS + 2 * plan.n_policies();
+            let (recv_at, sales_at) = (plan.layout().receivables(), plan.layout().sales());
             let starts = calendar.month_starts();
             (0..h)
                 .map(|k| MonthInfo {
@@ -571,8 +570,8 @@ pub fn summarize(
                     days: starts[k + 1] - starts[k],
                     baseline_receivables: cash.baseline.receivables[k],
                     baseline_sales: cash.baseline.sales[k],
-                    receivables_sum: w.sum(n, |i| out.row(i)[at + k]),
-                    sales_sum: w.sum(n, |i| out.row(i)[at + h + k]),
+                    receivables_sum: w.sum(n, |i| out.row(i)[recv_at + k]),
+                    sales_sum: w.sum(n, |i| out.row(i)[sales_at + k]),
                 })
                 .collect()
         }
@@ -644,9 +643,9 @@ fn cash_stats(plan: &Plan, out: &Outcomes, q: usize) -> Option<(PolicyCash, Vec<
     let cash = plan.cash.as_ref()?;
     let (n, h) = (out.trials, cash.months);
     let w = out.weighting();
-    let at = crate::engine::FIXED_COLUMNS + 2 * plan.n_policies() + 2 * h + 2 * h * q;
+    let at = plan.layout().cash(q);
     // The borrowing base of "none" in the same trial, for the paired differences.
-    let none_at = crate::engine::FIXED_COLUMNS + 2 * plan.n_policies() + 2 * h;
+    let none_at = plan.layout().cash(0);
     let mut peak = vec![0i64; n];
     // First month with a shortfall per trial (h: none).
     let mut first = vec![h; n];

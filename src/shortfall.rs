@@ -19,7 +19,7 @@
 //! per key add up exactly to the sum of the peaks, and [`crate::contrib::apportion`] turns them
 //! into cents that add up to the reported mean to the cent.
 
-use crate::engine::{Cause, FIXED_COLUMNS, Outcomes, Scratch, buyer_cash_effects};
+use crate::engine::{Cause, Outcomes, Scratch, buyer_cash_effects};
 use crate::error::Error;
 use crate::money::apply_ppb;
 use crate::plan::Plan;
@@ -108,10 +108,11 @@ pub fn shortfall_contributions(
     let Some(cash) = plan.cash.as_ref() else { return Ok(None) };
     let (n, h, np) = (out.trials, cash.months, plan.n_policies());
     let alternatives = 1 + np;
+    let layout = plan.layout();
     let weights = out.weighting();
     // Peak shortfall and its first month, per alternative and trial.
     let peak_of = |i: usize, q: usize| -> (i64, usize) {
-        let at = FIXED_COLUMNS + 2 * np + 2 * h + 2 * h * q;
+        let at = layout.cash(q);
         let row = &out.row(i)[at..at + 2 * h];
         let (mut peak, mut month) = (0i64, 0usize);
         for k in 0..h {

@@ -10,7 +10,7 @@ use crate::claims::{Terms, YearLedger, insurer_recovery_share};
 use crate::model::DefaultKind;
 use crate::money::apply_ppb;
 use crate::normal;
-use crate::plan::{Plan, ScheduledInvoice};
+use crate::plan::{Plan, RowLayout, ScheduledInvoice};
 use crate::rng::TrialRng;
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, StandardNormal};
@@ -289,25 +289,17 @@ impl Scratch {
     }
 }
 
-/// Columns of a trial's outcome row: gross loss, number of defaults, write-off of receivables
-/// overdue at `as_of`, collection agency fees, early-payment discounts, then claims and insurer's
-/// recovery share for each policy; with a cash plan, then the month blocks of [`Plan::row_width`];
-/// then the retreat and disputes blocks ([`Plan::retreat_at`], [`Plan::disputes_at`]). The dilution
-/// loss of the disputes block is not part of the net loss (docs/model.md, "Disputes (dilution)").
-pub const FIXED_COLUMNS: usize = 5;
+pub use crate::plan::layout::FIXED_COLUMNS;
 
 /// The net loss of alternative `q` in an outcome row (0: no insurance; `p + 1`: policy `p`): the
 /// credit loss and the write-off, less the claims paid, plus the insurer's share of recoveries
 /// paid back. The one place a row's net loss is formed.
 #[inline]
 pub fn net_loss(row: &[i64], q: usize) -> i64 {
-    let borne = row[0] + row[2];
+    let borne = row[RowLayout::GROSS] + row[RowLayout::WRITE_OFF];
     match q {
         0 => borne,
-        q => {
-            let col = FIXED_COLUMNS + 2 * (q - 1);
-            borne - row[col] + row[col + 1]
-        }
+        q => borne - row[RowLayout::claims(q - 1)] + row[RowLayout::share(q - 1)],
     }
 }
 
@@ -316,34 +308,33 @@ pub fn net_loss(row: &[i64], q: usize) -> i64 {
 /// sampling).
 pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &mut [i64]) -> u64 {
     let Drawn { weight, gross, defaults, write_off } = draw_trial(plan, rng, scratch);
-    row[0] = gross;
-    row[1] = defaults;
-    row[2] = write_off;
-    row[3] = scratch.fees;
-    row[4] = if plan.cash.is_some() { scratch.totals.discounts } else { 0 };
-    let disputes_at = plan.disputes.as_ref().map(|_| plan.disputes_at());
+    let layout = plan.layout();
+    row[RowLayout::GROSS] = gross;
+    row[RowLayout::DEFAULTS] = defaults;
+    row[RowLayout::WRITE_OFF] = write_off;
+    row[RowLayout::FEES] = scratch.fees;
+    row[RowLayout::DISCOUNTS] = if plan.cash.is_some() { scratch.totals.discounts } else { 0 };
+    let disputes_at = plan.disputes.as_ref().map(|_| layout.disputes());
     if let Some(at) = disputes_at {
         row[at] = scratch.dilution;
     }
     for (p, policy) in plan.policies.iter().enumerate() {
         let (claims, share, _) = settle_policy(plan, p, policy, scratch);
-        row[FIXED_COLUMNS + 2 * p] = claims;
-        row[FIXED_COLUMNS + 2 * p + 1] = share;
-        if let Some(at) = disputes_at {
-            row[at + 1 + p] = scratch.refused;
+        row[RowLayout::claims(p)] = claims;
+        row[RowLayout::share(p)] = share;
+        if disputes_at.is_some() {
+            row[layout.refused(p)] = scratch.refused;
         }
     }
     if let Some(cash) = &plan.cash {
         let h = cash.months;
         let t = &scratch.totals;
-        let mut at = FIXED_COLUMNS + 2 * plan.n_policies();
-        row[at..at + h].copy_from_slice(&t.receivables);
-        row[at + h..at + 2 * h].copy_from_slice(&t.sales);
-        at += 2 * h;
-        for p in std::iter::once(None).chain((0..plan.n_policies()).map(Some)) {
+        row[layout.receivables()..layout.receivables() + h].copy_from_slice(&t.receivables);
+        row[layout.sales()..layout.sales() + h].copy_from_slice(&t.sales);
+        for (q, p) in std::iter::once(None).chain((0..plan.n_policies()).map(Some)).enumerate() {
+            let at = layout.cash(q);
             let (cash_out, rest) = row[at..at + 2 * h].split_at_mut(h);
             cash.path(t, p, cash_out, rest);
-            at += 2 * h;
         }
     }
     if let Some(cuts) = &plan.cuts {
