@@ -495,7 +495,7 @@ pub fn analyze(plan: &Plan) -> Result<AnalyticScenario, Error> {
     };
     let gross = values(&|o| o.gross);
     let mut measures = vec![AnalyticMeasure {
-        policy: crate::run::NO_POLICY.into(),
+        policy: crate::model::NO_POLICY.into(),
         measure: "gross_loss",
         dist: measure_distribution(plan, &quad, &members, &gross),
     }];

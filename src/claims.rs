@@ -4,8 +4,38 @@
 //! event; this module applies steps 4–7: the non-qualifying loss, the indemnity percentage and the
 //! deductible, then the aggregate first loss and the maximum liability consumed in date-of-loss
 //! order within a policy year, and the insurer's pro-rata share of later recoveries.
+//! It also names the perils a loss event can come from ([`Peril`]), which the settlement and the
+//! cash path (the day a claim is paid) both read.
 
+use crate::model::DefaultKind;
 use crate::money::{apply_ppb, mul_div_round};
+
+/// What caused a loss event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Peril {
+    Insolvency,
+    Protracted,
+    /// A late buyer paying every invoice `delay` days late: a claim where the delay exceeds the
+    /// policy's waiting period (SPEC §4.3), recovered in full when the buyer pays.
+    Late {
+        delay: i32,
+    },
+    /// Payments blocked by a country event (SPEC §4.4); the transfer at its end is the recovery.
+    Political,
+    /// The never-collected part of a buyer's receivables overdue at `as_of` (docs/model.md,
+    /// "Overdue receivables by age"): claimed as a protracted default once the waiting period has
+    /// passed since its oldest due date, a claim of its own beside any other of the buyer's.
+    WriteOff,
+}
+
+impl From<DefaultKind> for Peril {
+    fn from(kind: DefaultKind) -> Self {
+        match kind {
+            DefaultKind::Insolvency => Peril::Insolvency,
+            DefaultKind::Protracted => Peril::Protracted,
+        }
+    }
+}
 
 /// A policy's per-year terms in cents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

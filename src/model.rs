@@ -685,6 +685,9 @@ pub fn buyer_position(buyers: &[Buyer], id: &str) -> Option<usize> {
     buyers.binary_search_by(|b| b.id.as_str().cmp(id)).ok()
 }
 
+/// Name of the uninsured alternative, always reported first.
+pub const NO_POLICY: &str = "none";
+
 #[cfg(test)]
 mod tests {
     use super::*;

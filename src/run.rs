@@ -30,8 +30,7 @@ impl Measure {
     }
 }
 
-/// Name of the uninsured alternative, always reported first.
-pub const NO_POLICY: &str = "none";
+pub use crate::model::NO_POLICY;
 
 /// Options of a run that may override the study file.
 #[derive(Debug, Clone, Default)]

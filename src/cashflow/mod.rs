@@ -6,7 +6,7 @@
 //! (defaults): each such buyer's baseline path is subtracted and its actual path added, so a trial
 //! costs O(events × months), not O(buyers × months).
 
-use crate::engine::Peril;
+use crate::claims::Peril;
 use crate::model::{Company, DefaultKind};
 use crate::money::{apply_ppb, rate_to_ppb, to_cents};
 use crate::plan::{CREDITED, CollectionPlan, NEVER_DUE, Plan, PolicyPlan, ScheduledInvoice};

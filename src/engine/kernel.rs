@@ -6,7 +6,7 @@ use crate::cashflow::{
     BuyerState, CountryEvent, Cut, DeliveryScratch, LateAccumulator, MonthTotals, PathScratch, Settle,
     claim_payment_day, for_each_delivered, prefetch, run_off_limit,
 };
-use crate::claims::{Terms, YearLedger, insurer_recovery_share};
+use crate::claims::{Peril, Terms, YearLedger, insurer_recovery_share};
 use crate::model::DefaultKind;
 use crate::money::apply_ppb;
 use crate::normal;
@@ -14,33 +14,6 @@ use crate::plan::{Plan, RowLayout, ScheduledInvoice};
 use crate::rng::TrialRng;
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, StandardNormal};
-
-/// What caused a loss event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Peril {
-    Insolvency,
-    Protracted,
-    /// A late buyer paying every invoice `delay` days late: a claim where the delay exceeds the
-    /// policy's waiting period (SPEC §4.3), recovered in full when the buyer pays.
-    Late {
-        delay: i32,
-    },
-    /// Payments blocked by a country event (SPEC §4.4); the transfer at its end is the recovery.
-    Political,
-    /// The never-collected part of a buyer's receivables overdue at `as_of` (docs/model.md,
-    /// "Overdue receivables by age"): claimed as a protracted default once the waiting period has
-    /// passed since its oldest due date, a claim of its own beside any other of the buyer's.
-    WriteOff,
-}
-
-impl From<DefaultKind> for Peril {
-    fn from(kind: DefaultKind) -> Self {
-        match kind {
-            DefaultKind::Insolvency => Peril::Insolvency,
-            DefaultKind::Protracted => Peril::Protracted,
-        }
-    }
-}
 
 /// One buyer's loss event in a trial (policy-independent part).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,8 +4,9 @@ mod driver;
 pub mod frontier;
 mod kernel;
 
+pub use crate::claims::Peril;
 pub use driver::{BLOCK, Outcomes, replay_trial, run_trials};
 pub use kernel::{
-    CashRecord, Cause, ClaimRecord, FIXED_COLUMNS, LossEvent, Peril, Scratch, buyer_cash_effects, date_of_loss,
-    net_loss, run_trial,
+    CashRecord, Cause, ClaimRecord, FIXED_COLUMNS, LossEvent, Scratch, buyer_cash_effects, date_of_loss, net_loss,
+    run_trial,
 };

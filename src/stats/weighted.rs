@@ -358,10 +358,8 @@ mod tests {
         // 1 − P̂(X > 2) = 3/4 → 2 (the lower side would give 3: P̂(X ≤ 2) = 2/4).
         assert_eq!(Weights::Likelihood(&w).quantiles(&values, [low, high]), [2, 2]);
         let equal = vec![WEIGHT_UNIT; 4];
-        assert_eq!(
-            Weights::Likelihood(&equal).quantiles(&values, crate::run::CASH_LEVELS),
-            Weights::Equal.quantiles(&values, crate::run::CASH_LEVELS)
-        );
+        let levels = [low, Level { num: 5, den: 10, label: "0.5" }, high];
+        assert_eq!(Weights::Likelihood(&equal).quantiles(&values, levels), Weights::Equal.quantiles(&values, levels));
     }
 
     #[test]
