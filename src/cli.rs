@@ -473,7 +473,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
                 )));
             }
             check_out_writable(&out, csv.len() as u64)?;
-            report::atomic::write_files(&out, &[("comparison.csv".to_string(), csv)])?;
+            arstress::atomic::write_files(&out, &[("comparison.csv".to_string(), csv)])?;
             print_stdout(&arstress::compare::terminal_table(&rows))?;
             say!("wrote {}", out.join("comparison.csv").display());
             Ok(())
@@ -505,7 +505,7 @@ fn man(out: Option<&Path>) -> Result<(), Error> {
     }
     page("arstress".into(), command)?;
     check_out_writable(out, 0)?;
-    report::atomic::write_files(out, &pages)?;
+    arstress::atomic::write_files(out, &pages)?;
     say!("wrote {} manual pages to {}", pages.len(), out.display());
     Ok(())
 }
@@ -586,14 +586,14 @@ fn refuse_out_holding_inputs(out: &Path, study: &Study) -> Result<(), Error> {
 
 /// Takes the lock of the report folder for the rest of the command (a second run into it fails
 /// at once), warning when a killed run left a mixed set there (this run replaces it).
-fn lock_out(out: &Path) -> Result<report::atomic::FolderLock, Error> {
-    let lock = report::atomic::lock_folder(out)?;
+fn lock_out(out: &Path) -> Result<arstress::atomic::FolderLock, Error> {
+    let lock = arstress::atomic::lock_folder(out)?;
     if let Some(files) = lock.mixed() {
         say!(
             "warning: {} holds a mixed set of reports: a run was killed while renaming them into place ({}{}); \
              this run replaces them with a complete set",
             out.display(),
-            report::atomic::INCOMPLETE_MARKER,
+            arstress::atomic::INCOMPLETE_MARKER,
             if files.is_empty() { String::new() } else { format!(" lists {}", files.join(", ")) }
         );
     }

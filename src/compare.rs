@@ -44,7 +44,7 @@ pub struct Row {
 type Summary = BTreeMap<(String, String, String), BTreeMap<String, String>>;
 
 fn read_summary(dir: &Path) -> Result<Summary, Error> {
-    crate::report::atomic::check_complete(dir)?;
+    crate::atomic::check_complete(dir)?;
     let path = dir.join("summary.csv");
     let bytes = crate::input::open::read_regular(&path, crate::input::open::csv_cap())?;
     let bad = |line: usize, field: &str, value: String, expected: &str| {

@@ -118,7 +118,7 @@ pub enum Error {
         "{} is in use by another arstress run (process {}, which holds {}): wait for it to finish, or write to another folder",
         dir.display(),
         pid.map_or_else(|| "unknown".to_owned(), |p| p.to_string()),
-        crate::report::atomic::LOCK_FILE
+        crate::atomic::LOCK_FILE
     )]
     Locked { dir: PathBuf, pid: Option<u32> },
     /// A folder chosen to write into cannot take what is to be written (exit code 2). The CLI

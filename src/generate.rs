@@ -378,7 +378,7 @@ fn write_file(path: PathBuf, bytes: &[u8]) -> Result<(), Error> {
     let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
         return Err(Error::Internal(format!("generate: {} is not a file path", path.display())));
     };
-    crate::report::atomic::write_files(dir, &[(name.to_string_lossy().into_owned(), bytes.to_vec())])
+    crate::atomic::write_files(dir, &[(name.to_string_lossy().into_owned(), bytes.to_vec())])
 }
 
 pub(crate) fn csv_bytes(path: &Path, rows: &[Vec<String>]) -> Result<Vec<u8>, Error> {

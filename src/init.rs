@@ -217,7 +217,7 @@ pub fn init(dir: &Path) -> Result<(), Error> {
             return Err(Error::Internal(format!("init: {} is not a file path", path.display())));
         };
         std::fs::create_dir_all(parent).map_err(|source| Error::Write { path: parent.to_path_buf(), source })?;
-        crate::report::atomic::write_files(parent, &[(file.to_string_lossy().into_owned(), text.as_bytes().to_vec())])?;
+        crate::atomic::write_files(parent, &[(file.to_string_lossy().into_owned(), text.as_bytes().to_vec())])?;
     }
     Ok(())
 }

@@ -11,6 +11,7 @@
 //! byte-identical for any thread count.
 
 pub mod analytic;
+pub mod atomic;
 pub mod calendar;
 pub mod cashflow;
 pub mod claims;

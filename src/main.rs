@@ -65,7 +65,7 @@ fn on_interrupt_abandon_reports() -> std::io::Result<()> {
 /// second caller (the signal thread, or main) waits here until the first has ended the process.
 fn exit_interrupted(signal: i32) -> ! {
     use signal_hook::consts::signal::{SIGINT, SIGTERM};
-    let (_lock, removed) = arstress::report::atomic::abandon_writes();
+    let (_lock, removed) = arstress::atomic::abandon_writes();
     let name = match signal {
         SIGINT => "SIGINT",
         SIGTERM => "SIGTERM",

@@ -104,7 +104,7 @@ impl ResumeStore {
         bytes.extend_from_slice(hex(&Sha256::digest(&body)).as_bytes());
         bytes.extend_from_slice(&body);
         let name = self.path(scenario).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        crate::report::atomic::write_files(&self.dir, &[(name, bytes)])
+        crate::atomic::write_files(&self.dir, &[(name, bytes)])
     }
 }
 

@@ -257,7 +257,7 @@ pub fn check_shards(dirs: &[PathBuf]) -> Result<Vec<Shard>, Error> {
     }
     let mut shards = Vec::with_capacity(dirs.len());
     for dir in dirs {
-        crate::report::atomic::check_complete(dir).map_err(|e| refuse(e.to_string()))?;
+        crate::atomic::check_complete(dir).map_err(|e| refuse(e.to_string()))?;
         let path = dir.join(SHARD_MANIFEST);
         let bytes = crate::input::open::read_regular(&path, crate::input::open::TEXT_CAP)?;
         let manifest: ShardManifest = serde_json::from_slice(&bytes)

@@ -1004,10 +1004,10 @@ fn check_study(files: &Files, scenarios: &Files, out: &Path) -> Result<crate::mo
 }
 
 /// Writes the imported study into `dir` (created if missing): the scenarios, then the study's
-/// files, each set atomically ([`crate::report::atomic::write_files`]).
+/// files, each set atomically ([`crate::atomic::write_files`]).
 pub fn write(dir: &Path, imported: &Imported) -> Result<(), Error> {
-    crate::report::atomic::write_files(&dir.join("scenarios"), &imported.scenarios)?;
-    crate::report::atomic::write_files(dir, &imported.files)
+    crate::atomic::write_files(&dir.join("scenarios"), &imported.scenarios)?;
+    crate::atomic::write_files(dir, &imported.files)
 }
 
 /// A grade of the rating table, from `BB+`, `bb`, `BB-`.

@@ -2,7 +2,7 @@
 
 pub mod analytic;
 pub mod answers;
-pub mod atomic;
+
 mod contributions;
 mod csv_tables;
 pub mod figures;
@@ -13,7 +13,7 @@ mod retreat;
 mod shortfall;
 pub mod xlsx;
 
-pub use atomic::{check_writable, write_files};
+pub use crate::atomic::{check_writable, write_files};
 pub use contributions::contributions_csv;
 pub use csv_tables::{
     RESERVE_RULES_PERCENT, cashflow_csv, distribution_csv, policy_comparison_csv, policy_differences_csv,
