@@ -81,8 +81,6 @@ pub enum Grade {
 }
 
 impl Grade {
-    pub const ALL: [Grade; 3] = [Grade::A, Grade::B, Grade::C];
-
     pub fn parse(s: &str) -> Option<Grade> {
         match s {
             "A" => Some(Grade::A),

@@ -31,8 +31,8 @@ fn one_late_invoice(dir: &std::path::Path, ladder: &str, trials: u64) {
 
 /// By hand: the reminder at 15 days never works (probability 0), the agency at 45 days always
 /// does: the invoice due on day 30 is paid on day 75 (2027-03-17), 8 % kept by the agency. March
-/// collects 92,000.00; the fee is 8,000.00 in every trial; without the ladder the invoice is paid
-/// after the horizon (day 330 + … no: 30 + 300 = day 330, 2027-11-27, November), in full.
+/// collects 92,000.00; the fee is 8,000.00 in every trial. Without the ladder the invoice is paid
+/// 300 days late, on day 330 (2027-11-27, November), in full.
 #[test]
 fn a_late_invoice_goes_through_the_ladder_and_the_agency_keeps_its_fee() {
     let dir = tempfile::tempdir().unwrap();
