@@ -1,9 +1,9 @@
 //! Micro-benchmarks of the simulation kernel and its building blocks.
 //!
 //! - `kernel/<buyers>`: one `run_trial` of the baseline plan of a generated study, over
-//!   successive trial indices (the generator is seeded per trial, as in `run_trials`).
-//! - `floor/<buyers>`: the same generator drawing one uniform f64 per buyer per trial: the cost
-//!   of the naive "one draw per buyer" loop the kernel is compared with.
+//!   successive trial indices.
+//! - `floor/<buyers>`: one 32-bit Philox word per buyer per trial, addressed as the kernel's
+//!   lateness draw (four buyers a block): the cost of the naive "one draw per buyer" loop.
 //! - `samplers/*`: single draws of `StandardNormal`, `Beta(2, 10)` (recoveries), days late,
 //!   country-event durations, the tail-sampled global factor and the t copula's scale, and single
 //!   calls of `normal::cdf` and `normal::quantile`.
@@ -17,7 +17,8 @@ use arstress::generate::{GenerateOptions, generate};
 use arstress::input::load_study;
 use arstress::normal;
 use arstress::plan::{DEFAULT_TAIL_SHIFT, DelayTable, EVENT_DURATION_SIGMA, Plan, TCopula, TailSampling, compile};
-use arstress::rng::trial_rng;
+use arstress::rng::{Purpose, TrialKey, trial_rng};
+
 use arstress::stats::MeasureStats;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rand::{Rng, RngExt};
@@ -68,8 +69,7 @@ fn kernel_and_floor(c: &mut Criterion) {
                 let mut row = vec![0i64; plan.row_width()];
                 let mut trial = 0u64;
                 b.iter(|| {
-                    let mut rng = trial_rng(SEED, trial);
-                    run_trial(plan, &mut rng, &mut scratch, &mut row);
+                    run_trial(plan, &TrialKey::new(SEED, trial), &mut scratch, &mut row);
                     trial += 1;
                     black_box(&row);
                 });
@@ -83,10 +83,11 @@ fn kernel_and_floor(c: &mut Criterion) {
         group.bench_function(BenchmarkId::from_parameter(buyers), |b| {
             let mut trial = 0u64;
             b.iter(|| {
-                let mut rng = trial_rng(SEED, trial);
-                let mut sum = 0.0f64;
-                for _ in 0..n_buyers {
-                    sum += rng.random::<f64>();
+                let key = TrialKey::new(SEED, trial);
+                let mut sum = 0u64;
+                for quad in 0..n_buyers.div_ceil(4) {
+                    let w = key.lanes(Purpose::Late, quad as u32);
+                    sum += u64::from(w[0]) + u64::from(w[1]) + u64::from(w[2]) + u64::from(w[3]);
                 }
                 trial += 1;
                 black_box(sum)

@@ -6,7 +6,7 @@
 //! arrays ([`plan`]) -> trials ([`engine`], settling claims with [`claims`]) -> per-trial outcomes ->
 //! statistics ([`stats`]) -> reports ([`report`]).
 //!
-//! **Determinism contract.** Trial `t` draws its random numbers only from [`rng::trial_rng`]`(seed, t)`.
+//! **Determinism contract.** Every draw of trial `t` is addressed by `(seed, t, purpose, entity, index)` ([`rng::TrialKey`]).
 //! Money inside a trial is whole cents in `i64`, sums over trials are exact `i128`, so every report is
 //! byte-identical for any thread count.
 

@@ -1122,7 +1122,7 @@ pub const DEFAULT_TAIL_SHIFT: f64 = 2.575_829_303_548_901;
 impl TailSampling {
     /// Draws `Z_g` and its likelihood ratio in units of [`crate::stats::WEIGHT_UNIT`].
     #[inline]
-    pub fn draw(&self, rng: &mut crate::rng::TrialRng) -> (f64, u64) {
+    pub fn draw<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> (f64, u64) {
         use rand::RngExt;
         let shifted = rng.random::<bool>();
         let e: f64 = rng.sample(rand_distr::StandardNormal);

@@ -165,7 +165,7 @@ fn a_claim_leaves_out_the_debts_in_dispute_at_the_date_of_loss() {
         let plan = arstress::plan::compile(&study, &study.scenarios[i]).unwrap();
         let mut scratch = Scratch::new(&plan);
         let mut row = vec![0; plan.row_width()];
-        run_trial(&plan, &mut arstress::rng::trial_rng(1, 0), &mut scratch, &mut row);
+        run_trial(&plan, &arstress::rng::TrialKey::new(1, 0), &mut scratch, &mut row);
         let at = plan.disputes_at();
         assert_eq!((row[FIXED_COLUMNS], row[at], row[at + 1]), (claim, 500_000, refused), "{}", plan.scenario);
         assert_eq!(row.len(), at + 2);

@@ -1,17 +1,29 @@
-//! A statistical battery for Philox4x32-10 (issue 21 §1) with draws addressed as the kernel will
-//! address them: the 128-bit counter holds the trial (low half) and buyer, purpose and index (high
-//! half), the key the seed. Uniformity (Kolmogorov–Smirnov and chi-square on 2²⁰ draws) and
+//! A statistical battery for Philox4x32-10 (issue 21 §1) as the kernel uses it: draws addressed
+//! through [`TrialKey`] by (seed, trial, purpose, entity, index), both the sequential streams
+//! (a default's details, a delay) and the dense 32-bit lanes (lateness, four buyers a block). Uniformity (Kolmogorov–Smirnov and chi-square on 2²⁰ draws) and
 //! independence across adjacent trials, buyers and purposes (correlation and a serial pair test).
 //! Bounds are at about 1 in 10,000 for each statistic, with fixed inputs, so the tests never flake.
 
-use arstress::rng::philox::{block, unit_f64};
+use arstress::rng::{Purpose, TrialKey};
 
 const N: usize = 1 << 20;
-const KEY: u64 = 0x5EED_2027;
+const SEED: u64 = 0x5EED_2027;
 
-fn draw(trial: u64, buyer: u32, purpose: u16, index: u16) -> f64 {
-    let hi = (u64::from(buyer) << 32) | (u64::from(purpose) << 16) | u64::from(index);
-    unit_f64(block(trial, hi, KEY)[0])
+/// Purposes in the order the battery steps through them.
+const PURPOSES: [Purpose; 4] = [Purpose::DefaultDetail, Purpose::Delay, Purpose::CutOfDefault, Purpose::Defaults];
+
+/// Draw `index` of the stream of `purpose` for `buyer` in `trial`, as a uniform in [0, 1).
+fn draw(trial: u64, buyer: u32, purpose: usize, index: usize) -> f64 {
+    let mut s = TrialKey::new(SEED, trial).stream(PURPOSES[purpose], buyer);
+    (0..index).for_each(|_| {
+        s.unit();
+    });
+    s.unit()
+}
+
+/// Buyer `b`'s dense 32-bit lateness word in `trial`, as a uniform in [0, 1).
+fn lane(seed: u64, trial: u64, b: u32) -> f64 {
+    f64::from(TrialKey::new(seed, trial).lanes(Purpose::Late, b / 4)[b as usize % 4]) / 4_294_967_296.0
 }
 
 /// The KS distance of a sample from U[0, 1).
@@ -43,13 +55,18 @@ fn correlation(a: &[f64], b: &[f64]) -> f64 {
 /// critical value), chi-square on 1,024 bins within 1023 ± 4 standard deviations (√2046).
 #[test]
 fn draws_are_uniform() {
-    let samples: [Vec<f64>; 3] = [
+    let samples: [Vec<f64>; 5] = [
         (0..N).map(|t| draw(t as u64, 7, 1, 0)).collect(),
         (0..N).map(|b| draw(3, b as u32, 1, 0)).collect(),
-        (0..N).map(|p| draw(3, 7, (p >> 16) as u16, p as u16)).collect(),
+        // Along a stream: 2^18 entities x 4 purposes, 0..4 draws in.
+        (0..N).map(|i| draw(3, (i >> 4) as u32, (i >> 2) % 4, i % 4)).collect(),
+        (0..N).map(|b| lane(SEED, 3, b as u32)).collect(),
+        (0..N).map(|t| lane(SEED, t as u64, 5)).collect(),
     ];
     let bound = 1.95 / (N as f64).sqrt();
-    for (axis, u) in ["trials", "buyers", "purposes"].iter().zip(samples) {
+    for (axis, u) in
+        ["trials", "buyers", "purposes and indices", "lanes across buyers", "lanes across trials"].iter().zip(samples)
+    {
         let chi = chi_square(&u, 1024);
         assert!((chi - 1023.0).abs() < 4.0 * 2046f64.sqrt(), "{axis}: chi-square {chi}");
         let d = ks(u);
@@ -66,13 +83,23 @@ fn neighbouring_draws_are_independent() {
     let next_trial: Vec<f64> = (0..N).map(|i| draw(i as u64 + 1, (i % 977) as u32, 2, 0)).collect();
     let next_buyer: Vec<f64> = (0..N).map(|i| draw(i as u64, (i % 977) as u32 + 1, 2, 0)).collect();
     let next_purpose: Vec<f64> = (0..N).map(|i| draw(i as u64, (i % 977) as u32, 3, 0)).collect();
-    let other_key: Vec<f64> =
-        (0..N).map(|i| unit_f64(block(i as u64, ((i % 977) as u64) << 32 | 2 << 16, KEY + 1)[0])).collect();
+    let next_index: Vec<f64> = (0..N).map(|i| draw(i as u64, (i % 977) as u32, 2, 1)).collect();
+    let other_seed: Vec<f64> =
+        (0..N).map(|i| TrialKey::new(SEED + 1, i as u64).stream(PURPOSES[2], (i % 977) as u32).unit()).collect();
+    let lanes: Vec<f64> = (0..N).map(|i| lane(SEED, (i / 977) as u64, (i % 977) as u32)).collect();
+    let next_lane: Vec<f64> = (0..N).map(|i| lane(SEED, (i / 977) as u64, (i % 977) as u32 + 1)).collect();
+    let lanes_next_trial: Vec<f64> = (0..N).map(|i| lane(SEED, (i / 977) as u64 + 1, (i % 977) as u32)).collect();
     let bound = 4.0 / (N as f64).sqrt();
-    for (what, other) in
-        [("trial", &next_trial), ("buyer", &next_buyer), ("purpose", &next_purpose), ("seed", &other_key)]
-    {
-        let r = correlation(&base, other);
+    for (what, a, b) in [
+        ("trial", &base, &next_trial),
+        ("buyer", &base, &next_buyer),
+        ("purpose", &base, &next_purpose),
+        ("index", &base, &next_index),
+        ("seed", &base, &other_seed),
+        ("lane (buyer)", &lanes, &next_lane),
+        ("lane trial", &lanes, &lanes_next_trial),
+    ] {
+        let r = correlation(a, b);
         assert!(r.abs() < bound, "adjacent {what}s: correlation {r}");
     }
     let cells: Vec<f64> = base

@@ -3,7 +3,7 @@
 use super::kernel::{Scratch, run_trial};
 use crate::contrib::{BuyerSums, TrialKeys};
 use crate::plan::Plan;
-use crate::rng::trial_rng;
+use crate::rng::TrialKey;
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -81,8 +81,7 @@ pub fn run_trials(plan: &Plan, seed: u64, range: Range<u64>, progress: &(dyn Fn(
             for (block, (rows, w)) in rows.chunks_mut(BLOCK * width).zip(w.chunks_mut(BLOCK)).enumerate() {
                 let first = first + (block * BLOCK) as u64;
                 for (i, row) in rows.chunks_mut(width).enumerate() {
-                    let mut rng = trial_rng(seed, first + i as u64);
-                    w[i] = run_trial(plan, &mut rng, &mut scratch, row);
+                    w[i] = run_trial(plan, &TrialKey::new(seed, first + i as u64), &mut scratch, row);
                     // Without tail sampling every trial weighs one unit of 1.
                     sums.add_trial(plan, &scratch, if weighted { w[i] } else { 1 }, unit, &mut keys);
                 }
@@ -119,7 +118,7 @@ pub fn replay_trial(
     purpose: &str,
 ) -> Result<u64, crate::error::Error> {
     let key = out.first_trial + i as u64;
-    let weight = run_trial(plan, &mut crate::rng::trial_rng(seed, key), scratch, row);
+    let weight = run_trial(plan, &TrialKey::new(seed, key), scratch, row);
     let same_weight = match out.weighting() {
         crate::stats::Weights::Likelihood(w) => weight == w[i],
         crate::stats::Weights::Equal => true,

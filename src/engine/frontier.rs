@@ -12,7 +12,7 @@
 use super::kernel::{Scratch, draw_trial, settle_policy};
 use crate::cashflow::CashPlan;
 use crate::plan::{Plan, PolicyPlan};
-use crate::rng::trial_rng;
+use crate::rng::TrialKey;
 use rayon::prelude::*;
 
 /// One variant of a frontier: its class (a policy of [`FrontierPlan::plan`]) and its own terms.
@@ -110,7 +110,7 @@ fn peak(cash: &CashPlan, before: &[i64], base: &[i64], premium_to_date: &[i64]) 
 
 fn frontier_trial(fp: &FrontierPlan, seed: u64, trial: u64, w: &mut Work, row: &mut [i64]) {
     let plan = &fp.plan;
-    let drawn = draw_trial(plan, &mut trial_rng(seed, trial), &mut w.scratch);
+    let drawn = draw_trial(plan, &TrialKey::new(seed, trial), &mut w.scratch);
     let borne = drawn.uninsured_loss();
     row[0] = borne;
     row[1] = 0;

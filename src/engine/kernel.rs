@@ -11,8 +11,8 @@ use crate::model::DefaultKind;
 use crate::money::apply_ppb;
 use crate::normal;
 use crate::plan::{Plan, RowLayout, ScheduledInvoice};
-use crate::rng::TrialRng;
-use rand::{Rng, RngExt};
+use crate::rng::{Purpose, TrialKey};
+use rand::RngExt;
 use rand_distr::{Distribution, StandardNormal};
 
 /// One buyer's loss event in a trial (policy-independent part).
@@ -279,8 +279,8 @@ pub fn net_loss(row: &[i64], q: usize) -> i64 {
 /// Runs one trial and writes its outcome row ([`Plan::row_width`] values). Returns the trial's
 /// likelihood-ratio weight in units of [`crate::stats::WEIGHT_UNIT`] (one unit without tail
 /// sampling).
-pub fn run_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch, row: &mut [i64]) -> u64 {
-    let Drawn { weight, gross, defaults, write_off } = draw_trial(plan, rng, scratch);
+pub fn run_trial(plan: &Plan, key: &TrialKey, scratch: &mut Scratch, row: &mut [i64]) -> u64 {
+    let Drawn { weight, gross, defaults, write_off } = draw_trial(plan, key, scratch);
     let layout = plan.layout();
     row[RowLayout::GROSS] = gross;
     row[RowLayout::DEFAULTS] = defaults;
@@ -339,7 +339,7 @@ impl Drawn {
 /// buyers, country events and cuts in `scratch`, the month totals corrected for them (with a cash
 /// plan), then one [`Peril::WriteOff`] event per buyer with a write-off. Every policy is then
 /// settled on the same scratch ([`settle_policy`]).
-pub(crate) fn draw_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch) -> Drawn {
+pub(crate) fn draw_trial(plan: &Plan, key: &TrialKey, scratch: &mut Scratch) -> Drawn {
     scratch.events.clear();
     scratch.pending.clear();
     scratch.late.clear();
@@ -355,23 +355,23 @@ pub(crate) fn draw_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch)
         scratch.marks.fill(0);
         scratch.stamp = 1;
     }
-    // Systematic factors, always drawn in the same order so streams stay aligned.
+    // Systematic factors, each from its own stream.
     let (z_drawn, weight) = match &plan.tail_sampling {
-        None => (rng.sample(StandardNormal), crate::stats::WEIGHT_UNIT),
-        Some(is) => is.draw(rng),
+        None => (key.stream(Purpose::GlobalFactor, 0).sample(StandardNormal), crate::stats::WEIGHT_UNIT),
+        Some(is) => is.draw(&mut key.stream(Purpose::GlobalFactor, 0)),
     };
     let z_g = plan.fixed_global.unwrap_or(z_drawn);
-    for z in scratch.z_sector.iter_mut() {
-        *z = rng.sample(StandardNormal);
+    for (s, z) in scratch.z_sector.iter_mut().enumerate() {
+        *z = key.stream(Purpose::SectorFactor, s as u32).sample(StandardNormal);
     }
-    for z in scratch.z_country.iter_mut() {
-        *z = rng.sample(StandardNormal);
+    for (c, z) in scratch.z_country.iter_mut().enumerate() {
+        *z = key.stream(Purpose::CountryFactor, c as u32).sample(StandardNormal);
     }
     // Student-t copula: X / √(W/ν) < t_q  ⇔  X < t_q·√(W/ν): the thresholds scale per trial.
-    let t_scale = plan.t_copula.as_ref().map_or(1.0, |t| t.draw_scale(rng));
+    let t_scale = plan.t_copula.as_ref().map_or(1.0, |t| t.draw_scale(&mut key.stream(Purpose::TScale, 0)));
 
     let mut defaults = 0i64;
-    for bucket in &plan.buckets {
+    for (k, bucket) in plan.buckets.iter().enumerate() {
         let systematic = bucket.load[0] * z_g
             + bucket.load[1] * scratch.z_sector[bucket.sector as usize]
             + bucket.load[2] * scratch.z_country[bucket.country as usize];
@@ -382,7 +382,8 @@ pub(crate) fn draw_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch)
         // bound of p settles in most trials without evaluating Φ.
         let z = (bucket.threshold * t_scale - systematic) / bucket.idio;
         let n = members.len();
-        let mut v: f64 = rng.random();
+        let mut rng = key.stream(Purpose::Defaults, k as u32);
+        let mut v = rng.unit();
         if v >= n as f64 * normal::cdf_upper_bound(z) {
             continue;
         }
@@ -400,33 +401,33 @@ pub(crate) fn draw_trial(plan: &Plan, rng: &mut TrialRng, scratch: &mut Scratch)
             }
             i += gap as usize;
             defaults += 1;
-            random_default(plan, rng, members[i], scratch);
+            random_default(plan, key, members[i], scratch);
             i += 1;
             if i >= n {
                 break;
             }
-            v = rng.random();
+            v = rng.unit();
         }
     }
     for f in &plan.forced {
         defaults += 1;
-        draw_default(plan, rng, f.buyer, f.day, f.kind, scratch);
+        draw_default(plan, &mut key.stream(Purpose::ForcedDefault, f.buyer), f.buyer, f.day, f.kind, scratch);
     }
     resolve_defaults(plan, scratch);
     if let Some(late) = &plan.lateness {
-        draw_lateness(plan, late, rng, z_g, scratch);
+        draw_lateness(plan, late, key, z_g, scratch);
     }
     if let Some(risk) = &plan.country_risk {
-        draw_country_events(risk, plan.horizon_days, rng, scratch);
+        draw_country_events(risk, plan.horizon_days, key, scratch);
     }
     // Cuts are drawn last, so a scenario that adds them to another keeps every other draw.
     if let Some(cuts) = &plan.cuts {
-        draw_cuts(plan, cuts, rng, z_g, t_scale, scratch);
+        draw_cuts(plan, cuts, key, z_g, t_scale, scratch);
     }
     // The collection of overdue receivables after everything else, so a study without overdue
     // invoices keeps every other draw.
     if let Some(collections) = &plan.collections {
-        draw_collections(plan, collections, rng, scratch);
+        draw_collections(plan, collections, key, scratch);
     }
     if let Some(risk) = &plan.country_risk {
         political_events(plan, risk, scratch);
@@ -550,9 +551,8 @@ fn push_write_offs(plan: &Plan, scratch: &mut Scratch) -> i64 {
 /// plan order: the draws of a buyer depend only on (seed, scenario, trial, buyer)). A buyer that
 /// defaults, is late, is hit by a country event or cut keeps the curve's expected collections
 /// (its overdue pieces follow its own path there).
-fn draw_collections(plan: &Plan, collections: &crate::plan::CollectionPlan, rng: &mut TrialRng, scratch: &mut Scratch) {
+fn draw_collections(plan: &Plan, collections: &crate::plan::CollectionPlan, key: &TrialKey, scratch: &mut Scratch) {
     for (k, &b) in collections.buyers.iter().enumerate() {
-        let u: u32 = rng.random();
         let i = b as usize;
         if scratch.marks[i] == scratch.stamp
             || scratch.delays[i].0 == scratch.stamp
@@ -561,6 +561,7 @@ fn draw_collections(plan: &Plan, collections: &crate::plan::CollectionPlan, rng:
         {
             continue;
         }
+        let u = key.lanes(Purpose::Collection, b / 4)[i % 4];
         scratch.collect.push((k as u32, u));
     }
 }
@@ -757,15 +758,8 @@ pub fn buyer_cash_effects(plan: &Plan, scratch: &mut Scratch, mut f: impl FnMut(
 /// for a cut one uniform for the decision day in `[max(0, τ − lead_days), τ)` (a default on day 0,
 /// or `lead_days = 0`, leaves no day to decide on). The cut takes effect `notice_days` after the
 /// decision day.
-fn draw_cuts(
-    plan: &Plan,
-    cuts: &crate::plan::CutPlan,
-    rng: &mut TrialRng,
-    z_g: f64,
-    t_scale: f64,
-    scratch: &mut Scratch,
-) {
-    for (bucket, &trigger) in plan.buckets.iter().zip(&cuts.thresholds) {
+fn draw_cuts(plan: &Plan, cuts: &crate::plan::CutPlan, key: &TrialKey, z_g: f64, t_scale: f64, scratch: &mut Scratch) {
+    for (k, (bucket, &trigger)) in plan.buckets.iter().zip(&cuts.thresholds).enumerate() {
         let systematic = bucket.load[0] * z_g
             + bucket.load[1] * scratch.z_sector[bucket.sector as usize]
             + bucket.load[2] * scratch.z_country[bucket.country as usize];
@@ -777,9 +771,10 @@ fn draw_cuts(
         let p = (cuts.share * (p_trigger - p_default) / (1.0 - p_default)).min(1.0);
         let members = &plan.bucket_members[bucket.start as usize..(bucket.start + bucket.len) as usize];
         let log_q = (-p).ln_1p();
+        let mut rng = key.stream(Purpose::Cuts, k as u32);
         let mut i = 0usize;
         while i < members.len() {
-            let v: f64 = rng.random();
+            let v = rng.unit();
             let gap = if p >= 1.0 { 0.0 } else { ((-v).ln_1p() / log_q).floor() };
             if gap >= (members.len() - i) as f64 {
                 break;
@@ -787,7 +782,7 @@ fn draw_cuts(
             i += gap as usize;
             let b = members[i];
             i += 1;
-            let day = ((rng.random::<f64>() * plan.horizon_days as f64) as i32).min(plan.horizon_days - 1);
+            let day = ((rng.unit() * plan.horizon_days as f64) as i32).min(plan.horizon_days - 1);
             if scratch.marks[b as usize] == scratch.stamp || cuts.limit[b as usize] == 0 {
                 continue;
             }
@@ -800,11 +795,12 @@ fn draw_cuts(
         if cuts.limit[b as usize] == 0 {
             continue;
         }
-        if rng.random::<f64>() >= cuts.share {
+        let mut rng = key.stream(Purpose::CutOfDefault, b);
+        if rng.unit() >= cuts.share {
             continue;
         }
         let from = tau.saturating_sub(cuts.lead_days).max(0);
-        let u: f64 = rng.random();
+        let u = rng.unit();
         if from >= tau {
             continue;
         }
@@ -927,19 +923,26 @@ fn claim_invoices<'a>(
 
 /// Draws day and kind of a sampled default (SPEC §3.1.2), then builds its event.
 #[inline]
-fn random_default(plan: &Plan, rng: &mut TrialRng, buyer: u32, scratch: &mut Scratch) {
+fn random_default(plan: &Plan, key: &TrialKey, buyer: u32, scratch: &mut Scratch) {
+    let mut rng = key.stream(Purpose::DefaultDetail, buyer);
     let q = plan.q[buyer as usize];
-    let u: f64 = rng.random();
+    let u = rng.unit();
     let x = if q < 1e-12 { u } else { (-u * q).ln_1p() / plan.log1m_q[buyer as usize] };
     let day = ((x * plan.horizon_days as f64).floor() as i32).clamp(0, plan.horizon_days - 1);
-    let kind =
-        if rng.random::<f64>() < plan.insolvency_share { DefaultKind::Insolvency } else { DefaultKind::Protracted };
-    draw_default(plan, rng, buyer, day, kind, scratch);
+    let kind = if rng.unit() < plan.insolvency_share { DefaultKind::Insolvency } else { DefaultKind::Protracted };
+    draw_default(plan, &mut rng, buyer, day, kind, scratch);
 }
 
 /// Draws the random part of a default on `day` (its recovery rate) and queues it; the buyer is
 /// marked as defaulted at once.
-fn draw_default(plan: &Plan, rng: &mut TrialRng, buyer: u32, day: i32, kind: DefaultKind, scratch: &mut Scratch) {
+fn draw_default(
+    plan: &Plan,
+    rng: &mut crate::rng::Stream,
+    buyer: u32,
+    day: i32,
+    kind: DefaultKind,
+    scratch: &mut Scratch,
+) {
     scratch.marks[buyer as usize] = scratch.stamp;
     let rec = &plan.recovery[(kind == DefaultKind::Protracted) as usize];
     let rate_ppb = match (&rec.fixed_ppb, &rec.beta) {
@@ -1150,15 +1153,18 @@ pub fn date_of_loss(e: &LossEvent, policy: &crate::plan::PolicyPlan) -> i32 {
 }
 
 /// Draws the trial's country events (SPEC §4.4).
-fn draw_country_events(risk: &crate::plan::CountryRiskPlan, h_days: i32, rng: &mut TrialRng, scratch: &mut Scratch) {
+fn draw_country_events(risk: &crate::plan::CountryRiskPlan, h_days: i32, key: &TrialKey, scratch: &mut Scratch) {
     scratch.country_events.clear();
     scratch.event_of_country.fill(None);
     for c in 0..risk.probability.len() {
-        let u: f64 = rng.random();
-        if u >= risk.probability[c] {
+        if risk.probability[c] <= 0.0 {
             continue;
         }
-        let start = ((rng.random::<f64>() * h_days as f64) as i32).min(h_days - 1);
+        let mut rng = key.stream(Purpose::CountryEvent, c as u32);
+        if rng.unit() >= risk.probability[c] {
+            continue;
+        }
+        let start = ((rng.unit() * h_days as f64) as i32).min(h_days - 1);
         let eta: f64 = rng.sample(StandardNormal);
         let days = (risk.duration_median[c] * (crate::plan::EVENT_DURATION_SIGMA * eta).exp()).round_ties_even();
         let duration = days.clamp(1.0, 36_500.0) as i32;
@@ -1280,7 +1286,7 @@ fn late_shares_by_month(
 /// About half the buyers are late, so the first pass is branch-free: each 64-bit draw gives two
 /// buyers a 32-bit uniform (probabilities resolved to 2⁻³²), and every buyer index is written to
 /// the candidate list, whose length grows only for a late buyer.
-fn draw_lateness(plan: &Plan, late: &crate::plan::LatenessPlan, rng: &mut TrialRng, z_g: f64, scratch: &mut Scratch) {
+fn draw_lateness(plan: &Plan, late: &crate::plan::LatenessPlan, key: &TrialKey, z_g: f64, scratch: &mut Scratch) {
     scratch.late.clear();
     let min_waiting = plan.policies.iter().map(|p| p.waiting_period_days).min().unwrap_or(i32::MAX);
     // Conditional lateness probability of each sector × country group as a 32-bit threshold.
@@ -1303,17 +1309,16 @@ fn draw_lateness(plan: &Plan, late: &crate::plan::LatenessPlan, rng: &mut TrialR
     let candidates = &mut scratch.candidates;
     candidates.resize(n, 0);
     let mut count = 0usize;
-    for (pair, (groups, marked)) in late.bucket_of.chunks(2).zip(marks.chunks(2)).enumerate() {
-        let bits = rng.next_u64();
+    for (quad, (groups, marked)) in late.bucket_of.chunks(4).zip(marks.chunks(4)).enumerate() {
+        let words = key.lanes(Purpose::Late, quad as u32);
         for (lane, (&group, &mark)) in groups.iter().zip(marked).enumerate() {
-            let u = (bits >> (32 * lane)) & 0xFFFF_FFFF;
-            candidates[count] = (2 * pair + lane) as u32;
-            count += usize::from((u < thresholds[group as usize]) & (mark != stamp));
+            candidates[count] = (4 * quad + lane) as u32;
+            count += usize::from((u64::from(words[lane]) < thresholds[group as usize]) & (mark != stamp));
         }
     }
     for i in 0..count {
         let b = scratch.candidates[i];
-        let days = late.delays.sample(rng.random::<f64>()) as i64 + late.shift as i64;
+        let days = late.delays.sample(key.stream(Purpose::Delay, b).unit()) as i64 + late.shift as i64;
         let delay = days.max(0) as i32;
         if delay == 0 {
             continue;
