@@ -8,7 +8,8 @@
 //!   country-event durations, the tail-sampled global factor and the t copula's scale, and single
 //!   calls of `normal::cdf` and `normal::quantile`.
 //! - `stats/from_values/100000`: `MeasureStats::from_values` on 100,000 values.
-//! - `philox/block`: one Philox4x32-10 block (two 64-bit words) against `philox/xoshiro_two_words`.
+//! - `philox/block`: one Philox4x32-10 block (two 64-bit words), `philox/block_x8` eight at once
+//!   (SIMD lanes, throughput per word), against `philox/xoshiro_two_words`.
 //!
 //! Run all with `cargo bench --bench kernel`, or filter, e.g. `cargo bench --bench kernel -- floor`.
 
@@ -110,6 +111,16 @@ fn philox(c: &mut Criterion) {
             black_box(arstress::rng::philox::block(black_box(counter), 7, SEED))
         });
     });
+    // Eight blocks at once (the dense lateness draw: 32 buyers), counted per block.
+    group.throughput(Throughput::Elements(8 * 2));
+    group.bench_function("block_x8", |b| {
+        let mut trial = 0u64;
+        b.iter(|| {
+            trial += 1;
+            black_box(TrialKey::new(SEED, black_box(trial)).lanes_x8(Purpose::Late, 7))
+        });
+    });
+    group.throughput(Throughput::Elements(2));
     group.bench_function("xoshiro_two_words", |b| {
         let mut rng = trial_rng(SEED, 0);
         b.iter(|| black_box([rng.next_u64(), rng.next_u64()]));

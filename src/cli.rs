@@ -291,6 +291,10 @@ pub struct RunArgs {
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long, short = 'j', value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
+    /// Trials per block of work (default 1024). Results do not depend on it; it trades cache use
+    /// against load balance.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    pub block_size: Option<u32>,
     /// Run only this scenario (repeatable).
     #[arg(long = "scenario", short = 's')]
     pub scenarios: Vec<String>,
@@ -711,7 +715,13 @@ fn run(args: RunArgs) -> Result<(), Error> {
     let memory = memory_limit(args.max_memory);
     let study = load_within(&args.study, memory)?;
     let tail_shift = args.tail_sampling.then(|| args.tail_shift.unwrap_or(arstress::plan::DEFAULT_TAIL_SHIFT));
-    let opts = RunOptions { trials: args.trials, seed: args.seed, scenarios: args.scenarios.clone(), tail_shift };
+    let opts = RunOptions {
+        trials: args.trials,
+        seed: args.seed,
+        scenarios: args.scenarios.clone(),
+        tail_shift,
+        trial_block: args.block_size.map(|b| b as usize),
+    };
     let trials = opts.trials.unwrap_or(study.trials);
     let seed = opts.seed.unwrap_or(study.seed);
     let out = args.out.clone().unwrap_or_else(|| default_out(&study.name));
@@ -851,7 +861,7 @@ fn frontier(a: &FrontierArgs) -> Result<(), Error> {
     } else {
         a.scenarios.clone()
     };
-    let opts = RunOptions { trials: a.trials, seed: a.seed, scenarios, tail_shift: None };
+    let opts = RunOptions { trials: a.trials, seed: a.seed, scenarios, tail_shift: None, trial_block: None };
     let (trials, seed) = (opts.trials.unwrap_or(study.trials), opts.seed.unwrap_or(study.seed));
     let out = a.out.clone().unwrap_or_else(|| default_out(&study.name).join("frontier"));
     refuse_out_holding_inputs(&out, &study)?;
@@ -957,6 +967,7 @@ fn merge(
         seed: Some(m.seed),
         scenarios: m.scenarios.iter().map(|s| s.name.clone()).collect(),
         tail_shift: m.shift(),
+        trial_block: None,
     };
     refuse_out_holding_inputs(out, &study)?;
     // A shard folder keeps its shard: merged reports written beside it would make a folder that

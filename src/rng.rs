@@ -116,6 +116,36 @@ impl TrialKey {
     }
 }
 
+impl TrialKey {
+    /// [`TrialKey::lanes`] of the eight entities `first..first + 8`, computed together (SIMD):
+    /// `out[e][lane]` is word `lane` of entity `first + e`.
+    #[inline]
+    pub fn lanes_x8(&self, purpose: Purpose, first: u32) -> [[u32; 4]; philox::LANES] {
+        self.blocks_x8(purpose, std::array::from_fn(|e| first.wrapping_add(e as u32)))
+    }
+
+    /// The first word of the streams of `purpose` for eight entities, computed together (SIMD):
+    /// `out[e]` is `self.stream(purpose, entities[e]).next_u64()`.
+    #[inline]
+    pub fn first_words_x8(&self, purpose: Purpose, entities: [u32; philox::LANES]) -> [u64; philox::LANES] {
+        self.blocks_x8(purpose, entities).map(|w| u64::from(w[0]) | (u64::from(w[1]) << 32))
+    }
+
+    /// Block 0 of `(purpose, entity)` for eight entities.
+    #[inline]
+    fn blocks_x8(&self, purpose: Purpose, entities: [u32; philox::LANES]) -> [[u32; 4]; philox::LANES] {
+        let hi: [u64; philox::LANES] = entities.map(|e| Self::high(purpose, e, 0));
+        let counter = [
+            [self.trial as u32; philox::LANES],
+            [(self.trial >> 32) as u32; philox::LANES],
+            hi.map(|h| h as u32),
+            hi.map(|h| (h >> 32) as u32),
+        ];
+        let w = philox::philox4x32_x8(counter, [self.key as u32, (self.key >> 32) as u32]);
+        std::array::from_fn(|e| [w[0][e], w[1][e], w[2][e], w[3][e]])
+    }
+}
+
 /// A sequential stream of one `(trial, purpose, entity)`: block after block of Philox output.
 /// It implements [`rand::Rng`], so every sampler of `rand_distr` draws from it.
 #[derive(Debug, Clone)]
@@ -205,6 +235,25 @@ mod tests {
             TrialKey::new(12, 5).stream(Purpose::Delay, 42),
         ] {
             assert_ne!(other.clone().next_u64(), words[0]);
+        }
+    }
+
+    #[test]
+    fn eight_first_words_at_once_are_the_streams_first_words() {
+        let k = TrialKey::new(3, 9);
+        let entities = [5, 900, 3, 3, 77, 1 << 20, 0, 12];
+        let words = k.first_words_x8(Purpose::Delay, entities);
+        for (e, w) in entities.iter().zip(words) {
+            assert_eq!(w, k.stream(Purpose::Delay, *e).next_u64());
+        }
+    }
+
+    #[test]
+    fn eight_entities_at_once_are_their_lanes() {
+        let k = TrialKey::new(3, 9);
+        let x8 = k.lanes_x8(Purpose::Late, 1000);
+        for (e, words) in x8.iter().enumerate() {
+            assert_eq!(*words, k.lanes(Purpose::Late, 1000 + e as u32));
         }
     }
 

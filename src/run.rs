@@ -41,6 +41,8 @@ pub struct RunOptions {
     pub scenarios: Vec<String>,
     /// `--tail-sampling`: importance sampling of the global factor with this mean shift.
     pub tail_shift: Option<f64>,
+    /// Trials per block of work (`None`: [`crate::plan::DEFAULT_TRIAL_BLOCK`]); no effect on results.
+    pub trial_block: Option<usize>,
 }
 
 /// Statistics of one policy (or "none") in one scenario.
@@ -276,7 +278,12 @@ pub fn select_scenarios<'a>(study: &'a Study, names: &[String]) -> Result<Vec<&'
 pub fn compile_all(study: &Study, opts: &RunOptions) -> Result<Vec<(Plan, String)>, Error> {
     select_scenarios(study, &opts.scenarios)?
         .into_iter()
-        .map(|s| Ok((compile(study, s)?.with_tail_sampling(opts.tail_shift), s.description.clone())))
+        .map(|s| {
+            Ok((
+                compile(study, s)?.with_tail_sampling(opts.tail_shift).with_trial_block(opts.trial_block),
+                s.description.clone(),
+            ))
+        })
         .collect()
 }
 

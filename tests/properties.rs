@@ -306,7 +306,7 @@ mod report_invariants {
         ) {
             let dir = study_with(&c, Some(&e));
             let study = arstress::input::load_study(dir.path()).unwrap();
-            let opts = RunOptions { trials: Some(trials), seed: Some(seed), scenarios: Vec::new(), tail_shift: shift };
+            let opts = RunOptions { trials: Some(trials), seed: Some(seed), scenarios: Vec::new(), tail_shift: shift, trial_block: None };
             let plans = compile_all(&study, &opts).unwrap();
             let (plan, description) = &plans[0];
             let out = arstress::engine::run_trials(plan, seed, 0..trials, &|_| {});

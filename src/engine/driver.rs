@@ -7,8 +7,8 @@ use crate::rng::TrialKey;
 use rayon::prelude::*;
 use std::ops::Range;
 
-/// Trials per parallel work unit.
-pub const BLOCK: usize = 2048;
+/// Trials per parallel work unit by default ([`crate::plan::Plan::trial_block`] sets it per run).
+pub const BLOCK: usize = crate::plan::DEFAULT_TRIAL_BLOCK;
 
 /// Per-trial outcome rows of one scenario, in trial order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +57,7 @@ impl Outcomes {
 /// the number of trials finished by each block.
 pub fn run_trials(plan: &Plan, seed: u64, range: Range<u64>, progress: &(dyn Fn(u64) + Sync)) -> Outcomes {
     let trials = (range.end - range.start) as usize;
+    let block = plan.trial_block.max(1);
     let width = plan.row_width();
     let mut data = vec![0i64; trials * width];
     let weighted = plan.tail_sampling.is_some();
@@ -64,9 +65,9 @@ pub fn run_trials(plan: &Plan, seed: u64, range: Range<u64>, progress: &(dyn Fn(
     // A few contiguous groups of blocks per thread, each with one scratch and one set of
     // per-buyer sums (their memory grows with buyers, so not one per block). Integer sums: the
     // same whatever the grouping and the order of the merge.
-    let blocks = trials.div_ceil(BLOCK).max(1);
+    let blocks = trials.div_ceil(block).max(1);
     let groups = (2 * rayon::current_num_threads()).clamp(1, blocks);
-    let per_group = blocks.div_ceil(groups) * BLOCK;
+    let per_group = blocks.div_ceil(groups) * block;
     let empty = || BuyerSums::of_plan(plan);
     let unit = if weighted { crate::stats::WEIGHT_UNIT } else { 1 };
     let buyer_sums = data
@@ -78,8 +79,8 @@ pub fn run_trials(plan: &Plan, seed: u64, range: Range<u64>, progress: &(dyn Fn(
             let mut sums = empty();
             let mut keys = TrialKeys::new(plan);
             let first = range.start + (group * per_group) as u64;
-            for (block, (rows, w)) in rows.chunks_mut(BLOCK * width).zip(w.chunks_mut(BLOCK)).enumerate() {
-                let first = first + (block * BLOCK) as u64;
+            for (k, (rows, w)) in rows.chunks_mut(block * width).zip(w.chunks_mut(block)).enumerate() {
+                let first = first + (k * block) as u64;
                 for (i, row) in rows.chunks_mut(width).enumerate() {
                     w[i] = run_trial(plan, &TrialKey::new(seed, first + i as u64), &mut scratch, row);
                     // Without tail sampling every trial weighs one unit of 1.

@@ -179,9 +179,10 @@ pub fn run_frontier(fp: &FrontierPlan, seed: u64, trials: u64, progress: &(dyn F
     let n = trials as usize;
     let width = fp.width();
     let mut data = vec![0i64; n * width];
-    let blocks = n.div_ceil(super::BLOCK).max(1);
+    let block = fp.plan.trial_block.max(1);
+    let blocks = n.div_ceil(block).max(1);
     let groups = (2 * rayon::current_num_threads()).clamp(1, blocks);
-    let per_group = blocks.div_ceil(groups) * super::BLOCK;
+    let per_group = blocks.div_ceil(groups) * block;
     let (classes, h) = (fp.plan.n_policies(), fp.plan.cash.as_ref().map_or(0, |c| c.months));
     data.par_chunks_mut(per_group * width).enumerate().for_each(|(group, rows)| {
         let mut w = Work {
@@ -196,8 +197,8 @@ pub fn run_frontier(fp: &FrontierPlan, seed: u64, trials: u64, progress: &(dyn F
             zeros: vec![0; h],
         };
         let first = (group * per_group) as u64;
-        for (block, rows) in rows.chunks_mut(super::BLOCK * width).enumerate() {
-            let first = first + (block * super::BLOCK) as u64;
+        for (k, rows) in rows.chunks_mut(block * width).enumerate() {
+            let first = first + (k * block) as u64;
             for (i, row) in rows.chunks_mut(width).enumerate() {
                 frontier_trial(fp, seed, first + i as u64, &mut w, row);
             }

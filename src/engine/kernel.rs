@@ -82,6 +82,8 @@ pub struct Scratch {
     late_p: Vec<u64>,
     /// Buyers drawn late before their delay is drawn.
     candidates: Vec<u32>,
+    /// The uniform of each candidate's delay.
+    delay_u: Vec<f64>,
     /// The limit cuts of the current trial.
     cuts: Vec<CutRecord>,
     /// `cut_of[b] = (stamp, i)`: buyer b's limit is cut in the current trial, `cuts[i]`.
@@ -170,6 +172,7 @@ impl Scratch {
             late_acc: LateAccumulator::default(),
             late_p: Vec::new(),
             candidates: Vec::new(),
+            delay_u: Vec::new(),
             cuts: Vec::new(),
             cut_of: vec![(0, 0); if plan.cuts.is_some() { plan.n_buyers } else { 0 }],
             cut_invoices: Vec::new(),
@@ -1309,16 +1312,39 @@ fn draw_lateness(plan: &Plan, late: &crate::plan::LatenessPlan, key: &TrialKey, 
     let candidates = &mut scratch.candidates;
     candidates.resize(n, 0);
     let mut count = 0usize;
-    for (quad, (groups, marked)) in late.bucket_of.chunks(4).zip(marks.chunks(4)).enumerate() {
+    // Eight blocks of four buyers at a time (SIMD), the rest one block at a time.
+    const CHUNK: usize = 4 * crate::rng::philox::LANES;
+    let whole = n / CHUNK * CHUNK;
+    for (chunk, (groups, marked)) in
+        late.bucket_of[..whole].chunks_exact(CHUNK).zip(marks[..whole].chunks_exact(CHUNK)).enumerate()
+    {
+        let words = key.lanes_x8(Purpose::Late, (chunk * crate::rng::philox::LANES) as u32);
+        let words = words.as_flattened();
+        for (i, ((&group, &mark), &u)) in groups.iter().zip(marked).zip(words).enumerate() {
+            candidates[count] = (chunk * CHUNK + i) as u32;
+            count += usize::from((u64::from(u) < thresholds[group as usize]) & (mark != stamp));
+        }
+    }
+    for (quad, (groups, marked)) in late.bucket_of[whole..].chunks(4).zip(marks[whole..n].chunks(4)).enumerate() {
+        let quad = whole / 4 + quad;
         let words = key.lanes(Purpose::Late, quad as u32);
         for (lane, (&group, &mark)) in groups.iter().zip(marked).enumerate() {
             candidates[count] = (4 * quad + lane) as u32;
             count += usize::from((u64::from(words[lane]) < thresholds[group as usize]) & (mark != stamp));
         }
     }
+    // The delays' uniforms, eight at a time (SIMD): the first word of each candidate's stream.
+    const X8: usize = crate::rng::philox::LANES;
+    scratch.delay_u.clear();
+    for group in scratch.candidates[..count].chunks(X8) {
+        let mut entities = [group[0]; X8];
+        entities[..group.len()].copy_from_slice(group);
+        let words = key.first_words_x8(Purpose::Delay, entities);
+        scratch.delay_u.extend(words[..group.len()].iter().map(|&w| crate::rng::philox::unit_f64(w)));
+    }
     for i in 0..count {
         let b = scratch.candidates[i];
-        let days = late.delays.sample(key.stream(Purpose::Delay, b).unit()) as i64 + late.shift as i64;
+        let days = late.delays.sample(scratch.delay_u[i]) as i64 + late.shift as i64;
         let delay = days.max(0) as i32;
         if delay == 0 {
             continue;

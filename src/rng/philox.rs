@@ -39,6 +39,41 @@ pub fn philox4x32(counter: [u32; 4], key: [u32; 2]) -> [u32; 4] {
     ctr
 }
 
+/// Lanes of [`philox4x32_x8`].
+pub const LANES: usize = 8;
+
+/// Eight Philox4x32-10 blocks at once, one per lane: `counter[w][l]` is word `w` of lane `l`'s
+/// counter; returns the words the same way. Each lane equals [`philox4x32`] of its counter. The
+/// lanes are plain loops that the compiler turns into vector instructions (the 32 × 32 → 64-bit
+/// products are `pmuludq`): 6.1 ns a block against 12.0 scalar (docs/performance.md; a copy
+/// compiled for AVX2 measured slower, 9.4 ns, and was not kept).
+#[inline]
+pub fn philox4x32_x8(counter: [[u32; LANES]; 4], key: [u32; 2]) -> [[u32; LANES]; 4] {
+    x8(counter, key)
+}
+
+#[inline(always)]
+fn x8(counter: [[u32; LANES]; 4], key: [u32; 2]) -> [[u32; LANES]; 4] {
+    let mut c = counter;
+    let mut k = key;
+    for r in 0..ROUNDS {
+        if r > 0 {
+            k = [k[0].wrapping_add(W0), k[1].wrapping_add(W1)];
+        }
+        let mut next = [[0u32; LANES]; 4];
+        for l in 0..LANES {
+            let p0 = u64::from(M0) * u64::from(c[0][l]);
+            let p1 = u64::from(M1) * u64::from(c[2][l]);
+            next[0][l] = (p1 >> 32) as u32 ^ c[1][l] ^ k[0];
+            next[1][l] = p1 as u32;
+            next[2][l] = (p0 >> 32) as u32 ^ c[3][l] ^ k[1];
+            next[3][l] = p0 as u32;
+        }
+        c = next;
+    }
+    c
+}
+
 /// The block at a 128-bit counter given as two 64-bit halves (low words first), under a 64-bit
 /// key: two 64-bit outputs.
 #[inline]
@@ -69,6 +104,24 @@ mod tests {
             philox4x32([0x243f_6a88, 0x85a3_08d3, 0x1319_8a2e, 0x0370_7344], [0xa409_3822, 0x299f_31d0]),
             [0xd16c_fe09, 0x94fd_cceb, 0x5001_e420, 0x2412_6ea1]
         );
+    }
+
+    #[test]
+    fn eight_lanes_are_eight_blocks() {
+        let key = [0xa409_3822, 0x299f_31d0];
+        let mut counter = [[0u32; LANES]; 4];
+        for l in 0..LANES {
+            for (w, word) in counter.iter_mut().enumerate() {
+                word[l] = (l as u32).wrapping_mul(0x9E37_79B9)
+                    ^ (w as u32).wrapping_mul(0x85EB_CA6B)
+                    ^ (u32::MAX * (l as u32 & 1));
+            }
+        }
+        let out = philox4x32_x8(counter, key);
+        for l in 0..LANES {
+            let scalar = philox4x32([counter[0][l], counter[1][l], counter[2][l], counter[3][l]], key);
+            assert_eq!([out[0][l], out[1][l], out[2][l], out[3][l]], scalar, "lane {l}");
+        }
     }
 
     #[test]
