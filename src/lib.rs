@@ -13,7 +13,6 @@
 pub mod analytic;
 pub mod atomic;
 pub mod calendar;
-pub mod cashflow;
 pub mod claims;
 pub mod compare;
 pub mod contrib;

@@ -4,15 +4,17 @@
 //! cents, default thresholds `Φ⁻¹(q)`, factor loadings, buckets of buyers that share them, protected
 //! limits and indemnities per policy, premiums and maximum liabilities.
 
+pub mod cash;
+pub mod keys;
 pub mod layout;
 
 pub use layout::{FIXED_COLUMNS, RowLayout};
 
-use crate::cashflow::CashPlan;
 use crate::error::{Error, Problem};
 use crate::model::*;
 use crate::money::{PPB, apply_ppb, mul_div_round, rate_to_ppb, to_cents};
 use crate::normal;
+use crate::plan::cash::CashPlan;
 use rand_distr::Beta;
 use rust_decimal::{Decimal, RoundingStrategy};
 use std::collections::BTreeMap;
@@ -388,7 +390,7 @@ pub struct Plan {
     /// Country index of each buyer.
     pub buyer_country: Vec<u32>,
     /// Each buyer's key in the dimensions of the contributions (their standard errors).
-    pub keys: crate::contrib::KeyIndex,
+    pub keys: crate::plan::keys::KeyIndex,
     /// Insurer retreat, when `limit_cuts.share` is above 0.
     pub cuts: Option<CutPlan>,
     /// The collection of receivables overdue at `as_of`, when some buyer has them.
@@ -775,7 +777,7 @@ pub fn compile(study: &Study, scenario: &Scenario) -> Result<Plan, Error> {
         lateness: lateness_plan(&study.collections.ladder, scenario, pf, h_days, &sectors, &countries),
         country_risk: country_risk_plan(scenario, pf, &countries, cal.horizon_months()),
         buyer_country: pf.buyers.iter().map(|b| countries[b.country.as_str()]).collect(),
-        keys: crate::contrib::KeyIndex::new(pf).0,
+        keys: crate::plan::keys::KeyIndex::new(pf).0,
         cuts,
         collections: None,
         cash: None,

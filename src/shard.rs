@@ -4,8 +4,8 @@
 //! joins them into the outcomes a single run would have produced (trial `t` always uses key
 //! `(seed, t)`), so the reports are byte-identical.
 
-use crate::contrib::BuyerSums;
 use crate::engine::Outcomes;
+use crate::engine::buyer_sums::BuyerSums;
 use crate::error::Error;
 use crate::model::Study;
 use crate::plan::Plan;

@@ -96,7 +96,7 @@ fn closed_form_late_path_matches_the_explicit_path() {
     )
     .unwrap();
     let study = arstress::input::load_study(&study).unwrap();
-    use arstress::cashflow::{BuyerCash, Insured};
+    use arstress::plan::cash::{BuyerCash, Insured};
     for name in ["late", "very-late"] {
         let scenario = study.scenarios.iter().find(|s| s.name == name).unwrap();
         let fast = arstress::plan::compile(&study, scenario).unwrap();

@@ -172,7 +172,7 @@ fn the_never_collected_part_is_written_off() {
 }
 
 /// The kernel corrects a drawn buyer by its overdue pieces alone
-/// ([`arstress::cashflow::CashPlan::add_drawn_collection`]); that must equal walking all its
+/// ([`arstress::plan::cash::CashPlan::add_drawn_collection`]); that must equal walking all its
 /// invoices under the draw less its on-time path, for every buyer and every outcome of the draw
 /// (buckets of every age, monthly sales, credit limits that bind under two policies).
 #[test]
@@ -195,7 +195,7 @@ fn the_drawn_correction_equals_the_explicit_walk() {
     let plan = arstress::plan::compile(&loaded, &loaded.scenarios[0]).unwrap();
     let (cash, c) = (plan.cash.as_ref().unwrap(), plan.collections.as_ref().unwrap());
     assert!(plan.n_policies() >= 2 && c.buyers.len() >= 20, "{} buyers with overdue invoices", c.buyers.len());
-    let mut path = arstress::cashflow::PathScratch::default();
+    let mut path = arstress::plan::cash::PathScratch::default();
     let mut moved = 0;
     for (i, &b) in c.buyers.iter().enumerate() {
         for k in 0..=64u64 {
@@ -204,7 +204,8 @@ fn the_drawn_correction_equals_the_explicit_walk() {
             cash.add_drawn_collection(&plan, c, i, u, 1, &mut fast, &mut path);
             let mut walked = cash.baseline.clone();
             cash.on_time_path(&plan, b as usize, -1, &mut walked, &mut path);
-            let state = arstress::cashflow::BuyerState { collect: Some(u), ..arstress::cashflow::BuyerState::ON_TIME };
+            let state =
+                arstress::plan::cash::BuyerState { collect: Some(u), ..arstress::plan::cash::BuyerState::ON_TIME };
             cash.buyer_path(&plan, b as usize, &state, 1, &mut walked, &mut path);
             assert!(fast == walked, "buyer {b}, u = {u}");
             moved += usize::from(fast != cash.baseline);

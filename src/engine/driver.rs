@@ -1,7 +1,7 @@
 //! The parallel driver: fixed blocks of trials over rayon, one outcome row per trial.
 
+use super::buyer_sums::{BuyerSums, TrialKeys};
 use super::kernel::{Scratch, run_trial};
-use crate::contrib::{BuyerSums, TrialKeys};
 use crate::plan::Plan;
 use crate::rng::TrialKey;
 use rayon::prelude::*;

@@ -10,7 +10,7 @@
 //! end is the class's cash before premium less its own premium paid to date.
 
 use super::kernel::{Scratch, draw_trial, settle_policy};
-use crate::cashflow::CashPlan;
+use crate::plan::cash::CashPlan;
 use crate::plan::{Plan, PolicyPlan};
 use crate::rng::TrialKey;
 use rayon::prelude::*;
@@ -64,7 +64,7 @@ impl FrontierPlan {
             .into_iter()
             .zip(class_of)
             .map(|(terms, &class)| {
-                let premium_to_date = crate::cashflow::premium_instalments(terms.annual_premium, months)
+                let premium_to_date = crate::plan::cash::premium_instalments(terms.annual_premium, months)
                     .into_iter()
                     .scan(0i64, |paid, x| {
                         *paid += x;

@@ -2,14 +2,14 @@
 //!
 //! Allocation-free once a [`Scratch`] is warm; reads only the flat arrays of a [`Plan`].
 
-use crate::cashflow::{
-    BuyerState, CountryEvent, Cut, DeliveryScratch, LateAccumulator, MonthTotals, PathScratch, Settle,
-    claim_payment_day, for_each_delivered, prefetch, run_off_limit,
-};
 use crate::claims::{Peril, Terms, YearLedger, insurer_recovery_share};
 use crate::model::DefaultKind;
 use crate::money::apply_ppb;
 use crate::normal;
+use crate::plan::cash::{
+    BuyerState, CountryEvent, Cut, DeliveryScratch, LateAccumulator, MonthTotals, PathScratch, Settle,
+    claim_payment_day, for_each_delivered, prefetch, run_off_limit,
+};
 use crate::plan::{Plan, RowLayout, ScheduledInvoice};
 use crate::rng::{Purpose, TrialKey};
 use rand::RngExt;
@@ -588,7 +588,7 @@ fn retreat_row(plan: &Plan, cuts: &crate::plan::CutPlan, scratch: &Scratch, out:
 /// Starts the trial's month totals from the baseline and corrects them for every buyer whose path
 /// differs: defaulters, late buyers (simply late ones through the fast path) and the other buyers
 /// of countries with an event. Claims and the insurer's shares are added by the settlement.
-fn correct_cash(plan: &Plan, cash: &crate::cashflow::CashPlan, scratch: &mut Scratch) {
+fn correct_cash(plan: &Plan, cash: &crate::plan::cash::CashPlan, scratch: &mut Scratch) {
     scratch.totals.copy_from(&cash.baseline);
     for e in &scratch.events {
         // Late buyers and the buyers of event countries are corrected below; a write-off is

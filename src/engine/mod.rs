@@ -1,5 +1,6 @@
 //! Running trials: the per-trial kernel and the parallel driver.
 
+pub mod buyer_sums;
 mod driver;
 pub mod frontier;
 mod kernel;
