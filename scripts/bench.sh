@@ -4,10 +4,12 @@
 # Builds the release binary and `examples/floor`, generates target/bench/study-10k (seed 1), times
 # 100,000 trials of the credit-only model (no cash side, no late payment), then the full model
 # (late payment and the cash path, 12 months, 2 policies) for the baseline and the severe
-# recession; then generates 1,000,000 buyers and times 10,000 trials of the full baseline
-# (BIG_BUYERS=0 skips it). Before each shape it measures the **floor**: the wall time to draw one
-# uniform per buyer per trial with the same generator on all cores (`examples/floor.rs`), and
-# reports each case's wall time as a ratio to it. Writes bench/results.csv:
+# recession; then the scaling rows: the full baseline at 1,000 / 10,000 / 100,000 buyers x 10,000
+# trials (SCALE_TRIALS), with the linearity ratio time(100k) / (10 x time(10k)); then generates
+# 1,000,000 buyers and times 10,000 trials of the full baseline (BIG_BUYERS=0 skips it). Before
+# each shape it measures the **floor**: the wall time to draw one 32-bit Philox word per buyer per
+# trial, addressed as the kernel's lateness draw, on all cores (`examples/floor.rs`), and reports
+# each case's wall time as a ratio to it. Writes bench/results.csv:
 #
 #   case,buyers,trials,months,scenarios,policies,wall_seconds,trials_per_second,buyer_trials_per_second,peak_rss_mib,ratio_to_floor
 #
@@ -16,8 +18,9 @@
 # process (loading, compiling, simulating, statistics and writing reports). Peak RSS comes from
 # GNU time (`/usr/bin/time -v`, package `time`); without it the column is left empty.
 #
-# Environment: BUYERS (default 10000), TRIALS (default 100000), BIG_BUYERS (default 1000000),
-# BIG_TRIALS (default 10000), THREADS (optional, passed as --threads and to the floor).
+# Environment: BUYERS (default 10000), TRIALS (default 100000), SCALE_TRIALS (default 10000; 0
+# skips the scaling rows), BIG_BUYERS (default 1000000), BIG_TRIALS (default 10000), THREADS
+# (optional, passed as --threads and to the floor).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -26,6 +29,7 @@ BUYERS="${BUYERS:-10000}"
 TRIALS="${TRIALS:-100000}"
 BIG_BUYERS="${BIG_BUYERS:-1000000}"
 BIG_TRIALS="${BIG_TRIALS:-10000}"
+SCALE_TRIALS="${SCALE_TRIALS:-10000}"
 THREADS="${THREADS:-}"
 POLICIES=2 # generated studies are trimmed to two policies below
 MONTHS=12
@@ -117,6 +121,16 @@ time_case credit-only "$CREDIT" "$BUYERS" "$TRIALS" --scenario credit-only
 time_case full-baseline "$STUDY" "$BUYERS" "$TRIALS" --scenario baseline
 time_case full-recession "$STUDY" "$BUYERS" "$TRIALS" --scenario severe-recession
 
+# Scaling in buyers: the full baseline at 1k / 10k / 100k buyers, the same trials.
+if ((SCALE_TRIALS > 0)); then
+    for n in 1000 10000 100000; do
+        scale="$WORK/study-scale-$((n / 1000))k"
+        if ((n == BUYERS)); then scale="$STUDY"; else generate "$n" "$scale"; fi
+        floor_case "$n" "$SCALE_TRIALS"
+        time_case "full-scale-$((n / 1000))k" "$scale" "$n" "$SCALE_TRIALS" --scenario baseline
+    done
+fi
+
 if ((BIG_BUYERS > 0)); then
     BIG="$WORK/study-big"
     generate "$BIG_BUYERS" "$BIG"
@@ -126,6 +140,10 @@ fi
 
 echo
 column -s, -t "$RESULTS" 2>/dev/null || cat "$RESULTS"
+echo
+# Linearity in buyers: 100k buyers against ten times 10k (1.0 = linear).
+awk -F, '$1 == "full-scale-10k" { t10 = $7 } $1 == "full-scale-100k" { t100 = $7 }
+    END { if (t10 > 0 && t100 > 0) printf "linearity: time(100k) / (10 x time(10k)) = %.2f\n", t100 / (10 * t10) }' "$RESULTS"
 echo
 echo "Results in $RESULTS."
 echo "Kernel per trial (criterion): cargo bench --bench kernel -- kernel"
