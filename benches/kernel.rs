@@ -13,12 +13,12 @@
 //!
 //! Run all with `cargo bench --bench kernel`, or filter, e.g. `cargo bench --bench kernel -- floor`.
 
+use arstress::commands::generate::{GenerateOptions, generate};
+use arstress::engine::rng::{Purpose, TrialKey, trial_rng};
 use arstress::engine::{Scratch, run_trial};
-use arstress::generate::{GenerateOptions, generate};
 use arstress::input::load_study;
 use arstress::normal;
 use arstress::plan::{DEFAULT_TAIL_SHIFT, DelayTable, EVENT_DURATION_SIGMA, Plan, TCopula, TailSampling, compile};
-use arstress::rng::{Purpose, TrialKey, trial_rng};
 
 use arstress::stats::MeasureStats;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -108,7 +108,7 @@ fn philox(c: &mut Criterion) {
         let mut counter = 0u64;
         b.iter(|| {
             counter += 1;
-            black_box(arstress::rng::philox::block(black_box(counter), 7, SEED))
+            black_box(arstress::engine::rng::philox::block(black_box(counter), 7, SEED))
         });
     });
     // Eight blocks at once (the dense lateness draw: 32 buyers), counted per block.

@@ -5,7 +5,7 @@
 //!
 //! Usage: `cargo run --release --example floor -- BUYERS TRIALS` (prints the seconds).
 
-use arstress::rng::{Purpose, TrialKey};
+use arstress::engine::rng::{Purpose, TrialKey};
 use rayon::prelude::*;
 use std::time::Instant;
 

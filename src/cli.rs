@@ -1,7 +1,7 @@
 //! Command-line interface: clap definitions and the commands, thin over the library.
 
+use arstress::commands::generate::{GenerateOptions, generate};
 use arstress::error::Error;
-use arstress::generate::{GenerateOptions, generate};
 use arstress::input::{load_study, study_file};
 use arstress::model::Study;
 use arstress::portfolio_summary::{self, Summary};
@@ -319,7 +319,7 @@ pub struct RunArgs {
     /// Run only shard i of n (0-based): trials [⌊i·N/n⌋, ⌊(i+1)·N/n⌋) of every scenario, written to
     /// --out as a shard folder for `arstress merge` (docs/cluster.md).
     #[arg(long, value_parser = parse_shard)]
-    pub shard: Option<arstress::shard::ShardSpec>,
+    pub shard: Option<arstress::run::shard::ShardSpec>,
     /// `monte-carlo` or `analytic`: the credit-default part by quadrature and FFT, no
     /// simulation (docs/analytic.md).
     #[arg(long, value_enum, default_value_t = Method::MonteCarlo)]
@@ -375,8 +375,8 @@ pub enum Method {
     Analytic,
 }
 
-fn parse_shard(s: &str) -> Result<arstress::shard::ShardSpec, String> {
-    arstress::shard::ShardSpec::parse(s)
+fn parse_shard(s: &str) -> Result<arstress::run::shard::ShardSpec, String> {
+    arstress::run::shard::ShardSpec::parse(s)
 }
 
 /// A tail-sampling shift in (0, 10].
@@ -431,9 +431,9 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
             if buyers == 0 {
                 return Err(Error::Usage("generate: the number of buyers must be at least 1".into()));
             }
-            arstress::generate::refuse_non_empty("--out", &out, force)?;
+            arstress::commands::generate::refuse_non_empty("--out", &out, force)?;
             let opts = GenerateOptions { buyers, seed, trials, with_invoices: invoices };
-            arstress::generate::check_resources(&out, &opts, memory_limit(max_memory))?;
+            arstress::commands::generate::check_resources(&out, &opts, memory_limit(max_memory))?;
             check_out_writable(&out, 0)?;
             generate(&out, &opts)?;
             say!("wrote a study of {buyers} buyers to {}", out.display());
@@ -441,8 +441,8 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
         }
         Command::Import(args) => import(args),
         Command::Init { dir, force } => {
-            arstress::generate::refuse_non_empty("init", &dir, force)?;
-            arstress::init::init(&dir)?;
+            arstress::commands::generate::refuse_non_empty("init", &dir, force)?;
+            arstress::commands::init::init(&dir)?;
             say!(
                 "wrote a commented study to {}\ncheck it: arstress validate {0}\nrun it:   arstress run {0}",
                 dir.display()
@@ -463,9 +463,9 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
         }
         Command::Man { out } => man(out.as_deref()),
         Command::Compare { old, new, out } => {
-            let rows = arstress::compare::compare(&old, &new)?;
+            let rows = arstress::commands::compare::compare(&old, &new)?;
             let out = out.unwrap_or_else(|| new.clone());
-            let csv = arstress::compare::comparison_csv(&rows)?;
+            let csv = arstress::commands::compare::comparison_csv(&rows)?;
             // comparison.csv is all it writes: refused when that name is one of the files compared.
             let written = out.join("comparison.csv");
             let inputs = [old.join("summary.csv"), new.join("summary.csv")];
@@ -478,7 +478,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
             }
             check_out_writable(&out, csv.len() as u64)?;
             arstress::atomic::write_files(&out, &[("comparison.csv".to_string(), csv)])?;
-            print_stdout(&arstress::compare::terminal_table(&rows))?;
+            print_stdout(&arstress::commands::compare::terminal_table(&rows))?;
             say!("wrote {}", out.join("comparison.csv").display());
             Ok(())
         }
@@ -517,8 +517,8 @@ fn man(out: Option<&Path>) -> Result<(), Error> {
 /// `import`: the study is built and checked before the folder is touched; warnings on stderr, the
 /// summary and the next command on stdout.
 fn import(a: ImportArgs) -> Result<(), Error> {
-    arstress::generate::refuse_non_empty("--out", &a.out, a.force)?;
-    let opts = arstress::import::ImportOptions {
+    arstress::commands::generate::refuse_non_empty("--out", &a.out, a.force)?;
+    let opts = arstress::commands::import::ImportOptions {
         ledger: a.ledger,
         map: a.map,
         as_of: a.as_of,
@@ -533,13 +533,13 @@ fn import(a: ImportArgs) -> Result<(), Error> {
         trials: a.trials,
         seed: a.seed,
     };
-    let imported = arstress::import::import(&opts, &a.out)?;
+    let imported = arstress::commands::import::import(&opts, &a.out)?;
     for w in &imported.warnings {
         say!("warning: {w}");
     }
     let size: u64 = imported.files.iter().chain(&imported.scenarios).map(|f| f.1.len() as u64).sum();
     check_out_writable(&a.out, size)?;
-    arstress::import::write(&a.out, &imported)?;
+    arstress::commands::import::write(&a.out, &imported)?;
     let mut text = imported.summary.join("\n");
     text.push_str(&format!(
         "\nwrote {}: study.toml, buyers.csv, invoices.csv, policies.toml, {} scenarios\nnext: arstress run {}\n",
@@ -611,7 +611,7 @@ fn memory_limit(max_memory: Option<u64>) -> Option<u64> {
 
 /// Loads a study after checking that its portfolio files fit into `memory`.
 fn load_within(path: &Path, memory: Option<u64>) -> Result<Study, Error> {
-    arstress::limits::check_portfolio_memory(&arstress::limits::portfolio_files(&study_file(path)), memory)?;
+    arstress::limits::check_portfolio_memory(&arstress::input::open::portfolio_files(&study_file(path)), memory)?;
     load(path)
 }
 
@@ -744,7 +744,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
     // Shard folders and the resume store also hold the trials' outcomes (8 bytes a value); the
     // resume store only for the scenarios it does not hold yet.
     let mut needed = report_bytes(&study, &plans);
-    let store = args.resume.then(|| arstress::resume::ResumeStore::new(&out, &study, seed, trials));
+    let store = args.resume.then(|| arstress::run::resume::ResumeStore::new(&out, &study, seed, trials));
     if args.shard.is_some() || args.resume {
         let rows = shard_trials.unwrap_or(trials);
         let stored = |name: &str| store.as_ref().is_some_and(|s| s.has(name));
@@ -853,8 +853,10 @@ fn frontier(a: &FrontierArgs) -> Result<(), Error> {
     let started = Instant::now();
     let memory = memory_limit(a.max_memory);
     let mut study = load_within(&a.study, memory)?;
-    let variants =
-        arstress::frontier::load_variants(&a.sweep, &arstress::frontier::policies_source(&study_file(&a.study))?)?;
+    let variants = arstress::commands::frontier::load_variants(
+        &a.sweep,
+        &arstress::commands::frontier::policies_source(&study_file(&a.study))?,
+    )?;
     study.policies = variants.policies.clone();
     let scenarios = if a.scenarios.is_empty() {
         study.scenarios.first().map(|s| vec![s.name.clone()]).unwrap_or_default()
@@ -878,19 +880,20 @@ fn frontier(a: &FrontierArgs) -> Result<(), Error> {
         .map_err(|e| Error::Internal(format!("thread pool: {e}")))?;
     let target = if a.quiet { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() };
     let bar = progress::RunProgress::new(target, chosen.iter().map(|s| s.name.clone()).collect(), trials);
-    let result =
-        pool.install(|| arstress::frontier::run_frontier(&study, &chosen, trials, seed, &|n, k| bar.tick(n, k)))?;
+    let result = pool.install(|| {
+        arstress::commands::frontier::run_frontier(&study, &chosen, trials, seed, &|n, k| bar.tick(n, k))
+    })?;
     bar.finish();
     let files = vec![
-        ("frontier.csv".to_owned(), arstress::frontier::frontier_csv(&variants, &result)?),
+        ("frontier.csv".to_owned(), arstress::commands::frontier::frontier_csv(&variants, &result)?),
         (
             "frontier.html".to_owned(),
-            arstress::frontier::frontier_html(&study.name, &study.currency, &variants, &result),
+            arstress::commands::frontier::frontier_html(&study.name, &study.currency, &variants, &result),
         ),
     ];
     report::write_files(&out, &files)?;
     if !a.quiet {
-        let efficient = arstress::frontier::rows(&result).iter().filter(|r| r.efficient).count();
+        let efficient = arstress::commands::frontier::rows(&result).iter().filter(|r| r.efficient).count();
         say!(
             "{} variants of {} on {trials} trials, {efficient} efficient (scenario by scenario): {} in {:.2} s",
             variants.policies.len(),
@@ -905,7 +908,7 @@ fn frontier(a: &FrontierArgs) -> Result<(), Error> {
 /// `run --shard i/n`: this shard's trials of every selected scenario, written as a shard folder.
 fn run_shard(
     args: &RunArgs,
-    spec: arstress::shard::ShardSpec,
+    spec: arstress::run::shard::ShardSpec,
     study: &Study,
     plans: &[(arstress::plan::Plan, String)],
     (trials, seed): (u64, u64),
@@ -923,7 +926,7 @@ fn run_shard(
         .map(|(plan, _)| (plan, pool.install(|| arstress::engine::run_trials(plan, seed, range.clone(), &|_| {}))))
         .collect();
     let tail_shift = plans.iter().find_map(|(p, _)| p.tail_sampling.map(|t| t.shift));
-    let files = arstress::shard::shard_files(study, &args.study, seed, trials, spec, tail_shift, &outcomes)?;
+    let files = arstress::run::shard::shard_files(study, &args.study, seed, trials, spec, tail_shift, &outcomes)?;
     report::write_files(out, &files)?;
     if !args.quiet {
         say!(
@@ -950,16 +953,16 @@ fn merge(
     memory: Option<u64>,
 ) -> Result<(), Error> {
     let started = Instant::now();
-    let shards = arstress::shard::check_shards(shards)?;
+    let shards = arstress::run::shard::check_shards(shards)?;
     let m = shards[0].manifest.clone();
     let study_path = study.map_or_else(|| m.study.clone(), Path::to_path_buf);
     let study = load_within(&study_path, memory)?;
-    if arstress::shard::inputs_of(&study) != m.inputs {
+    if arstress::run::shard::inputs_of(&study) != m.inputs {
         return Err(Error::Usage(format!(
             "merge: the study at {} is not the one the shards ran: its input files changed (compare their SHA-256 \
              with {})",
             study_path.display(),
-            shards[0].dir.join(arstress::shard::SHARD_MANIFEST).display()
+            shards[0].dir.join(arstress::run::shard::SHARD_MANIFEST).display()
         )));
     }
     let opts = RunOptions {
@@ -972,11 +975,11 @@ fn merge(
     refuse_out_holding_inputs(out, &study)?;
     // A shard folder keeps its shard: merged reports written beside it would make a folder that
     // is both a shard and a report set (a later merge would read it as a shard again).
-    if out.join(arstress::shard::SHARD_MANIFEST).exists() {
+    if out.join(arstress::run::shard::SHARD_MANIFEST).exists() {
         return Err(Error::Usage(format!(
             "--out {}: the folder holds a shard ({}): write the merged reports to another folder",
             out.display(),
-            arstress::shard::SHARD_MANIFEST
+            arstress::run::shard::SHARD_MANIFEST
         )));
     }
     let need = trial_memory(&study, m.scenarios.len(), m.shift().is_some(), m.trials, Holding::Merge, formats, threads);
@@ -990,7 +993,7 @@ fn merge(
         .map_err(|e| Error::Internal(format!("thread pool: {e}")))?;
     let mut scenarios = Vec::with_capacity(plans.len());
     for (plan, description) in &plans {
-        let outcomes = arstress::shard::join_scenario(&shards, plan)?;
+        let outcomes = arstress::run::shard::join_scenario(&shards, plan)?;
         scenarios
             .push(pool.install(|| arstress::run::summarize(plan, &study.calendar, description, m.seed, &outcomes))?);
     }
@@ -1032,7 +1035,7 @@ fn run_analytic(
     }
     let scenarios = plans
         .iter()
-        .map(|(plan, _)| pool.install(|| arstress::analytic::analyze(plan)))
+        .map(|(plan, _)| pool.install(|| arstress::run::analytic::analyze(plan)))
         .collect::<Result<Vec<_>, Error>>()?;
     let portfolio = portfolio_summary::summarize(study);
     let mut files = vec![

@@ -2,26 +2,27 @@
 //!
 //! Monte Carlo stress testing of trade receivables protected (or not) by trade credit insurance.
 //!
-//! Data flows one way: input files ([`input`]) -> validated model ([`model`]) -> compiled plan of flat
-//! arrays ([`plan`]) -> trials ([`engine`], settling claims with [`claims`]) -> per-trial outcomes ->
-//! statistics ([`stats`]) -> reports ([`report`]).
+//! Data flows one way, and the folders read in that order (a module imports only from its own
+//! stage or an earlier one):
 //!
-//! **Determinism contract.** Every draw of trial `t` is addressed by `(seed, t, purpose, entity, index)` ([`rng::TrialKey`]).
+//! input files ([`input`]) -> validated model ([`model`]) -> compiled plan of flat arrays
+//! ([`plan`]: the plan, its cash plan, row layout and contribution keys; settlement rules in
+//! [`claims`]) -> trials ([`engine`]: the counter-based generator, kernel, driver, per-buyer sums)
+//! -> per-trial outcomes -> a run's statistics ([`run`]: contributions, shortfall attribution,
+//! retreat, shards, resume, the analytic method; estimators in [`stats`]) -> reports ([`report`]).
+//! The other commands sit on top ([`commands`]: compare, frontier, generate, init, import);
+//! [`money`], [`normal`], [`calendar`], [`atomic`], [`limits`] and [`error`] serve every stage.
+//!
+//! **Determinism contract.** Every draw of trial `t` is addressed by `(seed, t, purpose, entity, index)` ([`engine::rng::TrialKey`]).
 //! Money inside a trial is whole cents in `i64`, sums over trials are exact `i128`, so every report is
 //! byte-identical for any thread count.
 
-pub mod analytic;
 pub mod atomic;
 pub mod calendar;
 pub mod claims;
-pub mod compare;
-pub mod contrib;
+pub mod commands;
 pub mod engine;
 pub mod error;
-pub mod frontier;
-pub mod generate;
-pub mod import;
-pub mod init;
 pub mod input;
 pub mod interrupt;
 pub mod limits;
@@ -32,12 +33,7 @@ pub mod plan;
 pub mod portfolio_summary;
 pub mod provenance;
 pub mod report;
-pub mod resume;
-pub mod retreat;
-pub mod rng;
 pub mod run;
-pub mod shard;
-pub mod shortfall;
 pub mod stats;
 pub mod terminal;
 

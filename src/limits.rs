@@ -128,25 +128,6 @@ pub const LOAD_BYTES_PER_CSV_BYTE: u64 = 12;
 /// Bytes of one outcome value (an `i64`).
 pub const BYTES_PER_VALUE: u64 = 8;
 
-/// The portfolio files a study names (`[portfolio] buyers` and `invoices`) with their sizes, read
-/// before the study is loaded; a study file that cannot be read yields none (loading reports it).
-pub fn portfolio_files(study_file: &Path) -> Vec<(std::path::PathBuf, u64)> {
-    // Through the one opener: a FIFO or a device as study.toml is refused, not read without end.
-    let Ok(bytes) = crate::input::open::read_regular(study_file, crate::input::open::TEXT_CAP) else {
-        return Vec::new();
-    };
-    let Ok(text) = std::str::from_utf8(&bytes) else { return Vec::new() };
-    let Ok(table) = text.parse::<toml::Table>() else { return Vec::new() };
-    let dir = study_file.parent().unwrap_or(Path::new(""));
-    let Some(portfolio) = table.get("portfolio").and_then(toml::Value::as_table) else { return Vec::new() };
-    ["buyers", "invoices"]
-        .iter()
-        .filter_map(|k| portfolio.get(*k).and_then(toml::Value::as_str))
-        .map(|name| dir.join(name))
-        .filter_map(|p| std::fs::metadata(&p).ok().map(|m| (p, m.len())))
-        .collect()
-}
-
 /// Refuses a portfolio whose files would need more memory than is available.
 pub fn check_portfolio_memory(files: &[(std::path::PathBuf, u64)], available: Option<u64>) -> Result<(), Error> {
     let Some(available) = available else { return Ok(()) };

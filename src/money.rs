@@ -89,6 +89,21 @@ pub fn group_thousands(s: &str) -> String {
     if frac.is_empty() { format!("{sign}{out}") } else { format!("{sign}{out}.{frac}") }
 }
 
+/// `t² / unit²` rounded to an integer: the square of a weighted term `t = w·x` (weight in units
+/// of `unit`, `x` in cents) in cents². Exact without weights (`unit = 1`); under likelihood
+/// weights the square is rounded once per trial (half up), then summed exactly, so sums of
+/// squares are integers that merge in any order (the f64 square only for terms above 2⁶³).
+pub fn weighted_square(t: i128, unit: u64) -> i128 {
+    if unit == 1 {
+        return t.saturating_mul(t);
+    }
+    let d = unit as i128 * unit as i128;
+    match t.checked_mul(t) {
+        Some(sq) if sq <= i128::MAX - d / 2 => (sq + d / 2) / d,
+        _ => ((t as f64 / unit as f64).powi(2)) as i128,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -364,7 +364,7 @@ pub struct Plan {
     /// Importance sampling of `Z_g` (`run --tail-sampling`); set by [`Plan::with_tail_sampling`].
     pub tail_sampling: Option<TailSampling>,
     /// Trials per block, the kernel's unit of work (`run --block-size`); results do not depend
-    /// on it, as every draw is addressed ([`crate::rng`]). Set by [`Plan::with_trial_block`].
+    /// on it, as every draw is addressed ([`crate::engine::rng`]). Set by [`Plan::with_trial_block`].
     pub trial_block: usize,
     /// Student-t copula (SPEC §4.2): `W ~ χ²_ν` per trial divides every latent variable by
     /// `√(W/ν)`; thresholds are then t quantiles. `None`: Gaussian copula.
@@ -1128,11 +1128,15 @@ pub const DEFAULT_TRIAL_BLOCK: usize = 1024;
 /// The largest block `run --block-size` accepts.
 pub const MAX_TRIAL_BLOCK: usize = 65_536;
 
+/// One unit of likelihood-ratio weight: 2³² (weights are rounded to it, so weighted sums stay
+/// exact integers).
+pub const WEIGHT_UNIT: u64 = 1 << 32;
+
 /// The default shift: `Φ⁻¹(0.995)`, centring half the trials on the global factor's 0.5% quantile.
 pub const DEFAULT_TAIL_SHIFT: f64 = 2.575_829_303_548_901;
 
 impl TailSampling {
-    /// Draws `Z_g` and its likelihood ratio in units of [`crate::stats::WEIGHT_UNIT`].
+    /// Draws `Z_g` and its likelihood ratio in units of [`WEIGHT_UNIT`].
     #[inline]
     pub fn draw<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> (f64, u64) {
         use rand::RngExt;
@@ -1140,7 +1144,7 @@ impl TailSampling {
         let e: f64 = rng.sample(rand_distr::StandardNormal);
         let z = if shifted { e - self.shift } else { e };
         let ratio = 2.0 / (1.0 + (-self.shift * z - 0.5 * self.shift * self.shift).exp());
-        (z, (ratio * crate::stats::WEIGHT_UNIT as f64).round() as u64)
+        (z, (ratio * WEIGHT_UNIT as f64).round() as u64)
     }
 }
 

@@ -1,11 +1,18 @@
 //! Running a study: compile each scenario, simulate its trials, reduce outcomes to statistics.
 
+pub mod analytic;
+pub mod contributions;
+pub mod resume;
+pub mod retreat;
+pub mod shard;
+pub mod shortfall;
+
 use crate::calendar::Calendar;
-use crate::contrib::{ScenarioContributions, contributions};
 use crate::engine::{Outcomes, run_trials};
 use crate::error::Error;
 use crate::model::Study;
 use crate::plan::{Plan, compile};
+use crate::run::contributions::{ScenarioContributions, contributions};
 use crate::stats::paired;
 use crate::stats::{Level, MeasureStats, PairedAmount, PairedShare, Share, Weights};
 
@@ -236,10 +243,10 @@ pub struct ScenarioResult {
     pub contributions: ScenarioContributions,
     /// Which perils, buyers, sectors and countries caused the mean peak shortfall, per
     /// alternative ("none" first, then the policies), when the study has a cash section
-    /// (shortfall_contributions.csv; [`crate::shortfall::top_entries`] gives the largest entries).
-    pub shortfall_contributions: Option<crate::shortfall::ShortfallContributions>,
+    /// (shortfall_contributions.csv; [`crate::run::shortfall::top_entries`] gives the largest entries).
+    pub shortfall_contributions: Option<crate::run::shortfall::ShortfallContributions>,
     /// What the insurer retreat changed, when the scenario cuts limits (SPEC §5.4).
-    pub retreat: Option<crate::retreat::RetreatResult>,
+    pub retreat: Option<crate::run::retreat::RetreatResult>,
     /// The company's `bad_debt_reserve` in cents, when study.toml states one.
     pub bad_debt_reserve: Option<i64>,
     /// Every two policies against each other (not "none": that is each policy's `paired`).
@@ -304,10 +311,10 @@ pub fn run_plans(
     calendar: &Calendar,
     trials: u64,
     seed: u64,
-    store: Option<&crate::resume::ResumeStore>,
+    store: Option<&crate::run::resume::ResumeStore>,
     progress: &(dyn Fn(&str, u64) + Sync),
 ) -> Result<(RunResult, Resumed), Error> {
-    use crate::resume::Stored;
+    use crate::run::resume::Stored;
     let mut scenarios = Vec::with_capacity(plans.len());
     let mut resumed = Resumed::default();
     for (plan, description) in plans {
@@ -591,8 +598,8 @@ pub fn summarize(
         defaults: w.stats(&column(1)),
         months,
         contributions: contributions(plan, seed, out)?,
-        shortfall_contributions: crate::shortfall::shortfall_contributions(plan, seed, out)?,
-        retreat: crate::retreat::summarize(plan, out),
+        shortfall_contributions: crate::run::shortfall::shortfall_contributions(plan, seed, out)?,
+        retreat: crate::run::retreat::summarize(plan, out),
         bad_debt_reserve: reserve,
         policy_pairs,
     })

@@ -3,8 +3,8 @@
 //! errors, the analytic VaR 99 inside the simulated order-statistic interval widened to z = 4).
 
 use crate::common::*;
-use arstress::analytic::analyze;
 use arstress::engine::run_trials;
+use arstress::run::analytic::analyze;
 use arstress::stats::{TAIL_LEVELS, es_std_error_sorted, expected_shortfall_sorted, quantile_sorted};
 use std::fmt::Write;
 

@@ -58,7 +58,7 @@ fn first_trial(study: &std::path::Path) -> (arstress::plan::Plan, arstress::engi
     let plan = arstress::plan::compile(&study, &study.scenarios[0]).unwrap();
     let mut scratch = Scratch::new(&plan);
     let mut row = vec![0; plan.row_width()];
-    run_trial(&plan, &arstress::rng::TrialKey::new(1, 0), &mut scratch, &mut row);
+    run_trial(&plan, &arstress::engine::rng::TrialKey::new(1, 0), &mut scratch, &mut row);
     assert_eq!(scratch.events().iter().filter(|e| !matches!(e.peril, Peril::Late { .. })).count(), 1);
     let event = scratch.events()[0];
     (plan, event, row)

@@ -279,7 +279,7 @@ fn analytic_large_pool_matches_the_binomial_mixture() {
     let (n, pd, r) = (2_000usize, 0.02f64, 0.15f64);
     let dir = tempfile::tempdir().unwrap();
     let plan = vasicek_pool(dir.path(), n, pd, r, 1);
-    let result = arstress::analytic::analyze(&plan).unwrap();
+    let result = arstress::run::analytic::analyze(&plan).unwrap();
     assert!(result.notes.is_empty(), "{:?}", result.notes);
     let gross = &result.measures[0].dist;
     let lgd = 100_000i64;
@@ -556,7 +556,7 @@ fn independent_defaults_gross_loss_matches_the_exact_convolution() {
     let mut row = vec![0i64; plan.row_width()];
     let mut gross = Vec::with_capacity(trials as usize);
     for t in 0..trials {
-        run_trial(&plan, &arstress::rng::TrialKey::new(2027, t), &mut scratch, &mut row);
+        run_trial(&plan, &arstress::engine::rng::TrialKey::new(2027, t), &mut scratch, &mut row);
         let mut sum = 0;
         for e in scratch.events() {
             let u = unpaid_at(&book.schedule[e.buyer as usize], e.day);
@@ -590,7 +590,7 @@ fn analytic_inexact_lattice_keeps_the_mean_and_the_tail_within_one_unit() {
     let plan = independent_study(dir.path(), &book, "");
     let parts = gross_parts(&book, 1.0);
     let exact = Lattice::convolution(&parts);
-    let analytic = arstress::analytic::analyze(&plan).unwrap();
+    let analytic = arstress::run::analytic::analyze(&plan).unwrap();
     let a = &analytic.measures[0].dist;
     assert!(!a.exact_lattice && a.unit % exact.unit != 0, "unit {} vs gcd {}", a.unit, exact.unit);
     assert!((a.mean() - exact.mean()).abs() < 1e-9 * exact.mean(), "mean {} vs {}", a.mean(), exact.mean());
@@ -647,7 +647,7 @@ fn independent_defaults_net_loss_under_a_policy_matches_the_exact_convolution() 
     let (mut net, mut claims) = (Vec::with_capacity(trials as usize), Vec::with_capacity(trials as usize));
     let (mut binding, mut below_nql) = (0u64, 0u64);
     for t in 0..trials {
-        run_trial(&plan, &arstress::rng::TrialKey::new(2028, t), &mut scratch, &mut row);
+        run_trial(&plan, &arstress::engine::rng::TrialKey::new(2028, t), &mut scratch, &mut row);
         let (mut pays, mut shares) = (0, 0);
         for e in scratch.events() {
             let b = e.buyer as usize;
@@ -767,7 +767,7 @@ fn recovery_rates_follow_their_beta_distribution() {
     let mut row = vec![0i64; plan.row_width()];
     let mut rates = Vec::new();
     for t in 0..400 {
-        run_trial(&plan, &arstress::rng::TrialKey::new(5, t), &mut scratch, &mut row);
+        run_trial(&plan, &arstress::engine::rng::TrialKey::new(5, t), &mut scratch, &mut row);
         assert_eq!(scratch.events().len(), 50);
         for e in scratch.events() {
             assert_eq!((e.peril, e.day, e.unpaid), (Peril::Insolvency, 0, 1_000_000_000));
@@ -824,7 +824,7 @@ fn days_late_follow_the_rounded_lognormal() {
     let mut row = vec![0i64; plan.row_width()];
     let mut delays = Vec::new();
     for t in 0..80 {
-        run_trial(&plan, &arstress::rng::TrialKey::new(6, t), &mut scratch, &mut row);
+        run_trial(&plan, &arstress::engine::rng::TrialKey::new(6, t), &mut scratch, &mut row);
         assert_eq!(scratch.late().len(), n_buyers, "everyone is late");
         delays.extend(scratch.late().iter().map(|&(_, d)| d as i64));
     }
@@ -875,7 +875,7 @@ fn country_event_durations_follow_the_rounded_lognormal() {
     let mut row = vec![0i64; plan.row_width()];
     let (mut short, mut long) = (Vec::new(), Vec::new());
     for t in 0..125 {
-        run_trial(&plan, &arstress::rng::TrialKey::new(8, t), &mut scratch, &mut row);
+        run_trial(&plan, &arstress::engine::rng::TrialKey::new(8, t), &mut scratch, &mut row);
         assert_eq!(scratch.country_events().len(), 80);
         for &(c, e) in scratch.country_events() {
             // Countries are indexed in code order, which is the order written above.

@@ -2,9 +2,9 @@
 //! trial's per-buyer losses, and contributions.csv adds up exactly to the reported totals.
 
 use crate::common::*;
-use arstress::contrib::{CONTRIBUTION_LEVEL, contributions};
 use arstress::engine::net_loss as row_loss;
 use arstress::engine::{FIXED_COLUMNS, Scratch, run_trial, run_trials};
+use arstress::run::contributions::{CONTRIBUTION_LEVEL, contributions};
 
 use arstress::stats::tail_size;
 use std::collections::BTreeMap;
@@ -25,7 +25,7 @@ fn tail_replay_equals_brute_force_per_buyer_losses() {
         let mut scratch = Scratch::new(&plan);
         for t in 0..n {
             let mut row = vec![0i64; plan.row_width()];
-            run_trial(&plan, &arstress::rng::TrialKey::new(seed, t as u64), &mut scratch, &mut row);
+            run_trial(&plan, &arstress::engine::rng::TrialKey::new(seed, t as u64), &mut scratch, &mut row);
             for e in scratch.events() {
                 for l in losses.iter_mut() {
                     l[t * buyers + e.buyer as usize] += e.unpaid - e.recovery;

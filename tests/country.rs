@@ -79,7 +79,7 @@ fn transfer_after_the_date_of_loss_is_a_shared_recovery() {
     let plan = arstress::plan::compile(&study, &study.scenarios[0]).unwrap();
     let mut scratch = Scratch::new(&plan);
     let mut row = vec![0; plan.row_width()];
-    run_trial(&plan, &arstress::rng::TrialKey::new(1, 0), &mut scratch, &mut row);
+    run_trial(&plan, &arstress::engine::rng::TrialKey::new(1, 0), &mut scratch, &mut row);
     let e = scratch.events()[0];
     assert_eq!((e.peril, e.unpaid, e.recovery, e.recovery_day), (Peril::Political, 10_000_000, 8_000_000, 150));
 }
@@ -110,7 +110,7 @@ fn event_probability_over_six_months() {
     let trials = 20_000u64;
     let mut events = 0u64;
     for t in 0..trials {
-        run_trial(&plan, &arstress::rng::TrialKey::new(3, t), &mut scratch, &mut row);
+        run_trial(&plan, &arstress::engine::rng::TrialKey::new(3, t), &mut scratch, &mut row);
         events += scratch.country_events().len() as u64;
         for (_, e) in scratch.country_events() {
             assert!((0..plan.horizon_days).contains(&e.start) && e.end > e.start);

@@ -165,12 +165,12 @@ fn a_claim_leaves_out_the_debts_in_dispute_at_the_date_of_loss() {
         let plan = arstress::plan::compile(&study, &study.scenarios[i]).unwrap();
         let mut scratch = Scratch::new(&plan);
         let mut row = vec![0; plan.row_width()];
-        run_trial(&plan, &arstress::rng::TrialKey::new(1, 0), &mut scratch, &mut row);
+        run_trial(&plan, &arstress::engine::rng::TrialKey::new(1, 0), &mut scratch, &mut row);
         let at = plan.disputes_at();
         assert_eq!((row[FIXED_COLUMNS], row[at], row[at + 1]), (claim, 500_000, refused), "{}", plan.scenario);
         assert_eq!(row.len(), at + 2);
         // The analytic method leaves the same debts out of the claim.
-        let exact = arstress::analytic::analyze(&plan).unwrap();
+        let exact = arstress::run::analytic::analyze(&plan).unwrap();
         let mean = exact.measures[1].dist.mean();
         assert!((mean - claim as f64).abs() < 1.0, "{}: analytic claims {mean}", plan.scenario);
     }

@@ -68,7 +68,7 @@ fn docs_list_every_key() {
 /// The study of `arstress init`, written by the library into a fresh folder.
 fn init_study() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    arstress::init::init(dir.path()).unwrap();
+    arstress::commands::init::init(dir.path()).unwrap();
     dir
 }
 
@@ -136,7 +136,7 @@ fn sets_key(text: &str, key: &str) -> bool {
 
 #[test]
 fn init_study_sets_every_known_key() {
-    let files = arstress::init::FILES;
+    let files = arstress::commands::init::FILES;
     let text_of = |file: &str| -> String {
         files
             .iter()
@@ -298,7 +298,7 @@ fn uncommented(line: &str) -> Option<&str> {
 fn init_examples_commented_out_are_valid_too() {
     let dir = tempfile::tempdir().unwrap();
     let mut uncommented_keys = 0;
-    for (name, text) in arstress::init::FILES {
+    for (name, text) in arstress::commands::init::FILES {
         let lines: Vec<&str> = text
             .lines()
             .map(|line| match uncommented(line) {

@@ -69,7 +69,7 @@ fn lateness_reaching_the_waiting_period_becomes_a_claim() {
     let plan = arstress::plan::compile(&study, &study.scenarios[0]).unwrap();
     let mut scratch = Scratch::new(&plan);
     let mut row = vec![0; plan.row_width()];
-    run_trial(&plan, &arstress::rng::TrialKey::new(1, 0), &mut scratch, &mut row);
+    run_trial(&plan, &arstress::engine::rng::TrialKey::new(1, 0), &mut scratch, &mut row);
     assert_eq!(scratch.late(), &[(0, 300)]);
     let e = scratch.events()[0];
     assert_eq!(e.peril, Peril::Late { delay: 300 });
@@ -108,7 +108,7 @@ fn late_share_and_mean_delay_match_their_distribution() {
     let trials = 2_000u64;
     let (mut late, mut delays) = (0u64, Vec::new());
     for t in 0..trials {
-        run_trial(&plan, &arstress::rng::TrialKey::new(11, t), &mut scratch, &mut row);
+        run_trial(&plan, &arstress::engine::rng::TrialKey::new(11, t), &mut scratch, &mut row);
         late += scratch.late().len() as u64;
         delays.extend(scratch.late().iter().map(|&(_, d)| d as f64));
     }

@@ -76,7 +76,7 @@ fn run_off_keeps_the_old_limit_for_deliveries_made_before_the_cut() {
     };
     let mut seen = std::collections::BTreeSet::new();
     for t in 0..3_000 {
-        run_trial(&plan, &arstress::rng::TrialKey::new(11, t), &mut scratch, &mut row);
+        run_trial(&plan, &arstress::engine::rng::TrialKey::new(11, t), &mut scratch, &mut row);
         if row[1] > 0 {
             continue; // a default (PD 1e-6): not this table's case
         }
@@ -124,7 +124,7 @@ fn the_seller_ships_only_within_the_new_limit() {
     let sale_days: [i32; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
     let mut checked = 0;
     for t in 0..400 {
-        run_trial(&plan, &arstress::rng::TrialKey::new(5, t), &mut scratch, &mut row);
+        run_trial(&plan, &arstress::engine::rng::TrialKey::new(5, t), &mut scratch, &mut row);
         let [cut] = scratch.cuts() else { continue };
         let e = cut.cut.day;
         // By hand: each invoice is paid 60 days after issue; from e on a sale is made only if the
@@ -189,7 +189,7 @@ fn cut_rate_is_the_share_of_the_trigger_band() {
         let trials = 3_000u64;
         let rates: Vec<f64> = (0..trials)
             .map(|t| {
-                run_trial(&plan, &arstress::rng::TrialKey::new(9, t), &mut scratch, &mut row);
+                run_trial(&plan, &arstress::engine::rng::TrialKey::new(9, t), &mut scratch, &mut row);
                 scratch.cuts().len() as f64 / pool as f64
             })
             .collect();

@@ -4,7 +4,7 @@
 //! independence across adjacent trials, buyers and purposes (correlation and a serial pair test).
 //! Bounds are at about 1 in 10,000 for each statistic, with fixed inputs, so the tests never flake.
 
-use arstress::rng::{Purpose, TrialKey};
+use arstress::engine::rng::{Purpose, TrialKey};
 
 const N: usize = 1 << 20;
 const SEED: u64 = 0x5EED_2027;

@@ -285,8 +285,8 @@ mod report_invariants {
     use super::engine_invariants::{case, extra, study_with};
     use super::*;
     use crate::common::{cents, parse_csv};
-    use arstress::contrib::{CONTRIBUTION_LEVEL, weighted_tail_set};
     use arstress::engine::net_loss as row_loss;
+    use arstress::run::contributions::{CONTRIBUTION_LEVEL, weighted_tail_set};
     use arstress::run::{RunOptions, RunResult, compile_all, summarize};
     use std::collections::BTreeMap;
 

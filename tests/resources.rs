@@ -88,13 +88,14 @@ fn generate_refuses_counts_that_do_not_fit() {
         assert!(stderr.contains(&format!("generate: {count} buyers need about")), "{stderr}");
         assert!(!out.exists(), "{count}: something was written");
     }
-    let opts = arstress::generate::GenerateOptions { buyers: 60_000, seed: 1, trials: 100, with_invoices: true };
+    let opts =
+        arstress::commands::generate::GenerateOptions { buyers: 60_000, seed: 1, trials: 100, with_invoices: true };
     let out = dir.path().join("fits");
     let args = os(&["generate", "60000", "--invoices", "--out", out.to_str().unwrap()]);
     let refs: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
     let (code, stderr, peak) = run_measured(&refs);
     assert_eq!(code, Some(0), "{stderr}");
-    let estimate = arstress::generate::memory_needed(&opts);
+    let estimate = arstress::commands::generate::memory_needed(&opts);
     assert!(peak <= estimate && estimate <= 3 * peak, "peak {peak}, estimate {estimate}");
 }
 

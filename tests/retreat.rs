@@ -265,7 +265,7 @@ fn a_protracted_default_dates_its_loss_from_what_was_delivered() {
     let plan = arstress::plan::compile(&study, &study.scenarios[0]).unwrap();
     let mut scratch = arstress::engine::Scratch::new(&plan);
     let mut row = vec![0; plan.row_width()];
-    arstress::engine::run_trial(&plan, &arstress::rng::TrialKey::new(1, 0), &mut scratch, &mut row);
+    arstress::engine::run_trial(&plan, &arstress::engine::rng::TrialKey::new(1, 0), &mut scratch, &mut row);
     let [event] = scratch.events() else { panic!("one default: {:?}", scratch.events()) };
     assert_eq!((event.day, event.oldest_due, event.delivery_stop), (61, 100, 160));
     assert_eq!((event.unpaid, event.before_cut), (600_000 * 100, 600_000 * 100));

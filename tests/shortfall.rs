@@ -180,7 +180,7 @@ fn per_buyer_paths_add_up_to_the_trial() {
         let mut scratch = Scratch::traced(&plan);
         let mut row = vec![0i64; plan.row_width()];
         for t in 0..300u64 {
-            run_trial(&plan, &arstress::rng::TrialKey::new(3, t), &mut scratch, &mut row);
+            run_trial(&plan, &arstress::engine::rng::TrialKey::new(3, t), &mut scratch, &mut row);
             let mut receivables = cash.baseline.receivables.clone();
             let mut sales = cash.baseline.sales.clone();
             buyer_cash_effects(&plan, &mut scratch, |_, _, d| {

@@ -62,7 +62,7 @@ fn quantile_intervals_cover_and_es_errors_match_the_replication_spread() {
     let mut covered = [0usize; 2];
     let (mut es_values, mut es_errors) = (Vec::new(), Vec::new());
     for r in 0..reps {
-        let mut rng = arstress::rng::trial_rng(77, r as u64);
+        let mut rng = arstress::engine::rng::trial_rng(77, r as u64);
         let mut v: Vec<i64> = (0..n).map(|_| dist.sample(&mut rng).round() as i64).collect();
         v.sort_unstable();
         for (i, l) in levels.iter().enumerate() {

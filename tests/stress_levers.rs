@@ -133,7 +133,7 @@ fn pd_multipliers_by_sector_country_and_rating_hit_only_their_buyers() {
     let mut row = vec![0; arstress::engine::FIXED_COLUMNS];
     let mut counts = [0u64; 6];
     for t in 0..trials {
-        run_trial(&plan, &arstress::rng::TrialKey::new(7, t), &mut scratch, &mut row);
+        run_trial(&plan, &arstress::engine::rng::TrialKey::new(7, t), &mut scratch, &mut row);
         assert_eq!(row[1] as usize, scratch.events().len(), "every default has an event");
         for e in scratch.events() {
             counts[e.buyer as usize / per_group] += 1;

@@ -3,8 +3,8 @@
 //! threads and shards in any order.
 
 use super::Scratch;
+use crate::money::weighted_square;
 use crate::plan::Plan;
-use crate::stats::weighted_square;
 
 /// Scratch for one trial's losses per key of every dimension: gross and what each policy cedes,
 /// summed over the key's buyers. Dense over the keys, cleared through the list of keys touched,

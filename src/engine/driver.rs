@@ -2,8 +2,8 @@
 
 use super::buyer_sums::{BuyerSums, TrialKeys};
 use super::kernel::{Scratch, run_trial};
+use crate::engine::rng::TrialKey;
 use crate::plan::Plan;
-use crate::rng::TrialKey;
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -23,7 +23,7 @@ pub struct Outcomes {
     /// Per-buyer loss sums over these trials (expected-loss contributions), weighted by
     /// [`Outcomes::weights`] under tail sampling.
     pub buyer_sums: BuyerSums,
-    /// Likelihood-ratio weight of each trial (units of [`crate::stats::WEIGHT_UNIT`]) under tail
+    /// Likelihood-ratio weight of each trial (units of [`crate::plan::WEIGHT_UNIT`]) under tail
     /// sampling; `None`: every trial counts once.
     pub weights: Option<Vec<u64>>,
 }
@@ -38,8 +38,8 @@ impl Outcomes {
     }
 
     /// How the trials are weighted.
-    pub fn weighting(&self) -> crate::stats::Weights<'_> {
-        crate::stats::Weights::of(self.weights.as_deref())
+    pub fn weighting(&self) -> super::Weights<'_> {
+        super::Weights::of(self.weights.as_deref())
     }
 
     /// Appends the trials of `more`, which follow these.
@@ -69,7 +69,7 @@ pub fn run_trials(plan: &Plan, seed: u64, range: Range<u64>, progress: &(dyn Fn(
     let groups = (2 * rayon::current_num_threads()).clamp(1, blocks);
     let per_group = blocks.div_ceil(groups) * block;
     let empty = || BuyerSums::of_plan(plan);
-    let unit = if weighted { crate::stats::WEIGHT_UNIT } else { 1 };
+    let unit = if weighted { crate::plan::WEIGHT_UNIT } else { 1 };
     let buyer_sums = data
         .par_chunks_mut(per_group * width)
         .zip(weights.par_chunks_mut(per_group))
@@ -78,13 +78,27 @@ pub fn run_trials(plan: &Plan, seed: u64, range: Range<u64>, progress: &(dyn Fn(
             let mut scratch = Scratch::new(plan);
             let mut sums = empty();
             let mut keys = TrialKeys::new(plan);
+            let mut late = super::late_block::LateBlock::of_plan(plan);
             let first = range.start + (group * per_group) as u64;
             for (k, (rows, w)) in rows.chunks_mut(block * width).zip(w.chunks_mut(block)).enumerate() {
                 let first = first + (k * block) as u64;
-                for (i, row) in rows.chunks_mut(width).enumerate() {
-                    w[i] = run_trial(plan, &TrialKey::new(seed, first + i as u64), &mut scratch, row);
-                    // Without tail sampling every trial weighs one unit of 1.
-                    sums.add_trial(plan, &scratch, if weighted { w[i] } else { 1 }, unit, &mut keys);
+                let late_block = super::late_block::LATE_BLOCK;
+                for (j, (rows, w)) in rows.chunks_mut(late_block * width).zip(w.chunks_mut(late_block)).enumerate() {
+                    let first = first + (j * late_block) as u64;
+                    if let Some(late) = &mut late {
+                        late.prepare(plan, seed, first, w.len());
+                    }
+                    for (i, row) in rows.chunks_mut(width).enumerate() {
+                        if let Some(late) = &mut late {
+                            late.lend(i, &mut scratch);
+                        }
+                        w[i] = run_trial(plan, &TrialKey::new(seed, first + i as u64), &mut scratch, row);
+                        if let Some(late) = &mut late {
+                            late.take_back(i, &mut scratch);
+                        }
+                        // Without tail sampling every trial weighs one unit of 1.
+                        sums.add_trial(plan, &scratch, if weighted { w[i] } else { 1 }, unit, &mut keys);
+                    }
                 }
                 progress((rows.len() / width) as u64);
             }
@@ -121,8 +135,8 @@ pub fn replay_trial(
     let key = out.first_trial + i as u64;
     let weight = run_trial(plan, &TrialKey::new(seed, key), scratch, row);
     let same_weight = match out.weighting() {
-        crate::stats::Weights::Likelihood(w) => weight == w[i],
-        crate::stats::Weights::Equal => true,
+        super::Weights::Likelihood(w) => weight == w[i],
+        super::Weights::Equal => true,
     };
     if row != out.row(i) || !same_weight {
         return Err(crate::error::Error::Internal(format!(

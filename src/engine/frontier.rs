@@ -10,9 +10,9 @@
 //! end is the class's cash before premium less its own premium paid to date.
 
 use super::kernel::{Scratch, draw_trial, settle_policy};
+use crate::engine::rng::TrialKey;
 use crate::plan::cash::CashPlan;
 use crate::plan::{Plan, PolicyPlan};
-use crate::rng::TrialKey;
 use rayon::prelude::*;
 
 /// One variant of a frontier: its class (a policy of [`FrontierPlan::plan`]) and its own terms.

@@ -3,6 +3,7 @@
 //! Allocation-free once a [`Scratch`] is warm; reads only the flat arrays of a [`Plan`].
 
 use crate::claims::{Peril, Terms, YearLedger, insurer_recovery_share};
+use crate::engine::rng::{Purpose, TrialKey};
 use crate::model::DefaultKind;
 use crate::money::apply_ppb;
 use crate::normal;
@@ -11,7 +12,6 @@ use crate::plan::cash::{
     claim_payment_day, for_each_delivered, prefetch, run_off_limit,
 };
 use crate::plan::{Plan, RowLayout, ScheduledInvoice};
-use crate::rng::{Purpose, TrialKey};
 use rand::RngExt;
 use rand_distr::{Distribution, StandardNormal};
 
@@ -77,7 +77,7 @@ pub struct Scratch {
     claimed: Vec<u32>,
     claim_stamp: u32,
     delivered: DeliveryScratch,
-    late_acc: LateAccumulator,
+    pub(crate) late_acc: LateAccumulator,
     /// Conditional lateness probability per lateness group in the current trial, in units of 2⁻³².
     late_p: Vec<u64>,
     /// Buyers drawn late before their delay is drawn.
@@ -111,6 +111,11 @@ pub struct Scratch {
     refused: i64,
     /// Buyers with disputed sales whose deliveries differ from the plan in the current trial.
     affected: Vec<u32>,
+    /// Set while a trial runs with its late buyers' closed-form corrections already added, buyer
+    /// by buyer over its block ([`super::late_block`]): in `late_acc` and `pre_delta`.
+    pub(crate) prepared: bool,
+    /// The month totals' part of the prepared corrections (added to the baseline).
+    pub(crate) pre_delta: MonthTotals,
 }
 
 /// A claim payment (positive) or an insurer's share paid back (negative) of one buyer under one
@@ -185,6 +190,16 @@ impl Scratch {
             dilution: 0,
             refused: 0,
             affected: Vec::new(),
+            prepared: false,
+            pre_delta: plan
+                .cash
+                .as_ref()
+                .map(|c| {
+                    let mut zeros = c.baseline.clone();
+                    zeros.clear();
+                    zeros
+                })
+                .unwrap_or_default(),
         }
     }
 
@@ -280,7 +295,7 @@ pub fn net_loss(row: &[i64], q: usize) -> i64 {
 }
 
 /// Runs one trial and writes its outcome row ([`Plan::row_width`] values). Returns the trial's
-/// likelihood-ratio weight in units of [`crate::stats::WEIGHT_UNIT`] (one unit without tail
+/// likelihood-ratio weight in units of [`crate::plan::WEIGHT_UNIT`] (one unit without tail
 /// sampling).
 pub fn run_trial(plan: &Plan, key: &TrialKey, scratch: &mut Scratch, row: &mut [i64]) -> u64 {
     let Drawn { weight, gross, defaults, write_off } = draw_trial(plan, key, scratch);
@@ -322,7 +337,7 @@ pub fn run_trial(plan: &Plan, key: &TrialKey, scratch: &mut Scratch, row: &mut [
 /// What a trial's draws give before any policy settles.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Drawn {
-    /// The trial's weight ([`crate::stats::WEIGHT_UNIT`] without tail sampling).
+    /// The trial's weight ([`crate::plan::WEIGHT_UNIT`] without tail sampling).
     pub weight: u64,
     /// Credit loss: unpaid less recovered, over the defaults and events.
     pub gross: i64,
@@ -358,20 +373,7 @@ pub(crate) fn draw_trial(plan: &Plan, key: &TrialKey, scratch: &mut Scratch) -> 
         scratch.marks.fill(0);
         scratch.stamp = 1;
     }
-    // Systematic factors, each from its own stream.
-    let (z_drawn, weight) = match &plan.tail_sampling {
-        None => (key.stream(Purpose::GlobalFactor, 0).sample(StandardNormal), crate::stats::WEIGHT_UNIT),
-        Some(is) => is.draw(&mut key.stream(Purpose::GlobalFactor, 0)),
-    };
-    let z_g = plan.fixed_global.unwrap_or(z_drawn);
-    for (s, z) in scratch.z_sector.iter_mut().enumerate() {
-        *z = key.stream(Purpose::SectorFactor, s as u32).sample(StandardNormal);
-    }
-    for (c, z) in scratch.z_country.iter_mut().enumerate() {
-        *z = key.stream(Purpose::CountryFactor, c as u32).sample(StandardNormal);
-    }
-    // Student-t copula: X / √(W/ν) < t_q  ⇔  X < t_q·√(W/ν): the thresholds scale per trial.
-    let t_scale = plan.t_copula.as_ref().map_or(1.0, |t| t.draw_scale(&mut key.stream(Purpose::TScale, 0)));
+    let Factors { z_g, weight, t_scale } = draw_factors(plan, key, &mut scratch.z_sector, &mut scratch.z_country);
 
     let mut defaults = 0i64;
     for (k, bucket) in plan.buckets.iter().enumerate() {
@@ -442,10 +444,92 @@ pub(crate) fn draw_trial(plan: &Plan, key: &TrialKey, scratch: &mut Scratch) -> 
 
     let gross: i64 = scratch.events.iter().map(|e| e.unpaid - e.recovery).sum();
     if let Some(cash) = &plan.cash {
-        correct_cash(plan, cash, scratch);
+        correct_cash(plan, cash, key, scratch);
     }
     let write_off = push_write_offs(plan, scratch);
     Drawn { weight, gross, defaults, write_off }
+}
+
+/// Takes back the prepared corrections of the trial's defaulters: the block added them as late
+/// payers (its draws do not know the defaults), but a defaulter is not late.
+fn take_back_defaulters(plan: &Plan, cash: &crate::plan::cash::CashPlan, key: &TrialKey, scratch: &mut Scratch) {
+    let (Some(late), Some(fast)) = (&plan.lateness, &cash.late) else { return };
+    for i in 0..scratch.pending.len() {
+        let b = scratch.pending[i].0;
+        let group = late.bucket_of[b as usize] as usize;
+        let word = key.lanes(Purpose::Late, b / 4)[b as usize % 4];
+        if u64::from(word) >= scratch.late_p[group] {
+            continue;
+        }
+        let delay = delay_of(late, key.stream(Purpose::Delay, b).unit());
+        let bc = &cash.buyers[b as usize];
+        if delay > 0 && late.fee_ppb(delay) == 0 && fast.applies(plan, bc, delay) {
+            fast.add_signed(plan, cash, b as usize, bc, delay, -1, &mut scratch.late_acc, &mut scratch.totals);
+        }
+    }
+}
+
+/// The systematic factors of a trial beside the sector and country ones.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Factors {
+    pub z_g: f64,
+    /// The trial's weight ([`crate::plan::WEIGHT_UNIT`] without tail sampling).
+    pub weight: u64,
+    /// The t copula's divisor `√(W/ν)` (1 for the Gaussian copula).
+    pub t_scale: f64,
+}
+
+/// Draws the trial's systematic factors, each from its own stream: the global one (fixed by
+/// `systematic_quantile`, or importance-sampled), the sector and country factors into
+/// `z_sector` and `z_country`, and the t copula's scale.
+#[inline]
+pub(crate) fn draw_factors(plan: &Plan, key: &TrialKey, z_sector: &mut [f64], z_country: &mut [f64]) -> Factors {
+    let (z_drawn, weight) = match &plan.tail_sampling {
+        None => (key.stream(Purpose::GlobalFactor, 0).sample(StandardNormal), crate::plan::WEIGHT_UNIT),
+        Some(is) => is.draw(&mut key.stream(Purpose::GlobalFactor, 0)),
+    };
+    let z_g = plan.fixed_global.unwrap_or(z_drawn);
+    for (s, z) in z_sector.iter_mut().enumerate() {
+        *z = key.stream(Purpose::SectorFactor, s as u32).sample(StandardNormal);
+    }
+    for (c, z) in z_country.iter_mut().enumerate() {
+        *z = key.stream(Purpose::CountryFactor, c as u32).sample(StandardNormal);
+    }
+    // Student-t copula: X / √(W/ν) < t_q  ⇔  X < t_q·√(W/ν): the thresholds scale per trial.
+    let t_scale = plan.t_copula.as_ref().map_or(1.0, |t| t.draw_scale(&mut key.stream(Purpose::TScale, 0)));
+    Factors { z_g, weight, t_scale }
+}
+
+/// The conditional lateness probability of each lateness group given the factors, as a 32-bit
+/// threshold (a buyer's word below it: late), into `out`.
+pub(crate) fn late_thresholds(
+    late: &crate::plan::LatenessPlan,
+    z_g: f64,
+    z_sector: &[f64],
+    z_country: &[f64],
+    out: &mut Vec<u64>,
+) {
+    out.clear();
+    for bucket in &late.buckets {
+        let systematic = bucket.load[0] * z_g
+            + bucket.load[1] * z_sector[bucket.sector as usize]
+            + bucket.load[2] * z_country[bucket.country as usize];
+        let p = if bucket.idio > 0.0 {
+            normal::cdf((late.threshold - systematic) / bucket.idio)
+        } else if systematic < late.threshold {
+            1.0
+        } else {
+            0.0
+        };
+        out.push((p * 4_294_967_296.0).round() as u64);
+    }
+}
+
+/// A late buyer's delay in days from its uniform (0: not late after all).
+#[inline]
+pub(crate) fn delay_of(late: &crate::plan::LatenessPlan, u: f64) -> i32 {
+    let days = late.delays.sample(u) as i64 + late.shift as i64;
+    days.max(0) as i32
 }
 
 /// The trial's dilution loss (docs/model.md, "Disputes (dilution)"): the credited pieces of
@@ -588,8 +672,17 @@ fn retreat_row(plan: &Plan, cuts: &crate::plan::CutPlan, scratch: &Scratch, out:
 /// Starts the trial's month totals from the baseline and corrects them for every buyer whose path
 /// differs: defaulters, late buyers (simply late ones through the fast path) and the other buyers
 /// of countries with an event. Claims and the insurer's shares are added by the settlement.
-fn correct_cash(plan: &Plan, cash: &crate::plan::cash::CashPlan, scratch: &mut Scratch) {
+///
+/// A prepared trial ([`Scratch::prepared`]) already holds the closed-form corrections of every
+/// buyer its draws make late, defaulters included; here they are kept for the buyers they apply to
+/// and taken back for the others (defaulters, and buyers with a country event or a cut).
+fn correct_cash(plan: &Plan, cash: &crate::plan::cash::CashPlan, key: &TrialKey, scratch: &mut Scratch) {
     scratch.totals.copy_from(&cash.baseline);
+    let prepared = scratch.prepared;
+    if prepared {
+        scratch.totals.add_assign(&scratch.pre_delta);
+        take_back_defaulters(plan, cash, key, scratch);
+    }
     for e in &scratch.events {
         // Late buyers and the buyers of event countries are corrected below; a write-off is
         // already in the path (its pieces are never collected).
@@ -618,7 +711,15 @@ fn correct_cash(plan: &Plan, cash: &crate::plan::cash::CashPlan, scratch: &mut S
         let event = if events { scratch.event_of_country[plan.buyer_country[b] as usize] } else { None };
         let cut = if cuts { scratch.cut_of(b).map(|c| c.cut) } else { None };
         let fee_ppb = plan.lateness.as_ref().map_or(0, |l| l.fee_ppb(delay));
-        if event.is_none()
+        if prepared && let Some(fast) = &cash.late {
+            let bc = &cash.buyers[b];
+            if fee_ppb == 0 && fast.applies(plan, bc, delay) {
+                if event.is_none() && cut.is_none() {
+                    continue; // added with the block
+                }
+                fast.add_signed(plan, cash, b, bc, delay, -1, &mut scratch.late_acc, &mut scratch.totals);
+            }
+        } else if event.is_none()
             && cut.is_none()
             && fee_ppb == 0
             && let Some(fast) = &cash.late
@@ -940,7 +1041,7 @@ fn random_default(plan: &Plan, key: &TrialKey, buyer: u32, scratch: &mut Scratch
 /// marked as defaulted at once.
 fn draw_default(
     plan: &Plan,
-    rng: &mut crate::rng::Stream,
+    rng: &mut crate::engine::rng::Stream,
     buyer: u32,
     day: i32,
     kind: DefaultKind,
@@ -1293,32 +1394,19 @@ fn draw_lateness(plan: &Plan, late: &crate::plan::LatenessPlan, key: &TrialKey, 
     scratch.late.clear();
     let min_waiting = plan.policies.iter().map(|p| p.waiting_period_days).min().unwrap_or(i32::MAX);
     // Conditional lateness probability of each sector × country group as a 32-bit threshold.
-    scratch.late_p.clear();
-    for bucket in &late.buckets {
-        let systematic = bucket.load[0] * z_g
-            + bucket.load[1] * scratch.z_sector[bucket.sector as usize]
-            + bucket.load[2] * scratch.z_country[bucket.country as usize];
-        let p = if bucket.idio > 0.0 {
-            normal::cdf((late.threshold - systematic) / bucket.idio)
-        } else if systematic < late.threshold {
-            1.0
-        } else {
-            0.0
-        };
-        scratch.late_p.push((p * 4_294_967_296.0).round() as u64);
-    }
+    late_thresholds(late, z_g, &scratch.z_sector, &scratch.z_country, &mut scratch.late_p);
     let n = late.bucket_of.len();
     let (marks, stamp, thresholds) = (&scratch.marks, scratch.stamp, &scratch.late_p);
     let candidates = &mut scratch.candidates;
     candidates.resize(n, 0);
     let mut count = 0usize;
     // Eight blocks of four buyers at a time (SIMD), the rest one block at a time.
-    const CHUNK: usize = 4 * crate::rng::philox::LANES;
+    const CHUNK: usize = 4 * crate::engine::rng::philox::LANES;
     let whole = n / CHUNK * CHUNK;
     for (chunk, (groups, marked)) in
         late.bucket_of[..whole].chunks_exact(CHUNK).zip(marks[..whole].chunks_exact(CHUNK)).enumerate()
     {
-        let words = key.lanes_x8(Purpose::Late, (chunk * crate::rng::philox::LANES) as u32);
+        let words = key.lanes_x8(Purpose::Late, (chunk * crate::engine::rng::philox::LANES) as u32);
         let words = words.as_flattened();
         for (i, ((&group, &mark), &u)) in groups.iter().zip(marked).zip(words).enumerate() {
             candidates[count] = (chunk * CHUNK + i) as u32;
@@ -1334,18 +1422,17 @@ fn draw_lateness(plan: &Plan, late: &crate::plan::LatenessPlan, key: &TrialKey, 
         }
     }
     // The delays' uniforms, eight at a time (SIMD): the first word of each candidate's stream.
-    const X8: usize = crate::rng::philox::LANES;
+    const X8: usize = crate::engine::rng::philox::LANES;
     scratch.delay_u.clear();
     for group in scratch.candidates[..count].chunks(X8) {
         let mut entities = [group[0]; X8];
         entities[..group.len()].copy_from_slice(group);
         let words = key.first_words_x8(Purpose::Delay, entities);
-        scratch.delay_u.extend(words[..group.len()].iter().map(|&w| crate::rng::philox::unit_f64(w)));
+        scratch.delay_u.extend(words[..group.len()].iter().map(|&w| crate::engine::rng::philox::unit_f64(w)));
     }
     for i in 0..count {
         let b = scratch.candidates[i];
-        let days = late.delays.sample(scratch.delay_u[i]) as i64 + late.shift as i64;
-        let delay = days.max(0) as i32;
+        let delay = delay_of(late, scratch.delay_u[i]);
         if delay == 0 {
             continue;
         }

@@ -4,6 +4,9 @@ pub mod buyer_sums;
 mod driver;
 pub mod frontier;
 mod kernel;
+pub mod late_block;
+pub mod rng;
+mod weights;
 
 pub use crate::claims::Peril;
 pub use driver::{BLOCK, Outcomes, replay_trial, run_trials};
@@ -11,3 +14,4 @@ pub use kernel::{
     CashRecord, Cause, ClaimRecord, FIXED_COLUMNS, LossEvent, Scratch, buyer_cash_effects, date_of_loss, net_loss,
     run_trial,
 };
+pub use weights::Weights;

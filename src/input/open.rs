@@ -88,6 +88,25 @@ fn kind(meta: &std::fs::Metadata) -> &'static str {
     if meta.is_dir() { "a folder" } else { "not a file" }
 }
 
+/// The portfolio files a study names (`[portfolio] buyers` and `invoices`) with their sizes, read
+/// before the study is loaded; a study file that cannot be read yields none (loading reports it).
+pub fn portfolio_files(study_file: &Path) -> Vec<(std::path::PathBuf, u64)> {
+    // Through the one opener: a FIFO or a device as study.toml is refused, not read without end.
+    let Ok(bytes) = read_regular(study_file, TEXT_CAP) else {
+        return Vec::new();
+    };
+    let Ok(text) = std::str::from_utf8(&bytes) else { return Vec::new() };
+    let Ok(table) = text.parse::<toml::Table>() else { return Vec::new() };
+    let dir = study_file.parent().unwrap_or(Path::new(""));
+    let Some(portfolio) = table.get("portfolio").and_then(toml::Value::as_table) else { return Vec::new() };
+    ["buyers", "invoices"]
+        .iter()
+        .filter_map(|k| portfolio.get(*k).and_then(toml::Value::as_str))
+        .map(|name| dir.join(name))
+        .filter_map(|p| std::fs::metadata(&p).ok().map(|m| (p, m.len())))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,9 +1,9 @@
 //! Reports of `run --method analytic`: analytic.csv and analytic_distribution.csv.
 
 use super::csv_tables::{prob, table};
-use crate::analytic::{AnalyticScenario, LossDistribution};
 use crate::error::Error;
 use crate::money::format_cents;
+use crate::run::analytic::{AnalyticScenario, LossDistribution};
 use crate::stats::{HISTOGRAM_BINS, nice_width};
 
 /// An f64 amount in cents printed in currency units with two decimals.

@@ -226,7 +226,7 @@ pub fn answers(s: &ScenarioResult, study: &Study, receivables: Option<f64>) -> S
     let retreat = s.retreat.as_ref().and_then(|r| {
         let index = s.policies.iter().skip(1).position(|p| p.name == best.name).unwrap_or(0);
         let cover = r.cover_removed.get(index)?;
-        let cents = |f: &crate::retreat::Figure| Estimate { value: f.mean / 100.0, se: f.std_error / 100.0 };
+        let cents = |f: &crate::run::retreat::Figure| Estimate { value: f.mean / 100.0, se: f.std_error / 100.0 };
         Some(Retreat {
             buyers_cut: Estimate { value: r.buyers_cut.mean, se: r.buyers_cut.std_error },
             policy: s.policies.get(index + 1)?.name.clone(),
@@ -240,11 +240,11 @@ pub fn answers(s: &ScenarioResult, study: &Study, receivables: Option<f64>) -> S
         if mean <= 0.0 {
             return None;
         }
-        let share = |e: &crate::shortfall::ShortfallEntry| e.contribution as f64 / 100.0 / mean;
-        let peril = crate::shortfall::top_entries(study, alt, "peril", 1).into_iter().next()?;
-        let buyers = crate::shortfall::top_entries(study, alt, "buyer", 3)
+        let share = |e: &crate::run::shortfall::ShortfallEntry| e.contribution as f64 / 100.0 / mean;
+        let peril = crate::run::shortfall::top_entries(study, alt, "peril", 1).into_iter().next()?;
+        let buyers = crate::run::shortfall::top_entries(study, alt, "buyer", 3)
             .iter()
-            .filter(|e| e.key != crate::shortfall::RESIDUAL_KEY)
+            .filter(|e| e.key != crate::run::shortfall::RESIDUAL_KEY)
             .map(|e| (if e.name.is_empty() { e.key.clone() } else { e.name.clone() }, share(e)))
             .collect();
         Some(ShortfallCauses { mean, peril: (peril.key.replace('_', " "), share(&peril)), buyers })

@@ -1,11 +1,11 @@
 //! contributions.csv: expected loss and ES 99 contributions per buyer, sector, country and group.
 
 use super::csv_tables::{prob, table, units};
-use crate::contrib::{AlternativeContributions, DIMENSIONS, KeyIndex, apportion};
 use crate::error::Error;
 use crate::model::Study;
 use crate::money::format_cents;
 use crate::run::RunResult;
+use crate::run::contributions::{AlternativeContributions, DIMENSIONS, KeyIndex, apportion};
 use std::collections::BTreeMap;
 
 /// One row of a dimension: key, expected loss and its error, ES 99 and its error (cents).

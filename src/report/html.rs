@@ -4,12 +4,12 @@
 //! run. Charts are inline SVG built here (no script, font or network access); the page holds no
 //! timing, so identical runs give identical pages.
 
-use crate::contrib::apportion;
 use crate::error::Error;
 use crate::model::Study;
 use crate::money::{format_cents, group_thousands, mean_cents};
 use crate::portfolio_summary::Summary;
 use crate::report::figures::{nice_ticks, percent_with_error, rounded, tick_amount, tick_percent, with_error};
+use crate::run::contributions::apportion;
 use crate::run::{PolicyResult, RunResult, ScenarioResult};
 use crate::stats::{Bin, MeasureStats};
 use std::fmt::Write;

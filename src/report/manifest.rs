@@ -82,7 +82,7 @@ pub fn run_manifest_json(
         "method": r.method,
         "seed": r.seed,
         "trials": r.trials,
-        "generator": crate::rng::GENERATOR,
+        "generator": crate::engine::rng::GENERATOR,
         "tail_sampling": r.tail_shift.map(|shift| json!({ "global_factor_shift": shift, "mixture_weight": 0.5 })),
         "scenarios": r.scenarios,
         "policies": r.policies,

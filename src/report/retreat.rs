@@ -32,7 +32,7 @@ pub fn retreat_csv(r: &RunResult) -> Result<Option<Vec<u8>>, Error> {
         for (i, p) in s.policies.iter().enumerate() {
             // "none" first (no cover to remove), then the policies in file order.
             let cover = match i.checked_sub(1) {
-                None => crate::retreat::Figure { mean: 0.0, std_error: 0.0 },
+                None => crate::run::retreat::Figure { mean: 0.0, std_error: 0.0 },
                 Some(q) => ret.cover_removed[q],
             };
             debug_assert!(i > 0 || p.name == NO_POLICY);

@@ -1,12 +1,12 @@
 //! shortfall_contributions.csv: the mean peak shortfall attributed to perils, buyers, sectors and
-//! countries (docs/reports.md; [`crate::shortfall`]).
+//! countries (docs/reports.md; [`crate::run::shortfall`]).
 
 use super::csv_tables::{prob, table, units};
 use crate::error::Error;
 use crate::model::Study;
 use crate::money::format_cents;
 use crate::run::RunResult;
-use crate::shortfall::{DIMENSIONS, entries};
+use crate::run::shortfall::{DIMENSIONS, entries};
 
 /// shortfall_contributions.csv, `None` when no scenario has a cash section. Per scenario,
 /// alternative and dimension, the contributions in cents that add up to summary.csv's

@@ -4,6 +4,7 @@ use crate::money::mean_cents;
 
 pub mod paired;
 pub mod weighted;
+pub use crate::money::weighted_square;
 pub use paired::{PairedAmount, PairedShare, SIGNIFICANCE_Z};
 pub use weighted::{Share, WEIGHT_UNIT, Weights};
 
@@ -190,21 +191,6 @@ pub fn mean_std_error_of(centred: f64, n: usize) -> f64 {
         return 0.0;
     }
     (centred.max(0.0) / ((n - 1) as f64 * n as f64)).sqrt()
-}
-
-/// `t² / unit²` rounded to an integer: the square of a weighted term `t = w·x` (weight in units
-/// of `unit`, `x` in cents) in cents². Exact without weights (`unit = 1`); under likelihood
-/// weights the square is rounded once per trial (half up), then summed exactly, so sums of
-/// squares are integers that merge in any order (the f64 square only for terms above 2⁶³).
-pub fn weighted_square(t: i128, unit: u64) -> i128 {
-    if unit == 1 {
-        return t.saturating_mul(t);
-    }
-    let d = unit as i128 * unit as i128;
-    match t.checked_mul(t) {
-        Some(sq) if sq <= i128::MAX - d / 2 => (sq + d / 2) / d,
-        _ => ((t as f64 / unit as f64).powi(2)) as i128,
-    }
 }
 
 /// `Σ y² − (Σ y)² / C` for terms `y` given as exact integer sums: `sum_sq = Σ y²` (as

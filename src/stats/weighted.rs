@@ -8,110 +8,15 @@
 //! unweighted statistics of §3.1.1.
 
 use super::{Bin, HISTOGRAM_BINS, Level, MeasureStats, QUANTILE_LEVELS, TAIL_LEVELS, Z95, nice_width};
+pub use crate::engine::Weights;
 use crate::money::mean_cents;
-
-/// How the trials of a run are weighted.
-#[derive(Debug, Clone, Copy)]
-pub enum Weights<'a> {
-    /// Plain Monte Carlo: every trial counts once.
-    Equal,
-    /// Importance sampling: each trial's likelihood ratio in units of [`WEIGHT_UNIT`].
-    Likelihood(&'a [u64]),
-}
-
-/// One unit of likelihood-ratio weight: 2³².
-pub const WEIGHT_UNIT: u64 = 1 << 32;
+pub use crate::plan::WEIGHT_UNIT;
 
 /// A probability estimate with its standard error.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Share {
     pub p: f64,
     pub std_error: f64,
-}
-
-impl<'a> Weights<'a> {
-    /// The weights of a run: `Equal` without likelihood ratios.
-    pub fn of(weights: Option<&'a [u64]>) -> Self {
-        weights.map_or(Weights::Equal, Weights::Likelihood)
-    }
-
-    /// Weight of one trial.
-    pub fn unit(&self) -> u64 {
-        match self {
-            Weights::Equal => 1,
-            Weights::Likelihood(_) => WEIGHT_UNIT,
-        }
-    }
-
-    /// Weight of trial `i`, in units of [`Weights::unit`].
-    #[inline]
-    pub fn weight(&self, i: usize) -> u64 {
-        match self {
-            Weights::Equal => 1,
-            Weights::Likelihood(w) => w[i],
-        }
-    }
-
-    /// Statistics of one measure over the trials.
-    pub fn stats(&self, values: &[i64]) -> MeasureStats {
-        match self {
-            Weights::Equal => MeasureStats::from_values(values),
-            Weights::Likelihood(w) => weighted_stats(values, w),
-        }
-    }
-
-    /// The probability of the trials where `hit(i)`, with its standard error.
-    pub fn share(&self, n: usize, hit: impl Fn(usize) -> bool) -> Share {
-        if n == 0 {
-            return Share { p: 0.0, std_error: 0.0 };
-        }
-        let u = self.unit() as f64;
-        let (mut s, mut ss) = (0.0f64, 0.0f64);
-        for i in (0..n).filter(|&i| hit(i)) {
-            let w = self.weight(i) as f64 / u;
-            s += w;
-            ss += w * w;
-        }
-        let p = s / n as f64;
-        let var = (ss / n as f64 - p * p).max(0.0);
-        Share { p, std_error: (var / n as f64).sqrt() }
-    }
-
-    /// The weighted sum of a column in cents, expressed as a plain sum over the trials (`mean ×
-    /// N`), rounded half-to-even: for means of report columns.
-    pub fn sum(&self, n: usize, value: impl Fn(usize) -> i64) -> i128 {
-        let total: i128 = (0..n).map(|i| value(i) as i128 * self.weight(i) as i128).sum();
-        mean_cents(total, self.unit())
-    }
-
-    /// The weighted mean of a column in cents, rounded half-to-even once.
-    pub fn mean(&self, n: usize, value: impl Fn(usize) -> i64) -> i128 {
-        let total: i128 = (0..n).map(|i| value(i) as i128 * self.weight(i) as i128).sum();
-        mean_cents(total, self.unit() * n as u64)
-    }
-
-    /// The quantiles of `values` at `levels` (one sort). Under likelihood weights a level below
-    /// one half is read from the lower-side CDF (`P̂(X ≤ x)`), one above from the upper side, so
-    /// each is estimated from the weights of its own tail.
-    pub fn quantiles<const K: usize>(&self, values: &[i64], levels: [Level; K]) -> [i64; K] {
-        match self {
-            Weights::Equal => {
-                let mut sorted = values.to_vec();
-                sorted.sort_unstable();
-                levels.map(|l| super::quantile_sorted(&sorted, l))
-            }
-            Weights::Likelihood(w) => {
-                let s = Sorted::new(values, w);
-                levels.map(|l| {
-                    if 2 * l.num < l.den {
-                        s.lower_quantile_at_mass(mass_at(values.len(), l))
-                    } else {
-                        s.quantile_at_mass(mass_at(values.len(), l))
-                    }
-                })
-            }
-        }
-    }
 }
 
 /// `α · N · unit` rounded up: the cumulative mass the `α`-quantile must reach.
@@ -321,6 +226,70 @@ fn weighted_stats(values: &[i64], w: &[u64]) -> MeasureStats {
         p_positive: positive.p,
         p_positive_std_error: positive.std_error,
         histogram: weighted_histogram(&s, HISTOGRAM_BINS),
+    }
+}
+
+/// Estimators over a run's weighted trials.
+impl Weights<'_> {
+    /// Statistics of one measure over the trials.
+    pub fn stats(&self, values: &[i64]) -> MeasureStats {
+        match self {
+            Weights::Equal => MeasureStats::from_values(values),
+            Weights::Likelihood(w) => weighted_stats(values, w),
+        }
+    }
+
+    /// The probability of the trials where `hit(i)`, with its standard error.
+    pub fn share(&self, n: usize, hit: impl Fn(usize) -> bool) -> Share {
+        if n == 0 {
+            return Share { p: 0.0, std_error: 0.0 };
+        }
+        let u = self.unit() as f64;
+        let (mut s, mut ss) = (0.0f64, 0.0f64);
+        for i in (0..n).filter(|&i| hit(i)) {
+            let w = self.weight(i) as f64 / u;
+            s += w;
+            ss += w * w;
+        }
+        let p = s / n as f64;
+        let var = (ss / n as f64 - p * p).max(0.0);
+        Share { p, std_error: (var / n as f64).sqrt() }
+    }
+
+    /// The weighted sum of a column in cents, expressed as a plain sum over the trials (`mean ×
+    /// N`), rounded half-to-even: for means of report columns.
+    pub fn sum(&self, n: usize, value: impl Fn(usize) -> i64) -> i128 {
+        let total: i128 = (0..n).map(|i| value(i) as i128 * self.weight(i) as i128).sum();
+        mean_cents(total, self.unit())
+    }
+
+    /// The weighted mean of a column in cents, rounded half-to-even once.
+    pub fn mean(&self, n: usize, value: impl Fn(usize) -> i64) -> i128 {
+        let total: i128 = (0..n).map(|i| value(i) as i128 * self.weight(i) as i128).sum();
+        mean_cents(total, self.unit() * n as u64)
+    }
+
+    /// The quantiles of `values` at `levels` (one sort). Under likelihood weights a level below
+    /// one half is read from the lower-side CDF (`P̂(X ≤ x)`), one above from the upper side, so
+    /// each is estimated from the weights of its own tail.
+    pub fn quantiles<const K: usize>(&self, values: &[i64], levels: [Level; K]) -> [i64; K] {
+        match self {
+            Weights::Equal => {
+                let mut sorted = values.to_vec();
+                sorted.sort_unstable();
+                levels.map(|l| super::quantile_sorted(&sorted, l))
+            }
+            Weights::Likelihood(w) => {
+                let s = Sorted::new(values, w);
+                levels.map(|l| {
+                    if 2 * l.num < l.den {
+                        s.lower_quantile_at_mass(mass_at(values.len(), l))
+                    } else {
+                        s.quantile_at_mass(mass_at(values.len(), l))
+                    }
+                })
+            }
+        }
     }
 }
 

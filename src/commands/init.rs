@@ -209,7 +209,7 @@ forced_country_events = [{ country = "US", start_day = 60, duration_days = 90 }]
 "#;
 
 /// Writes the study of [`FILES`] into `dir` (created if missing), each file atomically. The caller
-/// refuses a folder that is not empty first ([`crate::generate::refuse_non_empty`]).
+/// refuses a folder that is not empty first ([`crate::commands::generate::refuse_non_empty`]).
 pub fn init(dir: &Path) -> Result<(), Error> {
     for (name, text) in FILES {
         let path = dir.join(name);

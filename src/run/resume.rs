@@ -31,7 +31,7 @@ impl ResumeStore {
         let parts = [
             env!("CARGO_PKG_VERSION"),
             env!("ARSTRESS_CRATE_VERSIONS"),
-            crate::rng::GENERATOR,
+            crate::engine::rng::GENERATOR,
             crate::provenance::build_id(),
         ];
         for part in parts {
@@ -77,7 +77,7 @@ impl ResumeStore {
         if std::fs::symlink_metadata(&path).is_err() {
             return Ok(Stored::Missing);
         }
-        let cap = (MAGIC.len() + 128) as u64 + crate::shard::encoded_len(plan, trials);
+        let cap = (MAGIC.len() + 128) as u64 + crate::run::shard::encoded_len(plan, trials);
         // Larger than this scenario's rows can take: another run's (replaced when stored).
         let Some(bytes) = crate::input::open::read_regular_within(&path, cap)? else { return Ok(Stored::Missing) };
         let key = self.key(scenario, width);
@@ -90,7 +90,7 @@ impl ResumeStore {
         if sum != hex(&Sha256::digest(body)).as_bytes() {
             return Ok(damaged());
         }
-        Ok(crate::shard::decode(body, plan)
+        Ok(crate::run::shard::decode(body, plan)
             .filter(|o| o.first_trial == 0 && o.trials as u64 == trials)
             .map_or_else(damaged, Stored::Found))
     }
@@ -98,7 +98,7 @@ impl ResumeStore {
     /// Stores the outcomes of `scenario` (atomically: a temporary file renamed into place), with
     /// the SHA-256 of their bytes.
     pub fn save(&self, scenario: &str, outcomes: &Outcomes) -> Result<(), Error> {
-        let body = crate::shard::encode(outcomes);
+        let body = crate::run::shard::encode(outcomes);
         let mut bytes = Vec::from(MAGIC.as_slice());
         bytes.extend_from_slice(self.key(scenario, outcomes.width).as_bytes());
         bytes.extend_from_slice(hex(&Sha256::digest(&body)).as_bytes());

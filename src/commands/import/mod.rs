@@ -4,14 +4,14 @@
 //! [`columns`] finds which column holds what, [`ledger`] reads the table and its values, this module
 //! groups rows into buyers, applies the documented defaults (one summary warning per defaulted
 //! field), builds buyers.csv, invoices.csv, study.toml, policies.toml (one whole-turnover policy)
-//! and the standard scenarios ([`crate::generate::standard_scenarios`]), and checks the result by
+//! and the standard scenarios ([`crate::commands::generate::standard_scenarios`]), and checks the result by
 //! loading it as `validate` would before anything is written.
 
 pub mod columns;
 pub mod ledger;
 
+use crate::commands::generate::{StudyToml, WHOLE_TURNOVER_POLICY, standard_scenarios};
 use crate::error::{Error, Location, Problem, Problems};
-use crate::generate::{StudyToml, WHOLE_TURNOVER_POLICY, standard_scenarios};
 use columns::{Bucket, Columns, Field, Mapping};
 use ledger::{Format, Table, cell, parse_ledger_date, parse_money, parse_terms};
 use rust_decimal::Decimal;
@@ -966,8 +966,8 @@ fn study_files(
          # others as [[policy]] tables (SPEC §5); `none` is always reported.\n\n{WHOLE_TURNOVER_POLICY}"
     );
     let files = vec![
-        ("buyers.csv".to_owned(), crate::generate::csv_bytes(Path::new("buyers.csv"), &buyers)?),
-        ("invoices.csv".to_owned(), crate::generate::csv_bytes(Path::new("invoices.csv"), &invoices)?),
+        ("buyers.csv".to_owned(), crate::commands::generate::csv_bytes(Path::new("buyers.csv"), &buyers)?),
+        ("invoices.csv".to_owned(), crate::commands::generate::csv_bytes(Path::new("invoices.csv"), &invoices)?),
         ("policies.toml".to_owned(), policies.into_bytes()),
         ("study.toml".to_owned(), study.into_bytes()),
     ];

@@ -205,7 +205,7 @@ pub fn shard_files(
         tool: "arstress".into(),
         version: env!("CARGO_PKG_VERSION").into(),
         crates: env!("ARSTRESS_CRATE_VERSIONS").into(),
-        generator: crate::rng::GENERATOR.into(),
+        generator: crate::engine::rng::GENERATOR.into(),
         build: crate::provenance::build_id().into(),
         study: std::path::absolute(study_path).unwrap_or_else(|_| study_path.to_path_buf()),
         inputs: inputs_of(study),

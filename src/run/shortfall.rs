@@ -13,10 +13,10 @@
 //! key "none of the buyers". The borrowing base is not attributed: the split is by cash gaps.
 //!
 //! The per-buyer paths are not kept during the run: the trials with a positive peak under any
-//! alternative are **replayed** from their keys `(seed, trial)` (as [`crate::contrib`] does for
+//! alternative are **replayed** from their keys `(seed, trial)` (as [`crate::run::contributions`] does for
 //! tail trials), and a replay that does not reproduce the stored row is an error. Each trial's
 //! `weight × peak` is split over its buyers in exact integers (largest remainders), so the sums
-//! per key add up exactly to the sum of the peaks, and [`crate::contrib::apportion`] turns them
+//! per key add up exactly to the sum of the peaks, and [`crate::run::contributions::apportion`] turns them
 //! into cents that add up to the reported mean to the cent.
 
 use crate::engine::{Cause, Outcomes, Scratch, buyer_cash_effects};
@@ -57,7 +57,7 @@ pub struct AlternativeShortfall {
     pub residual_sum: i128,
     /// Trials × weight unit.
     pub divisor: u64,
-    /// Per key of [`crate::contrib::KeyIndex`] (buyers, sectors, countries; groups unused): the
+    /// Per key of [`crate::run::contributions::KeyIndex`] (buyers, sectors, countries; groups unused): the
     /// sum over trials of the square of the key's part of the trial's peak, `(w·part)² / unit²`.
     pub key_sq: Vec<i128>,
     /// The same per peril.
@@ -329,7 +329,7 @@ pub fn entries(study: &crate::model::Study, alt: &AlternativeShortfall, dimensio
             "country" => 2,
             _ => 0,
         };
-        let (index, names) = crate::contrib::KeyIndex::new(&study.portfolio);
+        let (index, names) = crate::run::contributions::KeyIndex::new(&study.portfolio);
         let (first, count) = index.dims[d];
         let mut key_sums = vec![0i128; count];
         for (b, s) in alt.buyer_sum.iter().enumerate() {
@@ -346,7 +346,7 @@ pub fn entries(study: &crate::model::Study, alt: &AlternativeShortfall, dimensio
         r.1 += alt.residual_sq;
         by_key.into_iter().unzip()
     };
-    let parts = crate::contrib::apportion(&sums.iter().map(|s| s.0).collect::<Vec<_>>(), alt.divisor);
+    let parts = crate::run::contributions::apportion(&sums.iter().map(|s| s.0).collect::<Vec<_>>(), alt.divisor);
     let mean = alt.mean();
     let names: BTreeMap<&str, &str> = buyers.iter().map(|b| (b.id.as_str(), b.name.as_str())).collect();
     let mut rows: Vec<ShortfallEntry> = keys

@@ -4,13 +4,13 @@
 //! euro area), 13 sectors, ratings weighted toward BBB/BB, lognormal sales, credit limits on most buyers,
 //! some buyer groups, three insurance policies and the standard set of seven scenarios (docs/scenarios.md).
 //!
-//! Every random draw comes from [`crate::rng::trial_rng`]: buyer `i` uses its own stream, so the first
+//! Every random draw comes from [`crate::engine::rng::trial_rng`]: buyer `i` uses its own stream, so the first
 //! buyers of a larger study equal those of a smaller one with the same seed (apart from the id padding
 //! and group membership). Output is byte-identical for the same options.
 
+use crate::engine::rng::{TrialRng, trial_rng};
 use crate::error::Error;
 use crate::input::portfolio::BUYER_COLUMNS;
-use crate::rng::{TrialRng, trial_rng};
 use rand::RngExt;
 use rand_distr::{Distribution, LogNormal};
 use std::collections::{BTreeMap, BTreeSet};
