@@ -177,31 +177,3 @@ fn reports_are_identical_across_threads_block_sizes_and_shards() {
         assert!(report_bytes(&out) == want, "{n} shards merged differ from the single run");
     }
 }
-
-/// Issue 21: the driver prepares the late buyers' closed-form corrections buyer by buyer over
-/// blocks of trials, then lets each trial take back those of its defaulters and of the buyers
-/// with a country event or a cut. Every outcome row must equal the trial run alone, in every
-/// scenario of the example (defaults, lateness with the agency's fees, country events, cuts,
-/// collections, discounts, terms and disputes).
-#[test]
-fn block_prepared_lateness_equals_each_trial_run_alone() {
-    use arstress::engine::{Scratch, run_trial, run_trials};
-    use arstress::engine::rng::TrialKey;
-    let study = arstress::input::load_study(&example_study()).unwrap();
-    let seed = 2027;
-    let mut prepared_trials = 0;
-    for scenario in &study.scenarios {
-        let plan = arstress::plan::compile(&study, scenario).unwrap();
-        if arstress::engine::late_block::LateBlock::of_plan(&plan).is_some() {
-            prepared_trials += 1;
-        }
-        let out = run_trials(&plan, seed, 0..150, &|_| {});
-        let mut scratch = Scratch::new(&plan);
-        let mut row = vec![0i64; plan.row_width()];
-        for t in 0..150 {
-            run_trial(&plan, &TrialKey::new(seed, t as u64), &mut scratch, &mut row);
-            assert_eq!(row.as_slice(), out.row(t), "scenario {}, trial {t}", scenario.name);
-        }
-    }
-    assert!(prepared_trials >= 10, "the example's scenarios take the block path");
-}

@@ -78,27 +78,13 @@ pub fn run_trials(plan: &Plan, seed: u64, range: Range<u64>, progress: &(dyn Fn(
             let mut scratch = Scratch::new(plan);
             let mut sums = empty();
             let mut keys = TrialKeys::new(plan);
-            let mut late = super::late_block::LateBlock::of_plan(plan);
             let first = range.start + (group * per_group) as u64;
             for (k, (rows, w)) in rows.chunks_mut(block * width).zip(w.chunks_mut(block)).enumerate() {
                 let first = first + (k * block) as u64;
-                let late_block = super::late_block::LATE_BLOCK;
-                for (j, (rows, w)) in rows.chunks_mut(late_block * width).zip(w.chunks_mut(late_block)).enumerate() {
-                    let first = first + (j * late_block) as u64;
-                    if let Some(late) = &mut late {
-                        late.prepare(plan, seed, first, w.len());
-                    }
-                    for (i, row) in rows.chunks_mut(width).enumerate() {
-                        if let Some(late) = &mut late {
-                            late.lend(i, &mut scratch);
-                        }
-                        w[i] = run_trial(plan, &TrialKey::new(seed, first + i as u64), &mut scratch, row);
-                        if let Some(late) = &mut late {
-                            late.take_back(i, &mut scratch);
-                        }
-                        // Without tail sampling every trial weighs one unit of 1.
-                        sums.add_trial(plan, &scratch, if weighted { w[i] } else { 1 }, unit, &mut keys);
-                    }
+                for (i, row) in rows.chunks_mut(width).enumerate() {
+                    w[i] = run_trial(plan, &TrialKey::new(seed, first + i as u64), &mut scratch, row);
+                    // Without tail sampling every trial weighs one unit of 1.
+                    sums.add_trial(plan, &scratch, if weighted { w[i] } else { 1 }, unit, &mut keys);
                 }
                 progress((rows.len() / width) as u64);
             }

@@ -77,7 +77,7 @@ pub struct Scratch {
     claimed: Vec<u32>,
     claim_stamp: u32,
     delivered: DeliveryScratch,
-    pub(crate) late_acc: LateAccumulator,
+    late_acc: LateAccumulator,
     /// Conditional lateness probability per lateness group in the current trial, in units of 2⁻³².
     late_p: Vec<u64>,
     /// Buyers drawn late before their delay is drawn.
@@ -111,11 +111,6 @@ pub struct Scratch {
     refused: i64,
     /// Buyers with disputed sales whose deliveries differ from the plan in the current trial.
     affected: Vec<u32>,
-    /// Set while a trial runs with its late buyers' closed-form corrections already added, buyer
-    /// by buyer over its block ([`super::late_block`]): in `late_acc` and `pre_delta`.
-    pub(crate) prepared: bool,
-    /// The month totals' part of the prepared corrections (added to the baseline).
-    pub(crate) pre_delta: MonthTotals,
 }
 
 /// A claim payment (positive) or an insurer's share paid back (negative) of one buyer under one
@@ -190,16 +185,6 @@ impl Scratch {
             dilution: 0,
             refused: 0,
             affected: Vec::new(),
-            prepared: false,
-            pre_delta: plan
-                .cash
-                .as_ref()
-                .map(|c| {
-                    let mut zeros = c.baseline.clone();
-                    zeros.clear();
-                    zeros
-                })
-                .unwrap_or_default(),
         }
     }
 
@@ -444,29 +429,10 @@ pub(crate) fn draw_trial(plan: &Plan, key: &TrialKey, scratch: &mut Scratch) -> 
 
     let gross: i64 = scratch.events.iter().map(|e| e.unpaid - e.recovery).sum();
     if let Some(cash) = &plan.cash {
-        correct_cash(plan, cash, key, scratch);
+        correct_cash(plan, cash, scratch);
     }
     let write_off = push_write_offs(plan, scratch);
     Drawn { weight, gross, defaults, write_off }
-}
-
-/// Takes back the prepared corrections of the trial's defaulters: the block added them as late
-/// payers (its draws do not know the defaults), but a defaulter is not late.
-fn take_back_defaulters(plan: &Plan, cash: &crate::plan::cash::CashPlan, key: &TrialKey, scratch: &mut Scratch) {
-    let (Some(late), Some(fast)) = (&plan.lateness, &cash.late) else { return };
-    for i in 0..scratch.pending.len() {
-        let b = scratch.pending[i].0;
-        let group = late.bucket_of[b as usize] as usize;
-        let word = key.lanes(Purpose::Late, b / 4)[b as usize % 4];
-        if u64::from(word) >= scratch.late_p[group] {
-            continue;
-        }
-        let delay = delay_of(late, key.stream(Purpose::Delay, b).unit());
-        let bc = &cash.buyers[b as usize];
-        if delay > 0 && late.fee_ppb(delay) == 0 && fast.applies(plan, bc, delay) {
-            fast.add_signed(plan, cash, b as usize, bc, delay, -1, &mut scratch.late_acc, &mut scratch.totals);
-        }
-    }
 }
 
 /// The systematic factors of a trial beside the sector and country ones.
@@ -672,17 +638,8 @@ fn retreat_row(plan: &Plan, cuts: &crate::plan::CutPlan, scratch: &Scratch, out:
 /// Starts the trial's month totals from the baseline and corrects them for every buyer whose path
 /// differs: defaulters, late buyers (simply late ones through the fast path) and the other buyers
 /// of countries with an event. Claims and the insurer's shares are added by the settlement.
-///
-/// A prepared trial ([`Scratch::prepared`]) already holds the closed-form corrections of every
-/// buyer its draws make late, defaulters included; here they are kept for the buyers they apply to
-/// and taken back for the others (defaulters, and buyers with a country event or a cut).
-fn correct_cash(plan: &Plan, cash: &crate::plan::cash::CashPlan, key: &TrialKey, scratch: &mut Scratch) {
+fn correct_cash(plan: &Plan, cash: &crate::plan::cash::CashPlan, scratch: &mut Scratch) {
     scratch.totals.copy_from(&cash.baseline);
-    let prepared = scratch.prepared;
-    if prepared {
-        scratch.totals.add_assign(&scratch.pre_delta);
-        take_back_defaulters(plan, cash, key, scratch);
-    }
     for e in &scratch.events {
         // Late buyers and the buyers of event countries are corrected below; a write-off is
         // already in the path (its pieces are never collected).
@@ -711,15 +668,7 @@ fn correct_cash(plan: &Plan, cash: &crate::plan::cash::CashPlan, key: &TrialKey,
         let event = if events { scratch.event_of_country[plan.buyer_country[b] as usize] } else { None };
         let cut = if cuts { scratch.cut_of(b).map(|c| c.cut) } else { None };
         let fee_ppb = plan.lateness.as_ref().map_or(0, |l| l.fee_ppb(delay));
-        if prepared && let Some(fast) = &cash.late {
-            let bc = &cash.buyers[b];
-            if fee_ppb == 0 && fast.applies(plan, bc, delay) {
-                if event.is_none() && cut.is_none() {
-                    continue; // added with the block
-                }
-                fast.add_signed(plan, cash, b, bc, delay, -1, &mut scratch.late_acc, &mut scratch.totals);
-            }
-        } else if event.is_none()
+        if event.is_none()
             && cut.is_none()
             && fee_ppb == 0
             && let Some(fast) = &cash.late
@@ -1436,26 +1385,33 @@ fn draw_lateness(plan: &Plan, late: &crate::plan::LatenessPlan, key: &TrialKey, 
         if delay == 0 {
             continue;
         }
-        scratch.late.push((b, delay));
-        scratch.delays[b as usize] = (scratch.stamp, delay);
-        if delay > min_waiting {
-            let invoices = plan.invoices_of(b as usize);
-            if let Some(first) = invoices.iter().find(|inv| !inv.prepaid())
-                && first.due < plan.horizon_days
-            {
-                scratch.events.push(LossEvent {
-                    buyer: b,
-                    peril: Peril::Late { delay },
-                    day: first.due,
-                    oldest_due: first.due,
-                    unpaid: 0,
-                    recovery: 0,
-                    recovery_day: i32::MAX,
-                    delivery_stop: i32::MAX,
-                    year: plan.year_of(first.due) as u32,
-                    before_cut: 0,
-                });
-            }
+        push_late(plan, b, delay, min_waiting, scratch);
+    }
+}
+
+/// Records buyer `b` as late by `delay > 0` days in the trial, with a late-payment loss event
+/// when the delay exceeds the shortest waiting period.
+#[inline]
+fn push_late(plan: &Plan, b: u32, delay: i32, min_waiting: i32, scratch: &mut Scratch) {
+    scratch.late.push((b, delay));
+    scratch.delays[b as usize] = (scratch.stamp, delay);
+    if delay > min_waiting {
+        let invoices = plan.invoices_of(b as usize);
+        if let Some(first) = invoices.iter().find(|inv| !inv.prepaid())
+            && first.due < plan.horizon_days
+        {
+            scratch.events.push(LossEvent {
+                buyer: b,
+                peril: Peril::Late { delay },
+                day: first.due,
+                oldest_due: first.due,
+                unpaid: 0,
+                recovery: 0,
+                recovery_day: i32::MAX,
+                delivery_stop: i32::MAX,
+                year: plan.year_of(first.due) as u32,
+                before_cut: 0,
+            });
         }
     }
 }

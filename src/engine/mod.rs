@@ -4,7 +4,6 @@ pub mod buyer_sums;
 mod driver;
 pub mod frontier;
 mod kernel;
-pub mod late_block;
 pub mod rng;
 mod weights;
 

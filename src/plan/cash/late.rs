@@ -195,14 +195,6 @@ impl LateFast {
         fast
     }
 
-    /// Whether a closed form applies to buyer `bc` paying `delay` days late (no default, no
-    /// country event, no cut, no agency fee): it depends on the buyer and the delay alone.
-    #[inline]
-    pub fn applies(&self, plan: &Plan, bc: &BuyerCash, delay: i32) -> bool {
-        let stops = delay > plan.stop_deliveries_after_days && bc.monthly != 0;
-        bc.has(BuyerCash::REGULAR) && (!stops || self.stops_closed)
-    }
-
     /// Adds the correction of buyer `b` (data `bc`, no default, no country event) paying `delay`
     /// days late (`delay > 0`) when a closed form applies, and returns whether it did; on `false`
     /// nothing has changed and the caller takes the explicit path.
@@ -218,29 +210,11 @@ impl LateFast {
         acc: &mut LateAccumulator,
         totals: &mut MonthTotals,
     ) -> bool {
-        self.add_signed(plan, cash, b, bc, delay, 1, acc, totals)
-    }
-
-    /// [`LateFast::add`] times `sign`: with `-1` it takes back a correction added before (every
-    /// amount enters linearly, so adding and taking back leave the totals as they were).
-    #[allow(clippy::too_many_arguments)]
-    #[inline]
-    pub fn add_signed(
-        &self,
-        plan: &Plan,
-        cash: &CashPlan,
-        b: usize,
-        bc: &BuyerCash,
-        delay: i32,
-        sign: i64,
-        acc: &mut LateAccumulator,
-        totals: &mut MonthTotals,
-    ) -> bool {
-        if !self.applies(plan, bc, delay) {
-            return false;
-        }
         let stop = plan.stop_deliveries_after_days;
         let stops = delay > stop && bc.monthly != 0;
+        if !bc.has(BuyerCash::REGULAR) || (stops && !self.stops_closed) {
+            return false;
+        }
         let (n, np, h) = (plan.n_buyers, plan.n_policies(), cash.months);
         acc.ensure(h, plan.horizon_days.max(1) as usize, np);
         let late = Late {
@@ -250,20 +224,19 @@ impl LateFast {
             open: cash.open_of(bc),
             delay,
             lost: if stops { self.lost_sales(cash.open_of(bc), bc.terms, delay, stop) } else { 0 },
-            sign,
         };
         for o in late.open {
             if o.month != u16::MAX {
-                totals.collections[o.month as usize] -= sign * o.amount;
+                totals.collections[o.month as usize] -= o.amount;
             }
             if let Some(k) = cash.month_of(o.due.saturating_add(delay)) {
-                totals.collections[k] += sign * o.amount;
+                totals.collections[k] += o.amount;
             }
         }
         for j in late.lost_months() {
-            totals.sales[j] -= sign * bc.monthly;
+            totals.sales[j] -= bc.monthly;
             if let Some(k) = cash.month_of(late.paid(j)) {
-                totals.collections[k] -= sign * bc.monthly;
+                totals.collections[k] -= bc.monthly;
             }
         }
         let shared = bc.has(BuyerCash::SHARED_LIMIT);
@@ -280,7 +253,7 @@ impl LateFast {
             if bc.rule.mode(delay) == Insured::Direct {
                 acc.ins_all_touched = true;
                 late.eligible_late(plan.horizon_days, base, &mut acc.late);
-                add_insured_change(&mut acc.ins_all, &acc.late, base, plan.protected[b], sign);
+                add_insured_change(&mut acc.ins_all, &acc.late, base, plan.protected[b]);
             }
             return true;
         }
@@ -291,7 +264,7 @@ impl LateFast {
                 Insured::Direct => {
                     late.eligible_late(plan.horizon_days, base, &mut acc.late);
                     let limit = plan.protected[p * n + b];
-                    add_insured_change(&mut totals.insured[p * h..(p + 1) * h], &acc.late, base, limit, sign);
+                    add_insured_change(&mut totals.insured[p * h..(p + 1) * h], &acc.late, base, limit);
                 }
             }
         }
@@ -355,8 +328,6 @@ struct Late<'a> {
     delay: i32,
     /// Sales never made (bit j = month j).
     lost: u64,
-    /// 1 to add the correction, -1 to take it back.
-    sign: i64,
 }
 
 impl Late<'_> {
@@ -387,29 +358,29 @@ impl Late<'_> {
 
     /// Everything leaves the receivables `delay` days later; lost sales never enter.
     fn move_receivables(&self, s: &mut Shift) {
-        let (cash, bc, d, sign) = (self.cash, self.bc, self.delay, self.sign);
+        let (cash, bc, d) = (self.cash, self.bc, self.delay);
         s.touched = true;
-        s.move_sales(sign * bc.monthly, bc.terms, bc.terms.saturating_add(d));
+        s.move_sales(bc.monthly, bc.terms, bc.terms.saturating_add(d));
         for o in self.open {
-            s.move_range(sign * o.amount, o.ends as usize, cash.ends_up_to(o.due.saturating_add(d)));
+            s.move_range(o.amount, o.ends as usize, cash.ends_up_to(o.due.saturating_add(d)));
         }
         for j in self.lost_months() {
-            s.move_range(sign * bc.monthly, cash.ends_up_to(self.paid(j)), j);
+            s.move_range(bc.monthly, cash.ends_up_to(self.paid(j)), j);
         }
     }
 
     /// Everything leaves the eligible receivables `delay` days later or when more than 90 days
     /// past due; lost sales never enter.
     fn move_eligible(&self, s: &mut Shift) {
-        let (cash, bc, d, sign) = (self.cash, self.bc, self.delay, self.sign);
+        let (cash, bc, d) = (self.cash, self.bc, self.delay);
         s.touched = true;
-        s.move_sales(sign * bc.monthly, bc.terms, bc.terms + d.min(ELIGIBLE_MAX_DAYS_PAST_DUE + 1));
+        s.move_sales(bc.monthly, bc.terms, bc.terms + d.min(ELIGIBLE_MAX_DAYS_PAST_DUE + 1));
         for o in self.open {
             let from = cash.ends_up_to(o.due.min(o.aged));
-            s.move_range(sign * o.amount, from, cash.ends_up_to(o.due.saturating_add(d).min(o.aged)));
+            s.move_range(o.amount, from, cash.ends_up_to(o.due.saturating_add(d).min(o.aged)));
         }
         for j in self.lost_months() {
-            s.move_range(sign * bc.monthly, cash.ends_up_to(self.ineligible(j)), j);
+            s.move_range(bc.monthly, cash.ends_up_to(self.ineligible(j)), j);
         }
     }
 
@@ -435,12 +406,11 @@ impl Late<'_> {
     }
 }
 
-/// Adds `sign` times the change of the insured receivables under `limit`,
-/// `min(late, limit) − min(base, limit)`.
+/// Adds the change of the insured receivables under `limit`, `min(late, limit) − min(base, limit)`.
 #[inline]
-fn add_insured_change(to: &mut [i64], late: &[i64], base: &[i64], limit: i64, sign: i64) {
+fn add_insured_change(to: &mut [i64], late: &[i64], base: &[i64], limit: i64) {
     for ((t, &l), &e) in to.iter_mut().zip(late).zip(base) {
-        *t += sign * (l.min(limit) - e.min(limit));
+        *t += l.min(limit) - e.min(limit);
     }
 }
 

@@ -57,42 +57,6 @@ impl MonthTotals {
         }
     }
 
-    /// Adds `other` to `self`, field by field.
-    pub fn add_assign(&mut self, other: &MonthTotals) {
-        for (a, b) in [
-            (&mut self.collections, &other.collections),
-            (&mut self.sales, &other.sales),
-            (&mut self.receivables, &other.receivables),
-            (&mut self.eligible, &other.eligible),
-            (&mut self.insured, &other.insured),
-            (&mut self.recoveries, &other.recoveries),
-            (&mut self.claims, &other.claims),
-            (&mut self.shares, &other.shares),
-        ] {
-            for (x, y) in a.iter_mut().zip(b) {
-                *x += y;
-            }
-        }
-        self.discounts += other.discounts;
-    }
-
-    /// Sets every amount to zero.
-    pub fn clear(&mut self) {
-        for v in [
-            &mut self.collections,
-            &mut self.sales,
-            &mut self.receivables,
-            &mut self.eligible,
-            &mut self.insured,
-            &mut self.recoveries,
-            &mut self.claims,
-            &mut self.shares,
-        ] {
-            v.fill(0);
-        }
-        self.discounts = 0;
-    }
-
     /// Overwrites `self` with `other` without allocating.
     pub fn copy_from(&mut self, other: &MonthTotals) {
         self.collections.copy_from_slice(&other.collections);
