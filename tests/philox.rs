@@ -15,9 +15,9 @@ const PURPOSES: [Purpose; 4] = [Purpose::DefaultDetail, Purpose::Delay, Purpose:
 /// Draw `index` of the stream of `purpose` for `buyer` in `trial`, as a uniform in [0, 1).
 fn draw(trial: u64, buyer: u32, purpose: usize, index: usize) -> f64 {
     let mut s = TrialKey::new(SEED, trial).stream(PURPOSES[purpose], buyer);
-    (0..index).for_each(|_| {
+    for _ in 0..index {
         s.unit();
-    });
+    }
     s.unit()
 }
 

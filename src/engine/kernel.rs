@@ -1359,25 +1359,14 @@ fn draw_lateness(plan: &Plan, late: &crate::plan::LatenessPlan, key: &TrialKey, 
     let candidates = &mut scratch.candidates;
     candidates.resize(n, 0);
     let mut count = 0usize;
-    // Eight blocks of four buyers at a time (SIMD), the rest one block at a time.
+    // Eight blocks of four buyers at a time (SIMD); the last chunk's blocks past the book are
+    // drawn and left unused.
     const CHUNK: usize = 4 * crate::engine::rng::philox::LANES;
-    let whole = n / CHUNK * CHUNK;
-    for (chunk, (groups, marked)) in
-        late.bucket_of[..whole].chunks_exact(CHUNK).zip(marks[..whole].chunks_exact(CHUNK)).enumerate()
-    {
+    for (chunk, (groups, marked)) in late.bucket_of.chunks(CHUNK).zip(marks[..n].chunks(CHUNK)).enumerate() {
         let words = key.lanes_x8(Purpose::Late, (chunk * crate::engine::rng::philox::LANES) as u32);
-        let words = words.as_flattened();
-        for (i, ((&group, &mark), &u)) in groups.iter().zip(marked).zip(words).enumerate() {
+        for (i, ((&group, &mark), &u)) in groups.iter().zip(marked).zip(words.as_flattened()).enumerate() {
             candidates[count] = (chunk * CHUNK + i) as u32;
             count += usize::from((u64::from(u) < thresholds[group as usize]) & (mark != stamp));
-        }
-    }
-    for (quad, (groups, marked)) in late.bucket_of[whole..].chunks(4).zip(marks[whole..n].chunks(4)).enumerate() {
-        let quad = whole / 4 + quad;
-        let words = key.lanes(Purpose::Late, quad as u32);
-        for (lane, (&group, &mark)) in groups.iter().zip(marked).enumerate() {
-            candidates[count] = (4 * quad + lane) as u32;
-            count += usize::from((u64::from(words[lane]) < thresholds[group as usize]) & (mark != stamp));
         }
     }
     // The delays' uniforms, eight at a time (SIMD): the first word of each candidate's stream.

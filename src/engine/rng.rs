@@ -104,8 +104,8 @@ impl TrialKey {
         Stream { key: self.key, trial: self.trial, high: Self::high(purpose, entity, 0), next: 0, buf: [0; 2], left: 0 }
     }
 
-    /// The four 32-bit words of block `index` of `(purpose, entity)`: the dense one-word-a-buyer
-    /// draws take buyer `b`'s word from lane `b % 4` of entity `b / 4`.
+    /// The four 32-bit words of block 0 of `(purpose, entity)`: the dense one-word-a-buyer draws
+    /// take buyer `b`'s word from lane `b % 4` of entity `b / 4`.
     #[inline]
     pub fn lanes(&self, purpose: Purpose, entity: u32) -> [u32; 4] {
         let hi = Self::high(purpose, entity, 0);
@@ -114,9 +114,7 @@ impl TrialKey {
             [self.key as u32, (self.key >> 32) as u32],
         )
     }
-}
 
-impl TrialKey {
     /// [`TrialKey::lanes`] of the eight entities `first..first + 8`, computed together (SIMD):
     /// `out[e][lane]` is word `lane` of entity `first + e`.
     #[inline]
