@@ -9,7 +9,10 @@
 //!   `T + min(D, 91)` days after issue (more than 90 days past due is not eligible). Summed over
 //!   buyers, the sales outstanding at the end of month `k` depend only on a histogram of those lags:
 //!   `Σ_b m_b · #{j : d_j < E_k ≤ d_j + L_b} = Σ_j (F(E_k − d_j − 1))` with `F` the prefix sums of
-//!   the histogram, so one histogram entry per buyer and O(H_days + H²) per trial;
+//!   the histogram, so one histogram entry per buyer and O(H²) per trial. Only the comparisons of
+//!   a lag with the thresholds `E_k − d_j − 1` matter, so the histogram is kept over *lag classes*
+//!   (lags between two consecutive thresholds), at most `H(H+1)/2 + 1` of them (79 for a year)
+//!   instead of one entry per day: [`LateFast`]'s lateness table maps a lag to its class;
 //! - its few open invoices move one by one (a difference array over month ends);
 //! - past `stop_deliveries_after_days` some sales are never made: every delivered invoice due on
 //!   `u` stops deliveries over `[u + S, u + D)`. The lost sales of a delay come from one pass over
@@ -69,6 +72,13 @@ pub struct LateFast {
     pub rules: Vec<InsuredRule>,
     /// `[buyer × H + k]`: a regular buyer's eligible receivables on time at the end of month k.
     base: Vec<i64>,
+    /// The lateness table: `[lag]` (days after issue, inside the horizon) → lag class.
+    lag_class: Vec<u16>,
+    /// Number of lag classes (the length of every lag histogram).
+    n_classes: usize,
+    /// `[k × H + j]`: the last class of lags still outstanding at month end `k` for the sale of
+    /// month `j` (for `d_j < E_k`): the class of `E_k − d_j − 1`.
+    gone_upto: Vec<u16>,
     /// Lost sales fit in a bit mask (H ≤ 64): delivery stops have a closed form.
     stops_closed: bool,
 }
@@ -76,7 +86,7 @@ pub struct LateFast {
 /// Extra amounts outstanding at month ends, accumulated over the late buyers of a trial.
 #[derive(Debug, Clone, Default)]
 struct Shift {
-    /// Signed histogram of the monthly sales' leaving lags (days after issue).
+    /// Signed histogram of the monthly sales' leaving lags, by lag class.
     lag: Vec<i64>,
     /// Difference array over month-end indices of amounts moved one by one.
     range: Vec<i64>,
@@ -87,13 +97,12 @@ impl Shift {
     /// Sales of `m` leave `to` days after issue instead of `from` (lags past the horizon are
     /// never reached inside it and leave no trace).
     #[inline]
-    fn move_sales(&mut self, m: i64, from: i32, to: i32) {
-        let len = self.lag.len() as i32;
-        if from < len {
-            self.lag[from as usize] -= m;
+    fn move_sales(&mut self, class: &[u16], m: i64, from: i32, to: i32) {
+        if let Some(&c) = class.get(from as usize) {
+            self.lag[c as usize] -= m;
         }
-        if to < len {
-            self.lag[to as usize] += m;
+        if let Some(&c) = class.get(to as usize) {
+            self.lag[c as usize] += m;
         }
     }
 
@@ -108,22 +117,21 @@ impl Shift {
     /// If anything was added: writes the extra amount outstanding at each month end to
     /// `out.later` and the signed amount of sales that left by each month end to `out.left`,
     /// clears the accumulator and returns true.
-    fn drain(&mut self, sale_days: &[i32], month_end: &[i32], out: &mut Drained) -> bool {
+    fn drain(&mut self, fast: &LateFast, month_end: &[i32], out: &mut Drained) -> bool {
         if !self.touched {
             return false;
         }
         self.touched = false;
         let Drained { prefix, later, left } = out;
-        let last = self.lag.len() - 1;
         let mut run = 0i64;
         for (p, v) in prefix.iter_mut().zip(self.lag.iter_mut()) {
             run += std::mem::take(v);
             *p = run;
         }
-        let mut open = 0i64;
+        let (h, mut open) = (fast.sale_days.len(), 0i64);
         for (k, &end) in month_end.iter().enumerate() {
-            let gone: i64 =
-                sale_days.iter().take_while(|&&d| d < end).map(|&d| prefix[((end - d - 1) as usize).min(last)]).sum();
+            let sold = fast.sale_days.iter().take_while(|&&d| d < end).count();
+            let gone: i64 = fast.gone_upto[k * h..k * h + sold].iter().map(|&c| prefix[c as usize]).sum();
             open += std::mem::take(&mut self.range[k]);
             later[k] = open - gone;
             left[k] = gone;
@@ -164,10 +172,15 @@ impl LateFast {
     /// Compiles the closed-form data and every regular buyer's [`InsuredRule`]s.
     pub fn compile(plan: &Plan, cash: &mut CashPlan, month_starts: &[i32]) -> LateFast {
         let (n, np) = (plan.n_buyers, plan.n_policies());
+        let sale_days = month_starts[..cash.months].to_vec();
+        let (lag_class, n_classes, gone_upto) = lag_classes(&sale_days, &cash.month_end, plan.horizon_days);
         let mut fast = LateFast {
-            sale_days: month_starts[..cash.months].to_vec(),
+            sale_days,
             rules: Vec::new(),
             base: vec![0; n * cash.months],
+            lag_class,
+            n_classes,
+            gone_upto,
             stops_closed: cash.months <= 64,
         };
         let (h, mut path) = (cash.months, Vec::new());
@@ -216,10 +229,11 @@ impl LateFast {
             return false;
         }
         let (n, np, h) = (plan.n_buyers, plan.n_policies(), cash.months);
-        acc.ensure(h, plan.horizon_days.max(1) as usize, np);
+        acc.ensure(h, self.n_classes, np);
         let late = Late {
             cash,
             days: &self.sale_days,
+            class: &self.lag_class,
             bc,
             open: cash.open_of(bc),
             delay,
@@ -323,6 +337,8 @@ impl LateFast {
 struct Late<'a> {
     cash: &'a CashPlan,
     days: &'a [i32],
+    /// The lateness table ([`LateFast::lag_class`]).
+    class: &'a [u16],
     bc: &'a BuyerCash,
     open: &'a [OpenInvoice],
     delay: i32,
@@ -360,7 +376,7 @@ impl Late<'_> {
     fn move_receivables(&self, s: &mut Shift) {
         let (cash, bc, d) = (self.cash, self.bc, self.delay);
         s.touched = true;
-        s.move_sales(bc.monthly, bc.terms, bc.terms.saturating_add(d));
+        s.move_sales(self.class, bc.monthly, bc.terms, bc.terms.saturating_add(d));
         for o in self.open {
             s.move_range(o.amount, o.ends as usize, cash.ends_up_to(o.due.saturating_add(d)));
         }
@@ -374,7 +390,7 @@ impl Late<'_> {
     fn move_eligible(&self, s: &mut Shift) {
         let (cash, bc, d) = (self.cash, self.bc, self.delay);
         s.touched = true;
-        s.move_sales(bc.monthly, bc.terms, bc.terms + d.min(ELIGIBLE_MAX_DAYS_PAST_DUE + 1));
+        s.move_sales(self.class, bc.monthly, bc.terms, bc.terms + d.min(ELIGIBLE_MAX_DAYS_PAST_DUE + 1));
         for o in self.open {
             let from = cash.ends_up_to(o.due.min(o.aged));
             s.move_range(o.amount, from, cash.ends_up_to(o.due.saturating_add(d).min(o.aged)));
@@ -406,6 +422,34 @@ impl Late<'_> {
     }
 }
 
+/// The lateness table of a horizon of `h_days` days: each lag (days after issue) mapped to its
+/// class, the number of classes, and `[k × H + j]` the class of `E_k − d_j − 1` (for `d_j < E_k`).
+///
+/// Only whether a sale issued on `d_j` is still outstanding at month end `E_k`, that is whether
+/// its lag exceeds `t = E_k − d_j − 1` (lags at or past the horizon leave no trace, so `t` is
+/// capped at its last day), enters the month totals. With the distinct thresholds sorted,
+/// `t_0 < t_1 < …`, the class of a lag is the number of thresholds below it; then
+/// `lag ≤ t_i ⇔ class ≤ i`, so the prefix sums over classes give the same figures as over days.
+fn lag_classes(sale_days: &[i32], month_end: &[i32], h_days: i32) -> (Vec<u16>, usize, Vec<u16>) {
+    let (h, last) = (sale_days.len(), h_days.max(1) - 1);
+    let threshold = |end: i32, d: i32| (end - d - 1).min(last);
+    let mut thresholds: Vec<i32> = month_end
+        .iter()
+        .flat_map(|&end| sale_days.iter().take_while(move |&&d| d < end).map(move |&d| threshold(end, d)))
+        .collect();
+    thresholds.sort_unstable();
+    thresholds.dedup();
+    let class_of = |lag: i32| thresholds.partition_point(|&t| t < lag) as u16;
+    let lag_class = (0..=last).map(class_of).collect();
+    let mut gone_upto = vec![0; month_end.len() * h];
+    for (k, &end) in month_end.iter().enumerate() {
+        for (j, &d) in sale_days.iter().enumerate().take_while(|&(_, &d)| d < end) {
+            gone_upto[k * h + j] = class_of(threshold(end, d));
+        }
+    }
+    (lag_class, thresholds.len() + 1, gone_upto)
+}
+
 /// Adds the change of the insured receivables under `limit`, `min(late, limit) − min(base, limit)`.
 #[inline]
 fn add_insured_change(to: &mut [i64], late: &[i64], base: &[i64], limit: i64) {
@@ -415,14 +459,14 @@ fn add_insured_change(to: &mut [i64], late: &[i64], base: &[i64], limit: i64) {
 }
 
 impl LateAccumulator {
-    fn ensure(&mut self, h: usize, h_days: usize, policies: usize) {
-        if self.out.prefix.len() != h_days || self.out.later.len() != h || self.ins.len() != policies {
-            let shift = Shift { lag: vec![0; h_days], range: vec![0; h + 1], touched: false };
+    fn ensure(&mut self, h: usize, classes: usize, policies: usize) {
+        if self.out.prefix.len() != classes || self.out.later.len() != h || self.ins.len() != policies {
+            let shift = Shift { lag: vec![0; classes], range: vec![0; h + 1], touched: false };
             self.both = [shift.clone(), shift.clone()];
             self.rec = shift.clone();
             self.elig = [shift.clone(), shift.clone()];
             self.ins = vec![shift; policies];
-            self.out = Drained { prefix: vec![0; h_days], later: vec![0; h], left: vec![0; h] };
+            self.out = Drained { prefix: vec![0; classes], later: vec![0; h], left: vec![0; h] };
             self.ins_all = vec![0; h];
         }
     }
@@ -435,9 +479,9 @@ impl LateAccumulator {
             add_insured_all(totals, ins_all, h);
             ins_all.fill(0);
         }
-        let (days, ends) = (&fast.sale_days[..], &cash.month_end[..]);
+        let ends = &cash.month_end[..];
         for (i, s) in both.iter_mut().enumerate() {
-            if s.drain(days, ends, out) {
+            if s.drain(fast, ends, out) {
                 add_received(totals, &out.left);
                 add(&mut totals.receivables, &out.later);
                 add(&mut totals.eligible, &out.later);
@@ -446,12 +490,12 @@ impl LateAccumulator {
                 }
             }
         }
-        if rec.drain(days, ends, out) {
+        if rec.drain(fast, ends, out) {
             add_received(totals, &out.left);
             add(&mut totals.receivables, &out.later);
         }
         for (i, s) in elig.iter_mut().enumerate() {
-            if s.drain(days, ends, out) {
+            if s.drain(fast, ends, out) {
                 add(&mut totals.eligible, &out.later);
                 if i == 1 {
                     add_insured_all(totals, &out.later, h);
@@ -459,7 +503,7 @@ impl LateAccumulator {
             }
         }
         for (p, s) in ins.iter_mut().enumerate() {
-            if s.drain(days, ends, out) {
+            if s.drain(fast, ends, out) {
                 add(&mut totals.insured[p * h..(p + 1) * h], &out.later);
             }
         }
@@ -559,4 +603,42 @@ pub fn prefetch<T>(p: *const T) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = p;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lag_classes;
+
+    /// The table keeps exactly the comparisons the month totals use: for every lag inside the
+    /// horizon and every (month end, sale month), "the sale is still outstanding" reads the same
+    /// from the class as from the day count, and no class is wasted (each holds some lag).
+    #[test]
+    fn lag_classes_keep_every_month_end_comparison() {
+        // Month starts and ends of a 12-month calendar from 1 March (31, 30, 31, 30, … days),
+        // and of its first six months.
+        let lens = [31, 30, 31, 30, 31, 31, 30, 31, 30, 31, 31, 28];
+        for h in [12, 6] {
+            let starts: Vec<i32> = lens[..h].iter().scan(0, |d, &l| Some(std::mem::replace(d, *d + l))).collect();
+            let ends: Vec<i32> = starts.iter().zip(&lens).map(|(&s, &l)| s + l - 1).collect();
+            let h_days = ends[h - 1] + 1;
+            let (class, n, gone) = lag_classes(&starts, &ends, h_days);
+            assert_eq!(class.len(), h_days as usize);
+            assert!(n <= h * (h + 1) / 2 + 1, "{n} classes for {h} months");
+            let mut used = vec![false; n];
+            for &c in &class {
+                used[c as usize] = true;
+            }
+            assert!(used.iter().all(|&u| u), "an empty class for {h} months");
+            for (k, &end) in ends.iter().enumerate() {
+                for (j, &d) in starts.iter().enumerate().take_while(|&(_, &d)| d < end) {
+                    let t = end - d - 1;
+                    for lag in 0..h_days {
+                        let by_day = lag <= t;
+                        let by_class = class[lag as usize] <= gone[k * h + j];
+                        assert_eq!(by_day, by_class, "lag {lag}, month end {end}, sale day {d}, {h} months");
+                    }
+                }
+            }
+        }
+    }
 }
